@@ -1,0 +1,145 @@
+"""The input contract: one work-order event (``../shared/contracts/events.md``).
+
+Parsing is the only gate between the outside world and the core: everything after it can trust an
+:class:`Event`. A line that fails raises :class:`InvalidEvent` with a one-line reason, which the shells
+send to the dead-letter topic (live) or ``dead_letter.jsonl`` (replay).
+
+>>> ev = parse_event('{"event_id":"e-1","order_id":"WO-1","type":"accepted","ts":"2026-07-14T09:32:40+08:00"}')
+>>> ev.type, ev.t
+('accepted', 1783992760.0)
+>>> parse_event('{"event_id":"e-2","order_id":"WO-1","type":"exploded","ts":"2026-07-14T09:32:40+08:00"}')
+Traceback (most recent call last):
+...
+yujing.events.InvalidEvent: type: unknown value 'exploded'
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+EventType = Literal[
+    "created", "accepted", "dispatched", "reassigned", "dept_accepted", "arrived", "replied",
+    "customer_message", "urged", "paused", "resumed", "closed", "reopened", "revisited", "escalated",
+]
+Category = Literal["complaint", "report", "fault_repair", "service_request", "consultation", "opinion",
+                   "suggestion", "praise"]
+Channel = Literal["hotline", "app", "wechat", "web", "hall", "sms", "12345", "12398", "other"]
+CustomerTier = Literal["premium", "potential", "regular"]
+Area = Literal["urban", "rural", "remote"]
+Resolution = Literal["resolved", "unresolved", "withdrawn"]
+Satisfaction = Literal["satisfied", "neutral", "dissatisfied"]
+EscalatedTo = Literal["complaint", "12398", "12345", "media"]
+
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+
+_REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "created": ("category", "channel", "customer_id", "customer_tier", "region", "area"),
+    "dispatched": ("department",),
+    "reassigned": ("department",),
+    "customer_message": ("text",),
+    "revisited": ("satisfaction",),
+    "escalated": ("to",),
+}
+
+MAX_LINE_BYTES = 64 * 1024
+"""A line longer than this cannot be a valid event (text is capped at 10,000 characters)."""
+
+
+class InvalidEvent(ValueError):
+    """An input line that breaks the contract; ``str(err)`` is the one-line reason."""
+
+
+Id64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Event(BaseModel):
+    """One validated work-order event. ``t`` is ``ts`` as epoch seconds (the core's clock unit)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False, strict=True)
+
+    event_id: str = Field(min_length=1, max_length=128)
+    order_id: Id64
+    type: EventType
+    ts: str
+    t: float = 0.0
+    category: Category | None = None
+    channel: Channel | None = None
+    customer_id: Id64 | None = None
+    customer_tier: CustomerTier | None = None
+    region: Id64 | None = None
+    area: Area | None = None
+    department: Id64 | None = None
+    agent_id: str | None = Field(default=None, max_length=64)
+    affected_customers: int | None = Field(default=None, ge=0)
+    text: str | None = Field(default=None, max_length=10_000)
+    reason: str | None = Field(default=None, max_length=1000)
+    resolution: Resolution | None = None
+    satisfaction: Satisfaction | None = None
+    to: EscalatedTo | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_time(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            ts = data.get("ts")
+            if isinstance(ts, str):
+                try:
+                    d = datetime.fromisoformat(ts)
+                except ValueError:
+                    raise ValueError(f"ts: not an RFC 3339 date-time: {ts[:40]!r}") from None
+                if d.tzinfo is None:
+                    raise ValueError(f"ts: date-time without a UTC offset: {ts[:40]!r}")
+                data = dict(data)
+                data["t"] = d.timestamp()
+        return data
+
+    @model_validator(mode="after")
+    def _required_by_type(self) -> "Event":
+        missing = [f for f in _REQUIRED_BY_TYPE.get(self.type, ()) if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{self.type} event misses required field(s): {', '.join(missing)}")
+        return self
+
+    def to_json(self) -> bytes:
+        """The event as contract JSON (without the derived ``t``, without unset fields)."""
+        return orjson.dumps(self.model_dump(exclude_none=True, exclude={"t"}))
+
+
+def _reason(err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+    msg = first.get("msg", "invalid")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    typ = first.get("type", "")
+    if typ == "literal_error":
+        msg = f"unknown value {first.get('input')!r}"[:120]
+    elif typ == "missing":
+        msg = "required field missing"
+    text = f"{loc}: {msg}" if loc and not msg.startswith(loc + ":") else msg
+    extra = len(err.errors()) - 1
+    return text + (f" (+{extra} more)" if extra > 0 else "")
+
+
+def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
+    """Validate one event (a JSON line or an already decoded object); raise :class:`InvalidEvent`."""
+    if isinstance(raw, (bytes, str)):
+        if len(raw) > MAX_LINE_BYTES:
+            raise InvalidEvent(f"line too long ({len(raw)} bytes > {MAX_LINE_BYTES}); text is capped at 10,000 chars")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEvent(f"not valid JSON: {str(exc)[:100]}") from None
+    else:
+        data = raw
+    if not isinstance(data, dict):
+        raise InvalidEvent(f"not a JSON object but {type(data).__name__}")
+    try:
+        return Event.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidEvent(_reason(exc)) from None

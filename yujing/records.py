@@ -1,0 +1,116 @@
+"""The records that flow between the core's parts and leave it (``../shared/contracts/alerts.md``).
+
+``Condition`` is what a detector says about one (kind, scope) at one moment: active at a tier, or clear.
+The alert pipeline (``alerts/``) turns the stream of conditions into alert lifecycle records. ``RiskRecord``
+is the per-order complaint-risk estimate. Times inside the core are float epoch seconds; they become
+RFC 3339 strings only when a record is written out (:func:`fmt_ts`).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+import orjson
+
+Tier = Literal["blue", "yellow", "orange", "red"]
+TIERS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
+TIER_RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+TIER_LEVEL = {"blue": "IV", "yellow": "III", "orange": "II", "red": "I"}
+Stage = Literal["receive", "decompose", "feedback"]
+STAGES: tuple[str, ...] = ("receive", "decompose", "feedback")
+SCOPE_KEYS: tuple[str, ...] = ("region", "department", "category", "channel", "order_id", "customer_id")
+AlertStatus = Literal["firing", "tier_changed", "acknowledged", "escalated", "silenced", "resolved"]
+
+
+def fingerprint(kind: str, scope: dict[str, str]) -> str:
+    """Stable identity of a condition: same kind + scope -> same fingerprint, across restarts and replays.
+
+    >>> fingerprint("receive_lag", {"region": "north"}) == fingerprint("receive_lag", {"region": "north"})
+    True
+    >>> len(fingerprint("receive_lag", {"region": "north"}))
+    16
+    """
+    raw = kind + "|" + orjson.dumps(scope, option=orjson.OPT_SORT_KEYS).decode()
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+
+_TZ_CACHE: dict[float, timezone] = {}
+
+
+def fmt_ts(t: float, utc_offset_h: float = 8.0) -> str:
+    """Epoch seconds -> RFC 3339 with the given offset, whole seconds (floor).
+
+    >>> fmt_ts(1783992760.0)
+    '2026-07-14T09:32:40+08:00'
+    """
+    tz = _TZ_CACHE.get(utc_offset_h)
+    if tz is None:
+        tz = _TZ_CACHE[utc_offset_h] = timezone(timedelta(hours=utc_offset_h))
+    return datetime.fromtimestamp(math.floor(t), tz).isoformat()
+
+
+@dataclass(slots=True)
+class Condition:
+    """A detector's verdict on one (kind, scope) at time ``ts``; ``tier=None`` means the condition is clear."""
+
+    kind: str
+    scope: dict[str, str]
+    tier: str | None
+    ts: float
+    stage: str | None = None
+    score: float = 0.0
+    summary: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.kind, self.scope)
+
+    @property
+    def active(self) -> bool:
+        return self.tier is not None
+
+
+@dataclass(slots=True)
+class AlertRecord:
+    """One state change of one alert episode (contract: alert lifecycle record)."""
+
+    alert_id: str
+    fingerprint: str
+    status: str
+    ts: float
+    kind: str
+    stage: str | None
+    scope: dict[str, str]
+    tier: str
+    score: float
+    summary: str
+    evidence: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Compatible extensions (documented in the README), e.g. ``by`` for an acknowledgement."""
+
+    def to_dict(self, utc_offset_h: float = 8.0) -> dict[str, Any]:
+        d = {"record": "alert", "alert_id": self.alert_id, "fingerprint": self.fingerprint,
+             "status": self.status, "ts": fmt_ts(self.ts, utc_offset_h), "kind": self.kind, "stage": self.stage,
+             "scope": self.scope, "tier": self.tier, "score": round(float(self.score), 4),
+             "summary": self.summary, "evidence": self.evidence}
+        d.update(self.extra)
+        return d
+
+
+@dataclass(slots=True)
+class RiskRecord:
+    """Per-order complaint-risk estimate (contract: risk record)."""
+
+    order_id: str
+    ts: float
+    risk: float
+    tier: str | None
+    top_factors: list[str]
+
+    def to_dict(self, utc_offset_h: float = 8.0) -> dict[str, Any]:
+        return {"record": "risk", "order_id": self.order_id, "ts": fmt_ts(self.ts, utc_offset_h),
+                "risk": round(float(self.risk), 4), "tier": self.tier, "top_factors": self.top_factors}
