@@ -6,7 +6,7 @@ override any field: ``YUJING_<SECTION>__<FIELD>``, e.g. ``YUJING_KAFKA__BROKER=k
 
 >>> cfg = load_config(None)
 >>> cfg.sla.receive_ack_min["hotline"], cfg.tiers.yellow
-(5.0, 0.75)
+(5, 0.75)
 """
 from __future__ import annotations
 
