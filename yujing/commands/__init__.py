@@ -1,0 +1,1 @@
+"""Sub-commands of ``yujing`` beyond the contract ones: one module per command, heavy imports inside."""
