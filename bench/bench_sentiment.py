@@ -1,0 +1,136 @@
+"""Sentiment scorer benchmark: held-out AUC on public Chinese and English customer texts, and texts/s.
+
+    .venv/bin/python bench/bench_sentiment.py [--n 3000]
+
+Reads the public evaluation data (shared/data/sentiment, never shipped) and the public scenario streams,
+samples each set (fixed seed) so the run stays well under two minutes on one core, prints a table and writes
+bench/out/sentiment.json.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import random
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHARED = Path("/work/shared")
+DATA = SHARED / "data" / "sentiment"
+
+
+def auc(scores: list[float], negative: list[int]) -> float:
+    """ROC AUC of ``scores`` for the label 1 (Mann-Whitney, ties shared)."""
+    pairs = sorted(zip(scores, negative))
+    n_pos = sum(negative)
+    n_neg = len(negative) - n_pos
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        rank_sum += (i + j + 1) / 2 * sum(lab for _, lab in pairs[i:j])
+        i = j
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def _sample(rows: list[tuple[str, int]], n: int, seed: int = 11) -> list[tuple[str, int]]:
+    rows = [r for r in rows if r[0]]
+    random.Random(seed).shuffle(rows)
+    return rows[:n]
+
+
+def waimai(n: int) -> list[tuple[str, int]]:
+    with open(DATA / "waimai_10k.csv", encoding="utf-8") as f:
+        return _sample([(r["review"], 1 - int(r["label"])) for r in csv.DictReader(f)], n)
+
+
+def online_shopping(n: int) -> list[tuple[str, int]]:
+    with zipfile.ZipFile(DATA / "online_shopping_10_cats.zip") as z:
+        with z.open("online_shopping_10_cats.csv") as f:
+            reader = csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))
+            return _sample([(r["review"], 1 - int(r["label"])) for r in reader], n)
+
+
+def twitter_airline(n: int) -> list[tuple[str, int]]:
+    label = {"negative": 1, "positive": 0}
+    with open(DATA / "twitter_airline_public.csv", encoding="utf-8") as f:
+        rows = [(r["text"], label[r["airline_sentiment"]]) for r in csv.DictReader(f)
+                if r["airline_sentiment"] in label]
+    return _sample(rows, n)
+
+
+def scenario_revisits(n: int) -> list[tuple[str, int]]:
+    label = {"dissatisfied": 1, "satisfied": 0}
+    rows = []
+    for path in sorted(SHARED.glob("scenarios/public-*/events.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if '"revisited"' not in line:
+                    continue
+                ev = json.loads(line)
+                if ev.get("text") and ev.get("satisfaction") in label:
+                    rows.append((ev["text"], label[ev["satisfaction"]]))
+    return _sample(rows, n)
+
+
+def scenario_texts(n: int) -> list[str]:
+    texts = []
+    for path in sorted(SHARED.glob("scenarios/public-*/events.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if '"text"' in line:
+                    texts.append(json.loads(line)["text"])
+                if len(texts) >= n:
+                    return texts
+    return texts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=3000, help="texts sampled per data set")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "sentiment.json")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    from streams.sentiment import default_scorer
+    scorer = default_scorer()
+    result: dict = {"load_s": round(time.perf_counter() - t0, 3), "n_per_set": args.n, "auc": {}}
+
+    sets = {"waimai": waimai, "online_shopping": online_shopping, "twitter_airline_neg_vs_pos": twitter_airline,
+            "scenario_revisit_dissatisfied_vs_satisfied": scenario_revisits}
+    for name, load in sets.items():
+        try:
+            rows = load(args.n)
+        except FileNotFoundError:
+            continue
+        scores = scorer.score_many([t for t, _ in rows])
+        result["auc"][name] = round(auc(scores, [y for _, y in rows]), 4)
+        print(f"{name:45s} AUC {result['auc'][name]:.4f}  (n={len(rows)})", flush=True)
+
+    for name, texts in (("scenario_texts", scenario_texts(20000)),
+                        ("review_texts", [t for t, _ in online_shopping(5000)] if DATA.exists() else [])):
+        if not texts:
+            continue
+        t0 = time.perf_counter()
+        scorer.score_many(texts)
+        dt = time.perf_counter() - t0
+        result[f"texts_per_s_{name}"] = round(len(texts) / dt)
+        result[f"mean_chars_{name}"] = round(sum(map(len, texts)) / len(texts), 1)
+        print(f"throughput on {name} ({len(texts)} texts, mean {result[f'mean_chars_{name}']} chars): "
+              f"{result[f'texts_per_s_{name}']} texts/s on one core", flush=True)
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

