@@ -1,0 +1,181 @@
+"""Small pieces shared by the pages: tier colours, escaping, the freshness pill, the stage card, charts.
+
+Rule for safety: only values the board controls (tier names, integers, texts from :mod:`dashboard.i18n`) ever
+reach ``unsafe_allow_html``; anything from alerts or customers goes through :func:`md` (escaped markdown),
+``st.text`` or a dataframe.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import t
+from yujing.masking import mask_pii
+
+TIER_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue")
+TIER_COLOR = {"red": "#D7263D", "orange": "#F46B1B", "yellow": "#F2C500", "blue": "#1F6FD1", None: "#9AA5B1"}
+TIER_RANK = {"red": 4, "orange": 3, "yellow": 2, "blue": 1}
+_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+CSS = """
+<style>
+.yj-tiles {display:flex; gap:.6rem;}
+.yj-tile {flex:1; border-radius:.6rem; padding:.55rem .9rem; color:#fff; line-height:1.15;}
+.yj-tile .n {font-size:2.6rem; font-weight:700;}
+.yj-tile .l {font-size:.95rem; opacity:.95;}
+.yj-tile.zero {opacity:.35;}
+.yj-pill {display:inline-block; border-radius:1rem; padding:.25rem .9rem; font-weight:600; color:#fff;}
+.yj-pill.ok {background:#2E9E5B;} .yj-pill.stale {background:#D7263D; animation: yjblink 1s infinite;}
+@keyframes yjblink {50% {opacity:.45;}}
+div[class*="st-key-card-red"] {border-left:.45rem solid #D7263D !important; background:rgba(215,38,61,.05);}
+div[class*="st-key-card-orange"] {border-left:.45rem solid #F46B1B !important;}
+div[class*="st-key-card-yellow"] {border-left:.45rem solid #F2C500 !important;}
+div[class*="st-key-card-blue"] {border-left:.45rem solid #1F6FD1 !important;}
+div[class*="st-key-newred"] {animation: yjblink 1.2s 4;}
+</style>
+"""
+
+
+def inject_css() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+
+
+def md(text: Any, limit: int = 400) -> str:
+    """``text`` masked and escaped for ``st.markdown``: no HTML, links, images, emoji codes or LaTeX.
+
+    >>> md("<b>call 13812345678</b> [x](http://e.vil)")
+    '\\\\<b\\\\>call 138\\\\*\\\\*\\\\*\\\\*5678\\\\</b\\\\> \\\\[x\\\\]\\\\(http\\\\:/e\\\\.vil\\\\)'
+    """
+    s = mask_pii(str(text if text is not None else ""))
+    s = " ".join(s.split())[:limit]
+    s = s.replace("//", "/")
+    return _PUNCT.sub(r"\\\1", s)
+
+
+def clean(text: Any, limit: int = 300) -> str:
+    """Masked plain text for a dataframe cell or ``st.text`` (both render text, never HTML)."""
+    return " ".join(mask_pii(str(text if text is not None else "")).split())[:limit]
+
+
+def tier_label(tier: str | None, lang: str) -> str:
+    return t(f"tier.{tier}", lang) if tier else "—"
+
+
+def tier_badge(tier: str | None, lang: str) -> str:
+    """Markdown badge in the tier's colour (controlled values only)."""
+    colour = {"red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue"}.get(tier or "", "gray")
+    return f":{colour}-badge[{tier_label(tier, lang)}]"
+
+
+def scope_text(scope: dict[str, Any] | None) -> str:
+    """``region=north · department=ops`` (plain, not yet escaped)."""
+    return " · ".join(f"{k}={v}" for k, v in (scope or {}).items()) or "—"
+
+
+def evidence_text(evidence: dict[str, Any] | None, limit: int = 6) -> str:
+    """The evidence as ``key: value`` pairs, numbers rounded, at most ``limit`` items."""
+    parts = []
+    for k, v in list((evidence or {}).items())[:limit]:
+        if isinstance(v, float):
+            v = f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
+        elif isinstance(v, (list, tuple)):
+            v = ", ".join(str(x) for x in v[:4])
+        elif isinstance(v, dict):
+            v = ", ".join(f"{a}={b}" for a, b in list(v.items())[:4])
+        parts.append(f"{k}: {v}")
+    return " · ".join(parts)
+
+
+def ago(seconds: float | None, lang: str) -> str:
+    """``12 min`` / ``3 h 5 min`` (``—`` when unknown).
+
+    >>> ago(65, "en"), ago(3 * 3600 + 300, "zh"), ago(None, "en")
+    ('1 min', '3 h 5 min', '—')
+    """
+    if seconds is None:
+        return "—"
+    m = max(0, int(seconds // 60))
+    if m < 60:
+        return f"{m} min"
+    return f"{m // 60} h {m % 60} min"
+
+
+def tier_tiles(counts: dict[str, int], lang: str) -> None:
+    """Four big tiles: active alerts by tier, in the national colours (red first)."""
+    tiles = []
+    for tier in TIER_ORDER:
+        n = int(counts.get(tier, 0))
+        fg = "#222" if tier == "yellow" else "#fff"
+        tiles.append(f'<div class="yj-tile{" zero" if n == 0 else ""}" style="background:{TIER_COLOR[tier]};'
+                     f'color:{fg}"><div class="n">{n}</div><div class="l">{t("tier." + tier, lang)}</div></div>')
+    st.markdown(f'<div class="yj-tiles">{"".join(tiles)}</div>', unsafe_allow_html=True)
+
+
+def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
+              now: float | None = None) -> bool:
+    """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot)."""
+    now = time.time() if now is None else now
+    if not snapshot:
+        st.markdown(f'<span class="yj-pill stale">{t("fresh.stale", lang)}</span>', unsafe_allow_html=True)
+        st.caption(t("fresh.none", lang))
+        return True
+    wall_age = max(0.0, now - float(snapshot.get("wall") or 0))
+    newest = snapshot.get("newest_event_ts")
+    event_gap = max(0.0, float(snapshot.get("now") or 0) - float(newest)) if newest else float("inf")
+    stale = wall_age > stale_after_s or event_gap > stale_after_s
+    cls, word = ("stale", t("fresh.stale", lang)) if stale else ("ok", t("fresh.ok", lang))
+    st.markdown(f'<span class="yj-pill {cls}">● {word}</span>', unsafe_allow_html=True)
+    gap = "∞" if event_gap == float("inf") else f"{event_gap:.0f}"
+    st.caption(t("fresh.detail", lang, wall_age=f"{wall_age:.0f}", event_gap=gap,
+                 epm=float(snapshot.get("events_per_min") or 0)))
+    return stale
+
+
+def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
+    """One stage's headline figures with trend sparklines (last 60 minutes)."""
+    spark = figures.get("spark") or {}
+    with st.container(border=True, key=f"stage-{stage}"):
+        st.markdown(f"**{t('stage.' + stage, lang)}** · {t('m.arrivals', lang, v=figures.get('arrivals_per_min', 0))}")
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("m.backlog", lang), int(figures.get("backlog", 0)),
+                  delta=t("m.growth", lang, v=float(figures.get("backlog_growth_per_h", 0))),
+                  delta_color="inverse", chart_data=spark.get("backlog") or None, chart_type="area")
+        c2.metric(t("m.overdue", lang), int(figures.get("overdue", 0)),
+                  chart_data=spark.get("overdue") or None, chart_type="bar")
+        c3.metric(t("m.negativity", lang), f"{float(figures.get('negativity', 0)):.0%}",
+                  chart_data=spark.get("negativity") or None, chart_type="line")
+        p50, p90 = float(figures.get("share_p50", 0)), float(figures.get("share_p90", 0))
+        st.progress(min(1.0, p90), text=f"{t('m.lag', lang)}: {p50:.0%} / {p90:.0%} · "
+                    + t("m.age", lang, p50=float(figures.get("age_p50_min", 0)),
+                        p90=float(figures.get("age_p90_min", 0))))
+
+
+def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Chart | None:
+    """Region × stage heat map coloured by the share of the deadline used (p90), with backlog/overdue."""
+    rows = []
+    for region, stages in (regions or {}).items():
+        for stage, v in (stages or {}).items():
+            rows.append({"region": str(region), "stage": t("stage." + stage, lang),
+                         "share": float(v.get("share_p90") or 0), "backlog": int(v.get("backlog") or 0),
+                         "overdue": int(v.get("overdue") or 0), "tier": tier_label(v.get("tier"), lang),
+                         "label": f"{int(v.get('backlog') or 0)} / {int(v.get('overdue') or 0)}"})
+    if not rows:
+        return None
+    df = pd.DataFrame(rows)
+    stages = [t("stage." + s, lang) for s in ("receive", "decompose", "feedback")]
+    colour = alt.Color("share:Q", title="p90", scale=alt.Scale(
+        type="threshold", domain=[0.5, 0.75, 0.9, 1.0],
+        range=["#E8EEF4", TIER_COLOR["blue"], TIER_COLOR["yellow"], TIER_COLOR["orange"], TIER_COLOR["red"]]),
+        legend=alt.Legend(format=".0%", orient="bottom"))
+    base = alt.Chart(df).encode(x=alt.X("stage:N", sort=stages, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
+                                y=alt.Y("region:N", title=None, sort="ascending"))
+    rect = base.mark_rect(cornerRadius=3).encode(
+        color=colour, tooltip=["region", "stage", alt.Tooltip("share:Q", format=".0%"), "backlog", "overdue", "tier"])
+    text = base.mark_text(fontSize=13).encode(
+        text="label:N", color=alt.condition(alt.datum.share >= 0.5, alt.value("white"), alt.value("#333")))
+    return (rect + text).properties(height=max(120, 34 * df["region"].nunique()))

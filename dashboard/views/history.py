@@ -1,0 +1,232 @@
+"""Alert history for the quality team: filter, read each alert's story, label it, measure the monitor."""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import actions, data
+from dashboard.auth import User, can
+from dashboard.components import TIER_COLOR, TIER_ORDER, clean, evidence_text, md, scope_text, tier_label
+from dashboard.i18n import t
+from dashboard.session import lang as current_lang, require_user
+
+LABELS = ("useful", "false_alarm")
+
+
+def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per alert episode from lifecycle records (several per alert) or latest-state dicts.
+
+    >>> rows = episodes([{"alert_id": "a", "status": "firing", "ts": 100, "tier": "yellow"},
+    ...                  {"alert_id": "a", "status": "acknowledged", "ts": 160, "tier": "yellow", "by": "li"},
+    ...                  {"alert_id": "a", "status": "resolved", "ts": 400, "tier": "yellow"}])
+    >>> r = rows[0]; (r["fired"], r["acked"], r["resolved"], r["status"], r["acked_by"])
+    (100.0, 160.0, 400.0, 'resolved', 'li')
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        groups.setdefault(str(rec.get("alert_id")), []).append(rec)
+    out = []
+    for aid, recs in groups.items():
+        recs.sort(key=lambda r: data.epoch(r.get("ts")) or 0)
+        last = recs[-1]
+        fired = min((data.fired_at(r) or 0) for r in recs)
+        acked = data.epoch(last.get("acked_at")) or next(
+            (data.epoch(r.get("ts")) for r in recs if r.get("status") == "acknowledged"), None)
+        resolved = data.epoch(last.get("resolved_at")) or next(
+            (data.epoch(r.get("ts")) for r in recs if r.get("status") == "resolved"), None)
+        acked_by = last.get("acked_by") or next((r.get("by") for r in recs if r.get("status") == "acknowledged"), None)
+        labels = last.get("labels") or []
+        if isinstance(labels, dict):
+            labels = list(labels.values())
+        labels = [lb.get("label") if isinstance(lb, dict) else lb for lb in labels]
+        max_tier = max((r.get("tier") for r in recs), key=lambda x: {"blue": 1, "yellow": 2, "orange": 3,
+                                                                      "red": 4}.get(x, 0))
+        scope = last.get("scope") or {}
+        out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
+                    "stage": last.get("stage"), "tier": max_tier, "status": last.get("status"),
+                    "scope": scope, "region": scope.get("region"), "department": scope.get("department"),
+                    "summary": last.get("summary"), "evidence": last.get("evidence"), "fired": fired or None,
+                    "acked": acked, "acked_by": acked_by, "resolved": resolved, "labels": labels,
+                    "deliveries": last.get("deliveries") or []})
+    out.sort(key=lambda e: e["fired"] or 0, reverse=True)
+    return out
+
+
+def _fmt(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def _filters(lang: str) -> tuple[float, float]:
+    c = st.columns([2, 1, 1, 1, 1, 1, 1])
+    today = date.today()
+    rng = c[0].date_input(t("hist.range", lang), (today - timedelta(days=7), today), key="h_range")
+    start, end = (rng if isinstance(rng, (list, tuple)) and len(rng) == 2 else (today - timedelta(days=7), today))
+    since = datetime.combine(start, datetime.min.time()).timestamp()
+    until = datetime.combine(end, datetime.min.time()).timestamp() + 86400
+    st.session_state["h_cols"] = c
+    return since, until
+
+
+def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    c = st.session_state["h_cols"]
+
+    def opts(key: str) -> list[str]:
+        return sorted({str(e[key]) for e in eps if e.get(key)})
+
+    sel = {
+        "tier": c[1].multiselect(t("col.tier", lang), TIER_ORDER, format_func=lambda x: tier_label(x, lang),
+                                 key="h_tier"),
+        "kind": c[2].multiselect(t("col.kind", lang), opts("kind"), key="h_kind"),
+        "stage": c[3].multiselect(t("col.stage", lang), ["receive", "decompose", "feedback"],
+                                  format_func=lambda x: t("stage." + x, lang), key="h_stage"),
+        "region": c[4].multiselect(t("col.region", lang), opts("region"), key="h_region"),
+        "department": c[5].multiselect(t("col.department", lang), opts("department"), key="h_dept"),
+        "status": c[6].multiselect(t("col.status", lang), opts("status"),
+                                   format_func=lambda x: t("status." + x, lang), key="h_status"),
+    }
+    return [e for e in eps if all(not v or str(e.get(k)) in v for k, v in sel.items())]
+
+
+def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t("col.fired", lang): _fmt(e["fired"]), t("col.tier", lang): tier_label(e["tier"], lang),
+        t("col.kind", lang): clean(e["kind"], 40), t("col.stage", lang): t(f"stage.{e['stage']}", lang),
+        t("col.scope", lang): clean(scope_text(e["scope"]), 80), t("col.status", lang): t(f"status.{e['status']}", lang),
+        t("col.ack", lang): clean(e["acked_by"] or "", 40),
+        t("col.mtta", lang): round((e["acked"] - e["fired"]) / 60, 1) if e["acked"] and e["fired"] else None,
+        t("col.mttr", lang): round((e["resolved"] - e["fired"]) / 60, 1) if e["resolved"] and e["fired"] else None,
+        t("col.labels", lang): ", ".join(t("label." + str(x), lang) for x in e["labels"] if x),
+        t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps])
+
+
+def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
+    st.subheader(t("hist.stats", lang), divider="gray")
+    mtta = [(e["acked"] - e["fired"]) / 60 for e in eps if e["acked"] and e["fired"]]
+    mttr = [(e["resolved"] - e["fired"]) / 60 for e in eps if e["resolved"] and e["fired"]]
+    labelled = [e for e in eps if any(x in LABELS for x in e["labels"])]
+    false = [e for e in labelled if "false_alarm" in e["labels"]]
+    m = st.columns(5)
+    m[0].metric(t("hist.total", lang), len(eps))
+    m[1].metric(t("hist.mtta", lang), t("minutes", lang, v=sum(mtta) / len(mtta)) if mtta else "—")
+    m[2].metric(t("hist.mttr", lang), t("minutes", lang, v=sum(mttr) / len(mttr)) if mttr else "—")
+    m[3].metric(t("hist.false_share", lang), f"{len(false) / len(labelled):.0%}" if labelled else "—",
+                help=f"{len(false)} / {len(labelled)}")
+    m[4].metric(t("hist.notify_fail", lang), failures)
+    if not eps:
+        return
+    df = pd.DataFrame([{"day": time.strftime("%Y-%m-%d", time.localtime(e["fired"] or 0)),
+                        "tier": tier_label(e["tier"], lang), "kind": str(e["kind"])} for e in eps])
+    tiers = [tier_label(x, lang) for x in TIER_ORDER]
+    colour = alt.Color("tier:N", title=None, scale=alt.Scale(domain=tiers, range=[TIER_COLOR[x] for x in TIER_ORDER]))
+    c1, c2 = st.columns([3, 2])
+    c1.caption(t("hist.per_day", lang))
+    c1.altair_chart(alt.Chart(df).mark_bar().encode(
+        x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None), color=colour,
+        order=alt.Order("tier:N")).properties(height=220), use_container_width=True)
+    c2.caption(t("hist.per_kind", lang))
+    c2.altair_chart(alt.Chart(df).mark_bar().encode(
+        y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None), color=colour
+    ).properties(height=220), use_container_width=True)
+
+
+def story(alert_id: str, lang: str) -> pd.DataFrame:
+    """The alert's timeline: the worker's lifecycle records merged with board actions from the audit log."""
+    store = data.store()
+    rows = []
+    for rec in store.timeline(alert_id):
+        detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "notified", "receivers", "until")
+                  if rec.get(k) not in (None, "", [], {})}
+        rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{rec.get('status')}", lang),
+                     t("col.who", lang): clean(rec.get("by") or rec.get("acked_by") or "", 64),
+                     t("col.detail", lang): clean(evidence_text(detail) or rec.get("summary"), 200)})
+    for entry in store.audit_log(2000):
+        det = entry.get("detail") or {}
+        if isinstance(det, dict) and det.get("alert_id") == alert_id:
+            extra = {k: v for k, v in det.items() if k in ("reason", "assignee", "label", "until")}
+            rows.append({"ts": data.epoch(entry.get("ts")) or 0,
+                         t("col.what", lang): f"{t('status.board', lang)}: {t('action.' + str(entry.get('action')), lang)}",
+                         t("col.who", lang): clean(entry.get("who"), 64),
+                         t("col.detail", lang): clean(evidence_text(extra), 200)})
+    rows.sort(key=lambda r: r["ts"])
+    for r in rows:
+        r[t("col.time", lang)] = _fmt(r.pop("ts"))
+    cols = [t("col.time", lang), t("col.what", lang), t("col.who", lang), t("col.detail", lang)]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
+    st.subheader(t("hist.story", lang), divider="gray")
+    by_id = {e["alert_id"]: e for e in eps}
+    aid = st.selectbox(t("hist.pick", lang), list(by_id), key="h_pick", format_func=lambda a: (
+        f"{_fmt(by_id[a]['fired'])} · {tier_label(by_id[a]['tier'], lang)} · {clean(by_id[a]['kind'], 40)} · "
+        f"{clean(scope_text(by_id[a]['scope']), 60)}"))
+    if aid is None:
+        return
+    ep = by_id[aid]
+    st.markdown(md(ep["summary"]))
+    if ep["evidence"]:
+        st.caption(md(evidence_text(ep["evidence"], limit=12)))
+    st.dataframe(story(aid, lang), hide_index=True, use_container_width=True)
+    deliveries = data.store().deliveries(alert_id=aid)
+    if deliveries:
+        st.caption(t("hist.deliveries", lang))
+        st.dataframe(pd.DataFrame([{k: clean(v, 200) for k, v in d.items()} for d in deliveries]),
+                     hide_index=True, use_container_width=True)
+    if can(user.role, "label"):
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        label = c1.radio(t("hist.label", lang), LABELS, horizontal=True, key=f"lbl-{aid}",
+                         format_func=lambda x: t("label." + x, lang))
+        if c2.button(t("btn.label", lang), key=f"lblbtn-{aid}", type="primary"):
+            actions.perform(data.store(), user, "label", {"alert_id": aid, "fingerprint": ep["fingerprint"],
+                                                          "tier": ep["tier"]}, label=label)
+            data.refresh()
+            st.toast(t("form.sent", lang, action=t("label." + label, lang)))
+
+
+def _missed(user: User, lang: str) -> None:
+    with st.expander(t("hist.missed_title", lang), icon=":material/report:"):
+        with st.form("missed", border=False):
+            c = st.columns(3)
+            region = c[0].text_input(t("col.region", lang), key="m_region")
+            dept = c[1].text_input(t("col.department", lang), key="m_dept")
+            stage = c[2].selectbox(t("col.stage", lang), ["receive", "decompose", "feedback"], key="m_stage",
+                                   format_func=lambda x: t("stage." + x, lang))
+            desc = st.text_area(t("hist.missed_desc", lang), key="m_desc")
+            if st.form_submit_button(t("btn.missed", lang)):
+                if not desc.strip():
+                    st.error(t("form.reason_missing", lang))
+                else:
+                    matchers = {k: v for k, v in (("region", region.strip()), ("department", dept.strip()),
+                                                  ("stage", stage)) if v}
+                    actions.perform(data.store(), user, "label", None, label="missed_incident",
+                                    reason=desc.strip(), matchers=matchers)
+                    st.toast(t("form.sent", lang, action=t("label.missed_incident", lang)))
+
+
+def render() -> None:
+    user = require_user()
+    lang = current_lang()
+    since, until = _filters(lang)
+    eps = _apply(episodes(data.history_data(since, until)), lang)
+    try:
+        failures = len(data.store().deliveries(failed_only=True))
+    except Exception:  # noqa: BLE001 - a statistic must not take the page down
+        failures = 0
+    _stats(eps, failures, lang)
+    st.subheader(f"{t('page.history', lang)} · {len(eps)}", divider="gray")
+    if not eps:
+        st.info(t("hist.none", lang))
+    else:
+        df = _table(eps, lang)
+        st.dataframe(df.drop(columns=["alert_id"]), hide_index=True, use_container_width=True, height=300)
+        st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
+                           file_name=f"yujing-alerts-{time.strftime('%Y%m%d-%H%M')}.csv", mime="text/csv",
+                           icon=":material/download:")
+        _story_panel(user, eps, lang)
+    if can(user.role, "label"):
+        _missed(user, lang)

@@ -1,0 +1,151 @@
+"""Live board for the duty manager's wall screen: the whole service in five seconds, a red alert in two clicks.
+
+The page body is one ``st.fragment(run_every=refresh_s)``: only the fragment reruns, so the wall screen
+refreshes without reloading or flickering, and a click on "Acknowledge" reruns just that fragment.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.alert_card import alert_card, sort_alerts
+from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css,
+                                  scope_text, stage_card, tier_label, tier_tiles)
+from dashboard.i18n import t
+from dashboard.session import lang as current_lang, require_user
+from dashboard.sound import beep_wav
+
+
+def _new_reds(active: list[dict[str, Any]]) -> list[str]:
+    """Red alerts this session has not seen yet (remembered, so each one draws attention once)."""
+    seen: set[str] = st.session_state.setdefault("seen_red", set())
+    reds = [a["alert_id"] for a in active if a.get("tier") == "red" and not a.get("acked_by")]
+    new = [aid for aid in reds if aid not in seen]
+    seen.update(reds)
+    return new
+
+
+def _attention(active: list[dict[str, Any]], lang: str) -> set[str]:
+    new = _new_reds(active)
+    if not st.session_state.get("first_render_done"):
+        st.session_state["first_render_done"] = True  # a fresh screen flags all open reds once, no sound
+        unacked = [a for a in active if a.get("tier") == "red" and not a.get("acked_by")]
+        if unacked:
+            st.error(t("banner.new_red", lang, n=len(unacked)), icon=":material/campaign:")
+        return set(new)
+    if new:
+        st.error(t("banner.new_red", lang, n=len(new)), icon=":material/campaign:")
+        if st.session_state.get("sound") and data.settings().dashboard.sound:
+            st.audio(beep_wav(), format="audio/wav", autoplay=True)
+    return set(new)
+
+
+def _kpis(snap: dict[str, Any], lang: str) -> None:
+    rt, model = snap.get("runtime") or {}, snap.get("model") or {}
+    cols = st.columns(5)
+    cols[0].metric(t("kpi.events", lang), f"{float(snap.get('events_per_min') or 0):,.0f}")
+    cols[1].metric(t("kpi.dlq", lang), int(snap.get("dlq_total") or 0))
+    lag = snap.get("consumer_lag")
+    cols[2].metric(t("kpi.lag", lang), "—" if lag is None else int(lag))
+    auc = model.get("risk_auc")
+    cols[3].metric(t("kpi.auc", lang), "—" if auc is None else f"{auc:.2f}",
+                   help=f"labels {model.get('labels', 0)} · positives {model.get('positives', 0)}")
+    cols[4].metric(t("kpi.workers", lang), int(rt.get("workers") or 0),
+                   delta=None if rt.get("broker_ok", True) else t("kpi.broker_down", lang), delta_color="inverse")
+
+
+def _risky(snap: dict[str, Any], lang: str) -> None:
+    st.subheader(t("risky.title", lang), divider="gray")
+    rows = snap.get("risky_orders") or []
+    if not rows:
+        st.caption(t("risky.none", lang))
+        return
+    df = pd.DataFrame([{
+        t("col.risk", lang): float(r.get("risk") or 0), t("col.tier", lang): tier_label(r.get("tier"), lang),
+        t("col.order", lang): clean(r.get("order_id"), 64),
+        t("col.factors", lang): clean(", ".join(map(str, r.get("top_factors") or [])), 120),
+        t("col.region", lang): clean(r.get("region"), 40), t("col.department", lang): clean(r.get("department"), 40),
+        t("col.category", lang): clean(r.get("category"), 30), t("col.stage", lang): t(f"stage.{r.get('stage')}", lang),
+        t("col.age", lang): round(float(r.get("age_min") or 0)),
+        t("col.text", lang): clean(r.get("text"), 200)} for r in rows[:15]])
+    st.dataframe(df, hide_index=True, use_container_width=True, column_config={
+        t("col.risk", lang): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1, width="small")})
+
+
+def _rest_table(alerts: list[dict[str, Any]], now: float, lang: str) -> None:
+    df = pd.DataFrame([{
+        t("col.tier", lang): tier_label(a.get("tier"), lang), t("col.kind", lang): clean(a.get("kind"), 40),
+        t("col.scope", lang): clean(scope_text(a.get("scope")), 80),
+        t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
+        t("col.summary", lang): clean(a.get("summary"), 160),
+        t("col.evidence", lang): clean(evidence_text(a.get("evidence")), 160),
+        t("col.ack", lang): clean(a.get("acked_by") or "", 40)} for a in alerts])
+    st.dataframe(df, hide_index=True, use_container_width=True)
+
+
+def board(lang: str) -> None:
+    """One refresh of the whole board (the fragment's body)."""
+    user = require_user()
+    cfg = data.settings().dashboard
+    bd = data.board_data()
+    snap = bd.snapshot or {}
+    now = float(snap.get("now") or time.time())
+
+    top_l, top_r = st.columns([3, 1], vertical_alignment="center")
+    with top_l:
+        counts = Counter(a.get("tier") for a in bd.active)
+        tier_tiles(counts, lang)
+    with top_r:
+        freshness(bd.snapshot, cfg.stale_after_s, lang)
+    if bd.error:
+        st.warning(t("store.missing", lang, err=bd.error[:200]))
+    new = _attention(bd.active, lang)
+
+    stages = snap.get("stages") or {}
+    cols = st.columns(3)
+    for col, stage in zip(cols, ("receive", "decompose", "feedback")):
+        with col:
+            stage_card(stage, stages.get(stage) or {}, lang)
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(f"{t('active.title', lang)} · {len(bd.active)}", divider="gray")
+        ordered = sort_alerts(bd.active)
+        if not ordered:
+            st.success(t("active.none", lang), icon=":material/verified:")
+        for alert in ordered[:cfg.max_cards]:
+            alert_card(user, alert, now, lang, new=alert["alert_id"] in new)
+        rest = ordered[cfg.max_cards:]
+        if rest:
+            with st.expander(t("active.more", lang, n=len(rest))):
+                _rest_table(rest, now, lang)
+    with right:
+        st.subheader(t("heat.title", lang), divider="gray")
+        chart = heatmap(snap.get("regions") or {}, lang)
+        if chart is None:
+            st.caption(t("heat.none", lang))
+        else:
+            st.altair_chart(chart, use_container_width=True)
+        _risky(snap, lang)
+        if snap:
+            _kpis(snap, lang)
+
+
+def render() -> None:
+    require_user()
+    lang = current_lang()
+    inject_css()
+    refresh_s = data.settings().dashboard.refresh_s
+
+    @st.fragment(run_every=refresh_s)
+    def _live() -> None:
+        board(lang)
+
+    _live()
+
+

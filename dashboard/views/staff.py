@@ -1,0 +1,60 @@
+"""Staff view: the alerts routed to me (my region or department), acknowledge, and what to do next."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.alert_card import alert_card, sort_alerts
+from dashboard.auth import User
+from dashboard.components import inject_css, md
+from dashboard.i18n import t
+from dashboard.session import lang as current_lang, require_user
+
+
+def routed_to(user: User, alert: dict[str, Any]) -> bool:
+    """Is ``alert`` for ``user``: its scope or routing names the user's region or department?
+
+    An alert with no region/department in its scope (a service-wide one) goes to everybody.
+
+    >>> u = User("li", "staff", "", region="north", department="ops-north")
+    >>> routed_to(u, {"scope": {"region": "north"}}), routed_to(u, {"scope": {"region": "south"}})
+    (True, False)
+    >>> routed_to(u, {"scope": {"category": "complaint"}}), routed_to(u, {"scope": {}, "assignee": "li"})
+    (True, True)
+    """
+    if alert.get("assignee") == user.name:
+        return True
+    if not (user.region or user.department):
+        return True
+    scope = alert.get("scope") or {}
+    region, dept = scope.get("region") or alert.get("region"), scope.get("department") or alert.get("department")
+    if region is None and dept is None:
+        return True
+    return bool((user.region and region == user.region) or (user.department and dept == user.department))
+
+
+def render() -> None:
+    user = require_user()
+    lang = current_lang()
+    inject_css()
+
+    @st.fragment(run_every=data.settings().dashboard.refresh_s)
+    def _mine() -> None:
+        bd = data.board_data()
+        now = float((bd.snapshot or {}).get("now") or time.time())
+        if user.region or user.department:
+            st.caption(md(t("staff.routing", lang, region=user.region or "—", department=user.department or "—")))
+        else:
+            st.caption(t("staff.no_profile", lang))
+        if bd.error:
+            st.warning(t("store.missing", lang, err=bd.error[:200]))
+        mine = sort_alerts([a for a in bd.active if routed_to(user, a)])
+        if not mine:
+            st.success(t("staff.none", lang), icon=":material/verified:")
+        for alert in mine:
+            alert_card(user, alert, now, lang, show_playbook=True)
+
+    _mine()
