@@ -1,0 +1,145 @@
+"""Grouping stage: alerts of one receiver that share the ``group_by`` labels travel in one message, on
+Alertmanager's timers: the first message of a new group waits ``group_wait`` (to collect alerts that fire
+together), changes to a notified group wait ``group_interval``, an unchanged still-firing group is repeated
+every ``repeat_interval``. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
+and go out when they are no longer muted.
+
+>>> from alerts.config import AlertsConfig, Route
+>>> g = Grouper(AlertsConfig(timing_by_tier={}))
+>>> snap = lambda fp, status="firing": {"fingerprint": fp, "alert_id": fp + "-1", "tier": "yellow",
+...                                     "status": status, "acked_by": None}
+>>> route, labels = Route(receiver="staff"), {"kind": "receive_lag", "region": "north", "tier": "yellow"}
+>>> g.add(route, labels, snap("a"), 0.0); g.add(route, labels, snap("b"), 10.0)
+>>> g.next_due(), g.flush(29.0, lambda s: None)
+(30.0, [])
+>>> [len(n.alerts) for n in g.flush(30.0, lambda s: None)], g.next_due()
+([2], 14430.0)
+>>> g.add(route, labels, snap("a", "resolved"), 100.0); g.next_due()
+330.0
+>>> [(n.reason, [a["status"] for a in n.alerts]) for n in g.flush(330.0, lambda s: None)]
+[('group', ['firing', 'resolved'])]
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from alerts.config import AlertsConfig, Route, Timing
+from alerts.state import Notification
+from yujing.records import TIER_RANK
+
+Muted = Callable[[dict[str, Any]], "tuple[str, float | None] | None"]
+"""Given an alert snapshot: None if it may be notified now, else (reason, when to look again or None)."""
+
+
+@dataclass(slots=True)
+class Group:
+    gid: str
+    receiver: str
+    labels: dict[str, str]
+    timing: dict[str, float]
+    send_resolved: bool = True
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent: dict[str, str] = field(default_factory=dict)
+    next_flush: float | None = None
+    last_flush: float | None = None
+    count: int = 0
+
+
+def _token(snap: Mapping[str, Any]) -> str:
+    return ("resolved:" if snap["status"] == "resolved" else "firing:") + str(snap["tier"])
+
+
+def _order(snap: Mapping[str, Any]) -> tuple[bool, int, str]:
+    return (snap["status"] == "resolved", -TIER_RANK.get(snap["tier"], 0), snap["alert_id"])
+
+
+class Grouper:
+    def __init__(self, config: AlertsConfig):
+        self.config = config
+        self.groups: dict[str, Group] = {}
+
+    def _timing(self, g: Group) -> Timing:
+        top = max((a["tier"] for a in g.alerts.values()), key=lambda t: TIER_RANK.get(t, 0), default=None)
+        return self.config.timing_for(top, Timing(**g.timing))
+
+    def add(self, route: Route, labels: Mapping[str, str], snapshot: dict[str, Any], now: float) -> None:
+        """Put the alert's latest state into its group for ``route`` and (re)schedule the group's flush."""
+        group_by = route.group_by if route.group_by is not None else self.config.group_by
+        glabels = {k: labels.get(k, "") for k in group_by}
+        raw = route.receiver + "|" + orjson.dumps(glabels, option=orjson.OPT_SORT_KEYS).decode()
+        gid = hashlib.sha1(raw.encode()).hexdigest()[:12]
+        g = self.groups.get(gid)
+        if g is None:
+            g = self.groups[gid] = Group(gid, route.receiver, glabels, (route.timing or self.config.timing).model_dump(),
+                                         route.send_resolved)
+        g.alerts[snapshot["fingerprint"]] = snapshot
+        t = self._timing(g)
+        if g.last_flush is None:
+            candidate = now + t.group_wait_s
+        else:
+            candidate = max(now, g.last_flush + t.group_interval_s)
+        g.next_flush = candidate if g.next_flush is None else min(g.next_flush, candidate)
+
+    def next_due(self) -> float | None:
+        return min((g.next_flush for g in self.groups.values() if g.next_flush is not None), default=None)
+
+    def flush(self, now: float, muted: Muted) -> list[Notification]:
+        """Notifications of every group whose timer is due at ``now``."""
+        out: list[Notification] = []
+        for gid in sorted(gid for gid, g in self.groups.items() if g.next_flush is not None and g.next_flush <= now):
+            n = self._flush_one(self.groups[gid], now, muted)
+            if n is not None:
+                out.append(n)
+            if not self.groups[gid].alerts:
+                del self.groups[gid]
+        return out
+
+    def _flush_one(self, g: Group, now: float, muted: Muted) -> Notification | None:
+        t = self._timing(g)
+        send: list[dict[str, Any]] = []
+        recheck: float | None = None
+        for fp, snap in g.alerts.items():
+            m = muted(snap)
+            if m is not None:
+                if m[1] is not None:
+                    recheck = m[1] if recheck is None else min(recheck, m[1])
+                continue
+            if snap["status"] == "resolved" and not (g.send_resolved and fp in g.sent):
+                continue
+            send.append(snap)
+        changed = any(g.sent.get(s["fingerprint"]) != _token(s) for s in send)
+        repeat = (g.last_flush is not None and now >= g.last_flush + t.repeat_interval_s
+                  and any(s["status"] != "resolved" and not s.get("acked_by") for s in send))
+        note = None
+        if send and (changed or repeat):
+            g.count += 1
+            g.last_flush = now
+            send.sort(key=_order)
+            note = Notification(key=f"g{g.gid}:{g.count}", receiver=g.receiver, reason="group" if changed else "repeat",
+                                ts=now, alerts=send, group=dict(g.labels), step=g.count)
+            for s in send:
+                g.sent[s["fingerprint"]] = _token(s)
+        for fp in [fp for fp, s in g.alerts.items() if s["status"] == "resolved"]:
+            del g.alerts[fp]
+            g.sent.pop(fp, None)
+        if not g.alerts:
+            g.next_flush = None
+            return note
+        base = g.last_flush if g.last_flush is not None else now
+        nxt = base + t.repeat_interval_s
+        if nxt <= now:
+            nxt = now + t.repeat_interval_s
+        if recheck is not None:
+            nxt = min(nxt, max(recheck, now + 1.0))
+        g.next_flush = nxt
+        return note
+
+    def state_dict(self) -> dict[str, Any]:
+        return {gid: asdict(g) for gid, g in self.groups.items()}
+
+    def load(self, d: dict[str, Any]) -> None:
+        self.groups = {gid: Group(**g) for gid, g in d.items()}

@@ -1,0 +1,58 @@
+"""Mute-window stage: recurring windows (nights, weekends, holidays) in which matching alerts are not
+notified. The alert still fires and is recorded; its group is flushed again when the window ends.
+
+>>> from alerts.config import MuteWindow
+>>> w = MuteWindows([MuteWindow(name="night", matchers={"tier": "blue"}, start="22:00", end="07:00")], 8.0)
+>>> t = 1783954800.0  # 2026-07-13 23:00 +08:00
+>>> w.muted({"tier": "blue"}, t)
+('night', 1783983600.0)
+>>> w.muted({"tier": "red"}, t), w.muted({"tier": "blue"}, t + 9 * 3600)
+(None, None)
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Mapping
+
+from alerts.config import MuteWindow
+from alerts.matchers import matches
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+class MuteWindows:
+    def __init__(self, windows: list[MuteWindow], utc_offset_h: float = 8.0):
+        self.windows = windows
+        self.tz = timezone(timedelta(hours=utc_offset_h))
+
+    def _applies_on(self, w: MuteWindow, day: datetime) -> bool:
+        if w.dates:
+            return day.date().isoformat() in w.dates
+        return day.weekday() in w.weekdays
+
+    def _end_if_inside(self, w: MuteWindow, now: float) -> float | None:
+        local = datetime.fromtimestamp(now, self.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = _minutes(w.start), _minutes(w.end)
+        minute = (now - midnight.timestamp()) / 60
+        spans = []  # (window start day offset, start minute, end minute) relative to today's midnight
+        if start < end:
+            spans.append((0, start, end))
+        else:  # crosses midnight: today's evening part and the morning part of a window that began yesterday
+            spans += [(0, start, 24 * 60 + end), (-1, start - 24 * 60, end)]
+        for day_off, lo, hi in spans:
+            if lo <= minute < hi and self._applies_on(w, midnight + timedelta(days=day_off)):
+                return midnight.timestamp() + hi * 60
+        return None
+
+    def muted(self, labels: Mapping[str, str], now: float) -> tuple[str, float] | None:
+        """(window name, local end time as epoch) if a window mutes an alert with these labels now."""
+        for w in self.windows:
+            if matches(w.matchers, labels):
+                end = self._end_if_inside(w, now)
+                if end is not None:
+                    return w.name, end
+        return None
