@@ -82,9 +82,10 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                 state.append("🔔 " + t("unacked", lang))
             if alert.get("assignee"):
                 state.append(md(t("assigned_to", lang, who=alert["assignee"])))
-            if alert.get("silenced_until"):
-                until = data.epoch(alert["silenced_until"])
-                state.append(t("silenced_until", lang, t=time.strftime("%H:%M", time.localtime(until or 0))))
+            if alert.get("silenced_until") or alert.get("silence_id"):
+                until = data.epoch(alert.get("silenced_until"))
+                state.append("🔕 " + t("silenced_until", lang,
+                                      t=time.strftime("%H:%M", time.localtime(until)) if until else "…"))
             pending = st.session_state.get("pending", {}).get(aid)
             if pending and not (pending == "ack" and alert.get("acked_by")):
                 state.append("⏳ " + t("pending", lang, action=t("action." + pending, lang)))

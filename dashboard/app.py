@@ -15,13 +15,13 @@ from dashboard.views import audit, history, live, staff
 
 st.set_page_config(page_title="预警 Yujing", page_icon="🚨", layout="wide", initial_sidebar_state="collapsed")
 
+# The pages each role sees, its landing page first.
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "duty_manager": ("live", "staff", "history"),
     "staff": ("staff", "live"),
     "quality": ("history", "live"),
     "admin": ("live", "staff", "history", "audit"),
 }
-"""The pages each role sees, its landing page first."""
 
 _RENDER = {"live": live.render, "staff": staff.render, "history": history.render, "audit": audit.render}
 _ICON = {"live": ":material/monitor_heart:", "staff": ":material/assignment_ind:",

@@ -24,6 +24,9 @@ _PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 CSS = """
 <style>
+.block-container {padding-top: 3.2rem; padding-bottom: 1rem;}
+.yj-head {font-size:1.35rem; font-weight:700; margin:0;}
+.yj-clock {font-size:1.35rem; font-variant-numeric: tabular-nums; color:#444;}
 .yj-tiles {display:flex; gap:.6rem;}
 .yj-tile {flex:1; border-radius:.6rem; padding:.55rem .9rem; color:#fff; line-height:1.15;}
 .yj-tile .n {font-size:2.6rem; font-weight:700;}
@@ -171,11 +174,11 @@ def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Cha
     colour = alt.Color("share:Q", title="p90", scale=alt.Scale(
         type="threshold", domain=[0.5, 0.75, 0.9, 1.0],
         range=["#E8EEF4", TIER_COLOR["blue"], TIER_COLOR["yellow"], TIER_COLOR["orange"], TIER_COLOR["red"]]),
-        legend=alt.Legend(format=".0%", orient="bottom"))
+        legend=None)
     base = alt.Chart(df).encode(x=alt.X("stage:N", sort=stages, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
                                 y=alt.Y("region:N", title=None, sort="ascending"))
     rect = base.mark_rect(cornerRadius=3).encode(
         color=colour, tooltip=["region", "stage", alt.Tooltip("share:Q", format=".0%"), "backlog", "overdue", "tier"])
     text = base.mark_text(fontSize=13).encode(
         text="label:N", color=alt.condition(alt.datum.share >= 0.5, alt.value("white"), alt.value("#333")))
-    return (rect + text).properties(height=max(120, 34 * df["region"].nunique()))
+    return (rect + text).properties(height=alt.Step(46))

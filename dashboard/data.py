@@ -28,7 +28,9 @@ def settings() -> Settings:
 def _store(url: str, prefix: str) -> Any:
     import redis
     from alerts.store import AlertStore
-    return AlertStore(redis.Redis.from_url(url), prefix=prefix)
+    if hasattr(AlertStore, "from_url"):
+        return AlertStore.from_url(url, prefix=prefix)
+    return AlertStore(redis.Redis.from_url(url, decode_responses=True), prefix=prefix)
 
 
 def store() -> Any:
@@ -55,7 +57,7 @@ def epoch(ts: Any) -> float | None:
 
 def fired_at(alert: dict[str, Any]) -> float | None:
     """When this alert episode started (the store's ``fired_at``/``started`` if kept, else its ``ts``)."""
-    for key in ("fired_at", "started_at", "started", "first_ts"):
+    for key in ("since", "fired_at", "started_at", "started", "first_ts"):
         if alert.get(key) is not None:
             return epoch(alert[key])
     return epoch(alert.get("ts"))

@@ -101,6 +101,8 @@ def board(lang: str) -> None:
         counts = Counter(a.get("tier") for a in bd.active)
         tier_tiles(counts, lang)
     with top_r:
+        clock = time.strftime("%H:%M:%S", time.localtime(now))
+        st.markdown(f'<span class="yj-clock">{clock}</span>', unsafe_allow_html=True)
         freshness(bd.snapshot, cfg.stale_after_s, lang)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))

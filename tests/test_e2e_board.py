@@ -1,0 +1,79 @@
+"""End to end: the real board (streamlit server) in real headless Chromium against a seeded real Redis.
+
+Logs in as the duty manager, looks at the wall board, acknowledges the red alert, checks the alert history
+shows the acknowledgement; screenshots go to artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.dash_fixtures import (PASSWORD, ROOT, _wait_port, board_env, put_snapshot, redis_server,  # noqa: F401
+                                 redis_url, snapshot)
+
+pytestmark = pytest.mark.e2e
+BOARD_PORT = 19401
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def seed_alerts(redis_url: str) -> list[dict]:
+    """Put a few active alerts in through the alert store (skips when the store is not there yet)."""
+    seed = pytest.importorskip("tests.dash_seed")
+    return seed.seed(redis_url)
+
+
+@pytest.fixture()
+def board_server(board_env):
+    env = dict(os.environ, YUJING_REDIS__URL=board_env["redis_url"], YUJING_USERS_FILE=str(board_env["users"]),
+               YUJING_DASHBOARD__REFRESH_S="2")
+    log = open(board_env["users"].parent / "board.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+                             "--server.port", str(BOARD_PORT), "--server.address", "127.0.0.1",
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        _wait_port(BOARD_PORT, 60)
+        yield f"http://127.0.0.1:{BOARD_PORT}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_duty_manager_acks_red_alert_in_chromium(board_env, board_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    put_snapshot(board_env["redis_url"], snapshot())
+    alerts = seed_alerts(board_env["redis_url"]) if os.environ.get("E2E_NO_ALERTS") != "1" else []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--headless", "--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1680, "height": 1050})
+        page.goto(board_server)
+        page.locator(".st-key-login_name input").fill("duty")
+        page.locator(".st-key-login_password input").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.get_by_text("Active alerts").first.wait_for(timeout=30_000)
+        time.sleep(4)  # let the heat map and sparklines draw, and one fragment refresh happen
+        page.screenshot(path=str(SHOTS / "01-live-board.png"), full_page=True)
+        if alerts:
+            red = next(a for a in alerts if a["tier"] == "red")
+            page.locator(f".st-key-ack-{red['alert_id']} button").click()
+            expect(page.get_by_text("Sent, waiting for the worker").first).to_be_visible(timeout=15_000)
+            page.screenshot(path=str(SHOTS / "02-after-ack.png"), full_page=True)
+            page.get_by_role("link", name="Alert history").click()
+            page.get_by_text("Alert story").first.wait_for(timeout=30_000)
+            pick = page.get_by_label("Pick an alert")
+            pick.click()
+            page.get_by_role("option").filter(has_text="Red").first.click()
+            expect(page.get_by_text("board action: acknowledge").first).to_be_visible(timeout=15_000)
+            time.sleep(2)
+            page.screenshot(path=str(SHOTS / "03-history.png"), full_page=True)
+        browser.close()
