@@ -1,0 +1,243 @@
+"""``yujing demo``: the whole system on one machine, supervised.
+
+redis-server (AOF, ``var/redis``) and Tansu (memory) start first; the broker's readiness hook creates the
+topics; then the simulator (``yujing simulate --kafka ... --demo``), N faust workers (``yujing worker``) and
+the Streamlit board (``yujing board``). All children get the same configuration: the shipped sample
+(``yujing/default.toml``) or ``--config``, with the demo's ports and clock speed as ``YUJING_*`` env overrides.
+
+Tansu keeps topics in memory, so a broker restart loses every record and offset. The supervisor then
+restarts the broker, recreates the topics (readiness hook), wipes the workers' local table state
+(``var/faust/worker-N``; faust refuses to start on state newer than the changelog: ConsistencyError) and
+restarts workers and simulator. Each step is written to the Redis stream ``<prefix>runtime:events`` so the
+board can show the outage and the recovery.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from yujing.config import DEFAULT_CONFIG, load_config
+from yujing.runtime.net import wait_for_port
+from yujing.runtime.redis_server import redis_argv, redis_url, wait_for_ping
+from yujing.runtime.supervisor import Child, Supervisor
+from yujing.runtime.tansu import broker_argv, broker_env, ensure_topics, wait_until_ready, yujing_topics
+
+EVENTS_KEY = "runtime:events"
+"""Redis stream (after the configured prefix) of runtime events: fields ts, kind, child, detail."""
+EVENTS_MAXLEN = 1000
+
+
+@dataclass
+class DemoPlan:
+    """What ``yujing demo`` starts and where."""
+
+    config: Path = DEFAULT_CONFIG
+    workers: int = 1
+    kafka_port: int = 19092
+    redis_port: int = 16379
+    board_port: int = 8501
+    metrics_port: int = 9108
+    """Prometheus port of worker-1 (worker-N: +N-1); 0 = off."""
+    speed: float = 30.0
+    data_dir: Path = Path("var")
+    keep_data: bool = False
+    board: bool = True
+    simulate_args: list[str] = field(default_factory=list)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return redis_url(self.redis_port)
+
+    @property
+    def board_url(self) -> str:
+        return f"http://127.0.0.1:{self.board_port}"
+
+    @property
+    def users_file(self) -> Path:
+        return self.data_dir / "demo-users.toml"
+
+    def worker_dir(self, i: int) -> Path:
+        return self.data_dir / "faust" / f"worker-{i}"
+
+
+def yujing_argv(*args: str) -> list[str]:
+    """Run a ``yujing`` sub-command with this interpreter (no reliance on PATH)."""
+    return [sys.executable, "-m", "yujing.cli", *args]
+
+
+def missing_parts() -> dict[str, str]:
+    """Parts of the system not built yet: name -> what is missing."""
+    missing = {}
+    for name in ("simulate", "worker", "board"):
+        if importlib.util.find_spec(f"yujing.commands.{name}") is None:
+            missing[name] = f"yujing/commands/{name}.py"
+    spec = importlib.util.find_spec("dashboard")
+    app = Path(next(iter(spec.submodule_search_locations))) / "app.py" if spec and spec.submodule_search_locations \
+        else None
+    if app is None or not app.is_file():
+        missing["board"] = "dashboard/app.py"
+    return missing
+
+
+def _accepts_option(command: str, option: str) -> bool:
+    """Does ``yujing <command>`` take ``option``? (sub-commands are built in parallel by others)."""
+    import typer
+
+    mod = importlib.import_module(f"yujing.commands.{command}")
+    func = getattr(mod, command)
+    import inspect
+
+    for p in inspect.signature(func).parameters.values():
+        default = p.default
+        decls = getattr(default, "param_decls", None) or ()
+        if isinstance(default, typer.models.OptionInfo) and option in decls:
+            return True
+    return False
+
+
+class RuntimeEvents:
+    """Writes supervisor events to the Redis stream the board reads (best effort: Redis may be the one down)."""
+
+    def __init__(self, url: str, prefix: str, console: Console) -> None:
+        import redis.asyncio as aredis
+
+        self.client = aredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.key = f"{prefix}{EVENTS_KEY}"
+        self.console = console
+        self.broker_down_since: float | None = None
+
+    async def __call__(self, kind: str, child: str, detail: str) -> None:
+        if child == "broker" and kind == "died":
+            self.broker_down_since = time.time()
+            await self.write("outage", "broker", "Kafka broker died: restarting it, recreating topics, "
+                                                 "restarting workers with fresh local state")
+        elif child == "broker" and kind == "ready" and self.broker_down_since is not None:
+            down = time.time() - self.broker_down_since
+            self.broker_down_since = None
+            self.console.log(f"[green]broker recovered after {down:.1f}s; workers restart fresh")
+            await self.write("recovered", "broker", f"broker back after {down:.1f}s, topics recreated")
+        if not (kind == "stopped" and child in ("broker", "redis")):  # they stop last, together
+            await self.write(kind, child, detail)
+
+    async def write(self, kind: str, child: str, detail: str) -> None:
+        if child == "redis" and kind in ("died", "restarting", "stopped"):
+            return  # nobody to write to
+        await self.client.xadd(self.key, {"ts": f"{time.time():.3f}", "kind": kind, "child": child,
+                                          "detail": detail}, maxlen=EVENTS_MAXLEN, approximate=True)
+
+
+def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[str, str]]:
+    """The supervised children of the demo, and the parts that are missing (name -> file)."""
+    settings = load_config(plan.config)
+    logs = plan.data_dir / "log"
+    env = {**os.environ, "YUJING_CONFIG": str(Path(plan.config).resolve()),
+           "YUJING_KAFKA__BROKER": f"kafka://{plan.bootstrap}", "YUJING_REDIS__URL": plan.redis_url,
+           "YUJING_CLOCK__SPEED": str(plan.speed), "YUJING_DASHBOARD__BASE_URL": plan.board_url,
+           "YUJING_USERS_FILE": str(plan.users_file.resolve()),
+           "PYTHONUNBUFFERED": "1"}
+    topics = yujing_topics(settings.kafka)
+
+    async def broker_ready() -> None:
+        await wait_until_ready(plan.bootstrap)
+        created = await ensure_topics(plan.bootstrap, topics, settings.kafka.replication)
+        if created:
+            console.log(f"topics created: {', '.join(sorted(created))}")
+
+    async def redis_ready() -> None:
+        await asyncio.to_thread(wait_for_ping, plan.redis_url)
+
+    async def board_ready() -> None:
+        await wait_for_port(plan.board_port, timeout=60)
+
+    redis_dir = plan.data_dir / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    children = [
+        Child("redis", redis_argv(plan.redis_port, redis_dir), log=logs / "redis.log", ready=redis_ready,
+              critical=True),
+        Child("broker", broker_argv(plan.kafka_port), env=broker_env(), log=logs / "broker.log",
+              ready=broker_ready, critical=True),
+    ]
+    missing = missing_parts()
+    if "simulate" not in missing:
+        children.append(Child("simulator", yujing_argv("simulate", "--kafka", f"kafka://{plan.bootstrap}",
+                                                       "--speed", f"{plan.speed:g}", "--demo", "--hours", "0",
+                                                       *plan.simulate_args),
+                              env=env, log=logs / "simulator.log", depends_on=("broker",)))
+    if "worker" not in missing:
+        for i in range(1, plan.workers + 1):
+            name = f"worker-{i}"
+            wanted = {"--name": name, "--workers-dir": str(plan.data_dir / "faust"),
+                      "--metrics-port": str(plan.metrics_port + i - 1 if plan.metrics_port else 0)}
+            opts = [x for opt, val in wanted.items() if _accepts_option("worker", opt) for x in (opt, val)]
+            argv = yujing_argv("worker", *opts)
+            wdir = plan.worker_dir(i)
+            children.append(Child(name, argv, env={**env, "YUJING_WORKER_NAME": name},
+                                  log=logs / f"{name}.log", depends_on=("broker", "redis"),
+                                  fresh=lambda d=wdir: shutil.rmtree(d, ignore_errors=True)))
+    if plan.board and "board" not in missing:
+        children.append(Child("board", yujing_argv("board", "--port", str(plan.board_port)), env=env,
+                              log=logs / "board.log", ready=board_ready, depends_on=("redis",)))
+    return children, missing
+
+
+def fresh_start(plan: DemoPlan) -> None:
+    """The broker starts empty, so the workers' local state must too; the read model follows unless kept."""
+    shutil.rmtree(plan.data_dir / "faust", ignore_errors=True)
+    if not plan.keep_data:
+        shutil.rmtree(plan.data_dir / "redis", ignore_errors=True)
+
+
+def demo_users(plan: DemoPlan) -> dict[str, str]:
+    """Board logins for this demo run: a users file of its own, new random passwords each run."""
+    try:
+        from dashboard.auth import demo_init
+    except ImportError:
+        return {}
+    path = plan.users_file
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return demo_init(path, None)
+
+
+async def run_demo(plan: DemoPlan, console: Console | None = None) -> int:
+    """Start everything, print where to look, run until Ctrl-C; returns the exit code."""
+    console = console or Console(stderr=True)
+    import logging
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "broker not up yet" is expected while waiting
+    fresh_start(plan)
+    logins = demo_users(plan)
+    children, missing = build_children(plan, console)
+    settings = load_config(plan.config)
+    events = RuntimeEvents(plan.redis_url, settings.redis.prefix, console)
+    sup = Supervisor(children, console=console, on_event=events)
+    for part, file in missing.items():
+        console.log(f"[yellow]not started: {part} ({file} is missing)")
+    t0 = time.monotonic()
+    run = asyncio.create_task(sup.run())
+    try:
+        await sup.wait_ready("redis", "broker", timeout=60)
+        console.log(f"redis {plan.redis_url}  kafka {plan.bootstrap}  logs {plan.data_dir / 'log'}/")
+        if any(c.name == "board" for c in children):
+            await sup.wait_ready("board", timeout=90)
+            console.rule(f"[bold green]board: {plan.board_url}  (ready after {time.monotonic() - t0:.1f}s)")
+            for user, pw in logins.items():
+                console.print(f"  login {user:<10} password {pw}")
+        console.print(f"[bold]yujing demo running: {plan.workers} worker(s), simulator at {plan.speed:g}x. "
+                      "Ctrl-C stops everything.")
+    except (asyncio.TimeoutError, TimeoutError):
+        if not run.done():
+            console.log("[red]a part did not become ready; see the logs. Still supervising.")
+    return await run
