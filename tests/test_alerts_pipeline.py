@@ -1,0 +1,267 @@
+"""The assembled alert pipeline on an explicit clock: every lifecycle path, and determinism."""
+import orjson
+import pytest
+
+from alerts.config import AlertsConfig, HoldDown, MuteWindow, Route
+from alerts.pipeline import AlertPipeline, CommandError
+from yujing.records import Condition
+
+T0 = 1783954800.0  # 2026-07-13 23:00 +08:00 (a Monday night)
+NOON = T0 + 13 * 3600  # 2026-07-14 12:00
+
+
+def order(tier, ts, oid="W1", region="north", kind="receive_lag", summary=""):
+    return Condition(kind, {"order_id": oid, "region": region}, tier, ts, stage="receive", score=1.0,
+                     summary=summary, evidence={"used_share": 0.8, "text": "客户电话13812345678"})
+
+
+def region(tier, ts, kind="backlog_growth", reg="north"):
+    return Condition(kind, {"region": reg}, tier, ts, stage="feedback", score=3.0, summary="积压增长")
+
+
+def quiet_cfg(**kw) -> AlertsConfig:
+    base = dict(mute_windows=[], timing_by_tier={}, escalation={}, hold_down={})
+    base.update(kw)
+    return AlertsConfig(**base)
+
+
+def statuses(records):
+    return [r.status for r in records]
+
+
+def test_dedup_repeated_verdict_is_silent():
+    p = AlertPipeline(quiet_cfg())
+    assert statuses(p.process(order("yellow", NOON))) == ["firing"]
+    assert p.process(order("yellow", NOON + 10)) == []
+    assert p.process(order("yellow", NOON + 20)) == []
+    assert len(p.active()) == 1
+
+
+def test_tier_changes_up_and_down():
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("blue", NOON))
+    up = p.process(order("red", NOON + 60))
+    down = p.process(order("yellow", NOON + 120))
+    assert [(r.status, r.tier, r.extra["previous_tier"], r.extra["direction"]) for r in up + down] == [
+        ("tier_changed", "red", "blue", "up"), ("tier_changed", "yellow", "red", "down")]
+
+
+def test_hold_down_fires_only_after_for_s_and_flaps_are_dropped():
+    cfg = quiet_cfg(hold_down={"backlog_growth": HoldDown(for_s=120, keep_firing_for_s=300)})
+    p = AlertPipeline(cfg)
+    assert p.process(region("orange", NOON)) == []
+    assert p.process(region(None, NOON + 60)) == []  # flap: cleared before 120 s, never fired
+    assert p.tick(NOON + 600) == [] and p.active() == []
+    assert p.process(region("orange", NOON + 1000)) == []
+    fired = p.tick(NOON + 1120)
+    assert statuses(fired) == ["firing"] and fired[0].ts == NOON + 1120
+    # keep firing for 300 s after a clear; a re-activation inside it continues the same episode
+    assert p.process(region(None, NOON + 1200)) == []
+    assert p.process(region("orange", NOON + 1300)) == []
+    assert p.process(region(None, NOON + 1400)) == []
+    assert p.tick(NOON + 1699) == []
+    resolved = p.tick(NOON + 1800)
+    assert [(r.status, r.ts, r.extra["reason"]) for r in resolved] == [("resolved", NOON + 1700, "cleared")]
+    assert resolved[0].alert_id == fired[0].alert_id
+
+
+def test_auto_resolve_and_new_episode_gets_new_id():
+    p = AlertPipeline(quiet_cfg())
+    first = p.process(order("yellow", NOON))[0]
+    res = p.process(order(None, NOON + 30))
+    again = p.process(order("yellow", NOON + 30))[0]
+    assert statuses(res) == ["resolved"] and res[0].extra["reason"] == "cleared"
+    assert first.fingerprint == again.fingerprint and first.alert_id != again.alert_id
+    assert again.alert_id.startswith(first.fingerprint + "-")
+
+
+def test_stale_resolve_when_no_verdict_comes():
+    p = AlertPipeline(quiet_cfg(stale_after_s=600))
+    p.process(order("yellow", NOON))
+    p.process(order("yellow", NOON + 300))  # a duplicate still counts as a sign of life
+    assert p.tick(NOON + 899) == []
+    out = p.tick(NOON + 2000)
+    assert [(r.status, r.ts, r.extra["reason"]) for r in out] == [("resolved", NOON + 900, "stale")]
+
+
+def test_grouping_timers_group_wait_interval_repeat():
+    p = AlertPipeline(quiet_cfg(stale_after_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.process(order("yellow", NOON + 5, oid="W2"))
+    assert p.drain_notifications() == []
+    p.tick(NOON + 30)
+    [n] = p.drain_notifications()
+    assert n.reason == "group" and len(n.alerts) == 2 and n.group == {"kind": "receive_lag", "region": "north",
+                                                                       "tier": "yellow"}
+    p.process(order("yellow", NOON + 40, oid="W3"))
+    p.tick(NOON + 329)
+    assert p.drain_notifications() == []
+    p.tick(NOON + 330)  # group_interval after the last flush
+    [n2] = p.drain_notifications()
+    assert len(n2.alerts) == 3 and n2.key != n.key
+    p.tick(NOON + 330 + 4 * 3600)  # nothing changed: repeat_interval
+    [n3] = p.drain_notifications()
+    assert n3.reason == "repeat"
+
+
+def test_red_goes_out_at_once_per_tier_override():
+    p = AlertPipeline(AlertsConfig(mute_windows=[], escalation={}))
+    p.process(order("red", NOON))
+    [n] = p.drain_notifications()
+    assert n.alerts[0]["tier"] == "red"
+
+
+def test_inhibition_red_mutes_lower_tier_on_same_scope_and_region_surge_mutes_order_lag():
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("red", NOON, oid="W1", kind="receive_lag", region="south"))
+    rec = p.process(order("yellow", NOON, oid="W1", kind="sentiment_drop", region="south"))
+    assert rec[0].extra["inhibited_by"]["rule"] == "red_mutes_lower_on_same_scope"
+    p.process(region("red", NOON))  # a regional surge
+    rec2 = p.process(order("orange", NOON + 1, oid="W9"))
+    assert rec2[0].extra["inhibited_by"]["rule"] == "regional_surge_mutes_order_lag"
+    p.tick(NOON + 30)
+    sent = {a["kind"] + ":" + a["scope"].get("order_id", "-") for n in p.drain_notifications() for a in n.alerts}
+    assert sent == {"receive_lag:W1", "backlog_growth:-"}  # the muted ones were held back
+    muted = {a["scope"].get("order_id"): a["muted_by"] for a in p.active()}
+    assert muted["W9"]["by"] == "inhibit"
+    # the surge resolves: the held order alert is notified at the next recheck
+    p.process(region(None, NOON + 60))
+    p.tick(NOON + 400)
+    later = [a["scope"].get("order_id") for n in p.drain_notifications() for a in n.alerts]
+    assert "W9" in later
+
+
+def test_silence_with_expiry_records_and_lifts():
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("yellow", NOON, oid="W1"))
+    recs = p.apply_command({"action": "silence", "by": "lead-7", "reason": "known outage",
+                            "matchers": {"region": "north"}, "duration_s": 3600}, NOON + 1)
+    assert [(r.status, r.extra["silence_id"], r.extra["silenced"]) for r in recs] == [("silenced", "s-1", True)]
+    p.tick(NOON + 30)
+    assert p.drain_notifications() == []  # silenced before the first flush
+    new = p.process(order("orange", NOON + 100, oid="W2"))
+    assert statuses(new) == ["firing", "silenced"]
+    lifted = p.tick(NOON + 3601)
+    assert [(r.status, r.extra["silenced"], r.extra["reason"], r.ts) for r in lifted] == [
+        ("silenced", False, "expired", NOON + 3601), ("silenced", False, "expired", NOON + 3601)]
+    p.tick(NOON + 3700)
+    assert {a["scope"]["order_id"] for n in p.drain_notifications() for a in n.alerts} == {"W1", "W2"}
+    with pytest.raises(CommandError):
+        p.apply_command({"action": "silence", "by": "x", "reason": "no expiry", "matchers": {"kind": "a"}}, NOON)
+
+
+def test_mute_window_holds_blue_at_night_and_sends_in_the_morning():
+    cfg = quiet_cfg(mute_windows=[MuteWindow(name="blue_at_night", matchers={"tier": "blue"},
+                                             start="22:00", end="07:00")])
+    p = AlertPipeline(cfg)
+    rec = p.process(order("blue", T0))  # 23:00
+    assert rec[0].extra["mute_window"] == "blue_at_night"
+    p.tick(T0 + 3600)
+    assert p.drain_notifications() == []
+    p.tick(T0 + 8 * 3600)  # 07:00 next morning
+    [n] = p.drain_notifications()
+    assert n.alerts[0]["tier"] == "blue" and n.ts == T0 + 8 * 3600
+
+
+def test_escalation_chain_and_ack_stops_it():
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    first = p.process(order("red", NOON))[0]
+    p.drain_notifications()
+    esc = p.tick(NOON + 3600)
+    assert [(r.status, r.extra["escalation_step"], r.extra["escalated_to"], r.ts) for r in esc] == [
+        ("escalated", 1, "team_lead", NOON + 900), ("escalated", 2, "duty_manager", NOON + 1800)]
+    assert [(n.receiver, n.step) for n in p.drain_notifications() if n.reason == "escalation"] == [
+        ("team_lead", 1), ("duty_manager", 2)]
+    q = AlertPipeline(AlertsConfig(mute_windows=[]))
+    q.process(order("red", NOON))
+    ack = q.apply_command({"action": "ack", "alert_id": first.alert_id, "by": "zhang", "note": "在处理"}, NOON + 60)
+    assert [(r.status, r.extra["by"], r.extra["acknowledged"]) for r in ack] == [("acknowledged", "zhang", True)]
+    assert [r.status for r in q.tick(NOON + 1700)] == []
+
+
+def test_ack_timeout_retriggers_and_renotifies():
+    p = AlertPipeline(AlertsConfig(mute_windows=[], escalation={}, ack_timeout_s=1800))
+    a = p.process(order("orange", NOON))[0]
+    p.apply_command({"action": "ack", "alert_id": a.alert_id, "by": "li"}, NOON + 10)
+    p.tick(NOON + 20)
+    p.drain_notifications()
+    out = p.tick(NOON + 1810)
+    assert [(r.status, r.extra["acknowledged"], r.extra["reason"], r.ts) for r in out] == [
+        ("acknowledged", False, "ack_timeout", NOON + 1810)]
+    [n] = p.drain_notifications()
+    assert n.reason == "ack_timeout" and n.alerts[0]["alert_id"] == a.alert_id
+
+
+def test_manual_resolve_assign_label_and_bad_commands():
+    p = AlertPipeline(quiet_cfg())
+    a = p.process(order("yellow", NOON))[0]
+    assign = p.apply_command({"action": "assign", "alert_id": a.alert_id, "by": "lead", "to": "wang"}, NOON + 5)
+    assert assign[0].status == "escalated" and assign[0].extra["assigned_to"] == "wang"
+    p.apply_command({"action": "label", "alert_id": a.alert_id, "by": "qa", "label": "useful"}, NOON + 6)
+    res = p.apply_command({"action": "resolve", "alert_id": a.alert_id, "by": "lead"}, NOON + 7)
+    assert res[0].extra == {"seq": 3, "reason": "manual", "by": "lead"}
+    assert p.process(order("yellow", NOON + 8)) == []  # stays resolved until the condition clears
+    assert statuses(p.process(order("red", NOON + 9))) == ["firing"]  # ... or gets worse
+    assert [lb["label"] for lb in p.labels()] == ["useful"] and p.drain_labels()[0]["kind"] == "receive_lag"
+    for bad in ({"action": "ack", "alert_id": "nope-1", "by": "x"}, {"action": "fly", "by": "x"},
+                {"action": "ack", "alert_id": a.alert_id}, {"action": "label", "by": "x", "label": "meh"}):
+        with pytest.raises(CommandError):
+            p.apply_command(bad, NOON + 10)
+
+
+def test_summaries_and_evidence_are_masked():
+    p = AlertPipeline(quiet_cfg())
+    r = p.process(order("yellow", NOON, summary="客户 13912345678 身份证 110101199003071234 投诉"))[0]
+    blob = orjson.dumps(r.to_dict()).decode()
+    assert "13912345678" not in blob and "110101199003071234" not in blob and "13812345678" not in blob
+
+
+def script():
+    conds = [order("blue", NOON + i * 7, oid=f"W{i % 13}") for i in range(40)]
+    conds += [order("red", NOON + 300 + i, oid=f"W{i}") for i in range(5)]
+    conds += [region("orange", NOON + 400), region(None, NOON + 2000)]
+    conds += [order(None, NOON + 2500 + i, oid=f"W{i}") for i in range(13)]
+    return sorted(conds, key=lambda c: c.ts)
+
+
+def run_all(p, conds, until):
+    out = []
+    for c in conds:
+        out += [r.to_dict() for r in p.process(c)]
+    out += [r.to_dict() for r in p.tick(until)]
+    return out, [n.to_dict() for n in p.drain_notifications()]
+
+
+def test_determinism_same_input_same_bytes():
+    a = run_all(AlertPipeline(AlertsConfig()), script(), NOON + 9000)
+    b = run_all(AlertPipeline(AlertsConfig()), script(), NOON + 9000)
+    assert orjson.dumps(a) == orjson.dumps(b) and len(a[0]) > 10
+
+
+def test_state_dict_round_trip_continues_identically():
+    conds = script()
+    whole = run_all(AlertPipeline(AlertsConfig()), conds, NOON + 9000)
+    p = AlertPipeline(AlertsConfig())
+    first = run_all(p, conds[:30], conds[29].ts)
+    state = orjson.loads(orjson.dumps(p.state_dict()))
+    q = AlertPipeline.from_state(AlertsConfig(), state)
+    assert orjson.dumps(q.state_dict()) == orjson.dumps(state)
+    rest = run_all(q, conds[30:], NOON + 9000)
+    assert orjson.dumps((first[0] + rest[0], first[1] + rest[1])) == orjson.dumps(whole)
+
+
+def test_routes_continue_and_per_route_receivers():
+    cfg = quiet_cfg(routes=[Route(receiver="north_team", match={"region": "north"}, **{"continue": True}),
+                            Route(receiver="repair", match={"stage": "receive"})])
+    p = AlertPipeline(cfg)
+    p.process(order("yellow", NOON))
+    p.tick(NOON + 30)
+    assert sorted(n.receiver for n in p.drain_notifications()) == ["north_team", "repair"]
+
+
+def test_next_due_lets_a_shell_advance_exactly():
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    p.process(order("red", NOON))
+    due = p.next_due()
+    assert due == NOON + 900
+    assert statuses(p.tick(due)) == ["escalated"]
