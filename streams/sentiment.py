@@ -44,7 +44,11 @@ def _alternation(phrases: Iterable[str], word_bounded: bool = False) -> str:
 
 
 _ESC_CANON = {form: name for name, forms in ESCALATION.items() for form in forms}
-_ESC_RE = re.compile(_alternation(_ESC_CANON, word_bounded=True))
+# Two patterns, not one: an alternation whose branches all start with a literal lets `re` skip ahead on the
+# first character (~2 µs a text); mixing in word-bounded English branches makes it try every position (~150 µs).
+_ESC_ZH_RE = re.compile(_alternation(f for f in _ESC_CANON if not f[:1].isascii() or f.isdigit()))
+_ESC_EN_RE = re.compile(r"\b(?:%s)\b" % _alternation(f for f in _ESC_CANON if f[:1].isascii() and not f.isdigit()))
+_LATIN = re.compile("[a-z]")
 # one pass finds both polarities; the longest phrase wins so "不满意" is not read as "满意"
 _LEX_RE = re.compile(_alternation([*NEGATIVE_ZH, *POSITIVE_ZH]))
 _LEX_NEG = frozenset(NEGATIVE_ZH)
@@ -52,10 +56,11 @@ _EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI_WEIGHTS)))
 
 
 def _escalations(lowered_clean: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for m in _ESC_RE.finditer(lowered_clean):
-        seen.setdefault(_ESC_CANON[m.group(0)], None)
-    return list(seen)
+    found = _ESC_ZH_RE.findall(lowered_clean)
+    if _LATIN.search(lowered_clean):
+        found += _ESC_EN_RE.findall(lowered_clean)
+        found.sort(key=lowered_clean.find)
+    return list(dict.fromkeys(_ESC_CANON[f] for f in found))
 
 
 def featurize(text: str) -> tuple[dict[str, float], list[str]]:

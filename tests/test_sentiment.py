@@ -1,0 +1,191 @@
+"""The customer-text sentiment scorer: escalation phrases, ordering, robustness, online learning, the CLI,
+and AUC on held-out public data when shared/data is present."""
+from __future__ import annotations
+
+import csv
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.sentiment import SentimentScorer, default_scorer
+
+ROOT = Path(__file__).resolve().parents[1]
+YUJING = ROOT / ".venv" / "bin" / "yujing"
+DATA = Path("/work/shared/data/sentiment")
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SentimentScorer:
+    return default_scorer()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("再不解决我就打12398投诉你们！", ["12398"]),
+    ("我要找媒体曝光，还要请律师起诉你们", ["媒体", "曝光", "律师", "起诉"]),
+    ("我会一直投诉到底，叫记者来", ["投诉到", "记者"]),
+    ("打了12345市长热线也没用", ["12345"]),
+    ("I will call my lawyer and sue you, then go to the media.", ["lawyer", "sue", "media"]),
+    ("Reporting this to the regulator and the local news.", ["regulator", "news"]),
+])
+def test_escalation_phrases_recognised(scorer, text, expected):
+    assert scorer.escalation_phrases(text) == expected
+
+
+def test_escalation_phrases_not_found_in_ordinary_text(scorer):
+    assert scorer.escalation_phrases("家里停电了，麻烦派人来看看。") == []
+    assert scorer.escalation_phrases("There is an issue with my bill, it is pressing.") == []
+    # a phone number that happens to contain 12398 is personal data, not a threat
+    assert scorer.escalation_phrases("电话13912398765，请回电") == []
+
+
+def test_escalation_pushes_negativity_up(scorer):
+    assert scorer.score_one("停电了，我要打12398") > scorer.score_one("停电了")
+    assert scorer.score_one("The power is out, I will contact the regulator") > scorer.score_one(
+        "The power is out")
+
+
+@pytest.mark.parametrize("negative, positive", [
+    ("停电三天了还没人来，太慢了，态度还差，我要投诉！", "师傅很专业，处理及时，非常满意，谢谢！"),
+    ("问题根本没解决，就直接结单了！", "处理及时，满意。"),
+    ("拖了这么久才处理，不满意。", "师傅很专业，谢谢。"),
+    ("No power for 2 days and nobody came. This is unacceptable!", "Power restored quickly, thank you!"),
+    ("The problem is not solved and you closed it!", "Satisfied, thanks."),
+    ("Took far too long. Not satisfied.", "Quick and professional."),
+])
+def test_clearly_negative_scores_above_clearly_positive(scorer, negative, positive):
+    assert scorer.score_one(negative) > 0.5 > scorer.score_one(positive)
+
+
+def test_neutral_enquiry_sits_between(scorer):
+    neutral = scorer.score_one("请问峰谷电价是怎么计算的？")
+    assert scorer.score_one("处理及时，满意。") < neutral < scorer.score_one("太慢了，没人管，我要投诉！")
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "\n\t", "😡😡😡", "👍", "<script>alert('x')</script>", "<b>紧急！</b>" * 50, "\x00\x01\x02\ufffd",
+    "a" * 100_000, "停电" * 200_000, "12398" * 1000, "@united http://t.co/x #fail", "�" * 10, "x\ud800y",
+    "Ω≈ç√∫˜µ≤≥÷", "ｆｕｌｌｗｉｄｔｈ", "لا يوجد كهرباء", "電費太貴了，不滿意",
+])
+def test_any_text_scores_in_range(scorer, text):
+    x = scorer.score_one(text)
+    assert 0.0 <= x <= 1.0
+    assert isinstance(scorer.escalation_phrases(text), list)
+
+
+def test_huge_text_is_bounded_in_time(scorer):
+    t0 = time.perf_counter()
+    scorer.score_one("电费太高了，" * 200_000)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_score_many_matches_score_one(scorer):
+    texts = ["太慢了", "谢谢", "Nobody came.", ""]
+    assert scorer.score_many(texts) == [scorer.score_one(t) for t in texts]
+
+
+def test_personal_data_does_not_change_the_score(scorer):
+    plain = "停电了，快来人！"
+    with_pii = "张先生，电话15051642383，身份证370202197001127310，邮箱zhang@example.com，停电了，快来人！"
+    assert abs(scorer.score_one(plain) - scorer.score_one(with_pii.replace("张先生，", ""))) < 0.2
+    assert scorer.score_one("电话15051642383，停电了") == scorer.score_one("电话18209857697，停电了")
+
+
+def test_learn_one_moves_score_in_the_right_direction():
+    s = SentimentScorer.load()
+    text = "电表箱的颜色有点特别"
+    before = s.score_one(text)
+    for _ in range(5):
+        s.learn_one(text, negative=True)
+    assert s.score_one(text) > before + 0.05
+    mid = s.score_one(text)
+    for _ in range(10):
+        s.learn_one(text, negative=False)
+    assert s.score_one(text) < mid
+    # learning on one scorer does not touch the shared default one
+    assert default_scorer().score_one(text) == pytest.approx(before)
+
+
+def test_default_scorer_is_cached_and_loads_fast():
+    t0 = time.perf_counter()
+    fresh = SentimentScorer.load()
+    assert time.perf_counter() - t0 < 2.0
+    assert default_scorer() is default_scorer()
+    assert len(fresh.weights) > 10_000
+
+
+def test_speed_on_short_customer_texts(scorer):
+    texts = ["客户来电反映其家中停电，邻居有电，要求派员检查。", "怎么还没有消息？麻烦快一点。",
+             "1 hours and nobody has come. This is ridiculous.", "处理及时，满意。"] * 500
+    t0 = time.perf_counter()
+    scorer.score_many(texts)
+    assert len(texts) / (time.perf_counter() - t0) > 5000
+
+
+def _run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(YUJING), "sentiment", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_cli_keeps_order_and_ids(tmp_path):
+    rows = [{"id": 3, "text": "太慢了，我要投诉到底！"}, {"id": "a", "text": "谢谢，满意"},
+            {"id": None, "text": "Nobody came."}, {"id": [1, 2], "text": ""}, {"id": 0, "text": "停电" * 5000}]
+    path = tmp_path / "texts.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    res = _run_cli(str(path))
+    assert res.returncode == 0, res.stderr
+    out = [orjson.loads(line) for line in res.stdout.splitlines()]
+    assert [o["id"] for o in out] == [r["id"] for r in rows]
+    assert all(set(o) == {"id", "negativity"} and 0 <= o["negativity"] <= 1 for o in out)
+    assert out[0]["negativity"] > out[1]["negativity"]
+    assert out[0]["negativity"] == pytest.approx(default_scorer().score_one(rows[0]["text"]), abs=1e-6)
+
+
+def test_cli_reads_stdin():
+    res = _run_cli("-", stdin=b'{"id": 1, "text": "\xe5\xa4\xaa\xe6\x85\xa2"}\n')
+    assert res.returncode == 0, res.stderr
+    assert orjson.loads(res.stdout)["id"] == 1
+
+
+@pytest.mark.parametrize("bad, lineno", [(b'{"id": 1, "text": "ok"}\nnot json\n', 2),
+                                         (b'{"id": 1, "text": "ok"}\n{"id": 2}\n', 2),
+                                         (b'[1, 2]\n', 1)])
+def test_cli_bad_line_fails_with_one_line_error(tmp_path, bad, lineno):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(bad)
+    res = _run_cli(str(path))
+    assert res.returncode != 0
+    err = res.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and f"line {lineno}" in err
+    assert res.stdout == b""
+
+
+def test_cli_missing_file_fails_with_one_line_error(tmp_path):
+    res = _run_cli(str(tmp_path / "nope.jsonl"))
+    assert res.returncode != 0
+    assert len(res.stderr.decode().strip().splitlines()) == 1
+
+
+def _auc(scores: list[float], labels: list[int]) -> float:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_sentiment import auc
+    return auc(scores, labels)
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="shared public data not present")
+@pytest.mark.parametrize("name, minimum", [("waimai", 0.87), ("twitter", 0.90)])
+def test_auc_on_held_out_public_data(scorer, name, minimum):
+    rng = random.Random(5)
+    if name == "waimai":
+        with open(DATA / "waimai_10k.csv", encoding="utf-8") as f:
+            rows = [(r["review"], 1 - int(r["label"])) for r in csv.DictReader(f)]
+    else:
+        lab = {"negative": 1, "positive": 0}
+        with open(DATA / "twitter_airline_public.csv", encoding="utf-8") as f:
+            rows = [(r["text"], lab[r["airline_sentiment"]]) for r in csv.DictReader(f)
+                    if r["airline_sentiment"] in lab]
+    rows = rng.sample(rows, 1500)
+    assert _auc(scorer.score_many([t for t, _ in rows]), [y for _, y in rows]) >= minimum
