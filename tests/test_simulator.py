@@ -221,3 +221,44 @@ def test_cli_writes_jsonl(tmp_path):
     assert min(e.ts for e in events).startswith("2026-07-14T09:0")
     bad = CliRunner().invoke(app, ["simulate", "--out", str(out), "--incident", "volcano:north"])
     assert bad.exit_code != 0
+
+
+async def test_kafka_sink_creates_topic_and_keys_by_order(kafka_broker):
+    import uuid
+
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from yujing.simulator.sinks import produce_kafka
+
+    topic = f"sim-{uuid.uuid4().hex[:8]}"
+    events = list(iter_timed(SimOptions(start=MORNING, hours=0.25, seed=12)))
+    sent = await produce_kafka(iter(events), f"kafka://{kafka_broker}", topic, speed=0, partitions=3)
+    assert sent == len(events) > 50
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_broker)
+    await admin.start()
+    try:
+        meta = await admin.describe_topics([topic])
+        assert len(meta[0]["partitions"]) == 3
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_broker, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    got = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(got) < sent and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                got.extend(records)
+    finally:
+        await consumer.stop()
+    assert len(got) == sent
+    partition_of: dict[str, set[int]] = defaultdict(set)
+    for rec in got:
+        ev = parse_event(rec.value)
+        assert rec.key.decode() == ev.order_id
+        partition_of[ev.order_id].add(rec.partition)
+    assert all(len(p) == 1 for p in partition_of.values())
+    assert len({p for ps in partition_of.values() for p in ps}) == 3

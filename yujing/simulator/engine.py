@@ -382,18 +382,30 @@ class Simulation:
         return o
 
     def _receive(self, t: float, o: Order) -> float:
-        rs, rnd = o.rs, self.rng.random
+        """Hotline calls are registered at once; hall tickets and online submissions reach the queue later.
+
+        Returns the acceptance time when it is already known (hotline), else infinity.
+        """
         if o.channel == "hotline":
-            ready, service = t, self.lognorm(2.0, 0.3) * 60.0
-        elif o.channel == "hall":
-            ready, service = t + (1.0 + 3.0 * rnd()) * 60.0, self.lognorm(1.5, 0.3) * 60.0
+            return self._take(t, o, self.lognorm(2.0, 0.3) * 60.0)
+        rnd = self.rng.random
+        if o.channel == "hall":
+            wait = 0.5 + 1.5 * rnd()
         else:
             wait = (1.0 + 4.0 * rnd()) if o.true_cat == "fault_repair" else 0.5 + 9.5 * rnd()
-            ready, service = t + wait * 60.0, self.lognorm(1.5, 0.3) * 60.0
+        self.at(t + wait * 60.0, self._queued, o)
+        return math.inf
+
+    def _queued(self, t: float, o: Order) -> None:
+        self._take(t, o, self.lognorm(1.5, 0.3) * 60.0)
+
+    def _take(self, t: float, o: Order, service: float) -> float:
+        """The first free receive agent on shift registers the order; returns when it is accepted."""
+        rs = o.rs
         local = t + UTC_OFFSET_S
         weekend = (int(local // 86400) + 3) % 7 >= 5
         k = max(1, round(rs.agents[weekend][int(local % 86400 // 3600)] * self.agent_factor(rs, t)))
-        agent, done = rs.agent_pool.serve(ready, service, k)
+        agent, done = rs.agent_pool.serve(t, service, k)
         o.agent = f"A-{rs.code}{agent + 1:02d}"
         self.at(done, self._accepted, o)
         return done
@@ -551,7 +563,7 @@ class Simulation:
             late = self.lateness(t, o)
             span = o.fb_span
         else:
-            late = max((t - o.created) / o.recv_span, self.lateness(t, o))
+            late = max(min((t - o.created) / o.recv_span, 2.0), self.lateness(t, o))
             span = o.recv_span
         if late >= 0.6 and rnd() < min(0.9, (0.25 + 0.5 * (late - 0.6)) * o.temper):
             tone = 0 if late < 0.9 else (1 if late < 1.3 else 2)

@@ -2,7 +2,7 @@
 
 Numbers are plausible shapes, not measurements: a night trough around 03:00-04:00, a morning peak 09:00-11:00,
 a lunch dip and an evening peak when people get home and find the power off. Staffing is planned from the same
-curve (``agents_by_hour``), so a normal day runs at ~50 % agent utilisation and only incidents build queues.
+curve (``agents_by_hour``), so a normal day runs at ~40 % agent utilisation and only incidents build queues.
 
 >>> curve = diurnal(10 * 3600) / diurnal(3 * 3600)
 >>> curve > 4
@@ -120,8 +120,8 @@ def diurnal(local_seconds_of_day: float) -> float:
     return HOURLY_SHAPE[i] * (1.0 - frac) + HOURLY_SHAPE[(i + 1) % 24] * frac
 
 
-def agents_by_hour(region: Region, scale: float, weekend: bool, mean_service_min: float = 2.0,
-                   target_util: float = 0.5) -> list[int]:
+def agents_by_hour(region: Region, scale: float, weekend: bool, mean_service_min: float = 1.75,
+                   target_util: float = 0.4) -> list[int]:
     """Receive agents on shift each local hour, planned for ``target_util`` at the expected demand."""
     day = WEEKEND_FACTOR if weekend else 1.0
     out = []

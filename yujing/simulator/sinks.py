@@ -54,7 +54,7 @@ def write_jsonl(stream: Iterable[tuple[float, dict[str, Any]]], out: BinaryIO, s
                     pending.clear()
                 out.flush()
                 time.sleep(wait)
-        pending.append(dumps(ev) + b"\n")
+        pending.append(dumps(ev, option=orjson.OPT_APPEND_NEWLINE))
         n += 1
         last_t = t
         if len(pending) >= 2048:
