@@ -93,10 +93,16 @@ class SeriesAnomalyDetector:
         self.mag = 0.0         # EWMA of |x|: floor for the error scale on flat series
         self.record = 0.0      # decayed maximum of past surprises: what "unusual" means for this series
         self.since_alarm = 1 << 30
+        self._cache: tuple[float, float, list[float | None]] | None = None  # residuals of the pending point
 
     # -- the three forecasters ------------------------------------------------------------------------
     def _residuals(self, t: float, x: float) -> list[float | None]:
-        return [x - self.level, self.daily.residual(t, x), self.weekly.residual(t, x)]
+        cached = self._cache
+        if cached is not None and cached[0] == t and cached[1] == x:
+            return cached[2]
+        res = [x - self.level, self.daily.residual(t, x), self.weekly.residual(t, x)]
+        self._cache = (t, x, res)
+        return res
 
     def _surprise(self, t: float, x: float) -> float:
         """Absolute error of the best forecaster over its error scale (0 while warming up)."""
@@ -160,6 +166,7 @@ class SeriesAnomalyDetector:
         self.weekly.learn_one(t, x, 4.0 * self.err[2] + floor if self.n_err[2] > self.warmup else math.inf)
         self.last_t = t
         self.n += 1
+        self._cache = None
         return self
 
     def update(self, t: float, x: float) -> float:
