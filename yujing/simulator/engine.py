@@ -377,7 +377,7 @@ class Simulation:
         accepted_at = self._receive(t, o)
         first_look = t + o.recv_span * (0.7 + 0.6 * rnd())
         if accepted_at < first_look:   # taken in time: the first look is against the feedback deadline
-            first_look = t + o.fb_span * (0.6 + 0.4 * rnd())
+            first_look = t + o.fb_span * (0.4 + 0.5 * rnd())
         self.at(first_look, self._patience, o)
         return o
 
@@ -565,8 +565,8 @@ class Simulation:
         else:
             late = max(min((t - o.created) / o.recv_span, 2.0), self.lateness(t, o))
             span = o.recv_span
-        if late >= 0.6 and rnd() < min(0.9, (0.25 + 0.5 * (late - 0.6)) * o.temper):
-            tone = 0 if late < 0.9 else (1 if late < 1.3 else 2)
+        if late >= 0.4 and rnd() < min(0.9, (0.3 + 0.5 * (late - 0.4)) * o.temper):
+            tone = 0 if late < 0.8 else (1 if late < 1.3 else 2)
             if o.temper > 1.3 or o.storm:
                 tone += 1
             o.tone = tone = min(tone, 2)
@@ -577,8 +577,8 @@ class Simulation:
                 o.repeat_spawned = True
                 self.at(t + rng.uniform(2.0, 30.0) * 60.0, self._repeat_contact, o)
             self.maybe_escalate(t, o, late=late)
-        if not o.accepted and late < 0.6:
-            nxt = o.created + o.fb_span * (0.6 + 0.4 * rnd())        # next look: against the feedback deadline
+        if not o.accepted and late < 0.4:
+            nxt = o.created + o.fb_span * (0.4 + 0.5 * rnd())        # next look: against the feedback deadline
         else:
             nxt = t + max(600.0, span * rng.uniform(0.15, 0.35))
         self.at(nxt, self._patience, o)
