@@ -1,0 +1,523 @@
+"""The live shell's agents: decode → call the core → publish. No monitoring logic lives here.
+
+One event's path: ``workorder-events`` → :func:`track_orders` (``yujing.events.parse_event``, then
+``OrderStage.ingest``) → ScopeSignals on ``scope-signals`` → :func:`aggregate_scopes` (``ScopeStage.apply``)
+→ Conditions on ``alert-conditions`` (per-order conditions go there directly) → :func:`run_alerts`
+(``AlertPipeline.process``) → alert records on ``alerts`` and in Redis, notifications via apprise.
+A timer advances the clock of each stage so that silent orders and minute ticks happen without events.
+
+Every agent takes its input in batches (``take_events(N, within=0.2)``): per batch one changelog flush
+(coalesced per order), one Redis pipeline, and buffered produce calls; nothing per event waits on the network.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import logging
+import os
+import time
+from typing import Any
+
+import faust
+import orjson
+from faust.types import TP
+
+from streams.app import CONDITIONS, ORDERS_TABLE, SIGNALS, internal_topic
+from streams.live import Checkpoint, LiveClock
+from streams.metrics import Metrics
+from streams.table_store import TableStore
+from yujing.config import Settings
+from yujing.events import InvalidEvent, parse_event
+from yujing.records import Condition, fmt_ts
+
+log = logging.getLogger("yujing.live")
+
+BATCH = 500
+WITHIN_S = 0.2
+RAW_KEEP = 2000
+"""Characters of a rejected input kept in the dead letter (a 1 MB line is not copied whole)."""
+RISK_TOP_KEEP = 2000
+"""Riskiest orders kept in the ``risk:top`` sorted set."""
+
+
+def encode_condition(c: Condition) -> bytes:
+    return orjson.dumps(dataclasses.asdict(c))
+
+
+def decode_condition(raw: bytes) -> Condition:
+    return Condition(**orjson.loads(raw))
+
+
+def dead_letter(raw: bytes, reason: str, topic: str, partition: int, offset: int, utc_offset_h: float) -> bytes:
+    """The dead-letter record of one rejected input (raw text truncated to ``RAW_KEEP`` characters)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+    return orjson.dumps({"reason": reason, "raw": text[:RAW_KEEP], "raw_bytes": len(raw or b""),
+                         "topic": topic, "partition": partition, "offset": offset,
+                         "ts": fmt_ts(time.time(), utc_offset_h)})
+
+
+_RAW = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+class ChangelogWriter:
+    """Sends TableStore flushes to the table's changelog, one partition per order's source partition.
+
+    Tansu reports a partition's end offset as *start of its last batch + 1*, so a restarted worker whose
+    faust recovery reads "up to the end" would miss the rest of a multi-record last batch. The writer
+    therefore builds the batches itself (``send_batch``): per partition one batch with all records but the
+    last, then one batch with the last record alone. The end offset Tansu reports is then exact, and the
+    other output topics keep their normal (large) batches.
+    """
+
+    def __init__(self, producer: Any, topic: str) -> None:
+        self.producer = producer
+        self.topic = topic
+        self.records = 0
+
+    async def write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
+        for p, recs in by_partition.items():
+            head, last = recs[:-1], recs[-1]
+            for chunk in (head, [last]):
+                if not chunk:
+                    continue
+                batch = self.producer.create_batch()
+                for key, value in chunk:
+                    if batch.append(key=orjson.dumps(key), value=value, timestamp=None) is None:
+                        await self.producer.send_batch(batch, self.topic, partition=p)
+                        batch = self.producer.create_batch()
+                        batch.append(key=orjson.dumps(key), value=value, timestamp=None)
+                batch.close()
+                await self.producer.send_batch(batch, self.topic, partition=p)
+            self.records += len(recs)
+
+
+class Live:
+    """What one worker process holds: the stages it owns, the clock, Redis, metrics and its topics."""
+
+    def __init__(self, app: faust.App, settings: Settings, worker_name: str) -> None:
+        import redis.asyncio as aioredis
+        from aiokafka.partitioner import murmur2
+
+        from streams.order_stage import OrderStage
+        from streams.orders import OrderState
+
+        self.app, self.settings, self.worker = app, settings, worker_name
+        k = settings.kafka
+        self.utc = settings.clock.utc_offset_h
+        self.clock = LiveClock(settings.clock.speed)
+        self.redis = aioredis.Redis.from_url(settings.redis.url)
+        self.prefix = settings.redis.prefix
+        self.metrics = Metrics()
+        raw = dict(key_serializer="raw", value_serializer="raw")
+        self.events_topic = app.topic(k.events_topic, partitions=k.partitions, **raw)
+        self.dlq_topic = app.topic(k.dlq_topic, partitions=1, **raw)
+        self.alerts_topic = app.topic(k.alerts_topic, partitions=k.partitions, **raw)
+        self.signals_topic = app.topic(internal_topic(settings, SIGNALS), partitions=1, **raw)
+        self.conditions_topic = app.topic(internal_topic(settings, CONDITIONS), partitions=1, **raw)
+        self.table = app.Table(ORDERS_TABLE, default=None, partitions=k.partitions, key_type=str, value_type=bytes)
+        self.table.value_serializer = "raw"   # OrderState JSON bytes; keys stay faust's JSON strings
+        n = k.partitions
+
+        def partition_for(key: str) -> int:
+            p = getattr(self.table.data, "_key_partition", {}).get(key)
+            return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
+
+        self.store: TableStore = TableStore(
+            _LocalStore(self.table), encode=lambda o: orjson.dumps(o.to_dict()),
+            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partition_for)
+        self.producer: Any = None       # our own aiokafka producer: faust's send costs ~2 ms per record
+        self.changelog: ChangelogWriter | None = None
+        self.order_stage = OrderStage(settings, self.store)
+        self.scope_stage: Any = None
+        self.pipeline: Any = None
+        self.alert_store: Any = None
+        self.alert_cp = Checkpoint()
+        self.cmd_last_id = "0"  # board commands applied so far (Redis stream id)
+        self.sent_stats: dict[str, int] = {}
+        self.dlq_total = 0
+        self.started = time.time()
+        self.lock = asyncio.Lock()
+        """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await."""
+
+    # ---------------------------------------------------------------------------------------- ownership
+    def owns(self, topic: Any, partition: int = 0) -> bool:
+        return TP(topic.get_topic_name(), partition) in self.app.consumer.assignment()
+
+    def owned_partitions(self, topic: Any) -> set[int]:
+        name = topic.get_topic_name()
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == name}
+
+    async def on_rebalanced(self) -> None:
+        """After recovery: keep only the orders of our partitions, rebuild timers, take or drop 1-partition stages."""
+        async with self.lock:
+            await self._on_rebalanced()
+
+    async def _on_rebalanced(self) -> None:
+        mine = self.owned_partitions(self.events_topic)
+        gone = set(range(self.settings.kafka.partitions)) - mine
+        dropped = self.store.drop_partitions(gone)
+        self.store.reload()
+        self.order_stage.rebuild_timers()
+        self.store.forget_touches()
+        log.info("rebalanced: events partitions %s, %d orders held, %d dropped", sorted(mine),
+                 len(self.store.local), dropped)
+        if self.owns(self.signals_topic):
+            if self.scope_stage is None:
+                from streams.scope_stage import ScopeStage
+                self.scope_stage = ScopeStage(self.settings)
+        else:
+            self.scope_stage = None
+        if self.owns(self.conditions_topic):
+            if self.pipeline is None:
+                await self._start_alerts()
+        else:
+            self.pipeline = None
+
+    async def _start_alerts(self) -> None:
+        try:
+            from alerts.pipeline import AlertPipeline
+            from alerts.store import AlertStore
+        except ImportError as exc:  # pragma: no cover - until the alerts package lands
+            log.warning("alert pipeline unavailable: %s", exc)
+            return
+        import redis
+        self.alert_store = AlertStore(redis.Redis.from_url(self.settings.redis.url, decode_responses=True),
+                                      self.prefix)
+        state = await self.redis.get(self.prefix + "ckpt:alerts")
+        pipeline = None
+        if state:
+            ck = orjson.loads(state)
+            ends = await self.app.consumer.highwaters(TP(self.conditions_topic.get_topic_name(), 0))
+            end = next(iter(ends.values()), 0) if ends else 0
+            cp = Checkpoint(ck["offset"])
+            if cp.valid_for(end + BATCH):  # Tansu may under-report the end by up to a batch
+                pipeline = AlertPipeline.from_state(self.settings.alerts, ck["state"], self.utc)
+                self.alert_cp = cp
+                self.cmd_last_id = ck.get("cmd_last_id", "0")
+                log.info("alert pipeline restored from checkpoint at offset %d", cp.offset)
+        self.pipeline = pipeline or AlertPipeline(self.settings.alerts, self.utc)
+
+    # ---------------------------------------------------------------------------------------- publishing
+    async def start_producer(self) -> None:
+        """Start the output producer (on first use: it needs the worker's event loop)."""
+        if self.producer is not None:
+            return
+        from aiokafka import AIOKafkaProducer
+        bootstrap = ",".join(u.split("://", 1)[-1] for u in self.settings.kafka.broker.split(";"))
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks=1,
+                                    max_batch_size=256 * 1024, max_request_size=4 * 1024 * 1024)
+        await producer.start()
+        if self.producer is not None:  # started concurrently by another agent
+            await producer.stop()
+            return
+        self.producer = producer
+        self.changelog = ChangelogWriter(self.producer, self.table.changelog_topic.get_topic_name())
+
+    async def send(self, topic: Any, value: bytes, key: bytes | None = None) -> None:
+        """Queue one record (buffered; delivery is not awaited per record)."""
+        await self.producer.send(topic.get_topic_name(), value, key=key)
+
+    async def publish_stage_out(self, signals: list, conditions: list, risks: list) -> None:
+        for s in signals:
+            await self.send(self.signals_topic, orjson.dumps(s.to_dict()))
+        for c in conditions:
+            await self.send(self.conditions_topic, encode_condition(c))
+        if risks:
+            latest: dict[str, bytes] = {}
+            top: dict[str, float] = {}
+            for r in risks:
+                d = orjson.dumps(r.to_dict(self.utc))
+                await self.send(self.alerts_topic, d, key=r.order_id.encode())
+                latest[r.order_id] = d
+                top[r.order_id] = float(r.risk)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(self.prefix + "risk:latest", mapping=latest)
+            pipe.zadd(self.prefix + "risk:top", top)
+            pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
+            await pipe.execute()
+        self.metrics.signals.inc(len(signals))
+        self.metrics.conditions.inc(len(conditions))
+        self.metrics.risks.inc(len(risks))
+
+    async def emit_alerts(self, records: list) -> None:
+        if not records:
+            return
+        dicts = [r.to_dict(self.utc) for r in records]
+        for r, d in zip(records, dicts):
+            await self.send(self.alerts_topic, orjson.dumps(d), key=r.fingerprint.encode())
+            self.metrics.alerts.labels(status=r.status, tier=r.tier).inc()
+        await _maybe_await(self.alert_store.apply(dicts))
+
+    async def emit_labels(self) -> None:
+        labels = self.pipeline.drain_labels()
+        if labels:
+            await _maybe_await(self.alert_store.apply(labels))
+
+    async def send_notifications(self) -> None:
+        await self.emit_labels()
+        notes = self.pipeline.drain_notifications()
+        if not notes:
+            return
+        try:
+            from alerts import notify
+        except ImportError:  # pragma: no cover - until alerts/notify.py lands
+            self.metrics.notify_failures.inc(len(notes))
+            log.warning("alerts.notify missing: %d notifications dropped", len(notes))
+            return
+        for note in notes:
+            try:
+                ok = await _maybe_await(notify.send(note, self.settings.alerts))
+            except Exception as exc:  # a receiver down must not stop the pipeline
+                log.warning("notification failed: %s", exc)
+                ok = False
+            if ok is False:
+                self.metrics.notify_failures.inc()
+            else:
+                self.metrics.notifications.inc()
+
+    async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list) -> None:
+        await self.changelog.write(self.store.flush())
+        await self.publish_stage_out(out_signals, out_conditions, out_risks)
+        delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
+        self.sent_stats = dict(self.order_stage.stats)
+        delta = {k: v for k, v in delta.items() if v}
+        if delta:
+            pipe = self.redis.pipeline(transaction=False)
+            for k, v in delta.items():
+                pipe.hincrby(self.prefix + "stats", k, v)
+            await pipe.execute()
+
+    # ---------------------------------------------------------------------------------------- steps
+    async def on_events(self, events: list) -> None:
+        await self.start_producer()
+        async with self.lock:
+            await self._on_events(events)
+
+    async def _on_events(self, events: list) -> None:
+        sigs: list = []
+        conds: list = []
+        risks: list = []
+        dead: list[bytes] = []
+        stage = self.order_stage
+        for e in events:
+            raw = e.value
+            msg = e.message
+            try:
+                ev = parse_event(raw)
+            except InvalidEvent as exc:
+                dead.append(dead_letter(raw, str(exc), msg.topic, msg.partition, msg.offset, self.utc))
+                continue
+            self.clock.observe(ev.t)
+            self.store.note_partition(ev.order_id, msg.partition)
+            out = stage.ingest(ev)
+            sigs.extend(out.signals)
+            conds.extend(out.conditions)
+            risks.extend(out.risks)
+        for d in dead:
+            await self.send(self.dlq_topic, d)
+        if dead:
+            self.dlq_total += len(dead)
+            self.metrics.dlq.inc(len(dead))
+            await self.redis.incrby(self.prefix + "dlq:count", len(dead))
+        self.metrics.events.inc(len(events) - len(dead))
+        await self.flush_orders(sigs, conds, risks)
+
+    async def on_signals(self, events: list) -> None:
+        await self.start_producer()
+        scope = self.scope_stage
+        if scope is None:
+            return
+        conds: list = []
+        for e in events:
+            sig = _signal_from(e.value)
+            self.clock.observe(sig.t)
+            conds.extend(scope.apply(sig))
+        for c in conds:
+            await self.send(self.conditions_topic, encode_condition(c))
+        self.metrics.conditions.inc(len(conds))
+
+    async def on_conditions(self, events: list) -> None:
+        await self.start_producer()
+        if self.pipeline is None:
+            return
+        records: list = []
+        for e in events:
+            if self.alert_cp.seen(e.message.offset):
+                continue
+            cond = decode_condition(e.value)
+            self.clock.observe(cond.ts)
+            records.extend(self.pipeline.process(cond))
+            self.alert_cp.offset = e.message.offset
+        await self.emit_alerts(records)
+        await self.send_notifications()
+
+    async def tick(self) -> None:
+        """Advance every owned stage to the live clock; write the snapshot, heartbeat and checkpoints."""
+        await self.start_producer()
+        now = self.clock.now()
+        await self.heartbeat(now)
+        if now is None:
+            return
+        async with self.lock:
+            out = self.order_stage.advance(now)
+            await self.flush_orders(out.signals, out.conditions, out.risks)
+        if self.scope_stage is not None:
+            conds = self.scope_stage.advance(now)
+            for c in conds:
+                await self.send(self.conditions_topic, encode_condition(c))
+            await self.write_snapshot(now)
+        if self.pipeline is not None:
+            records = list(self.pipeline.tick(now))
+            for cmd in await self.read_commands():
+                try:
+                    records.extend(self.pipeline.apply_command(cmd, now) or [])
+                except ValueError as exc:  # CommandError: a stale or malformed board command
+                    log.warning("board command rejected: %s (%s)", exc, cmd.get("action"))
+            await self.emit_alerts(records)
+            await self.send_notifications()
+            ck = {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
+                  "state": self.pipeline.state_dict()}
+            await self.redis.set(self.prefix + "ckpt:alerts", orjson.dumps(ck))
+
+    async def read_commands(self) -> list:
+        res = await _maybe_await(self.alert_store.read_commands(self.cmd_last_id, 0))
+        if not res:
+            return []
+        last_id, cmds = res if isinstance(res, tuple) else (res[-1][0], [c for _, c in res])
+        self.cmd_last_id = last_id
+        return list(cmds)
+
+    async def heartbeat(self, now: float | None) -> None:
+        mine = sorted(self.owned_partitions(self.events_topic))
+        lag = await self.consumer_lag()
+        self.metrics.lag.set(lag)
+        beat = {"worker": self.worker, "pid": os.getpid(), "wall": time.time(), "now": now, "partitions": mine,
+                "orders": len(self.store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
+                "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None}
+        await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
+
+    async def consumer_lag(self) -> int:
+        consumer = self.app.consumer
+        tps = [tp for tp in consumer.assignment() if tp.topic == self.events_topic.get_topic_name()]
+        lag = 0
+        for tp in tps:
+            try:
+                hw = consumer.highwater(tp)
+            except Exception:
+                continue
+            pos = consumer._read_offset.get(tp)  # last offset handed to the stream
+            if hw is not None:
+                lag += max(0, hw - ((pos + 1) if pos is not None else 0))
+        return lag
+
+    async def write_snapshot(self, now: float) -> None:
+        snap = self.scope_stage.snapshot(now)
+        workers = {}
+        for name, raw in (await self.redis.hgetall(self.prefix + "workers")).items():
+            w = orjson.loads(raw)
+            if time.time() - w["wall"] < 15:
+                workers[name.decode()] = w
+        dlq = await self.redis.get(self.prefix + "dlq:count")
+        stats = {k.decode(): int(v) for k, v in (await self.redis.hgetall(self.prefix + "stats")).items()}
+        snap["runtime"] = {"workers": workers, "lag": sum(w.get("lag", 0) for w in workers.values()),
+                           "dlq": int(dlq or 0), "stats": stats, "wall": time.time(),
+                           "clock_speed": self.settings.clock.speed}
+        await self.redis.set(self.prefix + "board:snapshot", orjson.dumps(snap, default=_jsonable))
+
+
+class _LocalStore:
+    """The faust table's local store as a plain mapping with ``str`` keys (recovery may hand back bytes)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    @property
+    def _d(self) -> dict:
+        return self.table.data.data
+
+    def __getitem__(self, key: str) -> bytes:
+        d = self._d
+        if key in d:
+            return d[key]
+        return d[key.encode()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._d.pop(key.encode(), None)
+        self._d[key] = value
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        v = self._d.pop(key, default)
+        v2 = self._d.pop(key.encode(), default)
+        return v if v is not default else v2
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d or (isinstance(key, str) and key.encode() in self._d)
+
+    def __iter__(self):
+        return iter(list(self._d))
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def _signal_from(raw: bytes) -> Any:
+    from streams.signals import ScopeSignal
+    return ScopeSignal.from_dict(orjson.loads(raw))
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if dataclasses.is_dataclass(o):
+        return dataclasses.asdict(o)
+    return str(o)
+
+
+async def _maybe_await(x: Any) -> Any:
+    if inspect.isawaitable(x):
+        return await x
+    return x
+
+
+def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
+    """Attach the agents, the orders table and the timer to ``app``; returns the process's :class:`Live`."""
+    live = Live(app, settings, worker_name)
+
+    @app.agent(live.events_topic, name="track_orders")
+    async def track_orders(stream: faust.StreamT) -> None:
+        """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
+        async for events in stream.take_events(BATCH, within=WITHIN_S):
+            await live.on_events(events)
+
+    @app.agent(live.signals_topic, name="aggregate_scopes")
+    async def aggregate_scopes(stream: faust.StreamT) -> None:
+        """ScopeSignals → ScopeStage aggregates and their detectors (one partition: see streams.app)."""
+        async for events in stream.take_events(BATCH, within=WITHIN_S):
+            await live.on_signals(events)
+
+    @app.agent(live.conditions_topic, name="run_alerts")
+    async def run_alerts(stream: faust.StreamT) -> None:
+        """Conditions → AlertPipeline → alert lifecycle records (topic + Redis) and notifications."""
+        async for events in stream.take_events(BATCH, within=WITHIN_S):
+            await live.on_conditions(events)
+
+    @app.timer(settings.clock.tick_s, name="advance_clock")
+    async def advance_clock() -> None:
+        """Silent orders, minute ticks and alert timers happen here, on the live clock."""
+        try:
+            await live.tick()
+        except Exception:
+            log.exception("tick failed")
+
+    @app.on_rebalance_complete.connect
+    async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:
+        asyncio.ensure_future(live.on_rebalanced())
+
+    return live

@@ -1,0 +1,57 @@
+"""``yujing worker``: one live stream-processing worker (faust) around the core.
+
+Start as many as there are cores to spare: workers with the same ``kafka.app_id`` share the partitions of
+the input topic; a replaced worker recovers its orders from the table's changelog.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration file"),
+           workers_dir: Path = typer.Option(Path("var/faust"), "--workers-dir",
+                                            help="local state of the workers (wiped after a broker restart)"),
+           name: Optional[str] = typer.Option(None, "--name", help="worker name (default: host-pid)"),
+           metrics_port: int = typer.Option(9108, "--metrics-port", help="Prometheus /metrics port, 0 = off"),
+           web_port: Optional[int] = typer.Option(None, "--web-port", help="faust web port (default: off)"),
+           loglevel: str = typer.Option("warning", "--loglevel", help="debug, info, warning, error")) -> None:
+    """Run one live worker: consume work-order events, keep the board and alerts in Redis current."""
+    import faust
+
+    from streams.agents import install
+    from streams.app import create_app
+    from yujing.config import load_config
+
+    try:
+        settings = load_config(config)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
+        raise typer.Exit(2)
+    _ensure_topics(settings)
+    worker_name = name or f"{socket.gethostname()}-{os.getpid()}"
+    app = create_app(settings, worker_name, web_port=web_port, workers_dir=workers_dir)
+    live = install(app, settings, worker_name)
+    if metrics_port:
+        live.metrics.serve(metrics_port)
+    faust.Worker(app, loglevel=loglevel.upper(), quiet=True).execute_from_commandline()
+
+
+def _ensure_topics(settings: "Settings") -> None:  # type: ignore[name-defined]  # noqa: F821
+    """Create the topics with their partition counts before faust subscribes (a broker that auto-creates
+    topics on first metadata request would otherwise give them its default partition count)."""
+    import asyncio
+
+    from streams.app import CONDITIONS, SIGNALS, internal_topic
+    from yujing.runtime.tansu import ensure_topics, yujing_topics
+
+    k = settings.kafka
+    topics = dict(yujing_topics(k))
+    topics[internal_topic(settings, SIGNALS)] = 1
+    topics[internal_topic(settings, CONDITIONS)] = 1
+    bootstrap = ",".join(u.split("://", 1)[-1] for u in k.broker.split(";"))
+    asyncio.run(ensure_topics(bootstrap, topics, k.replication))
