@@ -39,6 +39,7 @@ def simulate(
 ) -> None:
     """Simulate work-order events (discrete-event model of a province with queues, customers and incidents)."""
     import asyncio
+    import gc
     import sys
 
     from rich.console import Console
@@ -72,6 +73,7 @@ def simulate(
         rate = n / max(time.monotonic() - t_start, 1e-9)
         console.log(f"{n} events ({rate:,.0f}/s), simulated time {fmt_ts(t)}")
 
+    gc.set_threshold(100_000, 50, 100)   # the simulation's garbage is acyclic: collecting often only costs time
     stream = iter_timed(opts)
     try:
         if kafka is not None:

@@ -460,7 +460,7 @@ class Simulation:
         """The department's desk takes the order when a clerk is free — unless the department has stalled."""
         desk = o.rs.desks[o.dept]
         fault = o.dept in o.rs.crews
-        _, done = desk.serve(t, self.lognorm(*(DESK_FAULT_MIN if fault else DESK_MIN)) * 60.0, len(desk.free))
+        _, done = desk.serve(t, self.lognorm(*(DESK_FAULT_MIN if fault else DESK_MIN)) * 60.0, desk.size)
         stall_end = self.dept_stall_end(o.dept, done)
         if stall_end is not None:
             siblings = [d for d in (o.rs.repair if fault else [o.rs.marketing, o.rs.metering]) if d != o.dept]

@@ -17,19 +17,33 @@ import heapq
 
 
 class ServerPool:
-    """A varying number of identical servers (receive agents, department desks); only the first ``k`` work."""
+    """A varying number of identical servers (receive agents, department desks); only the first ``k`` work.
+
+    A heap of (free at, server) holds the servers on shift; the others wait on the bench until ``k`` grows.
+    """
 
     def __init__(self, size: int) -> None:
-        self.free = [0.0] * max(1, size)
+        self.size = max(1, size)
+        self.heap = [(0.0, i) for i in range(self.size)]
+        self.bench: list[tuple[float, int]] = []
+        self.k = self.size
+
+    def _resize(self, k: int) -> None:
+        everyone = self.heap + self.bench
+        self.heap = [s for s in everyone if s[1] < k]
+        self.bench = [s for s in everyone if s[1] >= k]
+        heapq.heapify(self.heap)
+        self.k = k
 
     def serve(self, ready: float, duration: float, k: int) -> tuple[int, float]:
         """Serve one job ready at ``ready`` with the first ``k`` servers; return (server index, finish time)."""
-        free = self.free
-        k = min(max(1, k), len(free))
-        i = min(range(k), key=free.__getitem__)
-        start = free[i] if free[i] > ready else ready
+        k = min(max(1, k), self.size)
+        if k != self.k:
+            self._resize(k)
+        free, i = self.heap[0]
+        start = free if free > ready else ready
         end = start + duration
-        free[i] = end
+        heapq.heapreplace(self.heap, (end, i))
         return i, end
 
 
