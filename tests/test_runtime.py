@@ -218,3 +218,43 @@ def test_sigterm_stops_every_child_including_stubborn_ones(tmp_path: Path) -> No
         assert not any(_alive(p) for p in children)
     finally:
         proc.kill()
+
+
+# ── the demo, end to end (without the browser) ───────────────────────────────────────────────────────────
+@pytest.mark.integration
+def test_demo_reaches_the_board_read_model_within_a_minute_and_stops_cleanly(tmp_path: Path) -> None:
+    from yujing.runtime.demo import missing_parts
+    from yujing.runtime.net import free_port
+
+    if {"simulate", "worker"} & set(missing_parts()):
+        pytest.skip(f"not built yet: {missing_parts()}")
+    kafka = free_port(19300, 19399)
+    rport = free_port(kafka + 1, 19399)
+    metrics = free_port(rport + 1, 19399)
+    proc = subprocess.Popen([PY, "-m", "yujing.cli", "demo", "--no-board", "--kafka-port", str(kafka),
+                             "--redis-port", str(rport), "--metrics-port", str(metrics),
+                             "--data-dir", str(tmp_path / "var")],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    client = redis.Redis(port=rport, decode_responses=True)
+    t0 = time.monotonic()
+    try:
+        snapshot = None
+        while time.monotonic() - t0 < 60 and proc.poll() is None:
+            try:
+                snapshot = client.get("yj:board:snapshot")
+            except redis.exceptions.ConnectionError:
+                snapshot = None
+            if snapshot:
+                break
+            time.sleep(0.5)
+        assert snapshot, f"no board snapshot after {time.monotonic() - t0:.0f}s"
+        kinds = {(e["child"], e["kind"]) for _, e in client.xrange("yj:runtime:events")}
+        assert {("broker", "ready"), ("redis", "ready"), ("worker-1", "started")} <= kinds
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+        assert b"all children stopped" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
