@@ -1,0 +1,208 @@
+"""Notification delivery to real receivers on 127.0.0.1: an aiohttp JSON endpoint (apprise ``json://``), an
+aiosmtpd mail server (``mailto://``) and a redis-server for the sent-log and the delivery records."""
+import asyncio
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+import redis.asyncio as aredis
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from alerts.config import AlertsConfig, RateLimit, Retry
+from alerts.notify import Notifier
+from alerts.pipeline import AlertPipeline
+from alerts.state import Notification
+from alerts.store import AlertStore
+from yujing.records import Condition
+
+HTTP_PORT, SMTP_PORT, DEAD_PORT, REDIS_PORT = 18101, 18102, 18109, 18178
+NOON = 1784001600.0
+PHONE, ID_NO = "13912345678", "110101199003071234"
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server not installed")
+    proc = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
+                             "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{REDIS_PORT}/0"
+    proc.terminate()
+    proc.wait(5)
+
+
+@pytest.fixture()
+async def aredis_client(redis_url):
+    client = aredis.Redis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+class HttpReceiver:
+    """A JSON webhook that can be stopped and started again on the same port."""
+
+    def __init__(self, port: int):
+        self.port, self.posts, self.runner = port, [], None
+
+    async def start(self):
+        app = web.Application()
+
+        async def hook(request):
+            self.posts.append(await request.json())
+            return web.Response(text="ok")
+
+        app.router.add_post("/hook", hook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self):
+        if self.runner:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content.decode("utf-8", "replace"))
+        return "250 OK"
+
+
+@pytest.fixture()
+def smtp():
+    box = Mailbox()
+    ctl = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
+    ctl.start()
+    yield box
+    ctl.stop()
+
+
+HOOK = f"json://127.0.0.1:{HTTP_PORT}/hook"
+MAIL = f"mailto://127.0.0.1:{SMTP_PORT}?from=yujing@example.com&to=duty@example.com&mode=insecure&format=text"
+FAST = Retry(attempts=6, backoff_s=0.2, factor=2.0, backoff_max_s=1.0, timeout_s=5.0)
+
+
+def ids_in(text: str) -> list[str]:
+    return re.findall(r"\?alert=([0-9a-f]{16}-\d+)", text)
+
+
+def storm_pipeline(n: int):
+    p = AlertPipeline(AlertsConfig(mute_windows=[], hold_down={}, group_by=["kind", "order_id"], timing_by_tier={}))
+    records = []
+    for i in range(n):
+        records += p.process(Condition("receive_lag", {"order_id": f"W{i}", "region": "north"}, "red", NOON + i,
+                                       "receive", 1.0, f"客户{PHONE}身份证{ID_NO}第{i}单 住址 北京市朝阳区建国路88号"))
+    records += p.tick(NOON + n + 60)
+    return p, records
+
+
+async def test_http_and_mail_delivered_masked_and_recorded(aredis_client, redis_url, smtp):
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n1:")
+    cfg = AlertsConfig(receivers={"staff": [HOOK, MAIL]}, retry=FAST)
+    p, records = storm_pipeline(3)
+    store.apply([r.to_dict() for r in records])
+    notifier = Notifier(cfg, aredis_client, prefix="n1:", on_result=store.record_delivery)
+    notifier.start()
+    notes = p.drain_notifications()
+    assert len(notes) == 3
+    notifier.submit(notes)
+    await notifier.drain(20)
+    await notifier.close()
+    await hook.stop()
+    bodies = [x["title"] + x["message"] for x in hook.posts]
+    assert sorted(i for b in bodies for i in ids_in(b)) == sorted(r.alert_id for r in records)
+    assert len(smtp.messages) == 3
+    import email
+    mails = [email.message_from_string(m) for m in smtp.messages]
+    texts = [part.get_payload(decode=True).decode() for m in mails for part in m.walk()
+             if part.get_content_type() == "text/plain"]
+    for text in bodies + texts + [str(m) for m in smtp.messages]:
+        assert PHONE not in text and ID_NO not in text and "建国路88号" not in text
+    assert any("139****5678" in t for t in bodies)
+    assert "红色预警" in bodies[0]
+    dl = store.deliveries(records[0].alert_id)
+    assert sorted(d["target"] for d in dl) == [f"json://127.0.0.1:{HTTP_PORT}", f"mailto://127.0.0.1:{SMTP_PORT}"]
+    assert all(d["ok"] and d["attempts"] == 1 for d in dl)
+
+
+async def test_receiver_down_then_back_gets_everything_exactly_once_even_after_restart(aredis_client):
+    hook = HttpReceiver(HTTP_PORT)
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST, rate_limit=RateLimit(burst=50, per_minute=600))
+    results = []
+    notifier = Notifier(cfg, aredis_client, prefix="n2:", on_result=lambda a, r: results.append((a, r)))
+    notifier.start()
+    p, records = storm_pipeline(5)
+    notes = p.drain_notifications()
+    notifier.submit(notes)
+    await asyncio.sleep(0.5)  # the receiver is down: first attempts fail
+    assert hook.posts == []
+    await hook.start()
+    await notifier.drain(30)
+    await notifier.close()
+    got = [i for x in hook.posts for i in ids_in(x["message"])]
+    assert sorted(got) == sorted(r.alert_id for r in records)
+    assert all(r["ok"] for _, r in results) and max(r["attempts"] for _, r in results) >= 2
+    # a restarted worker re-submits the same intents: the sent-log in Redis stops every second send
+    again = Notifier(cfg, aredis_client, prefix="n2:")
+    again.start()
+    again.submit(notes)
+    await again.drain(10)
+    await again.close()
+    await hook.stop()
+    assert len(hook.posts) == len(notes) and again.stats["duplicate"] == len(notes)
+
+
+async def test_failed_delivery_is_recorded(aredis_client, redis_url):
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n3:")
+    cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{DEAD_PORT}/hook"]},
+                       retry=Retry(attempts=2, backoff_s=0.05, timeout_s=2.0))
+    notifier = Notifier(cfg, aredis_client, prefix="n3:", on_result=store.record_delivery)
+    notifier.start()
+    p, records = storm_pipeline(1)
+    notifier.submit(p.drain_notifications())
+    await notifier.drain(20)
+    await notifier.close()
+    [failed] = store.deliveries(failed_only=True)
+    assert failed["alert_id"] == records[0].alert_id and not failed["ok"] and failed["attempts"] == 2
+    assert failed["error"]
+    # the claim was released: a later retry of the same intent may still be delivered
+    assert await aredis_client.get("n3:sent:" + failed["key"] + ":x") is None
+
+
+async def test_storm_collapses_into_a_digest(aredis_client):
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST, rate_limit=RateLimit(burst=2, per_minute=60))
+    notifier = Notifier(cfg, aredis_client, prefix="n4:")
+    notifier.start()
+    notes = [Notification(f"k{i}", "staff", "group", NOON, [{
+        "alert_id": f"{i:016x}-1", "fingerprint": f"{i:016x}", "status": "firing", "since": "", "kind": "anomaly",
+        "stage": None, "scope": {"region": "north"}, "tier": "yellow", "summary": "surge", "evidence": {}}])
+        for i in range(30)]
+    t0 = time.monotonic()
+    notifier.submit(notes)
+    await notifier.drain(20)
+    await notifier.close()
+    await hook.stop()
+    assert len(hook.posts) == 3  # two within the burst, then one digest
+    assert notifier.stats["digests"] == 1 and time.monotonic() - t0 < 5
+    listed = [i for x in hook.posts for i in ids_in(x["message"])]
+    assert len(listed) == 22 and set(listed) <= {n.alerts[0]["alert_id"] for n in notes}
+    assert "另有 8 条未列出" in hook.posts[-1]["message"] and "汇总" in hook.posts[-1]["title"]
