@@ -104,7 +104,18 @@ def board_data() -> BoardData:
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=16)
 def _read_history(url: str, prefix: str, since: float, until: float, limit: int) -> list[dict[str, Any]]:
-    return list(store().history(since, until, limit=limit))
+    s = store()
+    rows = list(s.history(since, until, limit=limit))
+    labels: dict[str, list[str]] = {}
+    for lb in s.labels(since):
+        if lb.get("alert_id"):
+            labels.setdefault(str(lb["alert_id"]), []).append(str(lb.get("label")))
+    for row in rows:
+        row["labels"] = labels.get(str(row.get("alert_id")), [])
+        if row.get("acked_by") and row.get("acked_at") is None:  # first ack time, for MTTA
+            row["acked_at"] = next((epoch(r.get("ts")) for r in s.timeline(row["alert_id"])
+                                    if r.get("status") == "acknowledged"), None)
+    return rows
 
 
 def history_data(since: float, until: float, limit: int = 5000) -> list[dict[str, Any]]:

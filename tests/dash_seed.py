@@ -4,8 +4,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from yujing.records import AlertRecord, fingerprint
 
 ALERTS = (
@@ -20,20 +18,12 @@ ALERTS = (
 )
 
 
-def _writer(store: Any) -> Any:
-    for name in ("apply", "write", "put", "record", "add", "save"):
-        if callable(getattr(store, name, None)):
-            return getattr(store, name)
-    pytest.skip("AlertStore has no writer method the seed knows")
-
-
 def seed(redis_url: str, prefix: str = "yj:") -> list[dict[str, Any]]:
     """Write one firing record per alert in :data:`ALERTS`; returns their dicts (as the board reads them)."""
     import redis
     from alerts.store import AlertStore
     store = (AlertStore.from_url(redis_url, prefix=prefix) if hasattr(AlertStore, "from_url")
              else AlertStore(redis.Redis.from_url(redis_url, decode_responses=True), prefix=prefix))
-    write = _writer(store)
     now = time.time()
     out = []
     for i, (tier, kind, stage, scope, summary, evidence) in enumerate(ALERTS):
@@ -41,6 +31,6 @@ def seed(redis_url: str, prefix: str = "yj:") -> list[dict[str, Any]]:
         rec = AlertRecord(alert_id=f"{fp}-{i}", fingerprint=fp, status="firing", ts=now - 600 * (i + 1), kind=kind,
                           stage=stage, scope=scope, tier=tier, score=0.9 - i / 10, summary=summary,
                           evidence=evidence, extra={"seq": 1})
-        write(rec.to_dict())
         out.append(rec.to_dict())
+    store.apply(out)
     return out

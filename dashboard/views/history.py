@@ -37,14 +37,14 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fired = min((data.fired_at(r) or 0) for r in recs)
         acked = data.epoch(last.get("acked_at")) or next(
             (data.epoch(r.get("ts")) for r in recs if r.get("status") == "acknowledged"), None)
-        resolved = data.epoch(last.get("resolved_at")) or next(
+        resolved = data.epoch(last.get("resolved_at") or last.get("resolved")) or next(
             (data.epoch(r.get("ts")) for r in recs if r.get("status") == "resolved"), None)
         acked_by = last.get("acked_by") or next((r.get("by") for r in recs if r.get("status") == "acknowledged"), None)
         labels = last.get("labels") or []
         if isinstance(labels, dict):
             labels = list(labels.values())
         labels = [lb.get("label") if isinstance(lb, dict) else lb for lb in labels]
-        max_tier = max((r.get("tier") for r in recs), key=lambda x: {"blue": 1, "yellow": 2, "orange": 3,
+        max_tier = max((r.get("max_tier") or r.get("tier") for r in recs), key=lambda x: {"blue": 1, "yellow": 2, "orange": 3,
                                                                       "red": 4}.get(x, 0))
         scope = last.get("scope") or {}
         out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
