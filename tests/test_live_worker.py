@@ -1,0 +1,221 @@
+"""The live shell end to end: a real Tansu broker, a real redis-server, ``yujing worker`` in a subprocess.
+
+One worker run (module fixture) serves every test, to keep the module well under 90 s.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.live import LiveClock
+from yujing.events import InvalidEvent, parse_event
+
+ROOT = Path(__file__).resolve().parents[1]
+TZ = timezone(timedelta(hours=8))
+SPEED = 60.0  # event seconds per wall second: a 5-minute hotline deadline passes in 5 s
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, TZ).isoformat()
+
+
+def _events(tmp: Path) -> list[bytes]:
+    out = tmp / "ev.jsonl"
+    subprocess.run([sys.executable, "-m", "yujing.cli", "simulate", "--out", str(out), "--speed", "0",
+                    "--hours", "1", "--seed", "7", "--start", "2026-07-14T08:00:00"], check=True, cwd=ROOT,
+                   capture_output=True)
+    return out.read_bytes().splitlines()
+
+
+def _bad_lines(first: dict) -> list[tuple[bytes, str]]:
+    """(line, expected reason fragment) for each way an input can break the contract."""
+    base = {"event_id": "bad-1", "order_id": "WO-BAD", "type": "accepted", "ts": "2026-07-14T08:00:00+08:00"}
+
+    def j(**kw: object) -> bytes:
+        d = dict(base, **kw)
+        return orjson.dumps({k: v for k, v in d.items() if v is not None})
+
+    return [(b"{not json", "not valid JSON"),
+            (j(order_id=None), "order_id"),
+            (j(type="exploded"), "type"),
+            (j(type="created", category="complaint", channel="pigeon", customer_id="C", customer_tier="regular",
+               region="north", area="urban"), "channel"),
+            (j(ts="yesterday"), "ts"),
+            (j(type="customer_message", text="x" * 1_000_000), "too long")]
+
+
+def _legal_oddities(lines: list[bytes]) -> list[bytes]:
+    """A duplicate, an event before its order's created, an event after closed: legal, processed."""
+    first = orjson.loads(lines[0])
+    t0 = datetime.fromisoformat(first["ts"]).timestamp()
+    early = {"event_id": "odd-early", "order_id": "WO-ODD-1", "type": "accepted", "ts": _iso(t0 + 60)}
+    created = {"event_id": "odd-created", "order_id": "WO-ODD-1", "type": "created", "ts": _iso(t0 + 30),
+               "category": "consultation", "channel": "app", "customer_id": "C-ODD", "customer_tier": "regular",
+               "region": first["region"], "area": "urban"}
+    closed = {"event_id": "odd-closed", "order_id": "WO-ODD-1", "type": "closed", "ts": _iso(t0 + 90),
+              "resolution": "resolved"}
+    after = {"event_id": "odd-after", "order_id": "WO-ODD-1", "type": "replied", "ts": _iso(t0 + 120)}
+    return [lines[0], orjson.dumps(early), orjson.dumps(created), orjson.dumps(closed), orjson.dumps(after)]
+
+
+async def _produce(bootstrap: str, topic: str, lines: list[bytes]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4_000_000)
+    await p.start()
+    try:
+        for line in lines:
+            try:
+                key = str(orjson.loads(line).get("order_id") or "").encode() or None
+            except (orjson.JSONDecodeError, AttributeError):
+                key = None
+            await p.send(topic, line, key=key)
+        await p.flush()
+    finally:
+        await p.stop()
+
+
+async def _consume_all(bootstrap: str, topic: str, expect: int, timeout: float = 20) -> list[dict]:
+    from aiokafka import AIOKafkaConsumer
+
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                         group_id=f"t-{uuid.uuid4().hex[:6]}", fetch_max_bytes=8_000_000)
+    await c.start()
+    out: list[dict] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(out) < expect and time.monotonic() < deadline:
+            batch = await c.getmany(timeout_ms=500)
+            for msgs in batch.values():
+                out.extend(orjson.loads(m.value) for m in msgs)
+    finally:
+        await c.stop()
+    return out
+
+
+def _wait(pred, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory):
+    import redis
+
+    tmp = tmp_path_factory.mktemp("live")
+    app_id = f"yjt{uuid.uuid4().hex[:6]}"
+    topic = f"{app_id}-events"
+    prefix = f"{app_id}:"
+    cfg = tmp / "live.toml"
+    cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
+                   f'dlq_topic = "{topic}.dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
+                   f'[redis]\nurl = "{redis_server}"\nprefix = "{prefix}"\n[clock]\nspeed = {SPEED}\n')
+    lines = _events(tmp)
+    bad = _bad_lines(orjson.loads(lines[0]))
+    odd = _legal_oddities(lines)
+    log = open(tmp / "worker.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "yujing.cli", "worker", "--config", str(cfg), "--workers-dir",
+                             str(tmp / "faust"), "--name", "w1", "--metrics-port", "19540", "--loglevel", "info"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    r = redis.Redis.from_url(redis_server, decode_responses=True)
+    try:
+        t_start = time.monotonic()
+        asyncio.run(_produce(kafka_broker, topic, lines + [b for b, _ in bad] + odd))
+        valid = len(lines) + len(odd)
+        _wait(lambda: int(r.hget(prefix + "stats", "events") or 0) >= valid, 60, "all events processed")
+        elapsed = time.monotonic() - t_start
+        yield {"r": r, "prefix": prefix, "lines": lines, "bad": bad, "odd": odd, "topic": topic, "proc": proc,
+               "bootstrap": kafka_broker, "elapsed": elapsed, "log": tmp / "worker.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        r.close()
+
+
+def test_live_counts_equal_in_process_core(live_run):
+    """The worker's order-stage counters in Redis equal the same core run in-process on the same events."""
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+
+    st = OrderStage(load_config(None))
+    for line in live_run["lines"] + live_run["odd"] + [b for b, _ in live_run["bad"]]:
+        try:
+            ev = parse_event(line)
+        except InvalidEvent:
+            continue
+        st.ingest(ev)
+    stats = {k: int(v) for k, v in live_run["r"].hgetall(live_run["prefix"] + "stats").items()}
+    for key in ("events", "duplicates", "orphans_held", "orphans_applied", "after_close"):
+        assert stats.get(key, 0) == st.stats[key], key
+    assert stats["duplicates"] >= 1 and stats["orphans_applied"] >= 1 and stats["after_close"] >= 1
+    assert int(live_run["r"].get(live_run["prefix"] + "dlq:count")) == len(live_run["bad"])
+    print(f"\n{stats['events']} events end to end in {live_run['elapsed']:.1f} s (incl. group join)")
+
+
+def test_invalid_events_land_in_dlq_with_reasons(live_run):
+    bad = live_run["bad"]
+    dead = asyncio.run(_consume_all(live_run["bootstrap"], live_run["topic"] + ".dlq", len(bad)))
+    assert len(dead) == len(bad)
+    by_raw = {d["raw"][:50]: d for d in dead}
+    for line, fragment in bad:
+        d = by_raw[line.decode("utf-8", "replace")[:50]]
+        assert fragment.lower() in d["reason"].lower(), (fragment, d["reason"])
+        assert d["topic"] == live_run["topic"] and d["offset"] >= 0 and len(d["raw"]) <= 2000
+    assert max(d["raw_bytes"] for d in dead) > 1_000_000
+
+
+def test_board_snapshot_and_heartbeat_in_redis(live_run):
+    r, prefix = live_run["r"], live_run["prefix"]
+    _wait(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
+    snap = orjson.loads(r.get(prefix + "board:snapshot"))
+    assert set(snap["stages"]) == {"receive", "decompose", "feedback"}
+    assert "w1" in snap["runtime"]["workers"] and snap["runtime"]["dlq"] == len(live_run["bad"])
+    assert r.hlen(prefix + "risk:latest") > 0
+
+
+def test_silent_order_alerts_within_two_seconds_of_deadline(live_run):
+    """A hotline order nobody accepts: receive deadline 5 min = 5 s of wall time at speed 60."""
+    r, prefix = live_run["r"], live_run["prefix"]
+    last = max(datetime.fromisoformat(orjson.loads(x)["ts"]).timestamp() for x in live_run["lines"])
+    t0 = last + 5
+    ev = {"event_id": "silent-1", "order_id": "WO-SILENT", "type": "created", "ts": _iso(t0),
+          "category": "fault_repair", "channel": "hotline", "customer_id": "C-S", "customer_tier": "regular",
+          "region": "north", "area": "urban"}
+    sent = time.monotonic()
+    asyncio.run(_produce(live_run["bootstrap"], live_run["topic"], [orjson.dumps(ev)]))
+
+    from alerts.store import AlertStore
+    store = AlertStore(r, prefix)
+
+    def red_alert() -> bool:
+        return any(a.get("kind") == "receive_lag" and a.get("scope", {}).get("order_id") == "WO-SILENT"
+                   and a.get("tier") == "red" for a in store.active())
+
+    _wait(red_alert, 5 * 60 / SPEED + 10, "red receive_lag alert for the silent order")
+    waited = time.monotonic() - sent
+    assert waited < 5 * 60 / SPEED + 2 + 3, waited   # deadline + 2 s tick slack + produce/group latency
+
+
+def test_live_clock_follows_events_not_wall():
+    wall = [0.0]
+    c = LiveClock(speed=SPEED, wall=lambda: wall[0])
+    c.observe(1000.0)
+    wall[0] = 1.0
+    assert c.now() == 1000.0 + SPEED
