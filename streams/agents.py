@@ -132,6 +132,7 @@ class Live:
         self.scope_stage: Any = None
         self.pipeline: Any = None
         self.alert_store: Any = None
+        self.notifier: Any = None
         self.alert_cp = Checkpoint()
         self.cmd_last_id = "0"  # board commands applied so far (Redis stream id)
         self.sent_stats: dict[str, int] = {}
@@ -255,26 +256,23 @@ class Live:
             await _maybe_await(self.alert_store.apply(labels))
 
     async def send_notifications(self) -> None:
+        """Hand the pipeline's notification intents to alerts.notify (background delivery, retries, sent-log)."""
         await self.emit_labels()
         notes = self.pipeline.drain_notifications()
         if not notes:
             return
-        try:
-            from alerts import notify
-        except ImportError:  # pragma: no cover - until alerts/notify.py lands
-            self.metrics.notify_failures.inc(len(notes))
-            log.warning("alerts.notify missing: %d notifications dropped", len(notes))
-            return
-        for note in notes:
-            try:
-                ok = await _maybe_await(notify.send(note, self.settings.alerts))
-            except Exception as exc:  # a receiver down must not stop the pipeline
-                log.warning("notification failed: %s", exc)
-                ok = False
-            if ok is False:
-                self.metrics.notify_failures.inc()
-            else:
-                self.metrics.notifications.inc()
+        if self.notifier is None:
+            from alerts.notify import Notifier
+            self.notifier = Notifier(self.settings.alerts, self.redis, self.prefix, on_result=self._delivered)
+            self.notifier.start()
+        self.notifier.submit(notes)
+
+    def _delivered(self, alert_id: str, result: dict[str, Any]) -> None:
+        if result.get("ok"):
+            self.metrics.notifications.inc()
+        else:
+            self.metrics.notify_failures.inc()
+        self.alert_store.record_delivery(alert_id, result)
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list) -> None:
         await self.changelog.write(self.store.flush())
