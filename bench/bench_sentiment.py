@@ -4,7 +4,10 @@
 
 Reads the public evaluation data (shared/data/sentiment, never shipped) and the public scenario streams,
 samples each set (fixed seed) so the run stays well under two minutes on one core, prints a table and writes
-bench/out/sentiment.json.
+bench/out/sentiment.json. The domain evaluation reads the scenario streams' customer texts: mean negativity per
+register (neutral inquiries = created texts of consultation / service_request orders never urged; urged-event
+texts; each created category), the AUC of urged texts vs created inquiry texts, and the AUC of an order's
+highest text negativity for its ``escalated`` outcome.
 """
 from __future__ import annotations
 
@@ -97,6 +100,80 @@ def scenario_texts(n: int) -> list[str]:
     return texts
 
 
+CUSTOMER_TYPES = ("created", "customer_message", "urged")
+
+
+def scenario_register(max_events: int = 400_000) -> dict[str, list]:
+    """Customer texts of the scenario streams grouped by register, for the domain evaluation.
+
+    ``neutral``: created texts of consultation / service_request orders that were never urged; ``urged``: texts
+    of urged events; ``created:<category>`` and ``customer_message`` for the per-group means; ``orders``:
+    (customer texts, escalated) per order, for the escalation AUC.
+    """
+    groups: dict[str, list] = {}
+    for path in sorted(SHARED.glob("scenarios/public-*/events.jsonl.gz")):
+        with gzip.open(path.with_name("orders.json.gz"), "rt", encoding="utf-8") as f:
+            orders = json.load(f)
+        texts: dict[str, list[tuple[str, str]]] = {}
+        urged: set[str] = set()
+        category: dict[str, str] = {}
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for n, line in enumerate(f):
+                if n >= max_events:
+                    break
+                ev = json.loads(line)
+                oid, kind = ev.get("order_id"), ev.get("type")
+                if kind == "created":
+                    category[oid] = ev.get("category", "")
+                if kind == "urged":
+                    urged.add(oid)
+                if kind in CUSTOMER_TYPES and ev.get("text"):
+                    texts.setdefault(oid, []).append((kind, ev["text"]))
+        for oid, items in texts.items():
+            for kind, text in items:
+                if kind == "created":
+                    cat = category.get(oid, "")
+                    groups.setdefault(f"created:{cat}", []).append(text)
+                    if cat in ("consultation", "service_request"):
+                        groups.setdefault("inquiry_created" if oid in urged else "neutral", []).append(text)
+                else:
+                    groups.setdefault(kind, []).append(text)
+            if oid in orders:
+                groups.setdefault("orders", []).append(([t for _, t in items], bool(orders[oid]["escalated"])))
+    return groups
+
+
+def domain_eval(scorer, result: dict) -> None:
+    """Register separation on the scenario streams: neutral inquiries vs urged (angry) texts."""
+    groups = scenario_register()
+    if not groups:
+        return
+    cache: dict[str, float] = {}
+
+    def neg(text: str) -> float:
+        if text not in cache:
+            cache[text] = scorer.score_one(text)
+        return cache[text]
+
+    means = {k: round(sum(map(neg, v)) / len(v), 3) for k, v in sorted(groups.items()) if k != "orders" and v}
+    result["domain_mean_negativity"] = means
+    for k, v in means.items():
+        print(f"  mean negativity {k:32s} {v:.3f}  (n={len(groups[k])})")
+    inquiry = groups.get("neutral", []) + groups.get("inquiry_created", [])
+    urged = groups.get("urged", [])
+    if inquiry and urged:
+        a = auc([neg(t) for t in urged + inquiry], [1] * len(urged) + [0] * len(inquiry))
+        result["auc"]["scenario_urged_vs_inquiry_created"] = round(a, 4)
+        result["domain_gap_urged_minus_neutral"] = round(means["urged"] - means["neutral"], 3)
+        print(f"{'scenario_urged_vs_inquiry_created':45s} AUC {a:.4f}  gap urged-neutral "
+              f"{result['domain_gap_urged_minus_neutral']:.3f}")
+    orders = groups.get("orders", [])
+    if orders and any(e for _, e in orders) and not all(e for _, e in orders):
+        a = auc([max(map(neg, ts)) for ts, _ in orders], [int(e) for _, e in orders])
+        result["auc"]["scenario_order_max_negativity_vs_escalated"] = round(a, 4)
+        print(f"{'scenario_order_max_negativity_vs_escalated':45s} AUC {a:.4f}  (n={len(orders)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=3000, help="texts sampled per data set")
@@ -118,6 +195,8 @@ def main() -> None:
         scores = scorer.score_many([t for t, _ in rows])
         result["auc"][name] = round(auc(scores, [y for _, y in rows]), 4)
         print(f"{name:45s} AUC {result['auc'][name]:.4f}  (n={len(rows)})", flush=True)
+
+    domain_eval(scorer, result)
 
     for name, texts in (("scenario_texts", scenario_texts(20000)),
                         ("review_texts", [t for t, _ in online_shopping(5000)] if DATA.exists() else [])):
