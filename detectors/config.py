@@ -1,6 +1,51 @@
-"""Configuration of the detectors."""
-from pydantic import BaseModel
+"""Configuration of the detectors: thresholds are configuration, not code."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class RiskConfig(BaseModel):
+    """Per-order complaint-risk model (online logistic regression with a rule prior)."""
+
+    learning_rate: float = Field(0.03, description="SGD step of the online logistic regression")
+    l2: float = Field(1e-4, description="L2 regularisation of the online model")
+    prior_weight_labels: int = Field(60, description="positive labels after which the learned model fully "
+                                                     "replaces the rule prior (linear blend before that)")
+    min_change: float = Field(0.02, description="emit a new risk record when risk moves at least this much")
+
+
+class OrderTierConfig(BaseModel):
+    """How an order's signals become a per-order alert tier (domain.md: early-warning tiers)."""
+
+    risk_blue: float = Field(0.08, description="risk at or above which the risk record's tier is blue")
+    risk_yellow: float = Field(0.2, description="... yellow")
+    risk_orange: float = Field(0.5, description="... orange")
+    risk_red: float = Field(0.75, description="... red")
+    lag_alert_level: float = Field(0.9, description="share of a deadline from which a per-order lag alert fires "
+                                                    "(0.9 = orange, 1.0 = red/breached); lower shares show on the "
+                                                    "board and in risk records only")
+    alert_min_tier: str = Field("orange", description="lowest tier of a per-order complaint_risk alert")
+    urge_tier: str = Field("yellow", description="tier of an order that was urged (催办)")
+    threat_tier: str = Field("orange", description="tier of an explicit threat to go to 12398/12345/media")
+    repeat_tier: str = Field("yellow", description="tier of a repeat contact within 24 h")
+    outage_red_customers: int = Field(500, description="an outage report hitting this many customers is red")
+
+
+class ScopeRulesConfig(BaseModel):
+    """Aggregate (per-scope) rules: which counts are unusual enough to warn a duty manager."""
+
+    tick_s: float = Field(60.0, description="aggregate detectors evaluate once per this many event-time seconds")
+    min_orders_at_risk: int = Field(3, description="open orders past the warning share needed before a scope "
+                                                   "lag alert (small scopes stay quiet)")
+    warn_share: float = Field(0.5, description="share of deadline from which an open order counts as at risk")
+    warmup_ticks: int = Field(120, description="ticks a scope's baseline learns before its detectors may fire")
+    hold_minutes: int = Field(5, description="a scope condition must hold this long before it fires")
+    clear_minutes: int = Field(20, description="... and stay clear this long before it resolves")
 
 
 class DetectorsConfig(BaseModel):
     """Detector settings."""
+
+    risk: RiskConfig = RiskConfig()
+    order_tiers: OrderTierConfig = OrderTierConfig()
+    scope: ScopeRulesConfig = ScopeRulesConfig()

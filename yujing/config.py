@@ -98,7 +98,7 @@ class TrackingConfig(BaseModel):
     """Order-state bookkeeping."""
 
     evict_after_h: float = Field(14 * 24, description="forget an order this long after its last event")
-    closed_label_after_h: float = Field(72, description="a closed order quiet this long is a negative label")
+    closed_label_after_h: float = Field(24, description="a closed order quiet this long is a negative label")
     repeat_window_h: list[float] = Field([24, 168], description="repeat-contact windows (same customer+category)")
 
 

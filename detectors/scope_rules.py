@@ -1,0 +1,249 @@
+"""Aggregate detectors: per-scope rules on the scope stage's counters, each against its own learned baseline.
+
+Each detector looks at one figure of one scope once a minute and compares it with what is normal for that
+scope (an exponentially weighted mean and deviation, learned only while the scope is calm, so an incident does
+not teach the baseline that it is normal). A verdict must hold for ``hold_minutes`` before it fires and stay
+clear ``clear_minutes`` before it resolves (Merlion-style alarm post-processing), which keeps false alarms
+rare. What is watched, and why it warns before harm:
+
+=====================  ==========  ==========================================================================
+kind                   stage       figure
+=====================  ==========  ==========================================================================
+receive/dispatch/      its own     open orders past 50 % of their deadline (before any breach), and past
+feedback_lag                       75 / 90 / 100 % for the tier
+breach_forecast        its own     queue view: backlog ÷ service rate vs. the scope's mean deadline
+arrival_surge          feedback    fault reports in 30 min vs. normal (an outage is coming to the crews)
+reclassification       decompose   reclassified dispatches in 60 min vs. normal
+reassignment_bounce    decompose   reassignments in 60 min vs. normal
+sentiment_drop         receive     share of strongly negative texts in 60 min vs. normal
+=====================  ==========  ==========================================================================
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from yujing.config import Settings
+from yujing.records import STAGES, Condition
+
+LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
+ALERT_SCOPES = ("region", "department", "channel")
+LAG_SCOPES = ("region", "department")
+STAGE_ZH = {"receive": "受理", "decompose": "派单/接单", "feedback": "处理反馈"}
+TIER_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+
+
+class Baseline:
+    """Exponentially weighted mean and mean absolute deviation of one figure (learned while calm).
+
+    >>> b = Baseline(alpha=0.5)
+    >>> for x in (2, 2, 2, 2): b.learn(x)
+    >>> b.mean, round(b.threshold(z=3, floor=1), 2)   # mean + 3 deviations + Poisson sqrt(mean)
+    (2.0, 3.41)
+    """
+
+    __slots__ = ("mean", "dev", "n", "alpha")
+
+    def __init__(self, alpha: float = 1 / 240) -> None:
+        self.mean = 0.0
+        self.dev = 0.0
+        self.n = 0
+        self.alpha = alpha
+
+    def learn(self, x: float) -> None:
+        self.n += 1
+        if self.n == 1:
+            self.mean = float(x)
+            return
+        a = max(self.alpha, 1.0 / self.n)
+        self.dev += a * (abs(x - self.mean) - self.dev)
+        self.mean += a * (x - self.mean)
+
+    def threshold(self, z: float, floor: float) -> float:
+        return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
+
+
+class Debounce:
+    """Hold-down and clear-down of one scope condition's tier: it fires when the raw verdict was active in
+    most of the last ``hold`` minutes (k of n, so one calm minute in a rising queue does not restart the wait)
+    and resolves after ``clear`` calm minutes in a row."""
+
+    __slots__ = ("tier", "candidate", "since", "clear_since", "hits")
+
+    def __init__(self) -> None:
+        self.tier: str | None = None
+        self.candidate: str | None = None
+        self.since = 0.0
+        self.clear_since: float | None = None
+        self.hits: list[float] = []
+
+    def step(self, want: str | None, t: float, hold_s: float, clear_s: float) -> tuple[bool, str | None]:
+        """Feed the raw verdict; return (changed, tier now)."""
+        if want is None:
+            if self.tier is None:
+                if self.hits and t - self.hits[0] > hold_s:
+                    self.hits = [h for h in self.hits if t - h <= hold_s]
+                if not self.hits:
+                    self.candidate = None
+                return False, None
+            if self.clear_since is None:
+                self.clear_since = t
+            if t - self.clear_since >= clear_s:
+                self.tier = None
+                self.clear_since = None
+                return True, None
+            return False, self.tier
+        self.clear_since = None
+        if self.tier is not None:
+            if want != self.tier:
+                self.tier = want
+                return True, want
+            return False, want
+        self.hits = [h for h in self.hits if t - h < hold_s]
+        self.hits.append(t)
+        if self.candidate is None or _rank(want) > _rank(self.candidate):
+            self.candidate = want
+        if len(self.hits) >= max(1, int(0.6 * hold_s / 60.0 + 0.5)):
+            self.tier = self.candidate
+            self.candidate = None
+            self.hits = []
+            return True, self.tier
+        return False, None
+
+
+def _rank(t: str | None) -> int:
+    return {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}[t]
+
+
+class ScopeDetectors:
+    """All aggregate detectors over all scopes; :meth:`evaluate` once per tick."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.cfg = settings.detectors.scope
+        self.baselines: dict[tuple[Any, ...], Baseline] = {}
+        self.debounce: dict[tuple[Any, ...], Debounce] = {}
+        self.last: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.series: list[tuple[float, str, str, str, str, float, float]] | None = None  # tuning log
+
+    def _b(self, key: tuple[Any, ...]) -> Baseline:
+        b = self.baselines.get(key)
+        if b is None:
+            b = self.baselines[key] = Baseline()
+        return b
+
+    def _verdict(self, t: float, key: tuple[Any, ...], want: str | None, out: list[Condition], *, kind: str,
+                 scope: dict[str, str], stage: str | None, score: float,
+                 describe: Callable[[], tuple[str, dict[str, Any]]]) -> None:
+        d = self.debounce.get(key)
+        if d is None:
+            if want is None:
+                return
+            d = self.debounce[key] = Debounce()
+        changed, tier = d.step(want, t, self.cfg.hold_minutes * 60.0, self.cfg.clear_minutes * 60.0)
+        if tier is not None:
+            self.last[key] = {"kind": kind, "scope": scope, "stage": stage, "tier": tier, "score": score}
+        if changed:
+            summary, evidence = describe()
+            if tier is None:
+                self.last.pop(key, None)
+                summary = f"{_scope_text(scope)} {kind} 恢复正常; " + summary
+            out.append(Condition(kind=kind, scope=scope, tier=tier, ts=t, stage=stage, score=score,
+                                 summary=summary, evidence=evidence))
+
+    def evaluate(self, t: float, scopes: dict[tuple[str, str], Any]) -> list[Condition]:
+        out: list[Condition] = []
+        cfg = self.cfg
+        for (skind, name), sc in scopes.items():
+            if skind not in ALERT_SCOPES:
+                continue
+            scope = {skind: name}
+            if skind in LAG_SCOPES:
+                for stage in STAGES:
+                    self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
+            if skind == "region":
+                self._rate(t, ("surge", name), sc.window("faults", 30), out, kind="arrival_surge", scope=scope,
+                           stage="feedback", z=5.0, floor=8.0, what="30 分钟内故障报修",
+                           extra={"affected_customers_30min": sc.window("affected", 30)})
+                self._rate(t, ("sentiment", name), sc.window("neg_hi", 60), out, kind="sentiment_drop", scope=scope,
+                           stage="receive", z=5.0, floor=8.0, what="1 小时内强烈负面客户文本",
+                           extra={"texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
+            if skind == "channel":
+                self._rate(t, ("reclass", name), sc.window("reclass", 60), out, kind="reclassification",
+                           scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内改类派单")
+            if skind == "department":
+                self._rate(t, ("bounce", name), sc.window("bounces", 60), out, kind="reassignment_bounce",
+                           scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内转派退单")
+        return out
+
+    def _lag(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
+             out: list[Condition]) -> None:
+        cfg = self.cfg
+        key = ("lag", skind, name, stage)
+        b = self._b(key)
+        at50, at75, at90, at100 = st.short
+        if self.series is not None:
+            span = st.mean_span() / 60.0
+            self.series.append((t, "little", skind, name, stage, st.time_in_stage_min() / span if span else 0.0,
+                                float(st.open)))
+        thr = b.threshold(z=4.0, floor=float(cfg.min_orders_at_risk))
+        if self.series is not None:
+            self.series.append((t, "lag", skind, name, stage, float(at50), thr))
+        want: str | None = None
+        if b.n >= cfg.warmup_ticks and at50 >= thr:
+            want = "blue"
+            if at75 >= thr:
+                want = "yellow"
+            if at90 >= thr:
+                want = "orange"
+            if at100 >= thr:
+                want = "red"
+        d = self.debounce.get(key)
+        if want is None and (d is None or d.tier is None):
+            b.learn(at50)
+        if want is None and key not in self.debounce:
+            return
+
+        def describe() -> tuple[str, dict[str, Any]]:
+            return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
+                    f"（{at75} 单过 75%，{at100} 单超时；正常约 {b.mean:.1f}）",
+                    {"open": st.open, "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
+                     "overdue": at100, "baseline": round(b.mean, 2), "threshold": round(thr, 2),
+                     "service_per_min": round(st.service, 3)})
+        self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=float(at50),
+                      describe=describe)
+
+    def _rate(self, t: float, key: tuple[Any, ...], value: float, out: list[Condition], *, kind: str,
+              scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
+              extra: dict[str, Any] | None = None) -> None:
+        b = self._b(key)
+        thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
+        if self.series is not None:
+            self.series.append((t, key[0], "-", key[1], stage, float(value), thr))
+        want = None
+        if value >= thr and b.n >= self.cfg.warmup_ticks:
+            want = "yellow"
+            if value >= 1.5 * thr:
+                want = "orange"
+            if value >= 2.5 * thr:
+                want = "red"
+        d = self.debounce.get(key)
+        if want is None and (d is None or d.tier is None):
+            b.learn(value)
+        if want is None and key not in self.debounce:
+            return
+
+        def describe() -> tuple[str, dict[str, Any]]:
+            shown = f"{value:.0%}" if ratio else f"{value:.0f}"
+            normal = f"{b.mean:.0%}" if ratio else f"{b.mean:.1f}"
+            return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）",
+                    {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
+                     **(extra or {})})
+        self._verdict(t, key, want, out, kind=kind, scope=scope, stage=stage, score=float(value),
+                      describe=describe)
+
+    def active_summary(self) -> list[dict[str, Any]]:
+        return list(self.last.values())
+
+
+def _scope_text(scope: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in scope.items())

@@ -1,0 +1,433 @@
+"""The order stage: per-order tracking, SLA clocks, silent-order timers, order-level signals and risk.
+
+Pure: driven by :meth:`OrderStage.ingest` (one validated event) and :meth:`OrderStage.advance` (the clock).
+It copes with duplicates (``event_id`` seen before), events that arrive before their order's ``created``
+(held, then applied), events after ``closed`` (legal: revisits, escalations, reopenings), out-of-order events
+(milestones keep their own time; stages never move backwards) and orders that never close (evicted after a
+horizon, counted).
+
+>>> from yujing.config import load_config
+>>> from yujing.events import parse_event
+>>> st = OrderStage(load_config(None))
+>>> ev = lambda i, typ, ts, **kw: parse_event(dict(event_id=f"e{i}", order_id="WO-1", type=typ, ts=ts, **kw))
+>>> out = st.ingest(ev(1, "created", "2026-07-14T09:00:00+08:00", category="fault_repair", channel="hotline",
+...                    customer_id="C-1", customer_tier="regular", region="north", area="urban"))
+>>> sorted(st.orders["WO-1"].checks)
+['feedback', 'receive_ack']
+>>> out = st.advance(st.orders["WO-1"].created + 6 * 60)   # 6 min later, nobody accepted the 5-min hotline order
+>>> [c.kind + ":" + c.tier for c in out.conditions]
+['receive_lag:orange', 'receive_lag:red']
+>>> st.ingest(ev(1, "created", "2026-07-14T09:00:00+08:00", category="fault_repair", channel="hotline",
+...              customer_id="C-1", customer_tier="regular", region="north", area="urban")).signals
+[]
+>>> st.stats["duplicates"]
+1
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from detectors.fusion import OrderTiering
+from detectors.risk import ComplaintRiskModel, order_features
+from streams import signals as S
+from streams.deadlines import CHECK_STAGE, Sla
+from streams.orders import STAGE_ORDER, OrderState
+from streams.signals import ScopeSignal
+from yujing.config import Settings
+from yujing.events import Event
+from yujing.records import Condition, RiskRecord
+
+LEVELS: tuple[float, ...] = (0.5, 0.75, 0.9, 1.0)
+LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
+MAX_SEEN_IDS = 64
+HOUR = 3600.0
+
+
+@dataclass(slots=True)
+class StageOut:
+    signals: list[ScopeSignal] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    risks: list[RiskRecord] = field(default_factory=list)
+
+
+class OrderStage:
+    """Per-order state machine with SLA timers. ``orders`` may be any MutableMapping (a faust table in the
+    live shell); after changing an order the stage writes it back (``orders[id] = o``) so changelogs see it."""
+
+    def __init__(self, settings: Settings, orders: MutableMapping[str, OrderState] | None = None,
+                 scorer: Any = None, risk_model: ComplaintRiskModel | None = None) -> None:
+        self.settings = settings
+        self.sla = Sla(settings.sla, settings.clock.utc_offset_h)
+        self.orders: MutableMapping[str, OrderState] = orders if orders is not None else {}
+        self.customers: dict[str, list[tuple[float, str, str]]] = {}
+        self._scorer = scorer
+        self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
+        self.tiering = OrderTiering(settings)
+        self.heap: list[tuple[float, int, str, str, int, float]] = []
+        self._seq = 0
+        self.now = 0.0
+        self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
+                                      "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
+        self._next_housekeeping = 0.0
+        self._label_queue: list[tuple[float, str]] = []
+        self._snapshots: dict[str, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------------------------------ public
+    @property
+    def scorer(self) -> Any:
+        if self._scorer is None:
+            from streams.sentiment import default_scorer
+            self._scorer = default_scorer()
+        return self._scorer
+
+    def ingest(self, ev: Event) -> StageOut:
+        """Apply one event (the caller has advanced the clock to ``ev.t`` first)."""
+        out = StageOut()
+        self.stats["events"] += 1
+        if ev.t > self.now:
+            self.now = ev.t
+        elif ev.t < self.now - 1.0:
+            self.stats["late"] += 1
+        o = self.orders.get(ev.order_id)
+        if o is None:
+            o = OrderState(ev.order_id)
+        if ev.event_id in o.seen:
+            self.stats["duplicates"] += 1
+            return out
+        o.seen.append(ev.event_id)
+        if len(o.seen) > MAX_SEEN_IDS:
+            del o.seen[0]
+        if o.created is None and ev.type != "created":
+            if o.pending is None:
+                o.pending = []
+            o.pending.append(ev.model_dump())
+            self.stats["orphans_held"] += 1
+            self.orders[ev.order_id] = o
+            return out
+        self._apply(o, ev, out)
+        if ev.type == "created" and o.pending:
+            held, o.pending = o.pending, None
+            for d in sorted(held, key=lambda d: d["t"]):
+                self.stats["orphans_applied"] += 1
+                self._apply(o, Event.model_construct(**d), out)
+        self.orders[ev.order_id] = o
+        return out
+
+    def advance(self, now: float) -> StageOut:
+        """Run the SLA timers due up to ``now`` (silent orders) and housekeeping."""
+        out = StageOut()
+        heap = self.heap
+        while heap and heap[0][0] <= now:
+            due, _, oid, check, version, level = heapq.heappop(heap)
+            o = self.orders.get(oid)
+            if o is None or o.closed_at is not None:
+                continue
+            c = o.checks.get(check)
+            if c is None or c[3] != version or o.paused_at is not None:
+                continue
+            self.now = max(self.now, due)
+            self._cross(o, check, level, due, out)
+            self.orders[oid] = o
+        if now > self.now:
+            self.now = now
+        if now >= self._next_housekeeping:
+            self._housekeeping(now, out)
+            self._next_housekeeping = now + HOUR
+        return out
+
+    def next_due(self) -> float | None:
+        return self.heap[0][0] if self.heap else None
+
+    def rebuild_timers(self) -> None:
+        """Recreate the timer heap from the orders (after state was restored from a changelog)."""
+        self.heap = []
+        for o in self.orders.values():
+            if o.closed_at is None and o.paused_at is None:
+                for check, c in o.checks.items():
+                    self._schedule(o, check, c)
+
+    # ------------------------------------------------------------------------------------------ events
+    def _apply(self, o: OrderState, ev: Event, out: StageOut) -> None:
+        t = ev.t
+        typ = ev.type
+        if t > o.last_t:
+            o.last_t = t
+        if o.closed_at is not None and typ not in ("revisited", "escalated", "reopened", "closed", "urged",
+                                                   "customer_message"):
+            self.stats["after_close"] += 1
+            return
+        before = self._snapshot_features(o, t) if typ == "escalated" else None
+        if typ == "created":
+            if o.created is not None:
+                return
+            o.created = t
+            o.category = o.created_category = ev.category or "consultation"
+            o.channel = ev.channel or "other"
+            o.tier = ev.customer_tier or "regular"
+            o.area = ev.area or "urban"
+            o.region = ev.region or "?"
+            o.customer_id = ev.customer_id or ""
+            o.affected = ev.affected_customers or 0
+            self._repeat_contacts(o, t, out)
+            out.signals.append(self._sig(S.ARRIVAL, o, t, None, value=float(o.affected)))
+            self._open(o, "receive_ack", t, out)
+            self._open(o, "feedback", t, out)
+            if ev.text:
+                self._text(o, ev.text, t, out)
+        elif typ == "accepted":
+            if o.accepted is None:
+                o.accepted = t
+                self._close(o, "receive_ack", t, out)
+                if o.first_dispatched is None:
+                    self._open(o, "dispatch", t, out)
+                self._move(o, "decompose")
+        elif typ in ("dispatched", "reassigned"):
+            if typ == "reassigned" or (o.department and ev.department and ev.department != o.department
+                                       and o.first_dispatched is not None):
+                o.bounces += 1
+                out.signals.append(self._sig(S.BOUNCE, o, t, "decompose"))
+            if ev.category and ev.category != o.category:
+                o.reclass += 1
+                out.signals.append(self._sig(S.RECLASS, o, t, "decompose"))
+                old = o.category
+                o.category = ev.category
+                self._recategorise(o, old, t, out)
+            if ev.department and ev.department != o.department:
+                moved = "dept_accept" in o.checks
+                if moved:
+                    self._close(o, "dept_accept", t, out, silent=True)
+                o.department = ev.department
+                if moved:
+                    self._open(o, "dept_accept", t, out, start=o.first_dispatched)
+            if o.first_dispatched is None:
+                o.first_dispatched = t
+                if o.accepted is None:  # a missed accepted event: the receive stage is over all the same
+                    o.accepted = t
+                    self._close(o, "receive_ack", t, out)
+                self._close(o, "dispatch", t, out)
+                if o.dept_accepted is None:
+                    self._open(o, "dept_accept", t, out)
+            elif typ == "reassigned" and o.dept_accepted is not None:
+                # sent back after a department took it: the new department must accept it again
+                o.dept_accepted = None
+                self._open(o, "dept_accept", t, out)
+            self._move(o, "decompose")
+        elif typ == "dept_accepted":
+            if ev.department and not o.department:
+                o.department = ev.department
+            if o.dept_accepted is None:
+                o.dept_accepted = t
+                for check in ("receive_ack", "dispatch", "dept_accept"):
+                    self._close(o, check, t, out)
+            self._move(o, "feedback")
+        elif typ == "arrived":
+            if o.arrived is None:
+                o.arrived = t
+                if o.category == "fault_repair":
+                    self._close(o, "feedback", t, out)
+            self._move(o, "feedback")
+        elif typ == "replied":
+            if o.first_replied is None:
+                o.first_replied = t
+                if o.category != "fault_repair":
+                    self._close(o, "feedback", t, out)
+            self._move(o, "feedback")
+        elif typ == "customer_message":
+            o.messages += 1
+            if ev.text:
+                self._text(o, ev.text, t, out)
+        elif typ == "urged":
+            o.urges += 1
+            out.signals.append(self._sig(S.URGE, o, t, o.stage))
+            if ev.text:
+                self._text(o, ev.text, t, out)
+        elif typ == "paused":
+            if o.paused_at is None:
+                o.paused_at = t
+        elif typ == "resumed":
+            if o.paused_at is not None:
+                gap = max(0.0, t - o.paused_at)
+                o.paused_at = None
+                o.paused_total += gap
+                for check, c in o.checks.items():
+                    if check == "feedback":
+                        c[1] += gap
+                    c[3] += 1
+                    self._schedule(o, check, c)
+        elif typ == "closed":
+            if o.closed_at is None:
+                o.closed_at = t
+                o.resolution = ev.resolution
+                for check in list(o.checks):
+                    self._close(o, check, t, out)
+                o.stage = "closed"
+                out.signals.append(self._sig(S.CLOSED, o, t, None))
+                heapq.heappush(self._label_queue, (t + self.settings.tracking.closed_label_after_h * HOUR,
+                                                   o.order_id))
+        elif typ == "reopened":
+            if o.closed_at is not None:
+                o.closed_at = None
+                o.reopens += 1
+                o.stage = "feedback"
+            if ev.text:
+                self._text(o, ev.text, t, out)
+        elif typ == "revisited":
+            o.satisfaction = ev.satisfaction
+            if ev.text:
+                self._text(o, ev.text, t, out)
+            if ev.satisfaction in ("satisfied", "dissatisfied") and ev.text:
+                self.scorer.learn_one(ev.text, ev.satisfaction == "dissatisfied")
+        elif typ == "escalated":
+            if o.escalated_at is None:
+                o.escalated_at = t
+                out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
+                if before is not None:
+                    self.risk_model.learn_one(before, True)
+                    self.stats["labels_pos"] += 1
+            return
+        self._update_order(o, t, out, force=typ in ("created", "closed"))
+
+    # ------------------------------------------------------------------------------------------ checks
+    def _open(self, o: OrderState, check: str, t: float, out: StageOut, start: float | None = None) -> None:
+        start = t if start is None else start
+        deadline = self.sla.deadline(check, start, channel=o.channel, tier=o.tier, category=o.category, area=o.area)
+        if check == "feedback":
+            deadline += o.paused_total
+        prev = o.checks.get(check)
+        c = [start, deadline, 0.0, (prev[3] + 1) if prev else 1]
+        o.checks[check] = c
+        out.signals.append(self._sig(S.OPEN, o, t, CHECK_STAGE[check], check=check, value=deadline, value2=start))
+        if o.paused_at is None:
+            self._schedule(o, check, c)
+            if deadline <= t:  # opened late (e.g. after a reclassification): count it at once
+                self._cross_due(o, check, c, t, out)
+
+    def _schedule(self, o: OrderState, check: str, c: list[Any]) -> None:
+        start, deadline, crossed, version = c
+        span = max(1.0, deadline - start)
+        for level in LEVELS:
+            if level > crossed:
+                self._seq += 1
+                heapq.heappush(self.heap, (start + level * span, self._seq, o.order_id, check, version, level))
+
+    def _cross_due(self, o: OrderState, check: str, c: list[Any], t: float, out: StageOut) -> None:
+        span = max(1.0, c[1] - c[0])
+        share = (t - c[0]) / span
+        for level in LEVELS:
+            if level <= share and level > c[2]:
+                self._cross(o, check, level, t, out)
+
+    def _cross(self, o: OrderState, check: str, level: float, t: float, out: StageOut) -> None:
+        c = o.checks[check]
+        if level <= c[2]:
+            return
+        c[2] = level
+        stage = CHECK_STAGE[check]
+        out.signals.append(self._sig(S.CROSS, o, t, stage, check=check, value=level, value2=c[1] - c[0]))
+        if level >= 1.0:
+            o.breached += 1
+        cond = self.tiering.lag_condition(o, check, level, t, c[1], stage)
+        if cond is not None:
+            out.conditions.append(cond)
+        self._update_order(o, t, out)
+
+    def _close(self, o: OrderState, check: str, t: float, out: StageOut, silent: bool = False) -> None:
+        c = o.checks.pop(check, None)
+        if c is None:
+            return
+        stage = CHECK_STAGE[check]
+        out.signals.append(self._sig(S.CLOSE, o, t, stage, check=check, value=c[2], value2=c[1] - c[0]))
+        if c[2] >= self.tiering.cfg.lag_alert_level:
+            out.conditions.append(self.tiering.lag_clear(o, check, t, stage))
+
+    def _recategorise(self, o: OrderState, old: str, t: float, out: StageOut) -> None:
+        """A reclassification changes the feedback deadline (and the department-accept one)."""
+        for check in ("feedback", "dept_accept"):
+            c = o.checks.get(check)
+            if c is not None:
+                start = c[0]
+                self._close(o, check, t, out, silent=True)
+                self._open(o, check, t, out, start=start)
+
+    def _move(self, o: OrderState, stage: str) -> None:
+        if o.closed_at is None and STAGE_ORDER[stage] > STAGE_ORDER.get(o.stage, 0):
+            o.stage = stage
+
+    # ------------------------------------------------------------------------------------------ signals
+    def _sig(self, kind: str, o: OrderState, t: float, stage: str | None, check: str | None = None,
+             value: float = 0.0, value2: float = 0.0) -> ScopeSignal:
+        dept = o.department if (stage != "receive" and check != "receive_ack") else None
+        return ScopeSignal(kind, t, o.order_id, stage, o.region, dept, o.category, o.channel, check, value, value2)
+
+    def _text(self, o: OrderState, text: str, t: float, out: StageOut) -> None:
+        scorer = self.scorer
+        neg = float(scorer.score_one(text))
+        threats = scorer.escalation_phrases(text)
+        if threats:
+            o.threats += 1
+        o.neg_last = neg
+        o.neg_max = max(o.neg_max, neg)
+        o.neg_sum += neg
+        o.neg_n += 1
+        o.last_text = text[:200]
+        stage = o.stage if o.stage != "closed" else None
+        out.signals.append(self._sig(S.TEXT, o, t, stage, value=neg, value2=1.0 if threats else 0.0))
+
+    def _repeat_contacts(self, o: OrderState, t: float, out: StageOut) -> None:
+        if not o.customer_id:
+            return
+        hist = self.customers.setdefault(o.customer_id, [])
+        w24, w7 = (h * HOUR for h in self.settings.tracking.repeat_window_h[:2])
+        hist[:] = [h for h in hist if t - h[0] <= w7]
+        o.repeat_7d = sum(1 for h in hist if h[1] == o.category or h[1] in ("complaint",))
+        o.repeat_24h = sum(1 for h in hist if t - h[0] <= w24)
+        if o.repeat_24h or o.repeat_7d:
+            out.signals.append(self._sig(S.REPEAT, o, t, "receive", value=float(o.repeat_24h)))
+        hist.append((t, o.category, o.order_id))
+
+    # ------------------------------------------------------------------------------------------ risk & tier
+    def _snapshot_features(self, o: OrderState, t: float) -> dict[str, Any]:
+        return order_features(o, t, self.settings)
+
+    def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
+        x = order_features(o, t, self.settings)
+        self._snapshots[o.order_id] = x
+        risk, factors = self.risk_model.predict_explain(x)
+        tier = self.tiering.risk_tier(risk)
+        if force or abs(risk - o.risk) >= 0.02 or tier != o.risk_tier:
+            o.risk = risk
+            o.risk_tier = tier
+            out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
+        cond = self.tiering.order_condition(o, x, risk, factors, t)
+        if cond is not None and (cond.tier != o.order_tier):
+            o.order_tier = cond.tier
+            out.conditions.append(cond)
+
+    def _housekeeping(self, now: float, out: StageOut) -> None:
+        """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
+        q = self._label_queue
+        while q and q[0][0] <= now:
+            _, oid = heapq.heappop(q)
+            o = self.orders.get(oid)
+            if o is None or o.escalated_at is not None or o.closed_at is None:
+                continue
+            x = self._snapshots.pop(oid, None)
+            if x is not None:
+                self.risk_model.learn_one(x, False)
+                self.stats["labels_neg"] += 1
+        horizon = self.settings.tracking.evict_after_h * HOUR
+        stale = [oid for oid, o in self.orders.items() if now - o.last_t > horizon]
+        for oid in stale:
+            o = self.orders.pop(oid)
+            self._snapshots.pop(oid, None)
+            if o.closed_at is None:
+                for check in list(o.checks):
+                    self._close(o, check, now, out)
+                if o.order_tier is not None:
+                    out.conditions.append(self.tiering.clear(o, now))
+            self.stats["evicted"] += 1
+        for cid in [c for c, h in self.customers.items() if h and now - h[-1][0] > horizon]:
+            del self.customers[cid]

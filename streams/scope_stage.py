@@ -1,0 +1,259 @@
+"""The scope stage: aggregates per stage × scope (region, department, category, channel, total) and the
+aggregate detectors that watch them.
+
+Counters are kept incrementally from the order stage's signals, so a minute tick costs O(scopes), not
+O(open orders): open SLA checks, how many of them passed 50 / 75 / 90 / 100 % of their deadline, and one-minute
+buckets of arrivals, outage reports, reclassifications, bounces, urges, repeat contacts, escalations and text
+negativity. Every ``tick_s`` of event time the detectors in :mod:`detectors.scope_rules` read them and say
+which scopes are in trouble (conditions for the alert pipeline).
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from detectors.scope_rules import ScopeDetectors
+from streams import signals as S
+from streams.signals import ScopeSignal
+from yujing.config import Settings
+from yujing.records import Condition, STAGES
+
+LEVELS = (0.5, 0.75, 0.9, 1.0)
+EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
+                 "texts", "neg_sum", "neg_hi", "threats", "closes")
+WINDOW_MIN = 60
+SHORT_CHECK_S = 4 * 3600.0
+"""Checks up to this long (arrival of a repair crew, accepting, dispatching) are watched by their share used;
+for multi-day checks (a reply within 5 days) passing half the deadline overnight is normal, so only their
+overdue count matters."""
+
+
+class StageCounters:
+    """Open SLA checks of one stage in one scope, by the highest share of deadline each has used."""
+
+    __slots__ = ("open", "at", "short", "closed_min", "opened_min", "span_sum", "span_n", "service",
+                 "backlog_hist", "ages", "opened_hist", "closed_hist")
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.at = [0, 0, 0, 0]            # counts at >= 50 %, 75 %, 90 %, 100 %
+        self.short = [0, 0, 0, 0]         # the same for short checks (deadline within SHORT_CHECK_S)
+        self.closed_min = 0               # checks closed in the current minute
+        self.opened_min = 0               # checks opened in the current minute
+        self.opened_hist: deque[int] = deque(maxlen=15)
+        self.closed_hist: deque[int] = deque(maxlen=15)
+        self.span_sum = 0.0               # for the mean deadline span of opened checks
+        self.span_n = 0
+        self.service = 0.0                # EWMA of checks closed per minute
+        self.backlog_hist: deque[int] = deque(maxlen=WINDOW_MIN)
+        self.ages: dict[str, tuple[float, float]] = {}   # order_id/check -> (start, deadline), for the board
+
+    def mean_span(self) -> float:
+        return self.span_sum / self.span_n if self.span_n else 0.0
+
+    def time_in_stage_min(self) -> float:
+        """Little's law: mean time an order spends in this stage now = backlog ÷ arrival rate (minutes)."""
+        lam = sum(self.opened_hist) / max(1, len(self.opened_hist))
+        return self.open / lam if lam > 0 else (float(self.open) * 15.0)
+
+
+class ScopeState:
+    """Everything counted for one scope (e.g. ``("region", "north")``)."""
+
+    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15")
+
+    def __init__(self) -> None:
+        self.stages = {s: StageCounters() for s in STAGES}
+        self.minute = -1
+        self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.hist: deque[dict[str, float]] = deque(maxlen=WINDOW_MIN)
+        self.sum15 = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.sum30 = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.sum60 = dict.fromkeys(EVENT_METRICS, 0.0)
+
+    def roll(self, minute: int) -> None:
+        """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums."""
+        if self.minute < 0:
+            self.minute = minute
+            return
+        steps = min(minute - self.minute, WINDOW_MIN + 1)
+        hist = self.hist
+        for _ in range(max(0, steps)):
+            cur = self.cur
+            if len(hist) == WINDOW_MIN:
+                old = hist[0]
+                for k, v in old.items():
+                    if v:
+                        self.sum60[k] -= v
+            for width, sums in ((15, self.sum15), (30, self.sum30)):
+                if len(hist) >= width:
+                    old = hist[-width]
+                    for k, v in old.items():
+                        if v:
+                            sums[k] -= v
+            hist.append(cur)
+            for k, v in cur.items():
+                if v:
+                    self.sum15[k] += v
+                    self.sum30[k] += v
+                    self.sum60[k] += v
+            self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.minute = max(self.minute, minute)
+
+    def window(self, metric: str, minutes: int) -> float:
+        """Sum of ``metric`` over the last 15, 30 or 60 complete minutes."""
+        sums = self.sum15 if minutes <= 15 else self.sum30 if minutes <= 30 else self.sum60
+        return max(0.0, sums[metric])
+
+
+class ScopeStage:
+    """Aggregates + aggregate detectors. ``apply`` signals, ``advance`` the clock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.scopes: dict[tuple[str, str], ScopeState] = {}
+        self.detectors = ScopeDetectors(settings)
+        self.tick_s = settings.detectors.scope.tick_s
+        self.next_tick: float | None = None
+        self.now = 0.0
+        self.track_ages = False
+
+    def _scope(self, key: tuple[str, str]) -> ScopeState:
+        s = self.scopes.get(key)
+        if s is None:
+            s = self.scopes[key] = ScopeState()
+        return s
+
+    def apply(self, sig: ScopeSignal) -> list[Condition]:
+        out: list[Condition] = []
+        if self.next_tick is None:
+            self.next_tick = (math.floor(sig.t / self.tick_s) + 1) * self.tick_s
+        elif sig.t >= self.next_tick:
+            out.extend(self.advance(sig.t))
+        minute = int(sig.t // 60)
+        kind = sig.kind
+        for key in sig.dims():
+            sc = self._scope(key)
+            if minute > sc.minute:
+                sc.roll(minute)
+            cur = sc.cur
+            if kind == S.OPEN:
+                st = sc.stages[sig.stage]
+                st.open += 1
+                st.opened_min += 1
+                span = sig.value - sig.value2
+                if span <= SHORT_CHECK_S:
+                    st.span_sum += span
+                    st.span_n += 1
+                if self.track_ages:
+                    st.ages[sig.order_id + sig.check] = (sig.value2, sig.value)
+            elif kind == S.CROSS:
+                st = sc.stages[sig.stage]
+                i = LEVELS.index(sig.value)
+                st.at[i] += 1
+                if sig.value2 <= SHORT_CHECK_S:
+                    st.short[i] += 1
+            elif kind == S.CLOSE:
+                st = sc.stages[sig.stage]
+                st.open -= 1
+                st.closed_min += 1
+                short = sig.value2 <= SHORT_CHECK_S
+                for i, lv in enumerate(LEVELS):
+                    if sig.value >= lv:
+                        st.at[i] -= 1
+                        if short:
+                            st.short[i] -= 1
+                if self.track_ages:
+                    st.ages.pop(sig.order_id + sig.check, None)
+            elif kind == S.ARRIVAL:
+                cur["arrivals"] += 1
+                if sig.category == "fault_repair":
+                    cur["faults"] += 1
+                    cur["affected"] += sig.value
+            elif kind == S.TEXT:
+                cur["texts"] += 1
+                cur["neg_sum"] += sig.value
+                if sig.value >= 0.6:
+                    cur["neg_hi"] += 1
+                if sig.value2:
+                    cur["threats"] += 1
+            elif kind == S.RECLASS:
+                cur["reclass"] += 1
+            elif kind == S.BOUNCE:
+                cur["bounces"] += 1
+            elif kind == S.URGE:
+                cur["urges"] += 1
+            elif kind == S.REPEAT:
+                cur["repeats"] += 1
+            elif kind == S.ESCALATED:
+                cur["escalations"] += 1
+            elif kind == S.CLOSED:
+                cur["closes"] += 1
+        return out
+
+    def advance(self, now: float) -> list[Condition]:
+        """Run the minute ticks due up to ``now``."""
+        out: list[Condition] = []
+        if self.next_tick is None:
+            return out
+        while self.next_tick <= now:
+            t = self.next_tick
+            self.now = t
+            minute = int(t // 60)
+            for sc in self.scopes.values():
+                if minute > sc.minute:
+                    sc.roll(minute)
+                for st in sc.stages.values():
+                    st.service += 0.05 * (st.closed_min - st.service)
+                    st.closed_hist.append(st.closed_min)
+                    st.opened_hist.append(st.opened_min)
+                    st.closed_min = 0
+                    st.opened_min = 0
+                    st.backlog_hist.append(st.open)
+            out.extend(self.detectors.evaluate(t, self.scopes))
+            self.next_tick = t + self.tick_s
+        if now > self.now:
+            self.now = now
+        return out
+
+    # ------------------------------------------------------------------------------------------ board
+    def stage_figures(self, key: tuple[str, str], stage: str, now: float) -> dict[str, Any]:
+        sc = self.scopes.get(key)
+        if sc is None:
+            return {}
+        st = sc.stages[stage]
+        hours = max(1, len(st.backlog_hist)) / 60.0
+        growth = (st.backlog_hist[-1] - st.backlog_hist[0]) / hours if len(st.backlog_hist) > 1 else 0.0
+        texts = sc.window("texts", 60)
+        fig: dict[str, Any] = {
+            "backlog": st.open, "backlog_growth_per_h": round(growth, 2),
+            "arrivals_per_min": round(sc.window("arrivals", 15) / 15.0, 3),
+            "at_50": st.at[0], "at_75": st.at[1], "at_90": st.at[2], "overdue": st.at[3],
+            "negativity": round(sc.window("neg_sum", 60) / texts, 3) if texts else 0.0,
+            "service_per_min": round(st.service, 3), "mean_deadline_min": round(st.mean_span() / 60, 1),
+            "spark": {"backlog": list(st.backlog_hist)},
+        }
+        if st.ages:
+            ages = sorted((now - s) / 60.0 for s, _ in st.ages.values())
+            shares = sorted((now - s) / max(60.0, d - s) for s, d in st.ages.values())
+            fig.update(age_p50_min=round(_q(ages, 0.5), 1), age_p90_min=round(_q(ages, 0.9), 1),
+                       share_p50=round(_q(shares, 0.5), 3), share_p90=round(_q(shares, 0.9), 3))
+        return fig
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """The board's view of the aggregates (see dashboard/ for the consumer)."""
+        stages = {s: self.stage_figures(("total", "all"), s, now) for s in STAGES}
+        regions: dict[str, Any] = {}
+        for (kind, name), sc in sorted(self.scopes.items()):
+            if kind == "region":
+                regions[name] = {s: {k: v for k, v in self.stage_figures((kind, name), s, now).items()
+                                     if k in ("backlog", "overdue", "share_p90", "at_75")} for s in STAGES}
+        return {"now": now, "stages": stages, "regions": regions,
+                "active_scope_conditions": self.detectors.active_summary()}
+
+
+def _q(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
