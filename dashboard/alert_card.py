@@ -77,18 +77,18 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                 st.caption(md(ev))
             state = []
             if alert.get("acked_by"):
-                state.append("✅ " + md(t("acked_by", lang, who=alert["acked_by"])))
+                state.append(":material/check_circle: " + md(t("acked_by", lang, who=alert["acked_by"])))
             else:
-                state.append("🔔 " + t("unacked", lang))
+                state.append(":material/notifications_active: " + t("unacked", lang))
             if alert.get("assignee"):
                 state.append(md(t("assigned_to", lang, who=alert["assignee"])))
             if alert.get("silenced_until") or alert.get("silence_id"):
                 until = data.epoch(alert.get("silenced_until"))
-                state.append("🔕 " + t("silenced_until", lang,
+                state.append(":material/notifications_off: " + t("silenced_until", lang,
                                       t=time.strftime("%H:%M", time.localtime(until)) if until else "…"))
             pending = st.session_state.get("pending", {}).get(aid)
             if pending and not (pending == "ack" and alert.get("acked_by")):
-                state.append("⏳ " + t("pending", lang, action=t("action." + pending, lang)))
+                state.append(":material/hourglass_top: " + t("pending", lang, action=t("action." + pending, lang)))
             st.caption(" · ".join(state))
         with buttons:
             if not alert.get("acked_by") and can(user.role, "ack", tier):
