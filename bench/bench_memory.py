@@ -1,0 +1,114 @@
+"""Bytes per open order: how many orders one worker can hold before memory, not CPU, is the limit.
+
+Each size runs in a fresh subprocess: an :class:`OrderStage` ingests N ``created`` events (orders that are
+never accepted nor closed, all opened within one simulated hour so that none is evicted), then the resident
+set size (``/proc/self/statm``) after ``gc.collect()`` is compared with the RSS before the loop. The figure
+includes everything the stage keeps per order: the ``OrderState``, its SLA checks, the timer-heap entries,
+the customer index and the dict slots. A tracemalloc cross-check runs on the smallest size (it slows
+allocation ~2x, so not on the big ones).
+
+    .venv/bin/python -m bench.bench_memory [--sizes 10000,100000,1000000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "memory.json"
+T0 = 1783990800.0  # 2026-07-14T09:00:00+08:00
+CHANNELS = ("hotline", "app", "wechat", "web", "hall", "sms", "12345")
+CATEGORIES = ("fault_repair", "complaint", "consultation", "service_request", "report", "opinion")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _events(n: int):
+    from yujing.events import Event
+
+    for i in range(n):
+        t = T0 + 3600.0 * i / n
+        yield Event.model_construct(
+            event_id=f"e-{i}", order_id=f"WO-{i:08d}", type="created", ts="", t=t,
+            category=CATEGORIES[i % len(CATEGORIES)], channel=CHANNELS[i % len(CHANNELS)],
+            customer_id=f"C-{i % (n // 3 + 1)}", customer_tier="regular", region=f"r{i % 6}", area="urban",
+            department=None, agent_id=None, affected_customers=None, text=None, reason=None, resolution=None,
+            satisfaction=None, to=None)
+
+
+def measure_one(n: int, trace: bool) -> dict:
+    """In this process: RSS (and optionally tracemalloc) growth for ``n`` open orders."""
+    import gc
+
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+
+    st = OrderStage(load_config(None))
+    for ev in _events(1000):  # warm caches, lazy imports, the risk model
+        st.ingest(ev)
+    st.orders.clear()
+    st.heap.clear()
+    st.customers.clear()
+    gc.collect()
+    if trace:
+        import tracemalloc
+        tracemalloc.start()
+    base = _rss()
+    t = time.process_time()
+    for ev in _events(n):
+        st.ingest(ev)
+    cpu = time.process_time() - t
+    gc.collect()
+    rss = _rss() - base
+    out = {"orders": n, "open": sum(1 for o in st.orders.values() if o.is_open), "rss_bytes": rss,
+           "bytes_per_open_order": round(rss / n), "heap_entries": len(st.heap),
+           "ingest_cpu_s": round(cpu, 2), "created_eps_cpu": round(n / cpu)}
+    if trace:
+        import tracemalloc
+        cur, _ = tracemalloc.get_traced_memory()
+        out["tracemalloc_bytes_per_order"] = round(cur / n)
+    return out
+
+
+def run(sizes: list[int]) -> dict:
+    def one(n: int, trace: bool = False) -> dict:
+        res = subprocess.run([sys.executable, "-m", "bench.bench_memory", "--one", str(n)]
+                             + (["--trace"] if trace else []),
+                             cwd=ROOT, capture_output=True, text=True, check=True)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    rows = []
+    for n in sizes:
+        rows.append(one(n))
+        print(f"memory: {n:>9,} open orders: {rows[-1]['bytes_per_open_order']:,} B/order (RSS)", file=sys.stderr)
+    traced = one(min(sizes), trace=True)["tracemalloc_bytes_per_order"]
+    per = {str(r["orders"]): r["bytes_per_open_order"] for r in rows}
+    return {"rows": rows, "bytes_per_open_order": rows[-1]["bytes_per_open_order"], "by_size": per,
+            "tracemalloc_bytes_per_order": traced, "tracemalloc_size": min(sizes)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.one:
+        print(json.dumps(measure_one(a.one, a.trace)))
+        return
+    result = run([int(s) for s in a.sizes.split(",")])
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
