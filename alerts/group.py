@@ -1,7 +1,9 @@
 """Grouping stage: alerts of one receiver that share the ``group_by`` labels travel in one message, on
 Alertmanager's timers: the first message of a new group waits ``group_wait`` (to collect alerts that fire
 together), changes to a notified group wait ``group_interval``, an unchanged still-firing group is repeated
-every ``repeat_interval``. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
+every ``repeat_interval``. A change message carries the alerts that changed (so a group of a thousand
+order alerts does not resend all of them for each new one); a repeat carries every visible firing alert,
+and only while one of them is unacknowledged. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
 and go out when they are no longer muted.
 
 >>> from alerts.config import AlertsConfig, Route
@@ -17,7 +19,7 @@ and go out when they are no longer muted.
 >>> g.add(route, labels, snap("a", "resolved"), 100.0); g.next_due()
 330.0
 >>> [(n.reason, [a["status"] for a in n.alerts]) for n in g.flush(330.0, lambda s: None)]
-[('group', ['firing', 'resolved'])]
+[('group', ['resolved'])]
 """
 from __future__ import annotations
 
@@ -47,6 +49,10 @@ class Group:
     next_flush: float | None = None
     last_flush: float | None = None
     count: int = 0
+    top_tier: str | None = None
+    dirty: dict[str, None] = field(default_factory=dict)
+    """Alerts added or changed since the last flush (an ordered set), the only ones a change flush looks at."""
+    """Most severe tier in the group: raised on add, recomputed at flush (keeps add O(1))."""
 
 
 def _token(snap: Mapping[str, Any]) -> str:
@@ -63,8 +69,7 @@ class Grouper:
         self.groups: dict[str, Group] = {}
 
     def _timing(self, g: Group) -> Timing:
-        top = max((a["tier"] for a in g.alerts.values()), key=lambda t: TIER_RANK.get(t, 0), default=None)
-        return self.config.timing_for(top, Timing(**g.timing))
+        return self.config.timing_for(g.top_tier, Timing(**g.timing))
 
     def add(self, route: Route, labels: Mapping[str, str], snapshot: dict[str, Any], now: float) -> None:
         """Put the alert's latest state into its group for ``route`` and (re)schedule the group's flush."""
@@ -77,6 +82,9 @@ class Grouper:
             g = self.groups[gid] = Group(gid, route.receiver, glabels, (route.timing or self.config.timing).model_dump(),
                                          route.send_resolved)
         g.alerts[snapshot["fingerprint"]] = snapshot
+        g.dirty[snapshot["fingerprint"]] = None
+        if TIER_RANK.get(snapshot["tier"], 0) > TIER_RANK.get(g.top_tier, 0):
+            g.top_tier = snapshot["tier"]
         t = self._timing(g)
         if g.last_flush is None:
             candidate = now + t.group_wait_s
@@ -100,35 +108,48 @@ class Grouper:
 
     def _flush_one(self, g: Group, now: float, muted: Muted) -> Notification | None:
         t = self._timing(g)
+        repeat = g.last_flush is not None and now >= g.last_flush + t.repeat_interval_s
+        # a change notification carries the changed alerts; a repeat carries every visible firing one
+        candidates = list(g.alerts) if repeat else [fp for fp in g.dirty if fp in g.alerts]
         send: list[dict[str, Any]] = []
+        held: dict[str, None] = {}
         recheck: float | None = None
-        for fp, snap in g.alerts.items():
+        for fp in candidates:
+            snap = g.alerts[fp]
+            if snap["status"] == "resolved" and not (g.send_resolved and fp in g.sent):
+                continue
             m = muted(snap)
             if m is not None:
+                if snap["status"] != "resolved":
+                    held[fp] = None
                 if m[1] is not None:
                     recheck = m[1] if recheck is None else min(recheck, m[1])
                 continue
-            if snap["status"] == "resolved" and not (g.send_resolved and fp in g.sent):
-                continue
             send.append(snap)
-        changed = any(g.sent.get(s["fingerprint"]) != _token(s) for s in send)
-        repeat = (g.last_flush is not None and now >= g.last_flush + t.repeat_interval_s
-                  and any(s["status"] != "resolved" and not s.get("acked_by") for s in send))
+        changed = [s for s in send if g.sent.get(s["fingerprint"]) != _token(s)]
+        if not repeat:
+            send = changed
+        elif not any(s["status"] != "resolved" and not s.get("acked_by") for s in send) and not changed:
+            send = []
+        g.dirty = {fp: None for fp in g.dirty if fp in held}
         note = None
-        if send and (changed or repeat):
+        if send:
             g.count += 1
             g.last_flush = now
             send.sort(key=_order)
-            note = Notification(key=f"g{g.gid}:{g.count}", receiver=g.receiver, reason="group" if changed else "repeat",
-                                ts=now, alerts=send, group=dict(g.labels), step=g.count)
-            for s in send:
-                g.sent[s["fingerprint"]] = _token(s)
-        for fp in [fp for fp, s in g.alerts.items() if s["status"] == "resolved"]:
+            note = Notification(key=f"g{g.gid}:{g.count}", receiver=g.receiver,
+                                reason="group" if changed else "repeat", ts=now, alerts=send, group=dict(g.labels),
+                                step=g.count)
+            for snap in send:
+                g.sent[snap["fingerprint"]] = _token(snap)
+        for fp in [fp for fp, snap in g.alerts.items() if snap["status"] == "resolved"]:
             del g.alerts[fp]
             g.sent.pop(fp, None)
+            g.dirty.pop(fp, None)
         if not g.alerts:
             g.next_flush = None
             return note
+        g.top_tier = max((a["tier"] for a in g.alerts.values()), key=lambda x: TIER_RANK.get(x, 0))
         base = g.last_flush if g.last_flush is not None else now
         nxt = base + t.repeat_interval_s
         if nxt <= now:

@@ -98,10 +98,10 @@ def test_grouping_timers_group_wait_interval_repeat():
     assert p.drain_notifications() == []
     p.tick(NOON + 330)  # group_interval after the last flush
     [n2] = p.drain_notifications()
-    assert len(n2.alerts) == 3 and n2.key != n.key
+    assert [a["scope"]["order_id"] for a in n2.alerts] == ["W3"] and n2.key != n.key  # only what changed
     p.tick(NOON + 330 + 4 * 3600)  # nothing changed: repeat_interval
     [n3] = p.drain_notifications()
-    assert n3.reason == "repeat"
+    assert n3.reason == "repeat" and len(n3.alerts) == 3
 
 
 def test_red_goes_out_at_once_per_tier_override():
