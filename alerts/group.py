@@ -67,6 +67,8 @@ class Grouper:
     def __init__(self, config: AlertsConfig):
         self.config = config
         self.groups: dict[str, Group] = {}
+        self._next: float | None = None
+        self._next_known = True
 
     def _timing(self, g: Group) -> Timing:
         return self.config.timing_for(g.top_tier, Timing(**g.timing))
@@ -91,13 +93,19 @@ class Grouper:
         else:
             candidate = max(now, g.last_flush + t.group_interval_s)
         g.next_flush = candidate if g.next_flush is None else min(g.next_flush, candidate)
+        if self._next_known:  # add only ever brings a flush forward
+            self._next = g.next_flush if self._next is None else min(self._next, g.next_flush)
 
     def next_due(self) -> float | None:
-        return min((g.next_flush for g in self.groups.values() if g.next_flush is not None), default=None)
+        if not self._next_known:
+            self._next = min((g.next_flush for g in self.groups.values() if g.next_flush is not None), default=None)
+            self._next_known = True
+        return self._next
 
     def flush(self, now: float, muted: Muted) -> list[Notification]:
         """Notifications of every group whose timer is due at ``now``."""
         out: list[Notification] = []
+        self._next_known = False
         for gid in sorted(gid for gid, g in self.groups.items() if g.next_flush is not None and g.next_flush <= now):
             n = self._flush_one(self.groups[gid], now, muted)
             if n is not None:
@@ -164,3 +172,4 @@ class Grouper:
 
     def load(self, d: dict[str, Any]) -> None:
         self.groups = {gid: Group(**g) for gid, g in d.items()}
+        self._next_known = False
