@@ -55,7 +55,7 @@ def test_no_mobile_or_id_survives(parts, tail):
     out = mask_pii(text)
     for _, (digits, _) in parts:
         assert digits not in flat(out), (text, out)
-        assert digits[:3] + "****" in out or "*" * 11 in out, (text, out)
+        assert "****" in out, (text, out)
 
 
 @settings(max_examples=300, deadline=None)
