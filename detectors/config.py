@@ -35,9 +35,17 @@ class ScopeRulesConfig(BaseModel):
     """Aggregate (per-scope) rules: which counts are unusual enough to warn a duty manager."""
 
     tick_s: float = Field(60.0, description="aggregate detectors evaluate once per this many event-time seconds")
-    min_orders_at_risk: int = Field(3, description="open orders past the warning share needed before a scope "
-                                                   "lag alert (small scopes stay quiet)")
-    warn_share: float = Field(0.5, description="share of deadline from which an open order counts as at risk")
+    risk_minutes_floor: float = Field(8.0, description="order-minutes at risk (open orders past half their "
+                                                        "deadline, summed over 10 min) below which a scope stays quiet")
+    sentiment_z: float = Field(6.0, description="deviations above its normal share of the province's strongly "
+                                                "negative texts at which a region's sentiment alert fires")
+    sentiment_min_texts: int = Field(10, description="strongly negative texts in an hour a region needs before "
+                                                     "its sentiment is judged")
+    lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
+                                                    "the board only")
+    yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")
+    orange_orders: int = Field(4, description="orders past 90 % that make it orange")
+    red_orders: int = Field(6, description="overdue orders that make it red")
     warmup_ticks: int = Field(120, description="ticks a scope's baseline learns before its detectors may fire")
     hold_minutes: int = Field(5, description="a scope condition must hold this long before it fires")
     clear_minutes: int = Field(20, description="... and stay clear this long before it resolves")

@@ -153,6 +153,8 @@ class ScopeDetectors:
     def evaluate(self, t: float, scopes: dict[tuple[str, str], Any]) -> list[Condition]:
         out: list[Condition] = []
         cfg = self.cfg
+        total = scopes.get(("total", "all"))
+        total_neg = total.window("neg_hi", 60) if total is not None else 0.0
         for (skind, name), sc in scopes.items():
             if skind not in ALERT_SCOPES:
                 continue
@@ -164,9 +166,14 @@ class ScopeDetectors:
                 self._rate(t, ("surge", name), sc.window("faults", 30), out, kind="arrival_surge", scope=scope,
                            stage="feedback", z=5.0, floor=8.0, what="30 分钟内故障报修",
                            extra={"affected_customers_30min": sc.window("affected", 30)})
-                self._rate(t, ("sentiment", name), sc.window("neg_hi", 60), out, kind="sentiment_drop", scope=scope,
-                           stage="receive", z=5.0, floor=8.0, what="1 小时内强烈负面客户文本",
-                           extra={"texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
+                # the region's share of the province's strongly negative texts: diurnal rhythm cancels out
+                neg = sc.window("neg_hi", 60)
+                share = neg / total_neg if total_neg >= 20 and neg >= cfg.sentiment_min_texts else 0.0
+                self._rate(t, ("sentiment", name), share, out, kind="sentiment_drop", scope=scope,
+                           stage="receive", z=cfg.sentiment_z, floor=0.05, ratio=True,
+                           what="在全省强烈负面客户文本中的占比",
+                           extra={"negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
+                                  "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
             if skind == "channel":
                 self._rate(t, ("reclass", name), sc.window("reclass", 60), out, kind="reclassification",
                            scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内改类派单")
@@ -177,39 +184,40 @@ class ScopeDetectors:
 
     def _lag(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
              out: list[Condition]) -> None:
+        """Open orders of the scope's stage past half their deadline, summed over the last ten minutes
+        ("order-minutes at risk"), against the scope's own normal; the tier follows how far they have got."""
         cfg = self.cfg
         key = ("lag", skind, name, stage)
         b = self._b(key)
         at50, at75, at90, at100 = st.short
+        risk = float(sum(st.risk_hist))
+        thr = b.threshold(z=4.0, floor=cfg.risk_minutes_floor)
         if self.series is not None:
-            span = st.mean_span() / 60.0
-            self.series.append((t, "little", skind, name, stage, st.time_in_stage_min() / span if span else 0.0,
-                                float(st.open)))
-        thr = b.threshold(z=4.0, floor=float(cfg.min_orders_at_risk))
-        if self.series is not None:
-            self.series.append((t, "lag", skind, name, stage, float(at50), thr))
+            self.series.append((t, "lag", skind, name, stage, risk, thr))
         want: str | None = None
-        if b.n >= cfg.warmup_ticks and at50 >= thr:
+        if b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1:
             want = "blue"
-            if at75 >= thr:
+            if at75 >= cfg.yellow_orders:
                 want = "yellow"
-            if at90 >= thr:
+            if at90 >= cfg.orange_orders:
                 want = "orange"
-            if at100 >= thr:
+            if at100 >= cfg.red_orders:
                 want = "red"
-        d = self.debounce.get(key)
-        if want is None and (d is None or d.tier is None):
-            b.learn(at50)
+            if _rank(want) < _rank(cfg.lag_min_tier):
+                want = None
+        b.learn(min(risk, thr))  # winsorised: an incident cannot teach the baseline that it is normal
         if want is None and key not in self.debounce:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
             return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
-                    f"（{at75} 单过 75%，{at100} 单超时；正常约 {b.mean:.1f}）",
+                    f"（{at75} 单过 75%，{at100} 单超时；近 10 分钟风险单·分钟 {risk:.0f}，正常约 {b.mean:.1f}）",
                     {"open": st.open, "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
-                     "overdue": at100, "baseline": round(b.mean, 2), "threshold": round(thr, 2),
-                     "service_per_min": round(st.service, 3)})
-        self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=float(at50),
+                     "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
+                     "baseline": round(b.mean, 2), "threshold": round(thr, 2),
+                     "time_in_stage_min": round(st.time_in_stage_min(), 1),
+                     "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
+        self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe)
 
     def _rate(self, t: float, key: tuple[Any, ...], value: float, out: list[Condition], *, kind: str,
@@ -226,9 +234,7 @@ class ScopeDetectors:
                 want = "orange"
             if value >= 2.5 * thr:
                 want = "red"
-        d = self.debounce.get(key)
-        if want is None and (d is None or d.tier is None):
-            b.learn(value)
+        b.learn(min(value, thr))
         if want is None and key not in self.debounce:
             return
 

@@ -196,12 +196,9 @@ class OrderStage:
                 o.category = ev.category
                 self._recategorise(o, old, t, out)
             if ev.department and ev.department != o.department:
-                moved = "dept_accept" in o.checks
-                if moved:
-                    self._close(o, "dept_accept", t, out, silent=True)
                 o.department = ev.department
-                if moved:
-                    self._open(o, "dept_accept", t, out, start=o.first_dispatched)
+                for check in ("dispatch", "dept_accept", "feedback"):
+                    self._rehome(o, check, t, out)
             if o.first_dispatched is None:
                 o.first_dispatched = t
                 if o.accepted is None:  # a missed accepted event: the receive stage is over all the same
@@ -297,16 +294,17 @@ class OrderStage:
         if check == "feedback":
             deadline += o.paused_total
         prev = o.checks.get(check)
-        c = [start, deadline, 0.0, (prev[3] + 1) if prev else 1]
+        dept = o.department if check != "receive_ack" else None
+        c = [start, deadline, 0.0, (prev[3] + 1) if prev else 1, dept]
         o.checks[check] = c
-        out.signals.append(self._sig(S.OPEN, o, t, CHECK_STAGE[check], check=check, value=deadline, value2=start))
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
         if o.paused_at is None:
             self._schedule(o, check, c)
             if deadline <= t:  # opened late (e.g. after a reclassification): count it at once
                 self._cross_due(o, check, c, t, out)
 
     def _schedule(self, o: OrderState, check: str, c: list[Any]) -> None:
-        start, deadline, crossed, version = c
+        start, deadline, crossed, version = c[0], c[1], c[2], c[3]
         span = max(1.0, deadline - start)
         for level in LEVELS:
             if level > crossed:
@@ -326,7 +324,7 @@ class OrderStage:
             return
         c[2] = level
         stage = CHECK_STAGE[check]
-        out.signals.append(self._sig(S.CROSS, o, t, stage, check=check, value=level, value2=c[1] - c[0]))
+        out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, c[1] - c[0]))
         if level >= 1.0:
             o.breached += 1
         cond = self.tiering.lag_condition(o, check, level, t, c[1], stage)
@@ -339,9 +337,22 @@ class OrderStage:
         if c is None:
             return
         stage = CHECK_STAGE[check]
-        out.signals.append(self._sig(S.CLOSE, o, t, stage, check=check, value=c[2], value2=c[1] - c[0]))
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], c[1] - c[0]))
         if c[2] >= self.tiering.cfg.lag_alert_level:
             out.conditions.append(self.tiering.lag_clear(o, check, t, stage))
+
+    def _rehome(self, o: OrderState, check: str, t: float, out: StageOut) -> None:
+        """Move an open check to the order's new department: its counts leave the old scope, join the new."""
+        c = o.checks.get(check)
+        if c is None or c[4] == o.department:
+            return
+        span = c[1] - c[0]
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], span, moved=True))
+        c[4] = o.department
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, c[1], c[0], moved=True))
+        for level in LEVELS:
+            if level <= c[2]:
+                out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, span))
 
     def _recategorise(self, o: OrderState, old: str, t: float, out: StageOut) -> None:
         """A reclassification changes the feedback deadline (and the department-accept one)."""
@@ -361,6 +372,13 @@ class OrderStage:
              value: float = 0.0, value2: float = 0.0) -> ScopeSignal:
         dept = o.department if (stage != "receive" and check != "receive_ack") else None
         return ScopeSignal(kind, t, o.order_id, stage, o.region, dept, o.category, o.channel, check, value, value2)
+
+    @staticmethod
+    def _check_sig(kind: str, o: OrderState, t: float, check: str, c: list[Any], value: float, value2: float,
+                   moved: bool = False) -> ScopeSignal:
+        """A signal about one SLA check, counted under the department the check is counted under."""
+        return ScopeSignal(kind, t, o.order_id, CHECK_STAGE[check], o.region, c[4], o.category, o.channel,
+                           check + "~" if moved else check, value, value2)
 
     def _text(self, o: OrderState, text: str, t: float, out: StageOut) -> None:
         scorer = self.scorer

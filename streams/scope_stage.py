@@ -33,7 +33,7 @@ class StageCounters:
     """Open SLA checks of one stage in one scope, by the highest share of deadline each has used."""
 
     __slots__ = ("open", "at", "short", "closed_min", "opened_min", "span_sum", "span_n", "service",
-                 "backlog_hist", "ages", "opened_hist", "closed_hist")
+                 "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist")
 
     def __init__(self) -> None:
         self.open = 0
@@ -43,6 +43,7 @@ class StageCounters:
         self.opened_min = 0               # checks opened in the current minute
         self.opened_hist: deque[int] = deque(maxlen=15)
         self.closed_hist: deque[int] = deque(maxlen=15)
+        self.risk_hist: deque[int] = deque(maxlen=10)   # short checks past 50 %, one value per minute
         self.span_sum = 0.0               # for the mean deadline span of opened checks
         self.span_n = 0
         self.service = 0.0                # EWMA of checks closed per minute
@@ -141,13 +142,14 @@ class ScopeStage:
             if kind == S.OPEN:
                 st = sc.stages[sig.stage]
                 st.open += 1
-                st.opened_min += 1
+                if not sig.check.endswith("~"):  # "~": moved between departments, not a new arrival
+                    st.opened_min += 1
                 span = sig.value - sig.value2
                 if span <= SHORT_CHECK_S:
                     st.span_sum += span
                     st.span_n += 1
                 if self.track_ages:
-                    st.ages[sig.order_id + sig.check] = (sig.value2, sig.value)
+                    st.ages[sig.order_id + sig.check.rstrip("~")] = (sig.value2, sig.value)
             elif kind == S.CROSS:
                 st = sc.stages[sig.stage]
                 i = LEVELS.index(sig.value)
@@ -157,7 +159,8 @@ class ScopeStage:
             elif kind == S.CLOSE:
                 st = sc.stages[sig.stage]
                 st.open -= 1
-                st.closed_min += 1
+                if not sig.check.endswith("~"):
+                    st.closed_min += 1
                 short = sig.value2 <= SHORT_CHECK_S
                 for i, lv in enumerate(LEVELS):
                     if sig.value >= lv:
@@ -165,7 +168,7 @@ class ScopeStage:
                         if short:
                             st.short[i] -= 1
                 if self.track_ages:
-                    st.ages.pop(sig.order_id + sig.check, None)
+                    st.ages.pop(sig.order_id + sig.check.rstrip("~"), None)
             elif kind == S.ARRIVAL:
                 cur["arrivals"] += 1
                 if sig.category == "fault_repair":
@@ -211,6 +214,7 @@ class ScopeStage:
                     st.closed_min = 0
                     st.opened_min = 0
                     st.backlog_hist.append(st.open)
+                    st.risk_hist.append(st.short[0])
             out.extend(self.detectors.evaluate(t, self.scopes))
             self.next_tick = t + self.tick_s
         if now > self.now:
