@@ -4,8 +4,8 @@
 
 Reads the public evaluation data (shared/data/sentiment, never shipped) and the public scenario streams,
 samples each set (fixed seed) so the run stays well under two minutes on one core, prints a table and writes
-bench/out/sentiment.json. The domain evaluation reads the scenario streams' customer texts: mean negativity per
-register (neutral inquiries = created texts of consultation / service_request orders never urged; urged-event
+bench/out/sentiment.json. The domain evaluation reads the scenario streams' customer texts: mean negativity
+per register (neutral inquiries = created texts of consultation / service_request orders never urged; urged-event
 texts; each created category), the AUC of urged texts vs created inquiry texts, and the AUC of an order's
 highest text negativity for its ``escalated`` outcome.
 """
@@ -106,8 +106,8 @@ CUSTOMER_TYPES = ("created", "customer_message", "urged")
 def scenario_register(max_events: int = 400_000) -> dict[str, list]:
     """Customer texts of the scenario streams grouped by register, for the domain evaluation.
 
-    ``neutral``: created texts of consultation / service_request orders that were never urged; ``urged``: texts
-    of urged events; ``created:<category>`` and ``customer_message`` for the per-group means; ``orders``:
+    ``neutral``: created texts of consultation / service_request orders that were never urged; ``urged``:
+    texts of urged events; ``created:<category>`` and ``customer_message`` for the per-group means; ``orders``:
     (customer texts, escalated) per order, for the escalation AUC.
     """
     groups: dict[str, list] = {}
@@ -139,7 +139,8 @@ def scenario_register(max_events: int = 400_000) -> dict[str, list]:
                 else:
                     groups.setdefault(kind, []).append(text)
             if oid in orders:
-                groups.setdefault("orders", []).append(([t for _, t in items], bool(orders[oid]["escalated"])))
+                escalated = bool(orders[oid]["escalated"])
+                groups.setdefault("orders", []).append(([t for _, t in items], escalated))
     return groups
 
 

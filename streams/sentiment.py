@@ -26,6 +26,7 @@ from typing import Iterable, TextIO
 import orjson
 
 from streams.sentiment_data.lexicon import EMOJI_WEIGHTS, ESCALATION, NEGATIVE_ZH, POSITIVE_ZH
+from streams.sentiment_data.register import ANGER_EN, ANGER_ZH, INQUIRY_EN, INQUIRY_ZH, URGE_EN, URGE_ZH
 from streams.text_features import clean_text, text_features
 
 __all__ = ["SentimentScorer", "default_scorer", "sentiment_cli", "featurize", "MODEL_PATH"]
@@ -53,6 +54,19 @@ _LATIN = re.compile("[a-z]")
 _LEX_RE = re.compile(_alternation([*NEGATIVE_ZH, *POSITIVE_ZH]))
 _LEX_NEG = frozenset(NEGATIVE_ZH)
 _EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI_WEIGHTS)))
+# Register cues (streams.sentiment_data.register): one alternation per script, longest phrase wins, so that
+# "有没有人管" is anger and not the inquiry "有没有". Each match maps to (kind, intensity).
+_CUE: dict[str, tuple[str, float]] = {
+    **{p: ("ask", 1.0) for p in (*INQUIRY_ZH, *INQUIRY_EN)},
+    **{p: ("urge", 1.0) for p in (*URGE_ZH, *URGE_EN)},
+    **{p: ("anger", w) for p, w in (*ANGER_ZH.items(), *ANGER_EN.items())},
+}
+_CUE_ZH_RE = re.compile(_alternation([*INQUIRY_ZH, *URGE_ZH, *ANGER_ZH]))
+_CUE_EN_RE = re.compile(r"(?<![a-z'])(?:%s)(?![a-z])" % _alternation([*INQUIRY_EN, *URGE_EN, *ANGER_EN]))
+_BANG2_RE = re.compile(r"[!！?？]{2}")
+_ASK_CAP = 2.0
+_ASK_SPAN = 30  # characters: hotline inquiries are short; beyond this the inquiry cue fades
+_ANGER_CAP = 6.0  # "still ... hours ... nobody ... unacceptable" is as angry as text gets without a threat
 
 
 def _escalations(lowered_clean: str) -> list[str]:
@@ -94,7 +108,46 @@ def featurize(text: str) -> tuple[dict[str, float], list[str]]:
         feats["lex:pos"] = float(min(pos, _LEX_CAP))
     for m in _EMOJI_RE.finditer(clean):
         feats["e:" + m.group(0)] = 1.0
-    return feats, _escalations(clean.lower())
+    lowered = clean.lower()
+    _register_features(clean, lowered, feats)
+    return feats, _escalations(lowered)
+
+
+def _register_features(clean: str, lowered: str, feats: dict[str, float]) -> None:
+    """Hotline register cues (``r:*``): inquiry phrasing, domain anger with intensity, urging, punctuation.
+
+    Inquiry phrasing is a neutral prior only while nothing in the text is unhappy (in reviews, and in an
+    angry "请问到底什么时候来", a question is a complaint); "!" and "??" intensify unhappiness that is there,
+    they do not create it ("Thanks!!").
+
+    >>> f = {}; _register_features("请问怎么办理过户？", "请问怎么办理过户？", f); f
+    {'r:ask': 2.0}
+    >>> f = {}; _register_features("到底有没有人管？？", "到底有没有人管？？", f); f
+    {'r:anger': 5.0, 'r:bang2': 1.0}
+    """
+    found = _CUE_ZH_RE.findall(clean)
+    if _LATIN.search(lowered):
+        found += _CUE_EN_RE.findall(lowered)
+    ask = anger = urge = 0.0
+    for phrase in found:
+        kind, w = _CUE[phrase]
+        if kind == "anger":
+            anger += w
+        elif kind == "ask":
+            ask += 1.0
+        else:
+            urge += 1.0
+    if urge >= 2:  # one "please hurry" is a request; urging twice in one breath is pressure
+        feats["r:urge"] = 1.0
+    if anger:
+        feats["r:anger"] = min(anger, _ANGER_CAP)
+    if ask and not (anger or urge >= 2 or "lex:neg" in feats):  # in a long text a question is one sentence
+        feats["r:ask"] = min(ask, _ASK_CAP) * min(1.0, _ASK_SPAN / max(len(clean), 1))
+    if anger or urge >= 2:
+        if "!" in clean or "！" in clean:
+            feats["r:bang"] = 1.0
+        if _BANG2_RE.search(clean):
+            feats["r:bang2"] = 1.0
 
 
 def _sigmoid(z: float) -> float:
