@@ -41,10 +41,16 @@ class ScopeRulesConfig(BaseModel):
                                                 "negative texts at which a region's sentiment alert fires")
     sentiment_min_texts: int = Field(10, description="strongly negative texts in an hour a region needs before "
                                                      "its sentiment is judged")
+    surge_z: float = Field(6.0, description="deviations above its normal share of the province's fault reports at "
+                                            "which a region's arrival-surge alert fires")
+    surge_min_faults: int = Field(8, description="fault reports in 30 min a region needs before a surge is judged")
+    min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
+                                                       "their deadline below which a busy scope is not lagging: "
+                                                       "a morning peak raises counts, not the share")
     lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
                                                     "the board only")
-    yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")
-    orange_orders: int = Field(4, description="orders past 90 % that make it orange")
+    yellow_orders: int = Field(4, description="orders past 75 % of their deadline that make a scope lag alert yellow")
+    orange_orders: int = Field(5, description="orders past 90 % that make it orange")
     red_orders: int = Field(6, description="overdue orders that make it red")
     warmup_ticks: int = Field(120, description="ticks a scope's baseline learns before its detectors may fire")
     hold_minutes: int = Field(5, description="a scope condition must hold this long before it fires")

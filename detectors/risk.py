@@ -33,7 +33,6 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "reopens": 0.8, "dissatisfied": 2.2, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
     "cat=consultation": -0.3, "cat=suggestion": -1.5, "cat=praise": -4.0, "prior_escalations": 1.5,
-    "customer_orders_7d": 0.3,
 }
 
 FACTOR_TEXT: dict[str, str] = {
@@ -42,7 +41,7 @@ FACTOR_TEXT: dict[str, str] = {
     "tier=premium": "premium_customer", "tier=potential": "potential_premium_customer", "reclass": "reclassified",
     "bounces": "reassigned", "reopens": "reopened", "dissatisfied": "dissatisfied_revisit",
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
-    "prior_escalations": "customer_escalated_before", "customer_orders_7d": "frequent_caller",
+    "prior_escalations": "customer_escalated_before",
 }
 
 
@@ -65,6 +64,7 @@ def order_features(o: Any, t: float, settings: Any = None) -> dict[str, float]:
         "log_affected": math.log1p(o.affected), "dissatisfied": 1.0 if o.satisfaction == "dissatisfied" else 0.0,
         "unresolved": 1.0 if o.resolution == "unresolved" else 0.0,
         "closed": 1.0 if o.closed_at is not None else 0.0,
+        "prior_escalations": float(min(o.prior_esc, 2)),
     }
     return x
 

@@ -155,6 +155,7 @@ class ScopeDetectors:
         cfg = self.cfg
         total = scopes.get(("total", "all"))
         total_neg = total.window("neg_hi", 60) if total is not None else 0.0
+        total_faults = total.window("faults", 30) if total is not None else 0.0
         for (skind, name), sc in scopes.items():
             if skind not in ALERT_SCOPES:
                 continue
@@ -163,12 +164,16 @@ class ScopeDetectors:
                 for stage in STAGES:
                     self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
             if skind == "region":
-                self._rate(t, ("surge", name), sc.window("faults", 30), out, kind="arrival_surge", scope=scope,
-                           stage="feedback", z=5.0, floor=8.0, what="30 分钟内故障报修",
-                           extra={"affected_customers_30min": sc.window("affected", 30)})
+                # the region's share of the province's fault reports: the daily rhythm cancels out
+                faults = sc.window("faults", 30)
+                fshare = faults / total_faults if total_faults >= 10 and faults >= cfg.surge_min_faults else None
+                self._rate(t, ("surge", name), fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
+                           z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
+                           extra={"faults_30min": faults, "province_faults_30min": total_faults,
+                                  "affected_customers_30min": sc.window("affected", 30)})
                 # the region's share of the province's strongly negative texts: diurnal rhythm cancels out
                 neg = sc.window("neg_hi", 60)
-                share = neg / total_neg if total_neg >= 20 and neg >= cfg.sentiment_min_texts else 0.0
+                share = neg / total_neg if total_neg >= 20 and neg >= cfg.sentiment_min_texts else None
                 self._rate(t, ("sentiment", name), share, out, kind="sentiment_drop", scope=scope,
                            stage="receive", z=cfg.sentiment_z, floor=0.05, ratio=True,
                            what="在全省强烈负面客户文本中的占比",
@@ -195,7 +200,8 @@ class ScopeDetectors:
         if self.series is not None:
             self.series.append((t, "lag", skind, name, stage, risk, thr))
         want: str | None = None
-        if b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1:
+        frac = at50 / st.short_open if st.short_open else 0.0
+        if b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1 and frac >= cfg.min_share_at_risk:
             want = "blue"
             if at75 >= cfg.yellow_orders:
                 want = "yellow"
@@ -205,14 +211,16 @@ class ScopeDetectors:
                 want = "red"
             if _rank(want) < _rank(cfg.lag_min_tier):
                 want = None
-        b.learn(min(risk, thr))  # winsorised: an incident cannot teach the baseline that it is normal
+        # winsorised after warm-up: an incident cannot teach the baseline that it is normal
+        b.learn(risk if b.n < cfg.warmup_ticks else min(risk, thr))
         if want is None and key not in self.debounce:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
             return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
                     f"（{at75} 单过 75%，{at100} 单超时；近 10 分钟风险单·分钟 {risk:.0f}，正常约 {b.mean:.1f}）",
-                    {"open": st.open, "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
+                    {"open": st.open, "open_short": st.short_open, "share_at_risk": round(frac, 3),
+                     "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
                      "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
                      "baseline": round(b.mean, 2), "threshold": round(thr, 2),
                      "time_in_stage_min": round(st.time_in_stage_min(), 1),
@@ -220,11 +228,18 @@ class ScopeDetectors:
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe)
 
-    def _rate(self, t: float, key: tuple[Any, ...], value: float, out: list[Condition], *, kind: str,
+    def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
               extra: dict[str, Any] | None = None) -> None:
         b = self._b(key)
         thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
+        if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
+            value = 0.0
+            if key not in self.debounce:
+                return
+            want = None
+            return self._verdict(t, key, None, out, kind=kind, scope=scope, stage=stage, score=0.0,
+                                 describe=lambda: (f"{_scope_text(scope)} {what}: 数据不足", {}))
         if self.series is not None:
             self.series.append((t, key[0], "-", key[1], stage, float(value), thr))
         want = None
@@ -234,7 +249,7 @@ class ScopeDetectors:
                 want = "orange"
             if value >= 2.5 * thr:
                 want = "red"
-        b.learn(min(value, thr))
+        b.learn(value if b.n < self.cfg.warmup_ticks else min(value, thr))
         if want is None and key not in self.debounce:
             return
 

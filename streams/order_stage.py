@@ -63,6 +63,7 @@ class OrderStage:
         self.sla = Sla(settings.sla, settings.clock.utc_offset_h)
         self.orders: MutableMapping[str, OrderState] = orders if orders is not None else {}
         self.customers: dict[str, list[tuple[float, str, str]]] = {}
+        self.customer_escalations: dict[str, int] = {}   # a customer who escalated before is "sensitive"
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
@@ -79,8 +80,10 @@ class OrderStage:
     @property
     def scorer(self) -> Any:
         if self._scorer is None:
-            from streams.sentiment import default_scorer
-            self._scorer = default_scorer()
+            # an instance of its own: it learns online from revisits, and two monitors (or two replays in one
+            # process) must not learn into each other
+            from streams.sentiment import SentimentScorer
+            self._scorer = SentimentScorer.load()
         return self._scorer
 
     def ingest(self, ev: Event) -> StageOut:
@@ -280,6 +283,8 @@ class OrderStage:
         elif typ == "escalated":
             if o.escalated_at is None:
                 o.escalated_at = t
+                if o.customer_id:
+                    self.customer_escalations[o.customer_id] = self.customer_escalations.get(o.customer_id, 0) + 1
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
                 if before is not None:
                     self.risk_model.learn_one(before, True)
@@ -397,6 +402,7 @@ class OrderStage:
     def _repeat_contacts(self, o: OrderState, t: float, out: StageOut) -> None:
         if not o.customer_id:
             return
+        o.prior_esc = self.customer_escalations.get(o.customer_id, 0)
         hist = self.customers.setdefault(o.customer_id, [])
         w24, w7 = (h * HOUR for h in self.settings.tracking.repeat_window_h[:2])
         hist[:] = [h for h in hist if t - h[0] <= w7]

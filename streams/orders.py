@@ -21,7 +21,7 @@ class OrderState:
         "arrived", "first_replied", "closed_at", "resolution", "paused_at", "paused_total", "checks",
         "urges", "messages", "reclass", "bounces", "reopens", "repeat_24h", "repeat_7d", "neg_max", "neg_last",
         "neg_sum", "neg_n", "threats", "affected", "seen", "pending", "risk", "risk_tier", "escalated_at",
-        "satisfaction", "order_tier", "last_text", "breached",
+        "satisfaction", "order_tier", "last_text", "breached", "prior_esc",
     )
 
     def __init__(self, order_id: str) -> None:
@@ -69,6 +69,7 @@ class OrderState:
         self.order_tier: str | None = None
         self.last_text = ""
         self.breached = 0
+        self.prior_esc = 0
 
     @property
     def is_open(self) -> bool:

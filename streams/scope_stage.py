@@ -23,6 +23,8 @@ LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes")
 WINDOW_MIN = 60
+NEGATIVE = 0.7
+"""Negativity from which a customer text counts as strongly negative (angry; streams/sentiment.py's scale)."""
 SHORT_CHECK_S = 4 * 3600.0
 """Checks up to this long (arrival of a repair crew, accepting, dispatching) are watched by their share used;
 for multi-day checks (a reply within 5 days) passing half the deadline overnight is normal, so only their
@@ -33,12 +35,13 @@ class StageCounters:
     """Open SLA checks of one stage in one scope, by the highest share of deadline each has used."""
 
     __slots__ = ("open", "at", "short", "closed_min", "opened_min", "span_sum", "span_n", "service",
-                 "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist")
+                 "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist", "short_open")
 
     def __init__(self) -> None:
         self.open = 0
         self.at = [0, 0, 0, 0]            # counts at >= 50 %, 75 %, 90 %, 100 %
         self.short = [0, 0, 0, 0]         # the same for short checks (deadline within SHORT_CHECK_S)
+        self.short_open = 0               # open short checks
         self.closed_min = 0               # checks closed in the current minute
         self.opened_min = 0               # checks opened in the current minute
         self.opened_hist: deque[int] = deque(maxlen=15)
@@ -146,6 +149,7 @@ class ScopeStage:
                     st.opened_min += 1
                 span = sig.value - sig.value2
                 if span <= SHORT_CHECK_S:
+                    st.short_open += 1
                     st.span_sum += span
                     st.span_n += 1
                 if self.track_ages:
@@ -162,6 +166,8 @@ class ScopeStage:
                 if not sig.check.endswith("~"):
                     st.closed_min += 1
                 short = sig.value2 <= SHORT_CHECK_S
+                if short:
+                    st.short_open -= 1
                 for i, lv in enumerate(LEVELS):
                     if sig.value >= lv:
                         st.at[i] -= 1
@@ -177,7 +183,7 @@ class ScopeStage:
             elif kind == S.TEXT:
                 cur["texts"] += 1
                 cur["neg_sum"] += sig.value
-                if sig.value >= 0.6:
+                if sig.value >= NEGATIVE:
                     cur["neg_hi"] += 1
                 if sig.value2:
                     cur["threats"] += 1

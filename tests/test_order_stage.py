@@ -1,0 +1,172 @@
+"""The order stage on hand-made event sequences: stages, SLA clocks, timers, and awkward input."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from itertools import count
+
+import pytest
+
+from streams import signals as S
+from streams.order_stage import OrderStage
+from yujing.config import load_config
+from yujing.events import parse_event
+
+TZ = timezone(timedelta(hours=8))
+T0 = datetime(2026, 7, 14, 9, 0, tzinfo=TZ)  # a Tuesday
+_ids = count()
+
+
+def ev(typ: str, minutes: float, order: str = "WO-1", **kw):
+    ts = (T0 + timedelta(minutes=minutes)).isoformat()
+    return parse_event(dict(event_id=kw.pop("event_id", f"e{next(_ids)}"), order_id=order, type=typ, ts=ts, **kw))
+
+
+def created(minutes: float = 0, order: str = "WO-1", **kw):
+    base = dict(category="fault_repair", channel="hotline", customer_id="C-1", customer_tier="regular",
+                region="north", area="urban")
+    base.update(kw)
+    return ev("created", minutes, order, **base)
+
+
+@pytest.fixture
+def stage() -> OrderStage:
+    return OrderStage(load_config(None))
+
+
+def run(stage: OrderStage, *events):
+    outs = []
+    for e in events:
+        outs.append(stage.advance(e.t))
+        outs.append(stage.ingest(e))
+    return outs
+
+
+def kinds(outs, kind):
+    return [s for o in outs for s in o.signals if s.kind == kind]
+
+
+def test_stage_transitions_and_checks(stage):
+    run(stage, created(0))
+    o = stage.orders["WO-1"]
+    assert o.stage == "receive" and set(o.checks) == {"receive_ack", "feedback"}
+    run(stage, ev("accepted", 2))
+    assert o.stage == "decompose" and set(o.checks) == {"dispatch", "feedback"}
+    run(stage, ev("dispatched", 4, department="north-repair-1"))
+    assert set(o.checks) == {"dept_accept", "feedback"} and o.department == "north-repair-1"
+    run(stage, ev("dept_accepted", 6))
+    assert o.stage == "feedback" and set(o.checks) == {"feedback"}
+    run(stage, ev("arrived", 30))          # fault repair: arrival is the feedback milestone
+    assert o.checks == {}
+    run(stage, ev("closed", 200, resolution="resolved"))
+    assert o.stage == "closed" and o.closed_at is not None
+
+
+def test_deadlines_follow_channel_area_and_customer_tier(stage):
+    run(stage, created(0, "A", channel="app", customer_tier="premium", area="rural"))
+    o = stage.orders["A"]
+    recv = o.checks["receive_ack"]
+    assert recv[1] - recv[0] == pytest.approx(30 * 60 * 0.67)
+    fb = o.checks["feedback"]
+    assert fb[1] - fb[0] == pytest.approx(90 * 60 * 0.67)
+
+
+def test_silent_order_is_noticed_at_its_deadline(stage):
+    run(stage, created(0))
+    deadline = stage.orders["WO-1"].checks["receive_ack"][1]
+    early = stage.advance(deadline - 1)
+    assert not [c for c in early.conditions if c.tier == "red"]
+    out = stage.advance(deadline)
+    reds = [c for c in out.conditions if c.kind == "receive_lag" and c.tier == "red"]
+    assert len(reds) == 1 and reds[0].ts == deadline
+    crosses = [s.value for s in out.signals if s.kind == S.CROSS]
+    assert crosses == [1.0]
+
+
+def test_pause_stops_the_feedback_clock(stage):
+    run(stage, created(0, category="service_request", channel="web"), ev("accepted", 5),
+        ev("dispatched", 10, department="d1"), ev("dept_accepted", 20))
+    o = stage.orders["WO-1"]
+    before = o.checks["feedback"][1]
+    run(stage, ev("paused", 60), ev("resumed", 60 + 600))
+    assert o.checks["feedback"][1] == pytest.approx(before + 600 * 60)
+
+
+def test_consultation_deadline_skips_the_weekend():
+    stage = OrderStage(load_config(None))
+    fri = datetime(2026, 7, 17, 12, 0, tzinfo=TZ)
+    e = parse_event(dict(event_id="c1", order_id="C", type="created", ts=fri.isoformat(), category="consultation",
+                         channel="web", customer_id="C-9", customer_tier="regular", region="r", area="urban"))
+    stage.ingest(e)
+    deadline = stage.orders["C"].checks["feedback"][1]
+    assert datetime.fromtimestamp(deadline, TZ) == datetime(2026, 7, 20, 12, 0, tzinfo=TZ)
+
+
+def test_reclassification_and_bounce_are_signalled(stage):
+    outs = run(stage, created(0, category="consultation", channel="wechat"), ev("accepted", 1),
+               ev("dispatched", 3, department="d-market", category="fault_repair"),
+               ev("reassigned", 8, department="d-repair", reason="wrong department"))
+    assert len(kinds(outs, S.RECLASS)) == 1 and len(kinds(outs, S.BOUNCE)) == 1
+    o = stage.orders["WO-1"]
+    assert o.category == "fault_repair" and o.reclass == 1 and o.bounces == 1 and o.department == "d-repair"
+
+
+def test_department_counts_move_with_the_order(stage):
+    """An open check leaves the old department's counts and joins the new one's (no negative backlogs)."""
+    outs = run(stage, created(0), ev("accepted", 1), ev("dispatched", 2, department="d1"),
+               ev("reassigned", 5, department="d2"))
+    per_dept: dict[str, int] = {}
+    for s in (s for o in outs for s in o.signals):
+        if s.department and s.kind in (S.OPEN, S.CLOSE):
+            per_dept[s.department] = per_dept.get(s.department, 0) + (1 if s.kind == S.OPEN else -1)
+    assert per_dept == {"d1": 0, "d2": 2}   # dept_accept and feedback now count under d2
+
+
+def test_repeat_contact_within_24h(stage):
+    outs = run(stage, created(0, "A"), created(60, "B"))
+    assert stage.orders["B"].repeat_24h == 1
+    assert [s.order_id for s in kinds(outs, S.REPEAT)] == ["B"]
+
+
+def test_duplicate_event_is_ignored(stage):
+    e = created(0)
+    run(stage, e)
+    out = stage.ingest(e)
+    assert out.signals == [] and stage.stats["duplicates"] == 1
+
+
+def test_orphan_events_are_held_until_created(stage):
+    run(stage, ev("accepted", 2))
+    assert stage.orders["WO-1"].created is None and stage.stats["orphans_held"] == 1
+    run(stage, created(0))
+    o = stage.orders["WO-1"]
+    assert o.accepted is not None and "receive_ack" not in o.checks and stage.stats["orphans_applied"] == 1
+
+
+def test_out_of_order_milestones_do_not_move_stages_backwards(stage):
+    run(stage, created(0), ev("dept_accepted", 10, department="d1"), ev("accepted", 2))
+    o = stage.orders["WO-1"]
+    assert o.stage == "feedback" and "receive_ack" not in o.checks
+
+
+def test_events_after_close_are_legal(stage):
+    run(stage, created(0), ev("closed", 30), ev("revisited", 300, satisfaction="dissatisfied", text="很不满意"),
+        ev("escalated", 400, to="12398"))
+    o = stage.orders["WO-1"]
+    assert o.satisfaction == "dissatisfied" and o.escalated_at is not None
+    assert stage.stats["labels_pos"] == 1
+
+
+def test_orders_that_never_close_are_evicted():
+    settings = load_config(None)
+    settings.tracking.evict_after_h = 1
+    stage = OrderStage(settings)
+    run(stage, created(0))
+    stage.advance(T0.timestamp() + 2 * 3600)
+    assert "WO-1" not in stage.orders and stage.stats["evicted"] == 1
+
+
+def test_threat_words_raise_a_complaint_risk_alert(stage):
+    outs = run(stage, created(0), ev("urged", 20, text="再不来我就打12398投诉你们！"))
+    conds = [c for o in outs for c in o.conditions if c.kind == "complaint_risk"]
+    assert conds and conds[-1].tier in ("orange", "red")
+    assert "escalation_words" in conds[-1].evidence["top_factors"]
