@@ -1,0 +1,406 @@
+"""The live shell under load: real Tansu, real redis-server, ``yujing worker`` subprocesses.
+
+What it measures (one broker, one Redis, one 12-partition topic filled with simulator events):
+
+* ``raw_consume_eps``: a bare aiokafka consumer reading the whole topic (first record → last record), the
+  ceiling any worker on this broker and machine can reach;
+* ``worker_eps``: one ``yujing worker`` processing the same topic, timed by its Redis counter
+  ``<prefix>stats.events`` (first increase → reaching the topic's size), so group join is excluded on both;
+* e2e latency: new ``created`` orders produced at a fixed rate (1k/s, 5k/s); each one's risk record lands in
+  the hash ``<prefix>risk:latest`` under its order id. A Lua script polls which of the pending ids are there
+  every ~10 ms, so every event gets its own latency (send call → visible in Redis), p50/p99;
+* ``silent_breach_alert_s``: a hall order nobody accepts, with the hall receive deadline set to 6 s by the
+  bench's config: seconds from its deadline to the red ``receive_lag`` alert in the AlertStore;
+* two workers in another consumer group on the same topic: throughput, and that the per-order counters
+  (``stats``) equal the single worker's.
+
+Ports: broker 19610, redis 19611 (``--port-base``). Run alone: ``.venv/bin/python -m bench.bench_live [--quick]``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out" / "live.json"
+TZ = timezone(timedelta(hours=8))
+PARTITIONS = 12
+SILENT_DEADLINE_MIN = 0.1  # hall receive deadline in the bench config: 6 s
+COUNTERS = ("events", "duplicates", "orphans_held", "after_close")
+"""Counters that do not depend on how partitions interleave (``late`` does; see README)."""
+_FOUND = ("local r = {} for i, f in ipairs(ARGV) do "
+          "if redis.call('HEXISTS', KEYS[1], f) == 1 then r[#r + 1] = i end end return r")
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, TZ).isoformat(timespec="milliseconds")
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+class Rig:
+    """Broker + Redis + a scratch directory; workers are started per consumer group (``app_id``)."""
+
+    def __init__(self, port_base: int = 19610, keep: bool = False) -> None:
+        from yujing.runtime.redis_server import RedisServer
+        from yujing.runtime.tansu import TansuBroker
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="yj-bench-live-"))
+        self.keep = keep
+        self.broker = TansuBroker(port_base, log=self.tmp / "tansu.log")
+        self.redis_server = RedisServer(port_base + 1, data_dir=self.tmp / "redis")
+        self.procs: list[subprocess.Popen] = []
+        self.topic = f"bench-{uuid.uuid4().hex[:6]}-events"
+
+    def __enter__(self) -> "Rig":
+        self.broker.start()
+        self.redis_server.start()
+        import redis
+        self.r = redis.Redis.from_url(self.redis_server.url, decode_responses=True)
+        from yujing.runtime.tansu import ensure_topics
+        asyncio.run(ensure_topics(self.broker.bootstrap, {self.topic: PARTITIONS}))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for p in self.procs:
+            stop(p)
+        self.r.close()
+        self.redis_server.stop()
+        self.broker.stop()
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def config(self, app_id: str) -> Path:
+        """A worker config for consumer group ``app_id``: its own prefix and output topics, same input."""
+        cfg = self.tmp / f"{app_id}.toml"
+        chans = {"hotline": 5, "hall": SILENT_DEADLINE_MIN, "app": 30, "wechat": 30, "web": 30, "sms": 30,
+                 "12345": 30, "12398": 30, "other": 30}
+        cfg.write_text(
+            f'[kafka]\nbroker = "kafka://{self.broker.bootstrap}"\napp_id = "{app_id}"\n'
+            f'events_topic = "{self.topic}"\ndlq_topic = "{app_id}-dlq"\nalerts_topic = "{app_id}-alerts"\n'
+            f'commands_topic = "{app_id}-commands"\npartitions = {PARTITIONS}\n'
+            f'[redis]\nurl = "{self.redis_server.url}"\nprefix = "{app_id}:"\n'
+            f'[clock]\nspeed = 1.0\n[sla.receive_ack_min]\n'
+            + "".join(f'"{k}" = {v}\n' for k, v in chans.items()))
+        return cfg
+
+    def start_worker(self, app_id: str, name: str) -> subprocess.Popen:
+        log = open(self.tmp / f"{app_id}-{name}.log", "ab")
+        p = subprocess.Popen(
+            [sys.executable, "-m", "yujing.cli", "worker", "--config", str(self.config(app_id)), "--workers-dir",
+             str(self.tmp / "faust" / app_id / name), "--name", name, "--metrics-port", "0", "--loglevel", "info"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True)
+        log.close()
+        self.procs.append(p)
+        return p
+
+    def counters(self, app_id: str) -> dict[str, int]:
+        return {k: int(v) for k, v in self.r.hgetall(f"{app_id}:stats").items()}
+
+
+def stop(p: subprocess.Popen, kill: bool = False) -> None:
+    if p.poll() is not None:
+        return
+    if kill:
+        p.kill()
+    else:
+        p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(5)
+
+
+# --------------------------------------------------------------------------------------------- kafka i/o
+def sim_lines(n: int, end: float, seed: int = 3) -> list[tuple[bytes, bytes]]:
+    """Up to ``n`` simulator events (key, value) whose times end before ``end`` (a busy province, scale 10)."""
+    from yujing.simulator.engine import SimOptions, iter_events
+
+    hours = max(1.0, n / 3500)
+    out: list[tuple[bytes, bytes]] = []
+    for ev in iter_events(SimOptions(start=end - hours * 3600, hours=hours, seed=seed, scale=10.0)):
+        out.append((ev["order_id"].encode(), orjson.dumps(ev)))
+        if len(out) >= n:
+            break
+    return out
+
+
+async def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]],
+                  rate: float | None = None) -> list[float]:
+    """Send ``records``; paced at ``rate`` per second if given. Returns each record's send time (monotonic)."""
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2 if rate else 20, acks=1,
+                         max_batch_size=512 * 1024)
+    await p.start()
+    sent: list[float] = []
+    try:
+        t0 = time.monotonic()
+        for i, (key, value) in enumerate(records):
+            if rate:
+                due = t0 + i / rate
+                delay = due - time.monotonic()
+                if delay > 0.001:
+                    await asyncio.sleep(delay)
+            sent.append(time.monotonic())
+            await p.send(topic, value, key=key)
+        await p.flush()
+    finally:
+        await p.stop()
+    return sent
+
+
+async def raw_consume(bootstrap: str, topic: str, expect: int, timeout: float = 120) -> dict:
+    """A bare consumer group reading the whole topic: records/s from the first record to the last."""
+    from aiokafka import AIOKafkaConsumer
+
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                         group_id=f"raw-{uuid.uuid4().hex[:6]}", enable_auto_commit=False,
+                         fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024)
+    t_start = time.monotonic()
+    await c.start()
+    n = 0
+    try:
+        deadline = time.monotonic() + timeout
+        while len(c.assignment()) < PARTITIONS and time.monotonic() < deadline:
+            await c.getmany(timeout_ms=100, max_records=1)  # drives the group join; records are re-read below
+        joined = time.monotonic()
+        await c.seek_to_beginning()
+        first = time.monotonic()
+        while n < expect and time.monotonic() < deadline:
+            batch = await c.getmany(timeout_ms=200, max_records=10_000)
+            for msgs in batch.values():
+                for m in msgs:
+                    orjson.loads(m.value)  # what any consumer must at least do
+                n += len(msgs)
+        last = time.monotonic()
+    finally:
+        await c.stop()
+    span = last - first
+    return {"records": n, "seconds": round(span, 2), "eps": round(n / span) if span > 0 else None,
+            "join_s": round(joined - t_start, 1)}
+
+
+def wait_events(rig: Rig, app_id: str, target: int, timeout: float) -> dict:
+    """Poll ``stats.events`` until it reaches ``target``; records/s from its first increase."""
+    first = None
+    start = time.monotonic()
+    deadline = start + timeout
+    n0 = rig.counters(app_id).get("events", 0)
+    n = n0
+    while time.monotonic() < deadline:
+        n = rig.counters(app_id).get("events", 0)
+        if n > n0 and first is None:
+            first, n_first = time.monotonic(), n
+        if n >= target:
+            break
+        time.sleep(0.05)
+    last = time.monotonic()
+    if first is None:
+        return {"events": n, "eps": None, "seconds": None, "complete": False}
+    span = max(last - first, 1e-3)
+    # the first poll that saw progress already included n_first events: count them at the average rate
+    eps = (n - n_first) / span if n > n_first else None
+    return {"events": n, "eps": round(eps) if eps else None, "seconds": round(span, 2),
+            "startup_s": round(first - start, 1), "complete": n >= target}
+
+
+# --------------------------------------------------------------------------------------------- e2e
+def _created(order_id: str, t: float, channel: str = "app") -> bytes:
+    return orjson.dumps({"event_id": f"e-{order_id}", "order_id": order_id, "type": "created", "ts": iso(t),
+                         "category": "consultation", "channel": channel, "customer_id": f"C-{order_id}",
+                         "customer_tier": "regular", "region": "north", "area": "urban"})
+
+
+async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_s: float = 30) -> dict:
+    """Produce ``rate``×``seconds`` new orders; latency from each send to its risk record in Redis."""
+    import redis.asyncio as aioredis
+
+    n = int(rate * seconds)
+    tag = uuid.uuid4().hex[:5]
+    ids = [f"E2E-{tag}-{i}" for i in range(n)]
+    now = time.time()
+
+    def records() -> Iterable[tuple[bytes, bytes]]:
+        for i, oid in enumerate(ids):
+            yield oid.encode(), _created(oid, now + i / rate)
+
+    r = aioredis.Redis.from_url(rig.redis_server.url)
+    found = r.register_script(_FOUND)
+    seen: dict[int, float] = {}
+    sent: list[float] = []
+    done = asyncio.Event()
+
+    async def poll() -> None:
+        pending_from = 0
+        key = f"{app_id}:risk:latest"
+        while not done.is_set() or len(seen) < len(sent):
+            hi = len(sent)
+            idx = [i for i in range(pending_from, min(hi, pending_from + 4000)) if i not in seen]
+            if idx:
+                hits = await found(keys=[key], args=[ids[i] for i in idx])
+                t = time.monotonic()
+                for h in hits:
+                    seen[idx[int(h) - 1]] = t
+                while pending_from < hi and pending_from in seen:
+                    pending_from += 1
+            if done.is_set() and time.monotonic() > drain_deadline:
+                break
+            await asyncio.sleep(0.01)
+
+    drain_deadline = float("inf")
+    poller = asyncio.ensure_future(poll())
+
+    async def send() -> None:
+        from aiokafka import AIOKafkaProducer
+        p = AIOKafkaProducer(bootstrap_servers=rig.broker.bootstrap, linger_ms=2, acks=1)
+        await p.start()
+        try:
+            t0 = time.monotonic()
+            for i, (k, v) in enumerate(records()):
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0.001:
+                    await asyncio.sleep(delay)
+                sent.append(time.monotonic())
+                await p.send(rig.topic, v, key=k)
+            await p.flush()
+        finally:
+            await p.stop()
+
+    t_start = time.monotonic()
+    await send()
+    achieved = n / (time.monotonic() - t_start)
+    drain_deadline = time.monotonic() + drain_s
+    done.set()
+    await poller
+    await r.aclose()
+    lat = [1000 * (seen[i] - sent[i]) for i in seen]
+    tenth = max(1, n // 10)
+    first_t = [1000 * (seen[i] - sent[i]) for i in range(tenth) if i in seen]
+    last_t = [1000 * (seen[i] - sent[i]) for i in range(n - tenth, n) if i in seen]
+    return {"rate": rate, "seconds": seconds, "sent": n, "achieved_rate": round(achieved),
+            "visible": len(lat), "missing": n - len(lat),
+            "p50_ms": round(pct(lat, 0.5), 1) if lat else None, "p99_ms": round(pct(lat, 0.99), 1) if lat else None,
+            "max_ms": round(max(lat), 1) if lat else None,
+            "p50_ms_first_tenth": round(pct(first_t, 0.5), 1) if first_t else None,
+            "p50_ms_last_tenth": round(pct(last_t, 0.5), 1) if last_t else None,
+            "mean_ms": round(statistics.fmean(lat), 1) if lat else None}
+
+
+def silent_breach(rig: Rig, app_id: str, timeout: float = 30) -> dict:
+    """A hall order nobody accepts: deadline (6 s) → red receive_lag alert visible in the AlertStore."""
+    from alerts.store import AlertStore
+
+    oid = f"SILENT-{uuid.uuid4().hex[:5]}"
+    t_ev = time.time()
+    mono_ev = time.monotonic()
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, [(oid.encode(), _created(oid, t_ev, "hall"))]))
+    store = AlertStore(rig.r, f"{app_id}:")
+    deadline_mono = mono_ev + SILENT_DEADLINE_MIN * 60
+    end = mono_ev + SILENT_DEADLINE_MIN * 60 + timeout
+    while time.monotonic() < end:
+        for a in store.active():
+            if a.get("kind") == "receive_lag" and a.get("scope", {}).get("order_id") == oid and a.get("tier") == "red":
+                return {"deadline_s": SILENT_DEADLINE_MIN * 60,
+                        "alert_after_deadline_s": round(time.monotonic() - deadline_mono, 2)}
+        time.sleep(0.05)
+    return {"deadline_s": SILENT_DEADLINE_MIN * 60, "alert_after_deadline_s": None, "timeout": True}
+
+
+def alert_count(rig: Rig, app_id: str) -> int:
+    return int(rig.r.zcard(f"{app_id}:idx:time"))
+
+
+# --------------------------------------------------------------------------------------------- run
+def run(quick: bool = False, port_base: int = 19610, fill: int | None = None) -> dict:
+    fill = fill or (8_000 if quick else 40_000)
+    e2e_s = (4, 4) if quick else (20, 10)
+    res: dict[str, Any] = {"partitions": PARTITIONS, "quick": quick}
+    with Rig(port_base) as rig:
+        lines = sim_lines(fill, end=time.time() - 60)
+        t = time.monotonic()
+        asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines))
+        res["fill"] = {"events": len(lines), "produce_s": round(time.monotonic() - t, 2)}
+        print(f"live: topic filled with {len(lines)} events", file=sys.stderr)
+        res["raw_consume"] = asyncio.run(raw_consume(rig.broker.bootstrap, rig.topic, len(lines)))
+        print(f"live: raw consume {res['raw_consume']}", file=sys.stderr)
+
+        one = "b1" + uuid.uuid4().hex[:4]
+        rig.start_worker(one, "w1")
+        res["worker"] = wait_events(rig, one, len(lines), timeout=240)
+        print(f"live: one worker {res['worker']}", file=sys.stderr)
+        time.sleep(2)
+        res["worker"]["counters"] = rig.counters(one)
+
+        for rate, secs in zip((1000, 5000), e2e_s):
+            res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(rig, one, rate, secs))
+            print(f"live: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
+        res["silent_breach"] = silent_breach(rig, one)
+        print(f"live: silent breach {res['silent_breach']}", file=sys.stderr)
+        total = rig.counters(one).get("events", 0)
+        for p in rig.procs:
+            stop(p)
+        rig.procs.clear()
+
+        two = "b2" + uuid.uuid4().hex[:4]
+        rig.start_worker(two, "w1")
+        rig.start_worker(two, "w2")
+        res["two_workers"] = wait_events(rig, two, total, timeout=240)
+        time.sleep(2)
+        c1 = {k: res["worker"]["counters"].get(k, 0) for k in COUNTERS}
+        c2 = {k: rig.counters(two).get(k, 0) for k in COUNTERS}
+        c1_all = {k: rig.counters(one).get(k, 0) for k in COUNTERS}
+        res["two_workers"]["counters"] = rig.counters(two)
+        res["worker"]["counters_whole_run"] = rig.counters(one)
+        res["two_workers"]["counters_match_one_worker"] = c2 == c1_all
+        res["two_workers"]["alert_episodes"] = alert_count(rig, two)
+        res["worker"]["alert_episodes"] = alert_count(rig, one)
+        print(f"live: two workers {res['two_workers']} (one worker, whole run: {c1_all}; fill only: {c1})",
+              file=sys.stderr)
+    res["raw_consume_eps"] = res["raw_consume"]["eps"]
+    res["worker_eps"] = res["worker"]["eps"]
+    res["two_workers_eps"] = res["two_workers"]["eps"]
+    res["e2e_p50_ms_1k"] = res["e2e_1k"]["p50_ms"]
+    res["e2e_p99_ms_1k"] = res["e2e_1k"]["p99_ms"]
+    res["e2e_p50_ms_5k"] = res["e2e_5k"]["p50_ms"]
+    res["e2e_p99_ms_5k"] = res["e2e_5k"]["p99_ms"]
+    res["silent_breach_alert_s"] = res["silent_breach"]["alert_after_deadline_s"]
+    return res
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--fill", type=int, default=None, help="events in the topic (default 40k, quick 8k)")
+    ap.add_argument("--port-base", type=int, default=19610)
+    a = ap.parse_args(argv)
+    res = run(a.quick, a.port_base, a.fill)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(res, indent=2))
+    print(json.dumps({k: v for k, v in res.items() if not isinstance(v, dict)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
