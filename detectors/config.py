@@ -37,10 +37,11 @@ class ScopeRulesConfig(BaseModel):
     tick_s: float = Field(60.0, description="aggregate detectors evaluate once per this many event-time seconds")
     risk_minutes_floor: float = Field(8.0, description="order-minutes at risk (open orders past half their "
                                                         "deadline, summed over 10 min) below which a scope stays quiet")
-    sentiment_z: float = Field(6.0, description="deviations above its normal share of the province's strongly "
-                                                "negative texts at which a region's sentiment alert fires")
-    sentiment_min_texts: int = Field(10, description="strongly negative texts in an hour a region needs before "
-                                                     "its sentiment is judged")
+    sentiment_z: float = Field(4.0, description="deviations above its normal lift (share of strongly negative "
+                                                "texts vs the province's) at which a region's sentiment alert fires")
+    sentiment_min_lift: float = Field(1.6, description="lowest lift that can fire a sentiment alert")
+    sentiment_min_texts: int = Field(25, description="customer texts in an hour a region needs before its "
+                                                     "sentiment is judged")
     surge_z: float = Field(6.0, description="deviations above its normal share of the province's fault reports at "
                                             "which a region's arrival-surge alert fires")
     surge_min_faults: int = Field(8, description="fault reports in 30 min a region needs before a surge is judged")
@@ -49,8 +50,8 @@ class ScopeRulesConfig(BaseModel):
                                                        "a morning peak raises counts, not the share")
     lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
                                                     "the board only")
-    yellow_orders: int = Field(4, description="orders past 75 % of their deadline that make a scope lag alert yellow")
-    orange_orders: int = Field(5, description="orders past 90 % that make it orange")
+    yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")
+    orange_orders: int = Field(4, description="orders past 90 % that make it orange")
     red_orders: int = Field(6, description="overdue orders that make it red")
     warmup_ticks: int = Field(120, description="ticks a scope's baseline learns before its detectors may fire")
     hold_minutes: int = Field(5, description="a scope condition must hold this long before it fires")

@@ -155,6 +155,8 @@ class ScopeDetectors:
         cfg = self.cfg
         total = scopes.get(("total", "all"))
         total_neg = total.window("neg_hi", 60) if total is not None else 0.0
+        total_texts = total.window("texts", 60) if total is not None else 0.0
+        province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
         for (skind, name), sc in scopes.items():
             if skind not in ALERT_SCOPES:
@@ -171,12 +173,13 @@ class ScopeDetectors:
                            z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
                            extra={"faults_30min": faults, "province_faults_30min": total_faults,
                                   "affected_customers_30min": sc.window("affected", 30)})
-                # the region's share of the province's strongly negative texts: diurnal rhythm cancels out
-                neg = sc.window("neg_hi", 60)
-                share = neg / total_neg if total_neg >= 20 and neg >= cfg.sentiment_min_texts else None
-                self._rate(t, ("sentiment", name), share, out, kind="sentiment_drop", scope=scope,
-                           stage="receive", z=cfg.sentiment_z, floor=0.05, ratio=True,
-                           what="在全省强烈负面客户文本中的占比",
+                # how much angrier the region's customers write than the province's: share of strongly negative
+                # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
+                neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
+                lift = (neg / texts) / province_frac if (province_frac and texts >= cfg.sentiment_min_texts) else None
+                self._rate(t, ("sentiment", name), lift, out, kind="sentiment_drop", scope=scope,
+                           stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True,
+                           what="强烈负面客户文本占比相对全省的倍数",
                            extra={"negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
                                   "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
             if skind == "channel":
@@ -254,8 +257,8 @@ class ScopeDetectors:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
-            shown = f"{value:.0%}" if ratio else f"{value:.0f}"
-            normal = f"{b.mean:.0%}" if ratio else f"{b.mean:.1f}"
+            shown = f"{value:.2f}" if ratio else f"{value:.0f}"
+            normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
             return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）",
                     {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
                      **(extra or {})})

@@ -60,6 +60,10 @@ def dead_letter(raw: bytes, reason: str, topic: str, partition: int, offset: int
 _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 
 
+SCOPE_CKPT_EVERY_S = 10.0
+"""The aggregates (a few hundred KB of JSON) are checkpointed this often; signals after it are replayed."""
+
+
 class ChangelogWriter:
     """Sends TableStore flushes to the table's changelog, one partition per order's source partition.
 
@@ -134,6 +138,8 @@ class Live:
         self.alert_store: Any = None
         self.notifier: Any = None
         self.alert_cp = Checkpoint()
+        self.scope_cp = Checkpoint()
+        self.scope_ckpt_at = 0.0
         self.cmd_last_id = "0"  # board commands applied so far (Redis stream id)
         self.sent_stats: dict[str, int] = {}
         self.dlq_total = 0
@@ -165,8 +171,7 @@ class Live:
                  len(self.store.local), dropped)
         if self.owns(self.signals_topic):
             if self.scope_stage is None:
-                from streams.scope_stage import ScopeStage
-                self.scope_stage = ScopeStage(self.settings)
+                self.scope_stage = await self._restore_scopes()
         else:
             self.scope_stage = None
         if self.owns(self.conditions_topic):
@@ -174,6 +179,23 @@ class Live:
                 await self._start_alerts()
         else:
             self.pipeline = None
+
+    async def _restore_scopes(self) -> Any:
+        """Take over the aggregates: from the last checkpoint when it is consistent with the topic, else empty."""
+        from streams.scope_stage import ScopeStage, scope_from_state
+
+        state = await self.redis.get(self.prefix + "ckpt:scopes")
+        if state:
+            ck = orjson.loads(state)
+            ends = await self.app.consumer.highwaters(TP(self.signals_topic.get_topic_name(), 0))
+            end = next(iter(ends.values()), 0) if ends else 0
+            cp = Checkpoint(ck["offset"])
+            if cp.valid_for(end + BATCH):
+                self.scope_cp = cp
+                log.info("scope stage restored from checkpoint at offset %d", cp.offset)
+                return scope_from_state(self.settings, ck["state"])
+        self.scope_cp = Checkpoint()
+        return ScopeStage(self.settings)
 
     async def _start_alerts(self) -> None:
         try:
@@ -328,6 +350,9 @@ class Live:
             return
         conds: list = []
         for e in events:
+            if self.scope_cp.seen(e.message.offset):
+                continue
+            self.scope_cp.offset = e.message.offset
             sig = _signal_from(e.value)
             self.clock.observe(sig.t)
             conds.extend(scope.apply(sig))
@@ -365,6 +390,12 @@ class Live:
             for c in conds:
                 await self.send(self.conditions_topic, encode_condition(c))
             await self.write_snapshot(now)
+            if time.time() - self.scope_ckpt_at >= SCOPE_CKPT_EVERY_S:
+                from streams.scope_stage import scope_state_dict
+                self.scope_ckpt_at = time.time()
+                await self.redis.set(self.prefix + "ckpt:scopes",
+                                     orjson.dumps({"offset": self.scope_cp.offset,
+                                                   "state": scope_state_dict(self.scope_stage)}))
         if self.pipeline is not None:
             records = list(self.pipeline.tick(now))
             for cmd in await self.read_commands():

@@ -23,6 +23,8 @@ LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes")
 WINDOW_MIN = 60
+MAX_CATCHUP_S = 3 * 3600.0
+"""Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
 """Negativity from which a customer text counts as strongly negative (angry; streams/sentiment.py's scale)."""
 SHORT_CHECK_S = 4 * 3600.0
@@ -206,6 +208,10 @@ class ScopeStage:
         out: list[Condition] = []
         if self.next_tick is None:
             return out
+        if now - self.next_tick > MAX_CATCHUP_S:
+            # a long silence (or a bogus far-future timestamp): tick only through its last stretch; the minutes
+            # before it had no signals and their buckets would all be empty anyway
+            self.next_tick = math.floor((now - MAX_CATCHUP_S) / self.tick_s) * self.tick_s
         while self.next_tick <= now:
             t = self.next_tick
             self.now = t
@@ -267,3 +273,73 @@ def _q(xs: list[float], q: float) -> float:
     if not xs:
         return 0.0
     return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+# ---------------------------------------------------------------------------------------------- checkpoints
+_SEP = "\x1f"
+_STAGE_FIELDS = ("open", "at", "short", "short_open", "closed_min", "opened_min", "span_sum", "span_n", "service")
+_STAGE_DEQUES = ("backlog_hist", "opened_hist", "closed_hist", "risk_hist")
+
+
+def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
+    """JSON-able state of a scope stage, so a worker that takes over the aggregates resumes where the last
+    one stopped (the live shell checkpoints it together with the offset of the signals it has applied)."""
+    scopes = {}
+    for key, sc in stage.scopes.items():
+        scopes[_SEP.join(key)] = {
+            "minute": sc.minute, "cur": sc.cur, "hist": list(sc.hist), "sum15": sc.sum15, "sum30": sc.sum30,
+            "sum60": sc.sum60,
+            "stages": {name: {**{f: getattr(st, f) for f in _STAGE_FIELDS},
+                              **{f: list(getattr(st, f)) for f in _STAGE_DEQUES}}
+                       for name, st in sc.stages.items()},
+        }
+    det = stage.detectors
+    return {"version": 1, "next_tick": stage.next_tick, "now": stage.now, "scopes": scopes,
+            "baselines": {_SEP.join(map(str, k)): [b.mean, b.dev, b.n] for k, b in det.baselines.items()},
+            "debounce": {_SEP.join(map(str, k)): [d.tier, d.candidate, d.since, d.clear_since, d.hits]
+                         for k, d in det.debounce.items()},
+            "last": [[_SEP.join(map(str, k)), v] for k, v in det.last.items()]}
+
+
+def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
+    """The inverse of :func:`scope_state_dict`.
+
+    >>> from yujing.config import load_config
+    >>> s = ScopeStage(load_config(None))
+    >>> _ = s.apply(ScopeSignal(S.ARRIVAL, 60.0, "WO-1", None, "north", None, "complaint", "web"))
+    >>> _ = s.advance(200.0)
+    >>> r = scope_from_state(load_config(None), scope_state_dict(s))
+    >>> r.scopes[("region", "north")].window("arrivals", 60), r.next_tick == s.next_tick
+    (1.0, True)
+    """
+    from detectors.scope_rules import Baseline, Debounce
+
+    stage = ScopeStage(settings)
+    stage.next_tick = state["next_tick"]
+    stage.now = state["now"]
+    for key, d in state["scopes"].items():
+        sc = ScopeState()
+        sc.minute, sc.cur = d["minute"], d["cur"]
+        sc.hist.extend(d["hist"])
+        sc.sum15, sc.sum30, sc.sum60 = d["sum15"], d["sum30"], d["sum60"]
+        for name, sd in d["stages"].items():
+            st = sc.stages[name]
+            for f in _STAGE_FIELDS:
+                setattr(st, f, sd[f])
+            for f in _STAGE_DEQUES:
+                getattr(st, f).extend(sd[f])
+        stage.scopes[tuple(key.split(_SEP))] = sc  # type: ignore[index]
+    det = stage.detectors
+
+    def key_of(k: str) -> tuple[str, ...]:
+        return tuple(k.split(_SEP))
+
+    for k, (mean, dev, n) in state["baselines"].items():
+        b = det.baselines[key_of(k)] = Baseline()
+        b.mean, b.dev, b.n = mean, dev, n
+    for k, (tier, cand, since, clear_since, hits) in state["debounce"].items():
+        d = det.debounce[key_of(k)] = Debounce()
+        d.tier, d.candidate, d.since, d.clear_since, d.hits = tier, cand, since, clear_since, hits
+    for k, v in state["last"]:
+        det.last[key_of(k)] = v
+    return stage

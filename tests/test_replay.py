@@ -59,10 +59,14 @@ def test_replay_writes_the_contract_files(calm_day, tmp_path):
     assert created <= {r["order_id"] for r in risks}   # every order gets a risk record at creation
 
 
-def test_calm_day_raises_no_aggregate_alert(calm_day, tmp_path):
+def test_calm_morning_raises_few_aggregate_alerts(calm_day, tmp_path):
+    """A simulated morning without incidents (04:00-14:00, the daily peak included): the peak itself is no
+    incident. Brief crew or desk hiccups (three orders past 75 % of a deadline at once) may warn yellow; nothing
+    more severe, and not more than twice."""
     run_replay(str(calm_day), tmp_path)
     agg = [a for a in read(tmp_path / "alerts.jsonl") if a["status"] == "firing" and "order_id" not in a["scope"]]
-    assert len(agg) <= 1, [(a["kind"], a["scope"], a["ts"]) for a in agg]
+    assert len(agg) <= 2, [(a["kind"], a["scope"], a["ts"]) for a in agg]
+    assert all(a["tier"] in ("blue", "yellow") for a in agg), [(a["kind"], a["tier"]) for a in agg]
 
 
 def test_department_stall_is_warned_about(tmp_path):

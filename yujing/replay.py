@@ -20,6 +20,8 @@ from yujing.events import Event, InvalidEvent, parse_event
 from yujing.records import fmt_ts
 
 DUMP = orjson.OPT_APPEND_NEWLINE
+PLAUSIBLE_SPAN_S = 400 * 86400.0
+"""Events further than this from the stream's median time are rejected as implausible."""
 
 
 def _lines(source: str) -> Iterator[bytes]:
@@ -41,7 +43,7 @@ def _lines(source: str) -> Iterator[bytes]:
 
 def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], int]:
     """Parse every line; rejected lines go to ``dead`` with the reason. Returns (events sorted by ts, lines)."""
-    events: list[Event] = []
+    parsed: list[tuple[Event, int]] = []
     n = 0
     for i, raw in enumerate(_lines(source), 1):
         line = raw.strip()
@@ -49,10 +51,22 @@ def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], i
             continue
         n += 1
         try:
-            events.append(parse_event(line))
+            parsed.append((parse_event(line), i))
         except InvalidEvent as exc:
             dead.append({"line": i, "reason": str(exc), "raw": line[:2000].decode("utf-8", "replace")})
-    events.sort(key=lambda e: e.t)
+    parsed.sort(key=lambda p: p[0].t)
+    events = [e for e, _ in parsed]
+    if events:
+        # a bogus year (2999, 1970) would drag the replayed clock through centuries of empty minutes:
+        # timestamps implausibly far from the rest of the stream are dead-lettered like any bad input
+        mid = events[len(events) // 2].t
+        far = [(e, i) for e, i in parsed if abs(e.t - mid) > PLAUSIBLE_SPAN_S]
+        if far:
+            for e, i in sorted(far, key=lambda p: p[1]):
+                dead.append({"line": i, "reason": f"ts: {e.ts} is more than {PLAUSIBLE_SPAN_S / 86400:.0f} days "
+                             "from the middle of the stream", "raw": e.to_json().decode()[:2000]})
+            dead.sort(key=lambda d: d["line"])
+            events = [e for e in events if abs(e.t - mid) <= PLAUSIBLE_SPAN_S]
     return events, n
 
 

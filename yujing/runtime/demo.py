@@ -127,6 +127,13 @@ class RuntimeEvents:
             down = time.time() - self.broker_down_since
             self.broker_down_since = None
             self.console.log(f"[green]broker recovered after {down:.1f}s; workers restart fresh")
+            # checkpoints name offsets of the old, lost topics: a fresh broker makes them meaningless
+            try:
+                keys = [k async for k in self.client.scan_iter(match=self.key.replace(EVENTS_KEY, "ckpt:*"))]
+                if keys:
+                    await self.client.delete(*keys)
+            except Exception as exc:  # noqa: BLE001 - Redis may be down too; the worker then checks offsets
+                self.console.log(f"[yellow]could not drop worker checkpoints: {exc}")
             await self.write("recovered", "broker", f"broker back after {down:.1f}s, topics recreated")
         if not (kind == "stopped" and child in ("broker", "redis")):  # they stop last, together
             await self.write(kind, child, detail)
