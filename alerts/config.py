@@ -114,9 +114,9 @@ class AlertsConfig(BaseModel):
     hold_down: dict[str, HoldDown] = Field(
         {"backlog_growth": HoldDown(for_s=120, keep_firing_for_s=300),
          "anomaly": HoldDown(for_s=60, keep_firing_for_s=300),
-         "sentiment_drop": HoldDown(for_s=60, keep_firing_for_s=300),
          "breach_forecast": HoldDown(for_s=60, keep_firing_for_s=120)},
-        description="flap damping per kind; kinds not listed use default_hold_down")
+        description="flap damping per kind; kinds not listed use default_hold_down (the scope detectors of "
+                    "detectors/scope_rules.py debounce their own verdicts, so their kinds need none here)")
     default_hold_down: HoldDown = Field(HoldDown(), description="per-order alerts fire at once by default")
     stale_after_s: float = Field(24 * 3600.0, ge=0, description="resolve an alert (reason stale) when no "
                                  "verdict came for this long; 0 disables")
