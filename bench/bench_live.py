@@ -38,6 +38,7 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "live.json"
+PROFILE_OUT = ROOT / "bench" / "out" / "worker_profile.json"
 TZ = timezone(timedelta(hours=8))
 PARTITIONS = 12
 SILENT_DEADLINE_MIN = 0.1  # hall receive deadline in the bench config: 6 s
@@ -329,12 +330,40 @@ def silent_breach(rig: Rig, app_id: str, timeout: float = 30) -> dict:
     return {"deadline_s": SILENT_DEADLINE_MIN * 60, "alert_after_deadline_s": None, "timeout": True}
 
 
+def settle(rig: Rig, app_id: str, expected: int, quiet_s: float = 3.0) -> None:
+    """Wait until the worker has processed ``expected`` events, then ``quiet_s`` more for its timers."""
+    wait_events(rig, app_id, expected, timeout=180)
+    time.sleep(quiet_s)
+
+
 def alert_count(rig: Rig, app_id: str) -> int:
     return int(rig.r.zcard(f"{app_id}:idx:time"))
 
 
 # --------------------------------------------------------------------------------------------- run
-def run(quick: bool = False, port_base: int = 19610, fill: int | None = None) -> dict:
+def top_frames(stacks: Path, n: int = 25) -> dict:
+    """Self and inclusive sample shares per function from py-spy's collapsed stacks (``-f raw``)."""
+    own: dict[str, int] = {}
+    incl: dict[str, int] = {}
+    total = 0
+    if not stacks.exists():
+        return {"error": "py-spy wrote nothing (ptrace not permitted?)"}
+    for line in stacks.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        k = int(count)
+        total += k
+        frames = [f.split(" (")[0] + " " + f.split("(")[-1].split(":")[0].rsplit("/", 1)[-1]
+                  for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + k
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + k
+    share = lambda d: {f: round(100 * c / total, 1) for f, c in sorted(d.items(), key=lambda x: -x[1])[:n]}
+    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(incl)}
+
+
+def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, profile: bool = False) -> dict:
     fill = fill or (8_000 if quick else 40_000)
     e2e_s = (4, 4) if quick else (20, 10)
     res: dict[str, Any] = {"partitions": PARTITIONS, "quick": quick}
@@ -348,15 +377,30 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None) ->
         print(f"live: raw consume {res['raw_consume']}", file=sys.stderr)
 
         one = "b1" + uuid.uuid4().hex[:4]
-        rig.start_worker(one, "w1")
+        w1 = rig.start_worker(one, "w1")
+        spy = None
+        if profile:
+            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(w1.pid),
+                                    "-r", "50", "-f", "raw", "-o", str(rig.tmp / "worker.stacks"), "-d", "600"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         res["worker"] = wait_events(rig, one, len(lines), timeout=240)
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes what it has
+            spy.wait(30)
+            res["worker_profile"] = top_frames(rig.tmp / "worker.stacks")
+            PROFILE_OUT.write_text(json.dumps(res["worker_profile"], indent=2, ensure_ascii=False))
         print(f"live: one worker {res['worker']}", file=sys.stderr)
-        time.sleep(2)
         res["worker"]["counters"] = rig.counters(one)
-
+        # the fill ends in the past: one event at "now" moves the clock and fires the fill's overdue timers,
+        # which must be done before the latency runs start
+        asyncio.run(produce(rig.broker.bootstrap, rig.topic, [(b"PRIMER", _created("PRIMER", time.time()))]))
+        expected = len(lines) + 1
+        settle(rig, one, expected)
         for rate, secs in zip((1000, 5000), e2e_s):
             res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(rig, one, rate, secs))
+            expected += res[f"e2e_{rate // 1000}k"]["sent"]
             print(f"live: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
+            settle(rig, one, expected)
         res["silent_breach"] = silent_breach(rig, one)
         print(f"live: silent breach {res['silent_breach']}", file=sys.stderr)
         total = rig.counters(one).get("events", 0)
@@ -395,8 +439,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--fill", type=int, default=None, help="events in the topic (default 40k, quick 8k)")
     ap.add_argument("--port-base", type=int, default=19610)
+    ap.add_argument("--profile", action="store_true", help="py-spy the single worker while it drains the fill")
     a = ap.parse_args(argv)
-    res = run(a.quick, a.port_base, a.fill)
+    res = run(a.quick, a.port_base, a.fill, a.profile)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(res, indent=2))
     print(json.dumps({k: v for k, v in res.items() if not isinstance(v, dict)}, indent=2))

@@ -1,0 +1,166 @@
+"""Crashes: ``kill -9`` of a live worker mid-run, and of redis-server (AOF).
+
+Real parts only: the session's Tansu broker, ``yujing worker`` subprocesses (the rig of ``bench.bench_live``)
+and, for the Redis test, a redis-server of our own that we may kill. The worker's hall receive deadline is
+6 s (bench config), so silent orders breach while the worker is dead.
+"""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bench.bench_live import _created, produce, sim_lines, stop
+from yujing.events import InvalidEvent, parse_event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _wait(pred, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def rig(kafka_broker: str, redis_server: str, tmp_path: Path):
+    """A worker config on the session broker and Redis, with its own topic, consumer group and prefix."""
+    import redis
+
+    from bench.bench_live import SILENT_DEADLINE_MIN
+    from yujing.runtime.tansu import ensure_topics
+
+    app_id = f"flt{uuid.uuid4().hex[:6]}"
+    topic = f"{app_id}-events"
+    asyncio.run(ensure_topics(kafka_broker, {topic: 4}))
+    chans = {"hotline": 5, "hall": SILENT_DEADLINE_MIN, "app": 30, "wechat": 30, "web": 30, "sms": 30,
+             "12345": 30, "12398": 30, "other": 30}
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
+                   f'dlq_topic = "{app_id}-dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
+                   f'[redis]\nurl = "{redis_server}"\nprefix = "{app_id}:"\n[clock]\nspeed = 1.0\n'
+                   "[sla.receive_ack_min]\n" + "".join(f'"{k}" = {v}\n' for k, v in chans.items()))
+    r = redis.Redis.from_url(redis_server, decode_responses=True)
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str = "w1") -> subprocess.Popen:
+        log = open(tmp_path / f"{name}-{len(procs)}.log", "wb")
+        p = subprocess.Popen([sys.executable, "-m", "yujing.cli", "worker", "--config", str(cfg), "--workers-dir",
+                              str(tmp_path / "faust" / name), "--name", name, "--metrics-port", "0"],
+                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(p)
+        return p
+
+    yield {"bootstrap": kafka_broker, "topic": topic, "prefix": f"{app_id}:", "r": r, "start": start,
+           "tmp": tmp_path}
+    for p in procs:
+        stop(p)
+    r.close()
+
+
+def _stats(rig: dict) -> dict[str, int]:
+    return {k: int(v) for k, v in rig["r"].hgetall(rig["prefix"] + "stats").items()}
+
+
+def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict) -> None:
+    from alerts.store import AlertStore
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+
+    lines = sim_lines(3000, end=time.time() - 30, seed=5)
+    half = len(lines) // 2
+    w = rig["start"]()
+    asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:half]))
+    _wait(lambda: _stats(rig).get("events", 0) >= half, 60, "first half processed")
+
+    # silent hall orders whose 6-s deadline passes while the worker is dead, and the second half of the stream
+    silent = [f"SIL-{uuid.uuid4().hex[:4]}-{i}" for i in range(3)]
+    now = time.time()
+    asyncio.run(produce(rig["bootstrap"], rig["topic"],
+                        [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:]))
+    _wait(lambda: _stats(rig).get("events", 0) >= half + 200, 30, "part of the second half processed")
+    w.kill()  # SIGKILL mid-run: no flush, no commit, no goodbye
+    w.wait(5)
+    time.sleep(7)  # the silent orders' deadlines pass while nobody is running
+    rig["start"]()
+
+    unique = {parse_event(v).event_id for _, v in lines} | {f"e-{s}" for s in silent}
+    _wait(lambda: (lambda s: s.get("events", 0) - s.get("duplicates", 0))(_stats(rig)) >= len(unique), 90,
+          "every event applied after the restart")
+    store = AlertStore(rig["r"], rig["prefix"])
+
+    def silent_alerted() -> set[str]:
+        return {a["scope"].get("order_id") for a in store.history() if a.get("kind") == "receive_lag"
+                and a.get("scope", {}).get("order_id") in silent}
+
+    _wait(lambda: silent_alerted() == set(silent), 30, "receive_lag alerts for the orders that breached while down")
+
+    # every event applied exactly once, as in a clean in-process run of the same stream
+    clean = OrderStage(load_config(None))
+    for _, v in sorted(lines[:half] + [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:],
+                       key=lambda kv: 0):
+        try:
+            clean.ingest(parse_event(v))
+        except InvalidEvent:
+            pass
+    st = _stats(rig)
+    assert st["events"] - st.get("duplicates", 0) == clean.stats["events"] - clean.stats["duplicates"]
+
+    # no lifecycle record twice: (alert_id, status, ts, escalation step) unique in every timeline
+    r = rig["r"]
+    seen: dict[tuple[str, str, str, object], bytes] = {}
+    dups: list[tuple[bytes, bytes]] = []
+    n = 0
+    for key in r.scan_iter(match=rig["prefix"] + "tl:*", count=1000):
+        for raw in r.zrange(key, 0, -1):
+            rec = orjson.loads(raw)
+            # two escalation steps may share a ts when the clock passes both at once: the step tells them apart
+            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"))
+            if ident in seen:
+                dups.append((seen[ident], raw))
+            seen[ident] = raw
+            n += 1
+    assert n > 0
+    assert not dups, f"{len(dups)} duplicate lifecycle records of {n}, e.g.\n{dups[0][0]}\n{dups[0][1]}"
+    print(f"\nafter kill -9: {st} ; {n} lifecycle records, all unique")
+
+
+def test_redis_kill_9_keeps_alert_history(tmp_path: Path) -> None:
+    """AOF with appendfsync everysec: what was written more than a second before the crash survives."""
+    import redis
+
+    from alerts.store import AlertStore
+    from yujing.runtime.redis_server import RedisServer
+
+    server = RedisServer(19621, data_dir=tmp_path / "redis").start()
+    try:
+        store = AlertStore(redis.Redis.from_url(server.url, decode_responses=True), "yj:")
+        base = {"record": "alert", "fingerprint": "fp", "kind": "receive_lag", "stage": "receive",
+                "scope": {"region": "north"}, "tier": "red", "score": 1.0, "summary": "s", "evidence": {}}
+        recs = []
+        for i in range(200):
+            recs.append(dict(base, alert_id=f"a{i}", status="firing", ts="2026-07-14T09:00:00+08:00"))
+            if i % 2:
+                recs.append(dict(base, alert_id=f"a{i}", status="resolved", ts="2026-07-14T09:30:00+08:00"))
+        store.apply(recs)
+        before = {a["alert_id"]: a["status"] for a in store.history()}
+        time.sleep(1.5)  # one fsync period
+        server.kill()
+        server.proc.wait(5)
+        server.start()
+        store = AlertStore(redis.Redis.from_url(server.url, decode_responses=True), "yj:")
+        after = {a["alert_id"]: a["status"] for a in store.history()}
+        assert after == before and len(after) == 200
+        assert [x["status"] for x in store.timeline("a1")] == ["firing", "resolved"]
+        assert len(store.active()) == 100
+    finally:
+        server.stop()
