@@ -46,6 +46,9 @@ _REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "escalated": ("to",),
 }
 
+MIN_YEAR, MAX_YEAR = 1990, 2200
+"""Work orders outside these years are a broken clock, not history (and would overflow date arithmetic)."""
+
 MAX_LINE_BYTES = 64 * 1024
 """A line longer than this cannot be a valid event (text is capped at 10,000 characters)."""
 
@@ -94,6 +97,8 @@ class Event(BaseModel):
                     raise ValueError(f"ts: not an RFC 3339 date-time: {ts[:40]!r}") from None
                 if d.tzinfo is None:
                     raise ValueError(f"ts: date-time without a UTC offset: {ts[:40]!r}")
+                if not MIN_YEAR <= d.year <= MAX_YEAR:
+                    raise ValueError(f"ts: year {d.year} outside {MIN_YEAR}..{MAX_YEAR}: {ts[:40]!r}")
                 data = dict(data)
                 data["t"] = d.timestamp()
         return data
