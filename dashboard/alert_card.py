@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import actions, data
 from dashboard.auth import User, can
-from dashboard.components import ago, evidence_text, md, scope_text, tier_badge
+from dashboard.components import ago, evidence_text, kind_label, md, scope_md, tier_badge
 from dashboard.i18n import t
 from dashboard.playbooks import playbook
 
@@ -69,7 +69,8 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
     with st.container(border=True, key=key):
         head, buttons = st.columns([5, 2], vertical_alignment="center")
         with head:
-            st.markdown(f"{tier_badge(tier, lang)} **{md(alert.get('kind'))}** · {md(scope_text(alert.get('scope')))}"
+            st.markdown(f"{tier_badge(tier, lang)} **{md(kind_label(alert.get('kind'), lang))}** · "
+                        f"{scope_md(alert.get('scope'), lang)}"
                         f" · {t('col.since', lang)} {ago(now - fired if fired else None, lang)}")
             st.markdown(md(alert.get("summary")))
             ev = evidence_text(alert.get("evidence"))
@@ -106,7 +107,11 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
 
 
 def sort_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Most urgent first: unacknowledged before acknowledged, then by tier, then the oldest first."""
+    """Most severe first; within a tier unacknowledged before acknowledged, then the oldest first.
+
+    An acknowledged red alert is still the worst thing going on: it stays above the orange ones, marked as
+    being handled, instead of dropping out of sight below them.
+    """
     from dashboard.components import TIER_RANK
-    return sorted(alerts, key=lambda a: (bool(a.get("acked_by")), -TIER_RANK.get(a.get("tier"), 0),
+    return sorted(alerts, key=lambda a: (-TIER_RANK.get(a.get("tier"), 0), bool(a.get("acked_by")),
                                          data.fired_at(a) or 0))

@@ -25,6 +25,9 @@ _PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 CSS = """
 <style>
 .block-container {padding-top: 3.2rem; padding-bottom: 1rem;}
+.stAppDeployButton, [data-testid="stAppDeployButton"] {display:none;}
+.yj-sim {font-size:.85rem; color:#8a5a00; background:#FFF4D6; border-radius:.4rem; padding:.05rem .45rem;
+         margin-left:.5rem; vertical-align:middle;}
 .yj-head {font-size:1.35rem; font-weight:700; margin:0;}
 .yj-clock {font-size:1.35rem; font-variant-numeric: tabular-nums; color:#444;}
 .yj-tiles {display:flex; gap:.6rem;}
@@ -80,11 +83,57 @@ def scope_text(scope: dict[str, Any] | None) -> str:
     return " · ".join(f"{k}={v}" for k, v in (scope or {}).items()) or "—"
 
 
+_SCOPE_KEYS = {"order_id": "col.order", "region": "col.region", "department": "col.department",
+               "category": "col.category", "channel": "col.channel", "stage": "col.stage"}
+
+
+def scope_md(scope: dict[str, Any] | None, lang: str = "en") -> str:
+    r"""The scope as escaped markdown with translated keys; the order number is shown whole.
+
+    ``order_id`` is the system's own work-order number (event contract), not customer text, and the duty
+    manager needs all of it to find the order (a long numeric suffix would otherwise be masked like an ID
+    number). Every other value is masked and escaped as usual.
+
+    >>> print(scope_md({"order_id": "WO-20261123-5808000009", "region": "east"}, "zh"))
+    工单 WO\-20261123\-5808000009 · 区域 east
+    """
+    parts = []
+    for k, v in (scope or {}).items():
+        key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else md(k, 40)
+        value = _PUNCT.sub(r"\\\1", " ".join(str(v).split())[:64]) if k == "order_id" else md(v, 80)
+        parts.append(f"{key} {value}")
+    return " · ".join(parts) or "—"
+
+
+def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120) -> str:
+    """The scope as masked plain text for a table cell, keys translated, the order number whole.
+
+    >>> scope_plain({"order_id": "WO-20261123-5808000009", "region": "east"}, "en")
+    'Order WO-20261123-5808000009 · Region east'
+    """
+    parts = []
+    for k, v in (scope or {}).items():
+        key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else clean(k, 40)
+        value = " ".join(str(v).split())[:64] if k == "order_id" else clean(v, 80)
+        parts.append(f"{key} {value}")
+    return (" · ".join(parts) or "—")[:limit]
+
+
+def kind_label(kind: Any, lang: str) -> str:
+    """The alert kind in the user's language (the raw kind when there is no translation)."""
+    text = t(f"kind.{kind}", lang)
+    return str(kind if kind is not None else "—") if text == f"kind.{kind}" else text
+
+
 def evidence_text(evidence: dict[str, Any] | None, limit: int = 6) -> str:
     """The evidence as ``key: value`` pairs, numbers rounded, at most ``limit`` items."""
     parts = []
-    for k, v in list((evidence or {}).items())[:limit]:
-        if isinstance(v, float):
+    items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
+    for k, v in items[:limit]:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
+                "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
+            v = time.strftime("%m-%d %H:%M", time.localtime(v))  # an epoch time, not a quantity
+        elif isinstance(v, float):
             v = f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
         elif isinstance(v, (list, tuple)):
             v = ", ".join(str(x) for x in v[:4])
@@ -129,13 +178,21 @@ def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
         return True
     wall_age = max(0.0, now - float(snapshot.get("wall") or 0))
     newest = snapshot.get("newest_event_ts")
-    event_gap = max(0.0, float(snapshot.get("now") or 0) - float(newest)) if newest else float("inf")
+    if newest:
+        event_gap = max(0.0, float(snapshot.get("now") or 0) - float(newest))
+    elif snapshot.get("event_idle_s") is not None:  # wall seconds since the worker's event count last grew
+        event_gap = float(snapshot["event_idle_s"]) + wall_age
+    else:
+        event_gap = float("inf")
     stale = wall_age > stale_after_s or event_gap > stale_after_s
     cls, word = ("stale", t("fresh.stale", lang)) if stale else ("ok", t("fresh.ok", lang))
-    st.markdown(f'<span class="yj-pill {cls}">● {word}</span>', unsafe_allow_html=True)
+    speed = float(snapshot.get("clock_speed") or 1.0)
+    sim = f'<span class="yj-sim">{t("fresh.sim", lang, speed=f"{speed:g}")}</span>' if speed != 1.0 else ""
+    st.markdown(f'<span class="yj-pill {cls}">● {word}</span>{sim}', unsafe_allow_html=True)
     gap = "∞" if event_gap == float("inf") else f"{event_gap:.0f}"
+    epm = snapshot.get("events_per_min")
     st.caption(t("fresh.detail", lang, wall_age=f"{wall_age:.0f}", event_gap=gap,
-                 epm=float(snapshot.get("events_per_min") or 0)))
+                 epm="—" if epm is None else f"{float(epm):.0f}"))
     return stale
 
 
@@ -152,10 +209,16 @@ def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
                   chart_data=spark.get("overdue") or None, chart_type="bar")
         c3.metric(t("m.negativity", lang), f"{float(figures.get('negativity', 0)):.0%}",
                   chart_data=spark.get("negativity") or None, chart_type="line")
-        p50, p90 = float(figures.get("share_p50", 0)), float(figures.get("share_p90", 0))
-        st.progress(min(1.0, p90), text=f"{t('m.lag', lang)}: {p50:.0%} / {p90:.0%} · "
-                    + t("m.age", lang, p50=float(figures.get("age_p50_min", 0)),
-                        p90=float(figures.get("age_p90_min", 0))))
+        if "share_p90" in figures:
+            p50, p90 = float(figures.get("share_p50", 0)), float(figures.get("share_p90", 0))
+            st.progress(min(1.0, p90), text=f"{t('m.lag', lang)}: {p50:.0%} / {p90:.0%} · "
+                        + t("m.age", lang, p50=float(figures.get("age_p50_min", 0)),
+                            p90=float(figures.get("age_p90_min", 0))))
+        elif "at_75" in figures:  # counts of open orders past 75% / 90% of their deadline
+            backlog = max(1, int(figures.get("backlog", 0)))
+            near = int(figures.get("at_75", 0)) + int(figures.get("at_90", 0))
+            st.progress(min(1.0, near / backlog), text=t("m.near", lang, a75=int(figures.get("at_75", 0)),
+                                                         a90=int(figures.get("at_90", 0))))
 
 
 def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Chart | None:
@@ -166,7 +229,7 @@ def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Cha
             rows.append({"region": str(region), "stage": t("stage." + stage, lang),
                          "share": float(v.get("share_p90") or 0), "backlog": int(v.get("backlog") or 0),
                          "overdue": int(v.get("overdue") or 0), "tier": tier_label(v.get("tier"), lang),
-                         "label": f"{int(v.get('backlog') or 0)} / {int(v.get('overdue') or 0)}"})
+                         "label": t("heat.cell", lang, b=int(v.get("backlog") or 0), o=int(v.get("overdue") or 0))})
     if not rows:
         return None
     df = pd.DataFrame(rows)

@@ -7,6 +7,7 @@ of the process. Writes (commands, audit) go straight to the store: they must nev
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -73,6 +74,83 @@ class BoardData:
     error: str | None = None
 
 
+class EventFlow:
+    """Events per wall minute, and wall seconds since the count last moved, from the worker's event counter.
+
+    The worker's snapshot carries a running total (``runtime.stats.events``), not a rate; the board keeps the
+    last minute of totals it has seen, so "events/min" and "newest event" are measured on the wall clock a
+    duty manager looks at.
+
+    >>> f = EventFlow()
+    >>> f.observe(100.0, 50), f.observe(130.0, 80), f.observe(160.0, 80)
+    ((None, 0.0), (60.0, 0.0), (30.0, 30.0))
+    """
+
+    def __init__(self, window_s: float = 60.0) -> None:
+        self.window_s = window_s
+        self.samples: deque[tuple[float, int]] = deque()
+        self.moved_at: float | None = None
+
+    def observe(self, wall: float, total: int) -> tuple[float | None, float]:
+        """(events per minute or None while unknown, seconds since the total last grew)."""
+        if self.samples and wall <= self.samples[-1][0]:
+            wall = self.samples[-1][0]
+        elif not self.samples or total != self.samples[-1][1]:
+            self.moved_at = wall
+        if not self.samples or wall > self.samples[-1][0]:
+            self.samples.append((wall, total))
+        while len(self.samples) > 2 and wall - self.samples[1][0] >= self.window_s:
+            self.samples.popleft()
+        (w0, n0), (w1, n1) = self.samples[0], self.samples[-1]
+        rate = max(0.0, (n1 - n0) / (w1 - w0) * 60.0) if w1 - w0 >= 5 else None
+        return rate, wall - (self.moved_at if self.moved_at is not None else wall)
+
+
+_FLOW = EventFlow()
+
+
+def normalise(snap: dict[str, Any] | None, flow: EventFlow | None = None) -> dict[str, Any] | None:
+    """The worker's snapshot with the board's headline fields filled in (existing fields are kept).
+
+    The live worker (``streams/agents.py``) writes wall time, lag, dead letters, workers and the event count
+    under ``runtime``; the board reads ``wall``, ``consumer_lag``, ``dlq_total``, ``events_per_min`` and a
+    worker count.
+
+    >>> s = normalise({"now": 5.0, "runtime": {"wall": 9.0, "lag": 3, "dlq": 1, "clock_speed": 30.0,
+    ...                "workers": {"w1": {}, "w2": {}}, "stats": {"events": 10}}}, EventFlow())
+    >>> s["wall"], s["consumer_lag"], s["dlq_total"], s["runtime"]["workers"], s["clock_speed"], s["event_idle_s"]
+    (9.0, 3, 1, 2, 30.0, 0.0)
+    """
+    if not snap:
+        return snap
+    rt = snap.setdefault("runtime", {})
+    snap.setdefault("wall", rt.get("wall"))
+    snap.setdefault("consumer_lag", rt.get("lag"))
+    snap.setdefault("dlq_total", rt.get("dlq"))
+    snap.setdefault("clock_speed", rt.get("clock_speed"))
+    if isinstance(rt.get("workers"), dict):
+        rt["worker_beats"] = rt["workers"]
+        rt["workers"] = len(rt["workers"])
+    total = (rt.get("stats") or {}).get("events")
+    if "events_per_min" not in snap and total is not None and snap.get("wall"):
+        rate, idle = (flow or _FLOW).observe(float(snap["wall"]), int(total))
+        snap["events_per_min"], snap["event_idle_s"] = rate, idle
+    return snap
+
+
+def _risky_orders(r: Any, prefix: str, limit: int = 15) -> list[dict[str, Any]]:
+    """The riskiest orders from the worker's ``risk:top``/``risk:latest`` (yellow tier and above)."""
+    ids = r.zrevrange(prefix + "risk:top", 0, limit * 2 - 1)
+    if not ids:
+        return []
+    out = []
+    for raw in r.hmget(prefix + "risk:latest", ids):
+        rec = orjson.loads(raw) if raw else None
+        if rec and rec.get("tier") in ("red", "orange", "yellow"):
+            out.append({**rec, "updated": epoch(rec.get("ts"))})
+    return out[:limit]
+
+
 def _ttl() -> float:
     return max(0.5, settings().dashboard.refresh_s * 0.8)
 
@@ -83,7 +161,9 @@ def _read_board(url: str, prefix: str, bucket: int) -> BoardData:
     r = redis.Redis.from_url(url)
     try:
         raw = r.get(prefix + "board:snapshot")
-        snapshot = orjson.loads(raw) if raw else None
+        snapshot = normalise(orjson.loads(raw)) if raw else None
+        if snapshot is not None and "risky_orders" not in snapshot:
+            snapshot["risky_orders"] = _risky_orders(r, prefix)
     except (redis.RedisError, orjson.JSONDecodeError) as exc:
         return BoardData(None, [], time.time(), f"{type(exc).__name__}: {exc}")
     finally:
@@ -103,7 +183,7 @@ def board_data() -> BoardData:
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=16)
-def _read_history(url: str, prefix: str, since: float, until: float, limit: int) -> list[dict[str, Any]]:
+def _read_history(url: str, prefix: str, since: float, until: float | None, limit: int) -> list[dict[str, Any]]:
     s = store()
     rows = list(s.history(since, until, limit=limit))
     labels: dict[str, list[str]] = {}
@@ -118,8 +198,8 @@ def _read_history(url: str, prefix: str, since: float, until: float, limit: int)
     return rows
 
 
-def history_data(since: float, until: float, limit: int = 5000) -> list[dict[str, Any]]:
-    """Alerts between ``since`` and ``until`` (epoch s), filtered further on the page."""
+def history_data(since: float, until: float | None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Alerts between ``since`` and ``until`` (epoch s; None = up to now), filtered further on the page."""
     cfg = settings()
     return _read_history(cfg.redis.url, cfg.redis.prefix, since, until, limit)
 

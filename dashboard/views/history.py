@@ -11,7 +11,8 @@ import streamlit as st
 
 from dashboard import actions, data
 from dashboard.auth import User, can
-from dashboard.components import TIER_COLOR, TIER_ORDER, clean, evidence_text, md, scope_text, tier_label
+from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
+                                  tier_label)
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -61,13 +62,15 @@ def _fmt(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
-def _filters(lang: str) -> tuple[float, float]:
+def _filters(lang: str) -> tuple[float, float | None]:
     c = st.columns([2, 1, 1, 1, 1, 1, 1])
     today = date.today()
     rng = c[0].date_input(t("hist.range", lang), (today - timedelta(days=7), today), key="h_range")
     start, end = (rng if isinstance(rng, (list, tuple)) and len(rng) == 2 else (today - timedelta(days=7), today))
     since = datetime.combine(start, datetime.min.time()).timestamp()
-    until = datetime.combine(end, datetime.min.time()).timestamp() + 86400
+    # a range ending today means "up to now", whatever the alerts' clock says (an accelerated demo's clock
+    # runs into tomorrow; a worker's clock may be a little ahead of the board's)
+    until = datetime.combine(end, datetime.min.time()).timestamp() + 86400 if end < today else None
     st.session_state["h_cols"] = c
     return since, until
 
@@ -81,7 +84,8 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     sel = {
         "tier": c[1].multiselect(t("col.tier", lang), TIER_ORDER, format_func=lambda x: tier_label(x, lang),
                                  key="h_tier"),
-        "kind": c[2].multiselect(t("col.kind", lang), opts("kind"), key="h_kind"),
+        "kind": c[2].multiselect(t("col.kind", lang), opts("kind"), key="h_kind",
+                                 format_func=lambda x: kind_label(x, lang)),
         "stage": c[3].multiselect(t("col.stage", lang), ["receive", "decompose", "feedback"],
                                   format_func=lambda x: t("stage." + x, lang), key="h_stage"),
         "region": c[4].multiselect(t("col.region", lang), opts("region"), key="h_region"),
@@ -95,8 +99,8 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
 def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
     return pd.DataFrame([{
         t("col.fired", lang): _fmt(e["fired"]), t("col.tier", lang): tier_label(e["tier"], lang),
-        t("col.kind", lang): clean(e["kind"], 40), t("col.stage", lang): t(f"stage.{e['stage']}", lang),
-        t("col.scope", lang): clean(scope_text(e["scope"]), 80), t("col.status", lang): t(f"status.{e['status']}", lang),
+        t("col.kind", lang): clean(kind_label(e["kind"], lang), 40), t("col.stage", lang): t(f"stage.{e['stage']}", lang),
+        t("col.scope", lang): scope_plain(e["scope"], lang), t("col.status", lang): t(f"status.{e['status']}", lang),
         t("col.ack", lang): clean(e["acked_by"] or "", 40),
         t("col.mtta", lang): round((e["acked"] - e["fired"]) / 60, 1) if e["acked"] and e["fired"] else None,
         t("col.mttr", lang): round((e["resolved"] - e["fired"]) / 60, 1) if e["resolved"] and e["fired"] else None,
@@ -120,7 +124,7 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     if not eps:
         return
     df = pd.DataFrame([{"day": time.strftime("%Y-%m-%d", time.localtime(e["fired"] or 0)),
-                        "tier": tier_label(e["tier"], lang), "kind": str(e["kind"])} for e in eps])
+                        "tier": tier_label(e["tier"], lang), "kind": kind_label(e["kind"], lang)} for e in eps])
     tiers = [tier_label(x, lang) for x in TIER_ORDER]
     colour = alt.Color("tier:N", title=None, scale=alt.Scale(domain=tiers, range=[TIER_COLOR[x] for x in TIER_ORDER]))
     c1, c2 = st.columns([3, 2])
@@ -163,15 +167,16 @@ def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
     st.subheader(t("hist.story", lang), divider="gray")
     by_id = {e["alert_id"]: e for e in eps}
     aid = st.selectbox(t("hist.pick", lang), list(by_id), key="h_pick", format_func=lambda a: (
-        f"{_fmt(by_id[a]['fired'])} · {tier_label(by_id[a]['tier'], lang)} · {clean(by_id[a]['kind'], 40)} · "
-        f"{clean(scope_text(by_id[a]['scope']), 60)}"))
+        f"{_fmt(by_id[a]['fired'])} · {tier_label(by_id[a]['tier'], lang)} · {clean(kind_label(by_id[a]['kind'], lang), 40)}"
+        f" · {scope_plain(by_id[a]['scope'], lang, 80)}"))
     if aid is None:
         return
     ep = by_id[aid]
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
         st.caption(md(evidence_text(ep["evidence"], limit=12)))
-    st.dataframe(story(aid, lang), hide_index=True, use_container_width=True)
+    with st.container(key="h_story"):
+        st.dataframe(story(aid, lang), hide_index=True, use_container_width=True)
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))

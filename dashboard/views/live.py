@@ -14,8 +14,8 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.alert_card import alert_card, sort_alerts
-from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css,
-                                  scope_text, stage_card, tier_label, tier_tiles)
+from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css, kind_label,
+                                  scope_plain, stage_card, tier_label, tier_tiles)
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
@@ -48,7 +48,8 @@ def _attention(active: list[dict[str, Any]], lang: str) -> set[str]:
 def _kpis(snap: dict[str, Any], lang: str) -> None:
     rt, model = snap.get("runtime") or {}, snap.get("model") or {}
     cols = st.columns(5)
-    cols[0].metric(t("kpi.events", lang), f"{float(snap.get('events_per_min') or 0):,.0f}")
+    epm = snap.get("events_per_min")
+    cols[0].metric(t("kpi.events", lang), "—" if epm is None else f"{float(epm):,.0f}")
     cols[1].metric(t("kpi.dlq", lang), int(snap.get("dlq_total") or 0))
     lag = snap.get("consumer_lag")
     cols[2].metric(t("kpi.lag", lang), "—" if lag is None else int(lag))
@@ -65,22 +66,28 @@ def _risky(snap: dict[str, Any], lang: str) -> None:
     if not rows:
         st.caption(t("risky.none", lang))
         return
+    now = float(snap.get("now") or time.time())
     df = pd.DataFrame([{
         t("col.risk", lang): float(r.get("risk") or 0), t("col.tier", lang): tier_label(r.get("tier"), lang),
-        t("col.order", lang): clean(r.get("order_id"), 64),
+        t("col.order", lang): " ".join(str(r.get("order_id") or "").split())[:64],  # a system id, not PII
         t("col.factors", lang): clean(", ".join(map(str, r.get("top_factors") or [])), 120),
-        t("col.region", lang): clean(r.get("region"), 40), t("col.department", lang): clean(r.get("department"), 40),
-        t("col.category", lang): clean(r.get("category"), 30), t("col.stage", lang): t(f"stage.{r.get('stage')}", lang),
-        t("col.age", lang): round(float(r.get("age_min") or 0)),
-        t("col.text", lang): clean(r.get("text"), 200)} for r in rows[:15]])
+        t("col.region", lang): clean(r.get("region") or "", 40),
+        t("col.department", lang): clean(r.get("department") or "", 40),
+        t("col.category", lang): clean(r.get("category") or "", 30),
+        t("col.stage", lang): t(f"stage.{r.get('stage')}", lang) if r.get("stage") else "",
+        t("col.age", lang): round(float(r["age_min"])) if r.get("age_min") is not None else None,
+        t("col.updated", lang): round((now - r["updated"]) / 60) if r.get("updated") else None,
+        t("col.text", lang): clean(r.get("text") or "", 200)} for r in rows[:15]])
+    # the live worker's risk records carry no region/stage/text: leave out what is empty for every row
+    df = df.loc[:, [c for c in df.columns if not df[c].isna().all() and not (df[c].astype(str) == "").all()]]
     st.dataframe(df, hide_index=True, use_container_width=True, column_config={
         t("col.risk", lang): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1, width="small")})
 
 
 def _rest_table(alerts: list[dict[str, Any]], now: float, lang: str) -> None:
     df = pd.DataFrame([{
-        t("col.tier", lang): tier_label(a.get("tier"), lang), t("col.kind", lang): clean(a.get("kind"), 40),
-        t("col.scope", lang): clean(scope_text(a.get("scope")), 80),
+        t("col.tier", lang): tier_label(a.get("tier"), lang), t("col.kind", lang): clean(kind_label(a.get("kind"), lang), 40),
+        t("col.scope", lang): scope_plain(a.get("scope"), lang),
         t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
         t("col.summary", lang): clean(a.get("summary"), 160),
         t("col.evidence", lang): clean(evidence_text(a.get("evidence")), 160),
