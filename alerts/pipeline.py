@@ -188,11 +188,15 @@ class AlertPipeline:
 
     def next_due(self) -> float | None:
         """Earliest pending timer (alerts, groups, silences), so a shell can sleep or advance exactly."""
-        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
-            heapq.heappop(self._heap)
-        candidates = [t for t in (self._heap[0][0] if self._heap else None, self.grouper.next_due(),
-                                  self.silences.next_due()) if t is not None]
-        return min(candidates, default=None)
+        heap, due = self._heap, self._due
+        while heap and due.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
+        best = heap[0][0] if heap else None
+        # called before every event (tick): plain comparisons, no temporary lists
+        for t in (self.grouper.next_due(), self.silences.next_due() if self.silences.silences else None):
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
 
     def active(self) -> list[dict[str, Any]]:
         """Snapshots of firing alerts, most severe first (with why each is muted, if it is)."""

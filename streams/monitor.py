@@ -58,11 +58,13 @@ class Monitor:
         out.conditions.extend(conditions)
 
     def _stage_out(self, so: Any, out: Output) -> None:
-        scope_conds: list[Condition] = []
-        for sig in so.signals:
-            scope_conds.extend(self.scopes.apply(sig))
-        conds = sorted(so.conditions + scope_conds, key=lambda c: c.ts)
-        self._alerts(conds, out)
+        if so.signals or so.conditions:
+            scope_conds: list[Condition] = []
+            apply = self.scopes.apply
+            for sig in so.signals:
+                scope_conds.extend(apply(sig))
+            conds = sorted(so.conditions + scope_conds, key=lambda c: c.ts)
+            self._alerts(conds, out)
         out.risks.extend(so.risks)
 
     def advance(self, now: float) -> Output:

@@ -123,6 +123,10 @@ class OrderStage:
         """Run the SLA timers due up to ``now`` (silent orders) and housekeeping."""
         out = StageOut()
         heap = self.heap
+        if (not heap or heap[0][0] > now) and now < self._next_housekeeping:
+            if now > self.now:  # nothing due (the common case between events): just move the clock
+                self.now = now
+            return out
         while heap and heap[0][0] <= now:
             due, _, oid, check, version, level = heapq.heappop(heap)
             o = self.orders.get(oid)

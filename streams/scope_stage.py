@@ -208,6 +208,10 @@ class ScopeStage:
         out: list[Condition] = []
         if self.next_tick is None:
             return out
+        if now < self.next_tick:  # no tick due (the common case between events)
+            if now > self.now:
+                self.now = now
+            return out
         if now - self.next_tick > MAX_CATCHUP_S:
             # a long silence (or a bogus far-future timestamp): tick only through its last stretch; the minutes
             # before it had no signals and their buckets would all be empty anyway
