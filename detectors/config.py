@@ -48,6 +48,11 @@ class ScopeRulesConfig(BaseModel):
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
                                                        "their deadline below which a busy scope is not lagging: "
                                                        "a morning peak raises counts, not the share")
+    forecast_enabled: bool = Field(False, description="raise breach_forecast from the queueing view "
+                                                      "(detectors/forecast.py)")
+    forecast_min_orders: int = Field(5, description="queues smaller than this are never forecast to breach")
+    forecast_horizon_share: float = Field(1.0, description="warn when clearing the queue takes this share of "
+                                                           "the stage's mean deadline")
     lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
                                                     "the board only")
     yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from detectors.forecast import BreachForecast
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
 
@@ -124,6 +125,7 @@ class ScopeDetectors:
         self.debounce: dict[tuple[Any, ...], Debounce] = {}
         self.last: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.series: list[tuple[float, str, str, str, str, float, float]] | None = None  # tuning log
+        self.forecaster = BreachForecast(self.cfg.forecast_min_orders, self.cfg.forecast_horizon_share)
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -165,6 +167,8 @@ class ScopeDetectors:
             if skind in LAG_SCOPES:
                 for stage in STAGES:
                     self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
+                    if cfg.forecast_enabled:
+                        self._forecast(t, skind, name, scope, stage, sc.stages[stage], out)
             if skind == "region":
                 # the region's share of the province's fault reports: the daily rhythm cancels out
                 faults = sc.window("faults", 30)
@@ -230,6 +234,32 @@ class ScopeDetectors:
                      "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe)
+
+    def _forecast(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
+                  out: list[Condition]) -> None:
+        """``breach_forecast``: the queue of short-deadline orders will not clear before the deadline."""
+        key = ("forecast", skind, name, stage)
+        mean_deadline = st.mean_span() / 60.0
+        ratio = self.forecaster.ratio(st.short_open, st.closed_hist, mean_deadline)
+        b = self._b(key)
+        value = ratio or 0.0
+        thr = max(1.0, b.mean + 4.0 * b.dev)   # the queue must clear late AND unusually late for this scope
+        want = self.forecaster.verdict(st.short_open, st.closed_hist, mean_deadline)
+        if want is not None and (value < thr or b.n < self.cfg.warmup_ticks
+                                 or _rank(want) < _rank(self.cfg.lag_min_tier)):
+            want = None
+        b.learn(value if b.n < self.cfg.warmup_ticks else min(value, thr))
+        if want is None and key not in self.debounce:
+            return
+
+        def describe() -> tuple[str, dict[str, Any]]:
+            f = self.forecaster.forecast(st.short_open, st.closed_hist, mean_deadline)
+            clear = f["time_to_clear_min"]
+            return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节积压 {st.short_open} 单，按当前处理速度"
+                    f"{'已停滞' if clear is None else f'需 {clear:.0f} 分钟处理完'}，时限约 {mean_deadline:.0f} 分钟：预计将超时",
+                    {**f, "arrivals_per_min": round(sum(st.opened_hist) / max(1, len(st.opened_hist)), 3)})
+        self._verdict(t, key, want, out, kind="breach_forecast", scope=scope, stage=stage,
+                      score=float(st.short_open), describe=describe)
 
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
