@@ -16,7 +16,9 @@ from streams.sentiment import SentimentScorer, default_scorer
 
 ROOT = Path(__file__).resolve().parents[1]
 YUJING = ROOT / ".venv" / "bin" / "yujing"
-DATA = Path("/work/shared/data/sentiment")
+SHARED = next((p for p in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")) if p.is_dir()),
+              Path("/work/shared"))
+DATA = SHARED / "data" / "sentiment"
 
 
 @pytest.fixture(scope="module")
