@@ -6,8 +6,9 @@ One event's path: ``workorder-events`` → :func:`track_orders` (``yujing.events
 (``AlertPipeline.process``) → alert records on ``alerts`` and in Redis, notifications via apprise.
 A timer advances the clock of each stage so that silent orders and minute ticks happen without events.
 
-Every agent takes its input in batches (``take_events(N, within=0.2)``): per batch one changelog flush
-(coalesced per order), one Redis pipeline, and buffered produce calls; nothing per event waits on the network.
+Every agent takes its input in batches straight from the consumer's fetches (``streams.app.Inbox``: no faust
+Event, stream or ack per message): per batch one changelog flush (coalesced per order), one Redis pipeline,
+and one produce batch per topic-partition (:class:`Outbox`); nothing per event waits on the network.
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ import faust
 import orjson
 from faust.types import TP
 
-from streams.app import CONDITIONS, ORDERS_TABLE, SIGNALS, internal_topic
+from aiokafka.partitioner import murmur2
+
+from streams.app import CONDITIONS, ORDERS_TABLE, SIGNALS, Inbox, internal_topic
 from streams.live import Checkpoint, LiveClock
 from streams.metrics import Metrics
 from streams.table_store import TableStore
@@ -33,8 +36,8 @@ from yujing.records import Condition, fmt_ts
 
 log = logging.getLogger("yujing.live")
 
-BATCH = 500
-WITHIN_S = 0.2
+BATCH = 2000
+"""Most input records one agent step takes (it takes whatever is queued, up to this: small when keeping up)."""
 RAW_KEEP = 2000
 """Characters of a rejected input kept in the dead letter (a 1 MB line is not copied whole)."""
 RISK_TOP_KEEP = 2000
@@ -62,6 +65,9 @@ _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 
 SCOPE_CKPT_EVERY_S = 10.0
 """The aggregates (a few hundred KB of JSON) are checkpointed this often; signals after it are replayed."""
+ALERTS_CKPT_EVERY_S = 5.0
+"""The alert pipeline's state is checkpointed this often (``state_dict`` of every episode and group was ~20 %
+of a busy worker's time when written every tick); conditions after it are replayed by a successor."""
 
 
 class ChangelogWriter:
@@ -96,6 +102,80 @@ class ChangelogWriter:
             self.records += len(recs)
 
 
+class Outbox:
+    """Output records of one step, grouped by topic-partition and handed to the producer as whole batches.
+
+    ``AIOKafkaProducer.send`` costs an await, a future and a partitioner call per record (~4 records per input
+    event: signals, conditions, risk); here each topic-partition gets one ``send_batch`` per step, whose
+    delivery is not awaited (acks=1 on a local broker; a failure is logged).
+    """
+
+    def __init__(self, producer: Any) -> None:
+        self.producer = producer
+        self.pending: dict[tuple[str, int | None], list[tuple[bytes | None, bytes]]] = {}
+        self.partitions: dict[str, int] = {}
+        self.records = 0
+        self._partition_of: dict[bytes, int] = {}
+
+    def add(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        """Queue one record: keyed records go where the default partitioner puts them, others to partition 0."""
+        self.pending.setdefault((topic, None if key is not None else 0), []).append((key, value))
+
+    def extend(self, topic: str, values: list[bytes]) -> None:
+        """Queue unkeyed records (partition 0: the one-partition internal topics)."""
+        self.pending.setdefault((topic, 0), []).extend([(None, v) for v in values])
+
+    def extend_keyed(self, topic: str, pairs: list[tuple[str, bytes]]) -> None:
+        """Queue (key, value) records, keys as text."""
+        self.pending.setdefault((topic, None), []).extend([(k.encode(), v) for k, v in pairs])
+
+    def partition(self, key: bytes, n: int) -> int:
+        """The default partitioner's choice (murmur2 is pure Python in aiokafka: cached per key)."""
+        p = self._partition_of.get(key)
+        if p is None:
+            if len(self._partition_of) > 200_000:
+                self._partition_of.clear()
+            p = self._partition_of[key] = (murmur2(key) & 0x7FFFFFFF) % n
+        return p
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        for (topic, p), recs in pending.items():
+            if p is None:
+                n = self.partitions.get(topic)
+                if n is None:
+                    n = self.partitions[topic] = len(await self.producer.partitions_for(topic))
+                by_p: dict[int, list] = {}
+                partition = self.partition
+                for key, value in recs:
+                    by_p.setdefault(partition(key, n), []).append((key, value))
+                for q, part in by_p.items():
+                    await self._send(topic, q, part)
+            else:
+                await self._send(topic, p, recs)
+
+    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]]) -> None:
+        batch = self.producer.create_batch()
+        for key, value in recs:
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                batch.close()
+                _watch(await self.producer.send_batch(batch, topic, partition=partition))
+                batch = self.producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+        batch.close()
+        _watch(await self.producer.send_batch(batch, topic, partition=partition))
+        self.records += len(recs)
+
+
+def _watch(fut: "asyncio.Future") -> None:
+    fut.add_done_callback(_log_failed_send)
+
+
+def _log_failed_send(fut: "asyncio.Future") -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("produce failed: %r", fut.exception())
+
+
 class Live:
     """What one worker process holds: the stages it owns, the clock, Redis, metrics and its topics."""
 
@@ -119,6 +199,8 @@ class Live:
         self.alerts_topic = app.topic(k.alerts_topic, partitions=k.partitions, **raw)
         self.signals_topic = app.topic(internal_topic(settings, SIGNALS), partitions=1, **raw)
         self.conditions_topic = app.topic(internal_topic(settings, CONDITIONS), partitions=1, **raw)
+        for topic in (self.events_topic, self.signals_topic, self.conditions_topic):
+            app.inboxes[topic.get_topic_name()] = Inbox(app)
         self.table = app.Table(ORDERS_TABLE, default=None, partitions=k.partitions, key_type=str, value_type=bytes)
         self.table.value_serializer = "raw"   # OrderState JSON bytes; keys stay faust's JSON strings
         n = k.partitions
@@ -132,6 +214,7 @@ class Live:
             decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partition_for)
         self.producer: Any = None       # our own aiokafka producer: faust's send costs ~2 ms per record
         self.changelog: ChangelogWriter | None = None
+        self.outbox: Outbox | None = None
         self.order_stage = OrderStage(settings, self.store)
         self.scope_stage: Any = None
         self.pipeline: Any = None
@@ -140,6 +223,10 @@ class Live:
         self.alert_cp = Checkpoint()
         self.scope_cp = Checkpoint()
         self.scope_ckpt_at = 0.0
+        self.alerts_ckpt_at = 0.0
+        self.held_signals: list = []
+        self.held_conditions: list = []
+        """Takes applied but not yet in a checkpoint: acknowledged (committable) once a checkpoint holds them."""
         self.cmd_last_id = "0"  # board commands applied so far (Redis stream id)
         self.sent_stats: dict[str, int] = {}
         self.dlq_total = 0
@@ -235,30 +322,35 @@ class Live:
             await producer.stop()
             return
         self.producer = producer
+        self.outbox = Outbox(producer)
         self.changelog = ChangelogWriter(self.producer, self.table.changelog_topic.get_topic_name())
 
-    async def send(self, topic: Any, value: bytes, key: bytes | None = None) -> None:
-        """Queue one record (buffered; delivery is not awaited per record)."""
-        await self.producer.send(topic.get_topic_name(), value, key=key)
+    def inbox(self, topic: Any) -> Inbox:
+        return self.app.inboxes[topic.get_topic_name()]
 
-    async def publish_stage_out(self, signals: list, conditions: list, risks: list) -> None:
-        for s in signals:
-            await self.send(self.signals_topic, orjson.dumps(s.to_dict()))
-        for c in conditions:
-            await self.send(self.conditions_topic, encode_condition(c))
+    def send(self, topic: Any, value: bytes, key: bytes | None = None) -> None:
+        """Queue one record in the step's :class:`Outbox` (sent by :meth:`flush_out`)."""
+        self.outbox.add(topic.get_topic_name(), value, key)
+
+    async def flush_out(self) -> None:
+        await self.outbox.flush()
+
+    async def publish_stage_out(self, signals: list, conditions: list, risks: list, pipe: Any) -> None:
+        dumps = orjson.dumps
+        out = self.outbox
+        if signals:
+            out.extend(self.signals_topic.get_topic_name(), [dumps(s.to_dict()) for s in signals])
+        if conditions:
+            out.extend(self.conditions_topic.get_topic_name(), [encode_condition(c) for c in conditions])
         if risks:
-            latest: dict[str, bytes] = {}
-            top: dict[str, float] = {}
-            for r in risks:
-                d = orjson.dumps(r.to_dict(self.utc))
-                await self.send(self.alerts_topic, d, key=r.order_id.encode())
-                latest[r.order_id] = d
-                top[r.order_id] = float(r.risk)
-            pipe = self.redis.pipeline(transaction=False)
+            utc = self.utc
+            keyed = [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
+            out.extend_keyed(self.alerts_topic.get_topic_name(), keyed)
+            latest = dict(keyed)
+            top = {r.order_id: float(r.risk) for r in risks}
             pipe.hset(self.prefix + "risk:latest", mapping=latest)
             pipe.zadd(self.prefix + "risk:top", top)
             pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
-            await pipe.execute()
         self.metrics.signals.inc(len(signals))
         self.metrics.conditions.inc(len(conditions))
         self.metrics.risks.inc(len(risks))
@@ -268,8 +360,9 @@ class Live:
             return
         dicts = [r.to_dict(self.utc) for r in records]
         for r, d in zip(records, dicts):
-            await self.send(self.alerts_topic, orjson.dumps(d), key=r.fingerprint.encode())
+            self.send(self.alerts_topic, orjson.dumps(d), key=r.fingerprint.encode())
             self.metrics.alerts.labels(status=r.status, tier=r.tier).inc()
+        await self.flush_out()
         await _maybe_await(self.alert_store.apply(dicts))
 
     async def emit_labels(self) -> None:
@@ -298,14 +391,15 @@ class Live:
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list) -> None:
         await self.changelog.write(self.store.flush())
-        await self.publish_stage_out(out_signals, out_conditions, out_risks)
+        pipe = self.redis.pipeline(transaction=False)
+        await self.publish_stage_out(out_signals, out_conditions, out_risks, pipe)
+        await self.flush_out()
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
-        delta = {k: v for k, v in delta.items() if v}
-        if delta:
-            pipe = self.redis.pipeline(transaction=False)
-            for k, v in delta.items():
+        for k, v in delta.items():
+            if v:
                 pipe.hincrby(self.prefix + "stats", k, v)
+        if len(pipe):
             await pipe.execute()
 
     # ---------------------------------------------------------------------------------------- steps
@@ -320,22 +414,23 @@ class Live:
         risks: list = []
         dead: list[bytes] = []
         stage = self.order_stage
-        for e in events:
-            raw = e.value
-            msg = e.message
+        note_partition = self.store.note_partition
+        observe = self.clock.observe
+        for rec in events:
+            raw = rec.value
             try:
                 ev = parse_event(raw)
             except InvalidEvent as exc:
-                dead.append(dead_letter(raw, str(exc), msg.topic, msg.partition, msg.offset, self.utc))
+                dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
                 continue
-            self.clock.observe(ev.t)
-            self.store.note_partition(ev.order_id, msg.partition)
+            observe(ev.t)
+            note_partition(ev.order_id, rec.partition)
             out = stage.ingest(ev)
             sigs.extend(out.signals)
             conds.extend(out.conditions)
             risks.extend(out.risks)
         for d in dead:
-            await self.send(self.dlq_topic, d)
+            self.send(self.dlq_topic, d)   # sent with the batch's other output in flush_orders
         if dead:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
@@ -348,16 +443,19 @@ class Live:
         scope = self.scope_stage
         if scope is None:
             return
+        from streams.signals import ScopeSignal
         conds: list = []
-        for e in events:
-            if self.scope_cp.seen(e.message.offset):
+        cp = self.scope_cp
+        for rec in events:
+            if cp.seen(rec.offset):
                 continue
-            self.scope_cp.offset = e.message.offset
-            sig = _signal_from(e.value)
+            cp.offset = rec.offset
+            sig = ScopeSignal.from_dict(orjson.loads(rec.value))
             self.clock.observe(sig.t)
             conds.extend(scope.apply(sig))
         for c in conds:
-            await self.send(self.conditions_topic, encode_condition(c))
+            self.send(self.conditions_topic, encode_condition(c))
+        await self.flush_out()
         self.metrics.conditions.inc(len(conds))
 
     async def on_conditions(self, events: list) -> None:
@@ -365,13 +463,13 @@ class Live:
         if self.pipeline is None:
             return
         records: list = []
-        for e in events:
-            if self.alert_cp.seen(e.message.offset):
+        for rec in events:
+            if self.alert_cp.seen(rec.offset):
                 continue
-            cond = decode_condition(e.value)
+            cond = decode_condition(rec.value)
             self.clock.observe(cond.ts)
             records.extend(self.pipeline.process(cond))
-            self.alert_cp.offset = e.message.offset
+            self.alert_cp.offset = rec.offset
         await self.emit_alerts(records)
         await self.send_notifications()
 
@@ -388,14 +486,17 @@ class Live:
         if self.scope_stage is not None:
             conds = self.scope_stage.advance(now)
             for c in conds:
-                await self.send(self.conditions_topic, encode_condition(c))
+                self.send(self.conditions_topic, encode_condition(c))
+            await self.flush_out()
             await self.write_snapshot(now)
             if time.time() - self.scope_ckpt_at >= SCOPE_CKPT_EVERY_S:
                 from streams.scope_stage import scope_state_dict
                 self.scope_ckpt_at = time.time()
+                held, self.held_signals = self.held_signals, []
                 await self.redis.set(self.prefix + "ckpt:scopes",
                                      orjson.dumps({"offset": self.scope_cp.offset,
                                                    "state": scope_state_dict(self.scope_stage)}))
+                self.inbox(self.signals_topic).ack(held)
         if self.pipeline is not None:
             records = list(self.pipeline.tick(now))
             for cmd in await self.read_commands():
@@ -405,9 +506,13 @@ class Live:
                     log.warning("board command rejected: %s (%s)", exc, cmd.get("action"))
             await self.emit_alerts(records)
             await self.send_notifications()
-            ck = {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
-                  "state": self.pipeline.state_dict()}
-            await self.redis.set(self.prefix + "ckpt:alerts", orjson.dumps(ck))
+            if time.time() - self.alerts_ckpt_at >= ALERTS_CKPT_EVERY_S:
+                self.alerts_ckpt_at = time.time()
+                held, self.held_conditions = self.held_conditions, []
+                ck = {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
+                      "state": self.pipeline.state_dict()}
+                await self.redis.set(self.prefix + "ckpt:alerts", orjson.dumps(ck))
+                self.inbox(self.conditions_topic).ack(held)
 
     async def read_commands(self) -> list:
         res = await _maybe_await(self.alert_store.read_commands(self.cmd_last_id, 0))
@@ -496,11 +601,6 @@ class _LocalStore:
         return len(self._d)
 
 
-def _signal_from(raw: bytes) -> Any:
-    from streams.signals import ScopeSignal
-    return ScopeSignal.from_dict(orjson.loads(raw))
-
-
 def _jsonable(o: Any) -> Any:
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
@@ -522,20 +622,22 @@ def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
     @app.agent(live.events_topic, name="track_orders")
     async def track_orders(stream: faust.StreamT) -> None:
         """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
-        async for events in stream.take_events(BATCH, within=WITHIN_S):
-            await live.on_events(events)
+        async for take in live.inbox(live.events_topic).takes(stream, BATCH):
+            await live.on_events(take.records)
 
     @app.agent(live.signals_topic, name="aggregate_scopes")
     async def aggregate_scopes(stream: faust.StreamT) -> None:
         """ScopeSignals → ScopeStage aggregates and their detectors (one partition: see streams.app)."""
-        async for events in stream.take_events(BATCH, within=WITHIN_S):
-            await live.on_signals(events)
+        async for take in live.inbox(live.signals_topic).takes(stream, BATCH, ack=False):
+            await live.on_signals(take.records)
+            live.held_signals.append(take)   # acknowledged with the next scope checkpoint
 
     @app.agent(live.conditions_topic, name="run_alerts")
     async def run_alerts(stream: faust.StreamT) -> None:
         """Conditions → AlertPipeline → alert lifecycle records (topic + Redis) and notifications."""
-        async for events in stream.take_events(BATCH, within=WITHIN_S):
-            await live.on_conditions(events)
+        async for take in live.inbox(live.conditions_topic).takes(stream, BATCH, ack=False):
+            await live.on_conditions(take.records)
+            live.held_conditions.append(take)   # acknowledged with the next alert checkpoint
 
     @app.timer(settings.clock.tick_s, name="advance_clock")
     async def advance_clock() -> None:
