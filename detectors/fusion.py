@@ -62,6 +62,15 @@ class OrderTiering:
             why.append(f"outage_{o.affected}_customers")
         return tier, why
 
+    def verdict_tier(self, o: Any, risk: float) -> str | None:
+        """The tier :meth:`order_condition` would give now (None: closed, or below the alert tier), without
+        building the condition: most updates leave an order's tier as it was, and the summary and evidence
+        (masked customer text) are costly to build only to be dropped."""
+        if o.closed_at is not None:
+            return None
+        tier = max_tier(self.risk_tier(risk), self.signal_tier(o)[0])
+        return tier if TIER_RANK[tier] >= TIER_RANK[self.cfg.alert_min_tier] else None
+
     def order_condition(self, o: Any, x: dict[str, float], risk: float, factors: list[str],
                         t: float) -> Condition | None:
         """The order's ``complaint_risk`` verdict now; None while it stays below the alert tier."""

@@ -429,10 +429,11 @@ class OrderStage:
             o.risk = risk
             o.risk_tier = tier
             out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
-        cond = self.tiering.order_condition(o, x, risk, factors, t)
-        if cond is not None and (cond.tier != o.order_tier):
-            o.order_tier = cond.tier
-            out.conditions.append(cond)
+        if self.tiering.verdict_tier(o, risk) != o.order_tier:  # build the condition only when it changes
+            cond = self.tiering.order_condition(o, x, risk, factors, t)
+            if cond is not None:
+                o.order_tier = cond.tier
+                out.conditions.append(cond)
 
     def _housekeeping(self, now: float, out: StageOut) -> None:
         """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
