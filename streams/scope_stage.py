@@ -23,6 +23,9 @@ LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes")
 WINDOW_MIN = 60
+_COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
+            S.ESCALATED: "escalations", S.CLOSED: "closes"}
+"""Signal kinds that only count one in a per-minute metric."""
 MAX_CATCHUP_S = 3 * 3600.0
 """Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
@@ -124,12 +127,22 @@ class ScopeStage:
         self.next_tick: float | None = None
         self.now = 0.0
         self.track_ages = False
+        self._dims_cache: dict[tuple[str, str, str, str | None], list[ScopeState]] = {}
 
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
         if s is None:
             s = self.scopes[key] = ScopeState()
         return s
+
+    def _scopes_of(self, sig: ScopeSignal) -> list[ScopeState]:
+        """The scopes a signal counts in (``sig.dims()``), cached by the signal's dimensions: a few hundred
+        combinations recur for every signal. Scopes are never removed, so a cached list stays valid."""
+        key = (sig.region, sig.category, sig.channel, sig.department)
+        scopes = self._dims_cache.get(key)
+        if scopes is None:
+            scopes = self._dims_cache[key] = [self._scope(k) for k in sig.dims()]
+        return scopes
 
     def apply(self, sig: ScopeSignal) -> list[Condition]:
         out: list[Condition] = []
@@ -139,68 +152,76 @@ class ScopeStage:
             out.extend(self.advance(sig.t))
         minute = int(sig.t // 60)
         kind = sig.kind
-        for key in sig.dims():
-            sc = self._scope(key)
+        scopes = self._scopes_of(sig)
+        for sc in scopes:
             if minute > sc.minute:
                 sc.roll(minute)
-            cur = sc.cur
-            if kind == S.OPEN:
+        # the same update in every scope of the signal: decide what it is once, then apply it to each
+        if kind == S.OPEN:
+            moved = sig.check.endswith("~")  # moved between departments, not a new arrival
+            span = sig.value - sig.value2
+            short = span <= SHORT_CHECK_S
+            age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            for sc in scopes:
                 st = sc.stages[sig.stage]
                 st.open += 1
-                if not sig.check.endswith("~"):  # "~": moved between departments, not a new arrival
+                if not moved:
                     st.opened_min += 1
-                span = sig.value - sig.value2
-                if span <= SHORT_CHECK_S:
+                if short:
                     st.short_open += 1
                     st.span_sum += span
                     st.span_n += 1
-                if self.track_ages:
-                    st.ages[sig.order_id + sig.check.rstrip("~")] = (sig.value2, sig.value)
-            elif kind == S.CROSS:
+                if age_key is not None:
+                    st.ages[age_key] = (sig.value2, sig.value)
+        elif kind == S.CROSS:
+            i = LEVELS.index(sig.value)
+            short = sig.value2 <= SHORT_CHECK_S
+            for sc in scopes:
                 st = sc.stages[sig.stage]
-                i = LEVELS.index(sig.value)
                 st.at[i] += 1
-                if sig.value2 <= SHORT_CHECK_S:
+                if short:
                     st.short[i] += 1
-            elif kind == S.CLOSE:
+        elif kind == S.CLOSE:
+            moved = sig.check.endswith("~")
+            short = sig.value2 <= SHORT_CHECK_S
+            crossed = [i for i, lv in enumerate(LEVELS) if sig.value >= lv]
+            age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            for sc in scopes:
                 st = sc.stages[sig.stage]
                 st.open -= 1
-                if not sig.check.endswith("~"):
+                if not moved:
                     st.closed_min += 1
-                short = sig.value2 <= SHORT_CHECK_S
                 if short:
                     st.short_open -= 1
-                for i, lv in enumerate(LEVELS):
-                    if sig.value >= lv:
-                        st.at[i] -= 1
-                        if short:
-                            st.short[i] -= 1
-                if self.track_ages:
-                    st.ages.pop(sig.order_id + sig.check.rstrip("~"), None)
-            elif kind == S.ARRIVAL:
+                for i in crossed:
+                    st.at[i] -= 1
+                    if short:
+                        st.short[i] -= 1
+                if age_key is not None:
+                    st.ages.pop(age_key, None)
+        elif kind == S.ARRIVAL:
+            fault = sig.category == "fault_repair"
+            for sc in scopes:
+                cur = sc.cur
                 cur["arrivals"] += 1
-                if sig.category == "fault_repair":
+                if fault:
                     cur["faults"] += 1
                     cur["affected"] += sig.value
-            elif kind == S.TEXT:
+        elif kind == S.TEXT:
+            hi = sig.value >= NEGATIVE
+            for sc in scopes:
+                cur = sc.cur
                 cur["texts"] += 1
                 cur["neg_sum"] += sig.value
-                if sig.value >= NEGATIVE:
+                if hi:
                     cur["neg_hi"] += 1
                 if sig.value2:
                     cur["threats"] += 1
-            elif kind == S.RECLASS:
-                cur["reclass"] += 1
-            elif kind == S.BOUNCE:
-                cur["bounces"] += 1
-            elif kind == S.URGE:
-                cur["urges"] += 1
-            elif kind == S.REPEAT:
-                cur["repeats"] += 1
-            elif kind == S.ESCALATED:
-                cur["escalations"] += 1
-            elif kind == S.CLOSED:
-                cur["closes"] += 1
+        else:
+            metric = _COUNTED.get(kind)
+            if metric is not None:
+                for sc in scopes:
+                    sc.cur[metric] += 1
         return out
 
     def advance(self, now: float) -> list[Condition]:
