@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 class RiskConfig(BaseModel):
     """Per-order complaint-risk model (online logistic regression with a rule prior)."""
 
-    learning_rate: float = Field(0.03, description="SGD step of the online logistic regression")
+    learning_rate: float = Field(0.005, description="SGD step of the online logistic regression")
     l2: float = Field(1e-4, description="L2 regularisation of the online model")
     prior_weight_labels: int = Field(60, description="positive labels after which the learned model fully "
                                                      "replaces the rule prior (linear blend before that)")
@@ -50,9 +50,13 @@ class ScopeRulesConfig(BaseModel):
                                                        "a morning peak raises counts, not the share")
     forecast_enabled: bool = Field(False, description="raise breach_forecast from the queueing view "
                                                       "(detectors/forecast.py)")
-    forecast_min_orders: int = Field(5, description="queues smaller than this are never forecast to breach")
-    forecast_horizon_share: float = Field(1.0, description="warn when clearing the queue takes this share of "
-                                                           "the stage's mean deadline")
+    forecast_min_orders: int = Field(4, description="queues smaller than this are never forecast to breach")
+    forecast_horizon_share: float = Field(1.0, description="queue view (evidence): clearing time vs this share "
+                                                           "of the stage's mean deadline")
+    forecast_min_normal_done: float = Field(4.0, description="orders entering the stage in 15 min needed before "
+                                                             "a stall is judged")
+    forecast_stall_share: float = Field(0.2, description="completions in the last 15 min at or below this share "
+                                                         "of the orders that entered, with a queue, forecast breaches")
     lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
                                                     "the board only")
     yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")
