@@ -65,7 +65,9 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
     """Render one alert: tier, kind, scope, since, summary, evidence, ack state and the action buttons."""
     aid, tier = alert["alert_id"], alert.get("tier")
     fired = data.fired_at(alert)
-    key = f"card-{tier or 'none'}-{'newred-' if new else ''}{aid}"
+    # the key must not change between refreshes: a new key re-creates the card (and its Acknowledge button)
+    # under the duty manager's cursor; a new red is marked in the state line instead
+    key = f"card-{tier or 'none'}-{aid}"
     with st.container(border=True, key=key):
         head, buttons = st.columns([5, 2], vertical_alignment="center")
         with head:
@@ -76,7 +78,7 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
             ev = evidence_text(alert.get("evidence"))
             if ev:
                 st.caption(md(ev))
-            state = []
+            state = [f":red[**:material/fiber_new: {t('new_red', lang)}**]"] if new else []
             if alert.get("acked_by"):
                 state.append(":material/check_circle: " + md(t("acked_by", lang, who=alert["acked_by"])))
             else:

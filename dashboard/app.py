@@ -74,6 +74,8 @@ def sidebar() -> None:
 
 
 def main() -> None:
+    from dashboard.components import inject_css
+    inject_css()  # every page: house styles, no "Deploy" button on a wall screen
     user = current_user()
     if user is None:
         st.navigation([st.Page(login_page, title="Login", icon=":material/login:", url_path="login")],

@@ -42,7 +42,6 @@ div[class*="st-key-card-red"] {border-left:.45rem solid #D7263D !important; back
 div[class*="st-key-card-orange"] {border-left:.45rem solid #F46B1B !important;}
 div[class*="st-key-card-yellow"] {border-left:.45rem solid #F2C500 !important;}
 div[class*="st-key-card-blue"] {border-left:.45rem solid #1F6FD1 !important;}
-div[class*="st-key-newred"] {animation: yjblink 1.2s 4;}
 </style>
 """
 
@@ -226,8 +225,11 @@ def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Cha
     rows = []
     for region, stages in (regions or {}).items():
         for stage, v in (stages or {}).items():
+            share = v.get("share_p90")
+            if share is None:  # no deadline shares in the snapshot: colour by the orders near or past it
+                share = 1.0 if v.get("overdue") else 0.75 if v.get("at_75") else 0.0
             rows.append({"region": str(region), "stage": t("stage." + stage, lang),
-                         "share": float(v.get("share_p90") or 0), "backlog": int(v.get("backlog") or 0),
+                         "share": float(share or 0), "backlog": int(v.get("backlog") or 0),
                          "overdue": int(v.get("overdue") or 0), "tier": tier_label(v.get("tier"), lang),
                          "label": t("heat.cell", lang, b=int(v.get("backlog") or 0), o=int(v.get("overdue") or 0))})
     if not rows:

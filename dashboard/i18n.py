@@ -74,6 +74,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.mttr": ("解决用时(分)", "Time to resolve (min)"),
     "acked_by": ("已确认：{who}", "Acked by {who}"),
     "unacked": ("未确认", "Not acknowledged"),
+    "new_red": ("新红色预警", "new red alert"),
     "silenced_until": ("已静默至 {t}", "Silenced until {t}"),
     "assigned_to": ("处理人：{who}", "Assigned to {who}"),
     "pending": ("已提交，等待处理：{action}", "Sent, waiting for the worker: {action}"),

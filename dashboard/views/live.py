@@ -21,28 +21,46 @@ from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
 
 
+NEW_FOR_S = 60.0
+"""How long a red alert is marked "new" on the cards after this screen first showed it."""
+
+
 def _new_reds(active: list[dict[str, Any]]) -> list[str]:
     """Red alerts this session has not seen yet (remembered, so each one draws attention once)."""
-    seen: set[str] = st.session_state.setdefault("seen_red", set())
+    seen: dict[str, float] = st.session_state.setdefault("seen_red_at", {})
     reds = [a["alert_id"] for a in active if a.get("tier") == "red" and not a.get("acked_by")]
     new = [aid for aid in reds if aid not in seen]
-    seen.update(reds)
+    now = time.time()
+    for aid in new:
+        seen[aid] = now
     return new
 
 
+def _recent_reds() -> set[str]:
+    """Reds first shown on this screen less than :data:`NEW_FOR_S` ago (marked "new" on their cards)."""
+    now = time.time()
+    return {aid for aid, at in st.session_state.get("seen_red_at", {}).items() if now - at < NEW_FOR_S}
+
+
 def _attention(active: list[dict[str, Any]], lang: str) -> set[str]:
+    """The new-red banner (and sound) in one fixed slot; returns the reds to mark "new" on their cards.
+
+    The slot is always there (``st.empty``), so the banner coming and going does not shift, and so re-create,
+    every element below it while the duty manager reaches for Acknowledge. The banner stays up while a red
+    alert is new (first shown less than :data:`NEW_FOR_S` ago) and unacknowledged.
+    """
+    slot = st.empty()
+    first = not st.session_state.get("first_render_done")
+    st.session_state["first_render_done"] = True  # a fresh screen flags all open reds, without sound
     new = _new_reds(active)
-    if not st.session_state.get("first_render_done"):
-        st.session_state["first_render_done"] = True  # a fresh screen flags all open reds once, no sound
-        unacked = [a for a in active if a.get("tier") == "red" and not a.get("acked_by")]
-        if unacked:
-            st.error(t("banner.new_red", lang, n=len(unacked)), icon=":material/campaign:")
-        return set(new)
-    if new:
-        st.error(t("banner.new_red", lang, n=len(new)), icon=":material/campaign:")
-        if st.session_state.get("sound") and data.settings().dashboard.sound:
-            st.audio(beep_wav(), format="audio/wav", autoplay=True)
-    return set(new)
+    unacked = {a["alert_id"] for a in active if a.get("tier") == "red" and not a.get("acked_by")}
+    recent = _recent_reds() & unacked
+    if recent:
+        with slot.container():
+            st.error(t("banner.new_red", lang, n=len(recent)), icon=":material/campaign:")
+            if new and not first and st.session_state.get("sound") and data.settings().dashboard.sound:
+                st.audio(beep_wav(), format="audio/wav", autoplay=True)
+    return recent
 
 
 def _kpis(snap: dict[str, Any], lang: str) -> None:
