@@ -26,6 +26,7 @@ records byte for byte, and ``state_dict()`` / ``from_state()`` let the live work
 from __future__ import annotations
 
 import heapq
+from functools import lru_cache
 from typing import Any, Iterable
 
 from alerts.config import AlertsConfig
@@ -46,6 +47,10 @@ LABELS = ("useful", "false_alarm", "missed_incident")
 MAX_LABELS = 10_000
 
 
+_safe_text_cached = lru_cache(maxsize=8192)(safe_text)
+"""Evidence strings repeat (categories, departments, the same customer texts): mask each once."""
+
+
 class CommandError(ValueError):
     """A board command that cannot be applied (unknown alert, missing field); the worker audits it."""
 
@@ -53,7 +58,7 @@ class CommandError(ValueError):
 def mask_evidence(value: Any, limit: int = 500) -> Any:
     """Evidence with every string masked and bounded (numbers and structure unchanged)."""
     if isinstance(value, str):
-        return safe_text(value, limit)
+        return _safe_text_cached(value, limit)
     if isinstance(value, dict):
         return {str(k): mask_evidence(v, limit) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -10,6 +10,7 @@ escalate).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from yujing.config import Settings
@@ -17,6 +18,8 @@ from yujing.masking import mask_pii
 from yujing.records import TIER_RANK, Condition
 
 TIER_BY_RANK = {v: k for k, v in TIER_RANK.items()}
+_mask_text = lru_cache(maxsize=8192)(mask_pii)
+"""Customer texts repeat across orders and updates: mask each distinct text once."""
 LAG_KIND = {"receive_ack": "receive_lag", "dispatch": "dispatch_lag", "dept_accept": "dispatch_lag",
             "feedback": "feedback_lag"}
 
@@ -89,7 +92,7 @@ class OrderTiering:
             evidence={"risk": round(risk, 4), "top_factors": reasons, "share_max": round(x.get("share_max", 0), 3),
                       "urges": o.urges, "negativity_max": round(o.neg_max, 3), "customer_tier": o.tier,
                       "category": o.category, "channel": o.channel, "department": o.department,
-                      "last_text": mask_pii(o.last_text)})
+                      "last_text": _mask_text(o.last_text)})
 
     def lag_condition(self, o: Any, check: str, level: float, t: float, deadline: float,
                       stage: str) -> Condition | None:

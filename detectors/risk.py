@@ -105,20 +105,25 @@ class ComplaintRiskModel:
     def predict_explain(self, x: dict[str, float], top: int = 3) -> tuple[float, list[str]]:
         """Risk in [0, 1] and the features that pushed it up most (names a duty manager can read)."""
         w = self._blend()
+        w_prior = 1 - w
         weights = self.model._weights  # noqa: SLF001
-        contrib: dict[str, float] = {}
+        prior = PRIOR_WEIGHTS.get
+        learned = weights.get
+        pushing: list[tuple[str, float]] = []   # features that push the risk up noticeably (> 0.05)
         z_model = self.model.intercept
         z_prior = PRIOR_BIAS
         for k, v in x.items():
             if not v:
                 continue
-            pw = PRIOR_WEIGHTS.get(k, 0.0) * v
-            mw = weights.get(k, 0.0) * v
+            pw = prior(k, 0.0) * v
+            mw = learned(k, 0.0) * v
             z_prior += pw
             z_model += mw
-            contrib[k] = (1 - w) * pw + w * mw
-        z = (1 - w) * z_prior + w * z_model
-        factors = [FACTOR_TEXT.get(k, k) for k, c in sorted(contrib.items(), key=lambda kv: -kv[1])[:top] if c > 0.05]
+            c = w_prior * pw + w * mw
+            if c > 0.05:
+                pushing.append((k, c))
+        z = w_prior * z_prior + w * z_model
+        factors = [FACTOR_TEXT.get(k, k) for k, _ in sorted(pushing, key=lambda kv: -kv[1])[:top]]
         return _sigmoid(z), factors or ["baseline"]
 
     def learn_one(self, x: dict[str, float], y: bool) -> "ComplaintRiskModel":

@@ -23,6 +23,8 @@ LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes")
 WINDOW_MIN = 60
+_EMPTY = dict.fromkeys(EVENT_METRICS, 0.0)
+"""A one-minute bucket in which nothing happened (compare only; never mutate)."""
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
@@ -88,25 +90,29 @@ class ScopeState:
             return
         steps = min(minute - self.minute, WINDOW_MIN + 1)
         hist = self.hist
+        # most minutes of most scopes are empty: an empty bucket changes no sum, so skip it (a dict compare in C)
         for _ in range(max(0, steps)):
             cur = self.cur
             if len(hist) == WINDOW_MIN:
                 old = hist[0]
-                for k, v in old.items():
-                    if v:
-                        self.sum60[k] -= v
+                if old != _EMPTY:
+                    for k, v in old.items():
+                        if v:
+                            self.sum60[k] -= v
             for width, sums in ((15, self.sum15), (30, self.sum30)):
                 if len(hist) >= width:
                     old = hist[-width]
-                    for k, v in old.items():
-                        if v:
-                            sums[k] -= v
+                    if old != _EMPTY:
+                        for k, v in old.items():
+                            if v:
+                                sums[k] -= v
             hist.append(cur)
-            for k, v in cur.items():
-                if v:
-                    self.sum15[k] += v
-                    self.sum30[k] += v
-                    self.sum60[k] += v
+            if cur != _EMPTY:
+                for k, v in cur.items():
+                    if v:
+                        self.sum15[k] += v
+                        self.sum30[k] += v
+                        self.sum60[k] += v
             self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
         self.minute = max(self.minute, minute)
 
