@@ -245,5 +245,6 @@ def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Cha
     rect = base.mark_rect(cornerRadius=3).encode(
         color=colour, tooltip=["region", "stage", alt.Tooltip("share:Q", format=".0%"), "backlog", "overdue", "tier"])
     text = base.mark_text(fontSize=13).encode(
-        text="label:N", color=alt.condition(alt.datum.share >= 0.5, alt.value("white"), alt.value("#333")))
+        text="label:N", color=alt.condition(  # white on blue, orange and red; dark on grey and yellow
+            "(datum.share >= 0.5 && datum.share < 0.75) || datum.share >= 0.9", alt.value("white"), alt.value("#333")))
     return (rect + text).properties(height=alt.Step(46))

@@ -156,7 +156,9 @@ def _ttl() -> float:
 
 
 @st.cache_data(ttl=1.5, show_spinner=False, max_entries=4)
-def _read_board(url: str, prefix: str, bucket: int) -> BoardData:
+def _read_board(url: str, prefix: str, bucket: int) -> tuple:
+    """(snapshot, active, read_at, error): plain values, because st.cache_data pickles what it keeps and a
+    class of this module would stop pickling once Streamlit reloads the module (after an edit or deploy)."""
     import redis
     r = redis.Redis.from_url(url)
     try:
@@ -165,21 +167,21 @@ def _read_board(url: str, prefix: str, bucket: int) -> BoardData:
         if snapshot is not None and "risky_orders" not in snapshot:
             snapshot["risky_orders"] = _risky_orders(r, prefix)
     except (redis.RedisError, orjson.JSONDecodeError) as exc:
-        return BoardData(None, [], time.time(), f"{type(exc).__name__}: {exc}")
+        return None, [], time.time(), f"{type(exc).__name__}: {exc}"
     finally:
         r.close()
     try:
         active = list(store().active())
     except Exception as exc:  # the store is another team's module: show its failure, don't crash the wall
-        return BoardData(snapshot, [], time.time(), f"{type(exc).__name__}: {exc}")
-    return BoardData(snapshot, active, time.time())
+        return snapshot, [], time.time(), f"{type(exc).__name__}: {exc}"
+    return snapshot, active, time.time(), None
 
 
 def board_data() -> BoardData:
     """Snapshot and active alerts, read at most once per refresh interval per process."""
     cfg = settings()
     bucket = int(time.time() / _ttl())
-    return _read_board(cfg.redis.url, cfg.redis.prefix, bucket)
+    return BoardData(*_read_board(cfg.redis.url, cfg.redis.prefix, bucket))
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=16)

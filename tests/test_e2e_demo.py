@@ -255,9 +255,8 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
                 time.sleep(0.3)
             else:
                 print(f"the board shows the ack {time.monotonic() - t_ack:.1f}s after the worker applied it")
-                card.first.scroll_into_view_if_needed()
-            time.sleep(1)
-            page.screenshot(path=str(SHOTS / "demo-02-acknowledged.png"))
+                card.first.scroll_into_view_if_needed()  # a red is on top anyway
+            page.screenshot(path=str(SHOTS / "demo-02-acknowledged.png"))  # at once: a per-order red may resolve
             _shoot_full(page, SHOTS / "demo-02-acknowledged-full.png")
 
             page.get_by_role("link", name="预警历史").click()
@@ -269,7 +268,7 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             picker.locator("input").first.click()  # waits until the widget is drawn (a skeleton at first)
             page.keyboard.type(label)
             page.get_by_role("option").filter(has_text=label).filter(has_text=hint).first.click()
-            expect(picker).to_contain_text(label, timeout=10_000)
+            expect(picker.locator("input").first).to_have_value(re.compile(re.escape(label)), timeout=10_000)
             story = page.locator(".st-key-h_story")
             # the story grid is a canvas: its cells are in the DOM for accessibility, attached but not "visible"
             expect(story.locator("[role=gridcell]", has_text="已确认").first).to_be_attached(timeout=15_000)
