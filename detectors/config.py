@@ -57,6 +57,10 @@ class ScopeRulesConfig(BaseModel):
                                                              "a stall is judged")
     forecast_stall_share: float = Field(0.2, description="completions in the last 15 min at or below this share "
                                                          "of the orders that entered, with a queue, forecast breaches")
+    anomaly_alerts: bool = Field(False, description="raise `anomaly` alerts from the seasonal series detector "
+                                                    "(detectors/anomaly.py) on each region's arrivals, backlog "
+                                                    "and order-minutes at risk; its scores always reach the board")
+    anomaly_alert_score: float = Field(0.8, description="anomaly score at which an `anomaly` alert fires")
     lag_min_tier: str = Field("yellow", description="lowest tier of a scope lag alert; blue-level pressure shows on "
                                                     "the board only")
     yellow_orders: int = Field(3, description="orders past 75 % of their deadline that make a scope lag alert yellow")

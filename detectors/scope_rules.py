@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
@@ -30,6 +31,8 @@ from yujing.records import STAGES, Condition
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
 ALERT_SCOPES = ("region", "department", "channel")
 LAG_SCOPES = ("region", "department")
+ANOMALY_SCOPES = ("region", "total")
+ANOMALY_METRICS = ("arrivals_15min", "backlog", "order_minutes_at_risk")
 STAGE_ZH = {"receive": "受理", "decompose": "派单/接单", "feedback": "处理反馈"}
 TIER_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
@@ -126,6 +129,9 @@ class ScopeDetectors:
         self.last: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.series: list[tuple[float, str, str, str, str, float, float]] | None = None  # tuning log
         self.forecaster = BreachForecast(self.cfg.forecast_min_orders, self.cfg.forecast_horizon_share)
+        self.anomaly: dict[tuple[str, str], SeriesAnomalyDetector] = {}
+        self.anomaly_scores: dict[str, dict[str, float]] = {}
+        self._utc_offset_h = settings.clock.utc_offset_h
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -169,6 +175,8 @@ class ScopeDetectors:
                     self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
                     if cfg.forecast_enabled:
                         self._forecast(t, skind, name, scope, stage, sc.stages[stage], out)
+            if skind in ANOMALY_SCOPES:
+                self._watch_series(t, skind, name, scope, sc, out)
             if skind == "region":
                 # the region's share of the province's fault reports: the daily rhythm cancels out
                 faults = sc.window("faults", 30)
@@ -234,6 +242,35 @@ class ScopeDetectors:
                      "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe)
+
+    def _watch_series(self, t: float, skind: str, name: str, scope: dict[str, str], sc: Any,
+                      out: list[Condition]) -> None:
+        """The incremental, seasonal-aware detector of ``yujing detect-series`` on each region's arrivals,
+        backlog and order-minutes at risk. Scores go to the board; ``anomaly`` alerts only when enabled."""
+        values = {"arrivals_15min": sc.window("arrivals", 15),
+                  "backlog": float(sum(st.open for st in sc.stages.values())),
+                  "order_minutes_at_risk": float(sum(sum(st.risk_hist) for st in sc.stages.values()))}
+        label = f"{skind}={name}"
+        scores = self.anomaly_scores.setdefault(label, {})
+        worst, worst_metric = 0.0, ""
+        for metric, x in values.items():
+            det = self.anomaly.get((label, metric))
+            if det is None:
+                det = self.anomaly[(label, metric)] = SeriesAnomalyDetector(utc_offset_h=self._utc_offset_h)
+            score = det.update(t, x)
+            scores[metric] = round(score, 3)
+            if score > worst:
+                worst, worst_metric = score, metric
+        if not self.cfg.anomaly_alerts:
+            return
+        key = ("anomaly", skind, name)
+        want = "yellow" if worst >= self.cfg.anomaly_alert_score else None
+        if want is None and key not in self.debounce:
+            return
+        self._verdict(t, key, want, out, kind="anomaly", scope=scope, stage=None, score=worst,
+                      describe=lambda: (f"{_scope_text(scope)} {worst_metric} 异常（异常分 {worst:.2f}）",
+                                        {"metric": worst_metric, "value": values.get(worst_metric),
+                                         "scores": dict(scores)}))
 
     def _forecast(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
                   out: list[Condition]) -> None:

@@ -297,6 +297,7 @@ class ScopeStage:
                 regions[name] = {s: {k: v for k, v in self.stage_figures((kind, name), s, now).items()
                                      if k in ("backlog", "overdue", "share_p90", "at_75")} for s in STAGES}
         return {"now": now, "stages": stages, "regions": regions,
+                "anomaly_scores": self.detectors.anomaly_scores,
                 "active_scope_conditions": self.detectors.active_summary()}
 
 
