@@ -37,7 +37,11 @@ from yujing.records import Condition, fmt_ts
 log = logging.getLogger("yujing.live")
 
 BATCH = 2000
-"""Most input records one agent step takes (it takes whatever is queued, up to this: small when keeping up)."""
+"""Most input events one order-stage step takes (it takes whatever is queued, up to this: small when keeping up)."""
+SIGNALS_BATCH = 1000
+CONDITIONS_BATCH = 250
+"""Smaller steps for the scope and alert agents: one step runs without a break on the shared event loop, and an
+alert storm (~2 ms per condition with its AlertStore writes) must not hold back the events' risk records."""
 RAW_KEEP = 2000
 """Characters of a rejected input kept in the dead letter (a 1 MB line is not copied whole)."""
 RISK_TOP_KEEP = 2000
@@ -628,14 +632,14 @@ def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
     @app.agent(live.signals_topic, name="aggregate_scopes")
     async def aggregate_scopes(stream: faust.StreamT) -> None:
         """ScopeSignals → ScopeStage aggregates and their detectors (one partition: see streams.app)."""
-        async for take in live.inbox(live.signals_topic).takes(stream, BATCH, ack=False):
+        async for take in live.inbox(live.signals_topic).takes(stream, SIGNALS_BATCH, ack=False):
             await live.on_signals(take.records)
             live.held_signals.append(take)   # acknowledged with the next scope checkpoint
 
     @app.agent(live.conditions_topic, name="run_alerts")
     async def run_alerts(stream: faust.StreamT) -> None:
         """Conditions → AlertPipeline → alert lifecycle records (topic + Redis) and notifications."""
-        async for take in live.inbox(live.conditions_topic).takes(stream, BATCH, ack=False):
+        async for take in live.inbox(live.conditions_topic).takes(stream, CONDITIONS_BATCH, ack=False):
             await live.on_conditions(take.records)
             live.held_conditions.append(take)   # acknowledged with the next alert checkpoint
 

@@ -36,6 +36,7 @@ import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as _AioKafkaConsumer
 from faust.transport.drivers.aiokafka import Transport as _AioKafkaTransport
+from faust.types import TP
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
@@ -125,16 +126,32 @@ class Inbox:
     The consumer puts whole fetch results (one chunk per partition) here instead of handing faust's conductor
     and stream one message at a time (two asyncio tasks, an Event, a queue hop and an ack per message: ~90 %
     of a worker's time before). The agent takes everything queued in one go, so batches grow by themselves
-    when the agent falls behind and stay small (low latency) when it keeps up. ``maxsize`` chunks bound the
-    memory: a full inbox makes the fetch loop wait (back-pressure on the broker, as faust's buffer does).
+    when the agent falls behind and stay small (low latency) when it keeps up. More than ``high`` queued
+    records pause fetching of the partitions that delivered them until the agent has taken half of them
+    (faust's own buffer-full mechanism). Putting never waits: a busy agent must not stall the fetches of the
+    other agents' topics (an alert storm would otherwise delay every event's risk record).
     """
 
-    def __init__(self, app: faust.App, maxsize: int = 64) -> None:
+    def __init__(self, app: faust.App, high: int = 20_000) -> None:
         self.app = app
-        self.queue: "asyncio.Queue[tuple[int, Any, list[Any]]]" = asyncio.Queue(maxsize)
+        self.high = high
+        self.queue: "asyncio.Queue[tuple[int, Any, list[Any]]]" = asyncio.Queue()
+        self.queued = 0
+        self.paused: set[Any] = set()
 
-    async def put(self, generation: int, tp: Any, records: list[Any]) -> None:
-        await self.queue.put((generation, tp, records))
+    def put(self, generation: int, tp: Any, records: list[Any]) -> None:
+        self.queue.put_nowait((generation, tp, records))
+        self.queued += len(records)
+        if self.queued >= self.high and tp not in self.paused:
+            self.app.consumer.on_buffer_full(tp)
+            self.paused.add(tp)
+
+    def _taken(self, n: int) -> None:
+        self.queued -= n
+        if self.paused and self.queued < self.high // 2:
+            for tp in self.paused:
+                self.app.consumer.on_buffer_drop(tp)
+            self.paused.clear()
 
     async def takes(self, stream: Any, max_records: int, *, ack: bool = True) -> "AsyncIterator[Take]":
         """Batches of at most about ``max_records`` records; chunks of an older consumer generation are dropped
@@ -151,6 +168,7 @@ class Inbox:
             take = Take(self.app.consumer_generation_id)
             while True:
                 generation, tp, records = chunk
+                self._taken(len(records))
                 if generation == take.generation:
                     take.records.extend(records)
                     take.parts.append((tp, [r.offset for r in records]))
@@ -211,7 +229,8 @@ class BatchConsumer(_AioKafkaConsumer):
                         self.log.warning("seek when flow not active failed: %r", exc)
                     continue
                 generation = self.app.consumer_generation_id
-                for tp, recs in records.items():
+                for atp, recs in records.items():
+                    tp = TP(atp.topic, atp.partition)   # faust's TP (the fetcher's keys are aiokafka's)
                     if self.app.consumer_generation_id != generation or not self.flow_active:
                         break
                     if not (active is None or tp in active or tp in self._buffered_partitions):
@@ -233,7 +252,7 @@ class BatchConsumer(_AioKafkaConsumer):
                         await self.commit()
                     inbox = inboxes.get(tp.topic)
                     if inbox is not None:
-                        await self.wait_first(inbox.put(generation, tp, recs), self.suspend_flow.wait())
+                        inbox.put(generation, tp, recs)
                         read_offset[tp] = recs[-1].offset
                     else:
                         for r in recs:
