@@ -206,6 +206,23 @@ def history_data(since: float, until: float | None, limit: int = 5000) -> list[d
     return _read_history(cfg.redis.url, cfg.redis.prefix, since, until, limit)
 
 
+def on_alert_clock(wall_ts: float | None, snapshot: dict[str, Any] | None) -> float | None:
+    """A wall-clock time (a board action) on the alerts' clock, which runs faster in an accelerated demo.
+
+    >>> on_alert_clock(110.0, {"now": 5000.0, "wall": 100.0, "clock_speed": 30.0})
+    5300.0
+    >>> on_alert_clock(110.0, {"now": 110.0, "wall": 110.0, "clock_speed": 1.0})
+    110.0
+    """
+    if wall_ts is None or not snapshot:
+        return wall_ts
+    speed = float(snapshot.get("clock_speed") or 1.0)
+    now, wall = snapshot.get("now"), snapshot.get("wall")
+    if speed == 1.0 or now is None or wall is None:
+        return wall_ts
+    return float(now) + (wall_ts - float(wall)) * speed
+
+
 def refresh() -> None:
     """Forget cached reads (after this session sent a command, so its effect shows on the next run)."""
     _read_board.clear()
