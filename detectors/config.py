@@ -28,7 +28,10 @@ class OrderTierConfig(BaseModel):
     urge_tier: str = Field("yellow", description="tier of an order that was urged (催办)")
     threat_tier: str = Field("orange", description="tier of an explicit threat to go to 12398/12345/media")
     repeat_tier: str = Field("yellow", description="tier of a repeat contact within 24 h")
-    outage_red_customers: int = Field(500, description="an outage report hitting this many customers is red")
+    outage_customers: int = Field(500, description="an outage report hitting at least this many customers ...")
+    outage_tier: str | None = Field(None, description="... gives the order at least this tier (None: the outage is "
+                                                      "an aggregate fact — arrival_surge — and only a risk feature "
+                                                      "per order, so one outage does not raise hundreds of alerts)")
 
 
 class ScopeRulesConfig(BaseModel):

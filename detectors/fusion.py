@@ -24,6 +24,41 @@ LAG_KIND = {"receive_ack": "receive_lag", "dispatch": "dispatch_lag", "dept_acce
             "feedback": "feedback_lag"}
 
 
+STAGE_ZH = {"receive": "受理", "decompose": "派单", "feedback": "反馈"}
+CHECK_ZH = {"receive_ack": "受理确认", "dispatch": "派单", "dept_accept": "部门接单", "feedback": "到场/答复"}
+CATEGORY_ZH = {"complaint": "投诉", "report": "举报", "fault_repair": "故障报修", "service_request": "服务申请",
+               "consultation": "咨询", "opinion": "意见", "suggestion": "建议", "praise": "表扬"}
+CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "web": "网站", "hall": "营业厅", "sms": "短信",
+              "12345": "12345", "12398": "12398", "other": "其他"}
+REASON_ZH = {
+    "deadline_used": "时限已用较多", "deadline_breached": "已超时", "negative_text": "客户情绪负面",
+    "escalation_words": "扬言升级（12398/媒体等）", "repeat_contact_24h": "24 小时内重复来电",
+    "repeat_contact_7d": "7 天内重复来电", "premium_customer": "优质客户", "potential_premium_customer": "潜在优质客户",
+    "reclassified": "曾改类", "reassigned": "曾转派", "reopened": "曾重开", "dissatisfied_revisit": "回访不满意",
+    "closed_unresolved": "未解决即办结", "outage_size": "停电影响面大", "customer_messages": "客户追加诉求",
+    "customer_escalated_before": "该客户曾升级投诉",
+}
+
+
+def _reason_zh(reason: str) -> str:
+    """A top factor in words a duty manager reads (factor names stay English in the records)."""
+    if reason.startswith("urged_"):
+        return f"催办 {reason[6:].rstrip('x')} 次"
+    if reason.startswith("outage_") and reason.endswith("_customers"):
+        return f"停电影响 {reason[7:-10]} 户"
+    if reason.startswith("cat="):
+        return CATEGORY_ZH.get(reason[4:], reason[4:]) + "类"
+    if reason.startswith("tier="):
+        return REASON_ZH.get(reason[5:] + "_customer", reason)
+    if reason.startswith("ch="):
+        return "渠道 " + CHANNEL_ZH.get(reason[3:], reason[3:])
+    return REASON_ZH.get(reason, reason)
+
+
+def _where(o: Any) -> str:
+    return f"{o.region}·{CATEGORY_ZH.get(o.category, o.category)}·{CHANNEL_ZH.get(o.channel, o.channel)}"
+
+
 def max_tier(*tiers: str | None) -> str | None:
     return TIER_BY_RANK[max(TIER_RANK[t] for t in tiers)]
 
@@ -60,8 +95,8 @@ class OrderTiering:
         if o.threats:
             tier = max_tier(tier, c.threat_tier)
             why.append("escalation_words")
-        if o.affected >= c.outage_red_customers:
-            tier = max_tier(tier, "orange")
+        if c.outage_tier and o.affected >= c.outage_customers:
+            tier = max_tier(tier, c.outage_tier)
             why.append(f"outage_{o.affected}_customers")
         return tier, why
 
@@ -84,8 +119,8 @@ class OrderTiering:
         if TIER_RANK[tier] < TIER_RANK[self.cfg.alert_min_tier]:
             return self.clear(o, t) if o.order_tier is not None else None
         reasons = list(dict.fromkeys(why + factors))[:5]
-        summary = (f"工单 {o.order_id} 投诉风险 {risk:.0%}（{o.region}/{o.category}/{o.channel}）: "
-                   + ", ".join(reasons))
+        summary = (f"工单 {o.order_id}（{_where(o)}）投诉风险 {risk:.0%}："
+                   + "、".join(_reason_zh(r) for r in reasons if r != "baseline"))
         return Condition(
             kind="complaint_risk", scope=self.scope(o), tier=tier, ts=t,
             stage=o.stage if o.stage != "closed" else None, score=risk, summary=mask_pii(summary),
@@ -103,13 +138,14 @@ class OrderTiering:
         what = "已超时" if level >= 1.0 else f"已用时限 {level:.0%}"
         return Condition(
             kind=LAG_KIND[check], scope=self.scope(o), tier=tier, ts=t, stage=stage, score=level,
-            summary=mask_pii(f"工单 {o.order_id} {stage} 环节 {check} {what}（{o.region}/{o.category}/{o.channel}）"),
+            summary=mask_pii(f"工单 {o.order_id} {STAGE_ZH.get(stage, stage)}环节「{CHECK_ZH.get(check, check)}」{what}"
+                             f"（{_where(o)}）"),
             evidence={"check": check, "share_used": level, "deadline": deadline, "category": o.category,
                       "channel": o.channel, "customer_tier": o.tier, "department": o.department})
 
     def lag_clear(self, o: Any, check: str, t: float, stage: str) -> Condition:
         return Condition(kind=LAG_KIND[check], scope=self.scope(o), tier=None, ts=t, stage=stage,
-                         summary=f"工单 {o.order_id} {check} 已完成")
+                         summary=f"工单 {o.order_id}「{CHECK_ZH.get(check, check)}」已完成")
 
     def clear(self, o: Any, t: float) -> Condition:
         return Condition(kind="complaint_risk", scope=self.scope(o), tier=None, ts=t, stage=None,

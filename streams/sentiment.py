@@ -77,6 +77,7 @@ def _escalations(lowered_clean: str) -> list[str]:
     return list(dict.fromkeys(_ESC_CANON[f] for f in found))
 
 
+@lru_cache(maxsize=8192)
 def featurize(text: str) -> tuple[dict[str, float], list[str]]:
     """Feature values of ``text`` and the canonical escalation phrases it contains.
 
