@@ -3,7 +3,9 @@
 Created once per worker process by :func:`create_app` (the ``yujing worker`` command calls it with the loaded
 settings); ``streams.agents.install`` then attaches the agents, the table and the timers. Values travel as raw
 bytes and are decoded with orjson by the agents themselves: faust's codecs would add a JSON round trip per
-message and the input has to be validated by :func:`yujing.events.parse_event` anyway.
+message and the input has to be validated by :func:`yujing.events.parse_event` anyway. The agents' topics
+do not even pass through faust's per-message conductor and streams: :class:`BatchConsumer` hands whole fetched
+chunks to each agent's :class:`Inbox` (faust still owns the group, assignment, table recovery and commits).
 
 Topics (the event path, one concern each):
 
