@@ -48,9 +48,9 @@ fi
 
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  say "installing the project into $VENV (pip install -e .[test])"
+  say "installing the project into $VENV (pip install -e .[test,bench])"
   export PIP_DISABLE_PIP_VERSION_CHECK=1
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test]"
+  "$VENV/bin/python" -m pip install -q -e ".[test,bench]"
   echo "$want" > "$STAMP"
 fi
