@@ -84,6 +84,11 @@ def _mask_hidden(m: re.Match[str]) -> str:
     return _mask_long(m) if len(run) >= 11 and _HIDDEN.search(_digits(run)) else run
 
 
+_ORDER_ID = re.compile(r"\b[A-Z]{2,5}-\d{8}-[0-9A-Za-z]{1,10}\b")
+"""Work-order numbers (``WO-20260714-0001``): identifiers staff need, not personal data. The date part is
+fixed at 8 digits and the serial at most 10 characters, so no 11-digit mobile can hide in one."""
+
+
 def mask_pii(text: str) -> str:
     """Mask phone numbers, ID numbers, bank cards, e-mails and street addresses in free text.
 
@@ -93,11 +98,16 @@ def mask_pii(text: str) -> str:
     '热线95598和12345照常显示'
     >>> mask_pii("身份证号 11010519491231002X")
     '身份证号 110***********002X'
+    >>> mask_pii("工单 WO-20261123-5808000009 客户 13812345678")
+    '工单 WO-20261123-5808000009 客户 138****5678'
     """
     if not text:
         return text
     if not text.isascii():
         text = text.translate(_FULLWIDTH)
+    kept: list[str] = []
+    if "-" in text:
+        text = _ORDER_ID.sub(lambda m: (kept.append(m.group(0)), chr(0xE000 + len(kept) - 1))[1], text)
     text = _EMAIL.sub(lambda m: m.group(1) + "***@" + m.group(2), text)
     text = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 11 + m.group(3)[-4:], text)
     text = _MOBILE.sub(_mask_mobile, text)
@@ -107,6 +117,8 @@ def mask_pii(text: str) -> str:
     text = _CN_ADDRESS.sub("****", text)
     text = _EN_STREET.sub("****", text)
     text = _EN_UNIT.sub("****", text)
+    for i, order_id in enumerate(kept):
+        text = text.replace(chr(0xE000 + i), order_id)
     return text
 
 

@@ -28,7 +28,8 @@ def board(port: int = typer.Option(8501, "--port", help="HTTP port of the board"
             raise typer.Exit(2)
         os.environ["YUJING_CONFIG"] = str(config.resolve())
     argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer", "--server.fileWatcherType", "none"]
     typer.echo(f"board: http://{'127.0.0.1' if address == '0.0.0.0' else address}:{port}", err=True)
     sys.stderr.flush()
     os.execv(sys.executable, argv)  # streamlit becomes this process: signals reach it directly
