@@ -2,9 +2,6 @@
 aiosmtpd mail server (``mailto://``) and a redis-server for the sent-log and the delivery records."""
 import asyncio
 import re
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -20,26 +17,15 @@ from alerts.state import Notification
 from alerts.store import AlertStore
 from yujing.records import Condition
 
-HTTP_PORT, SMTP_PORT, DEAD_PORT, REDIS_PORT = 18101, 18102, 18109, 18178
+HTTP_PORT, SMTP_PORT, DEAD_PORT = 18101, 18102, 18109
 NOON = 1784001600.0
 PHONE, ID_NO = "13912345678", "110101199003071234"
 
 
 @pytest.fixture(scope="module")
-def redis_url():
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server not installed")
-    proc = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
-                             "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{REDIS_PORT}/0"
-    proc.terminate()
-    proc.wait(5)
+def redis_url(redis_server: str) -> str:
+    """The session's real redis-server (tests/conftest.py)."""
+    return redis_server
 
 
 @pytest.fixture()

@@ -1,8 +1,4 @@
 """AlertStore against a real redis-server (port 18179, started and killed here)."""
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 import redis
@@ -12,25 +8,7 @@ from alerts.pipeline import AlertPipeline
 from alerts.store import AlertStore
 from yujing.records import Condition
 
-PORT = 18179
 NOON = 1784001600.0
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server not installed")
-    proc = subprocess.Popen(["redis-server", "--port", str(PORT), "--save", "", "--appendonly", "no",
-                             "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{PORT}/0"
-    proc.terminate()
-    proc.wait(5)
 
 
 @pytest.fixture()
