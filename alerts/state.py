@@ -38,6 +38,7 @@ class Alert:
     escalation_step: int = 0
     escalation_base: float = 0.0
     notified: bool = False
+    last_record_ts: float = 0.0
 
     @property
     def labels(self) -> dict[str, str]:
@@ -51,6 +52,10 @@ class Alert:
         """Emit the next lifecycle record of this episode (``seq`` numbers them from 1)."""
         self.seq += 1
         self.last_status = status
+        # an episode's story never runs backwards: a late event (a milestone older than the timer that already
+        # raised the tier) is recorded when it was learned, not before what came earlier
+        ts = max(ts, self.last_record_ts)
+        self.last_record_ts = ts
         return AlertRecord(alert_id=self.alert_id, fingerprint=self.fingerprint, status=status, ts=ts,
                            kind=self.kind, stage=self.stage, scope=dict(self.scope), tier=self.tier,
                            score=self.score, summary=self.summary, evidence=self.evidence,
