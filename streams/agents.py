@@ -27,7 +27,7 @@ from faust.types import TP
 from aiokafka.partitioner import murmur2
 
 from streams.app import CONDITIONS, ORDERS_TABLE, SIGNALS, Inbox, internal_topic
-from streams.live import Checkpoint, LiveClock
+from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
 from streams.table_store import TableStore
 from yujing.config import Settings
@@ -226,6 +226,7 @@ class Live:
         self.notifier: Any = None
         self.alert_cp = Checkpoint()
         self.scope_cp = Checkpoint()
+        self.deadman = DeadMansSwitch(settings.clock.heartbeat_after_s)
         self.scope_ckpt_at = 0.0
         self.alerts_ckpt_at = 0.0
         self.held_signals: list = []
@@ -503,6 +504,9 @@ class Live:
                 self.inbox(self.signals_topic).ack(held)
         if self.pipeline is not None:
             records = list(self.pipeline.tick(now))
+            beat = self.deadman.check(self.clock, now)
+            if beat is not None:
+                records.extend(self.pipeline.process(beat))
             for cmd in await self.read_commands():
                 try:
                     records.extend(self.pipeline.apply_command(cmd, now) or [])

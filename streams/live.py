@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from yujing.records import Condition
+
 
 class LiveClock:
     """Event time for the live shell: newest event time seen + wall time since it arrived × ``speed``.
@@ -84,3 +86,38 @@ class Checkpoint:
 
     def seen(self, offset: int) -> bool:
         return offset <= self.offset
+
+
+class DeadMansSwitch:
+    """A heartbeat alert: active while nothing has moved the live clock for ``after_s`` wall seconds — the
+    feed stopped, the broker is gone or the workers are stuck. Silence is itself a condition to warn about.
+
+    >>> clock = LiveClock(wall=lambda: wall[0]); wall = [100.0]
+    >>> switch = DeadMansSwitch(after_s=60)
+    >>> clock.observe(1_000.0); switch.check(clock, 1_000.0) is None
+    True
+    >>> wall[0] = 200.0; cond = switch.check(clock, 1_100.0); (cond.kind, cond.tier)
+    ('heartbeat', 'orange')
+    >>> switch.check(clock, 1_101.0) is None                         # still silent: no new verdict
+    True
+    >>> clock.observe(1_105.0); switch.check(clock, 1_105.0).tier is None   # events again: it clears
+    True
+    """
+
+    def __init__(self, after_s: float = 300.0) -> None:
+        self.after_s = after_s
+        self.active = False
+
+    def check(self, clock: "LiveClock", now: float) -> Condition | None:
+        if clock.newest_wall == 0.0:
+            return None
+        silent_for = clock.wall() - clock.newest_wall
+        silent = self.after_s > 0 and silent_for >= self.after_s
+        if silent == self.active:
+            return None
+        self.active = silent
+        if silent:
+            return Condition(kind="heartbeat", scope={}, tier="orange", ts=now, stage=None, score=silent_for,
+                             summary=f"{silent_for / 60:.0f} 分钟没有收到任何工单事件：数据源或处理链路可能中断",
+                             evidence={"silent_for_s": round(silent_for, 1), "threshold_s": self.after_s})
+        return Condition(kind="heartbeat", scope={}, tier=None, ts=now, summary="工单事件恢复到达")
