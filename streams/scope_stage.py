@@ -72,9 +72,12 @@ class StageCounters:
 class ScopeState:
     """Everything counted for one scope (e.g. ``("region", "north")``)."""
 
-    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15")
+    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s")
 
-    def __init__(self) -> None:
+    def __init__(self, offset_s: float = 8 * 3600.0) -> None:
+        self.offset_s = offset_s          # local time zone: "today" starts at local midnight
+        self.day = -1
+        self.today = dict.fromkeys(EVENT_METRICS, 0.0)
         self.stages = {s: StageCounters() for s in STAGES}
         self.minute = -1
         self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
@@ -90,6 +93,11 @@ class ScopeState:
             return
         steps = min(minute - self.minute, WINDOW_MIN + 1)
         hist = self.hist
+        if steps > 0 and self.cur != _EMPTY:   # the closing minute counts for its own (local) day
+            self._new_day(self.minute)
+            for k, v in self.cur.items():
+                if v:
+                    self.today[k] += v
         # most minutes of most scopes are empty: an empty bucket changes no sum, so skip it (a dict compare in C)
         for _ in range(max(0, steps)):
             cur = self.cur
@@ -115,6 +123,18 @@ class ScopeState:
                         self.sum60[k] += v
             self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
         self.minute = max(self.minute, minute)
+        self._new_day(self.minute)
+
+    def _new_day(self, minute: int) -> None:
+        day = int((minute * 60 + self.offset_s) // 86400)
+        if day != self.day:
+            if day > self.day:
+                self.today = dict.fromkeys(EVENT_METRICS, 0.0)
+            self.day = max(self.day, day)
+
+    def today_total(self, metric: str) -> float:
+        """``metric`` since local midnight, the current minute included."""
+        return self.today[metric] + self.cur[metric]
 
     def window(self, metric: str, minutes: int) -> float:
         """Sum of ``metric`` over the last 15, 30 or 60 complete minutes."""
@@ -138,7 +158,7 @@ class ScopeStage:
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
         if s is None:
-            s = self.scopes[key] = ScopeState()
+            s = self.scopes[key] = ScopeState(self.settings.clock.utc_offset_h * 3600.0)
         return s
 
     def _scopes_of(self, sig: ScopeSignal) -> list[ScopeState]:
@@ -280,6 +300,8 @@ class ScopeStage:
             "negativity": round(sc.window("neg_sum", 60) / texts, 3) if texts else 0.0,
             "service_per_min": round(st.service, 3), "mean_deadline_min": round(st.mean_span() / 60, 1),
             "spark": {"backlog": list(st.backlog_hist)},
+            "today": {m: sc.today_total(m) for m in ("arrivals", "faults", "urges", "repeats", "reclass", "bounces",
+                                                     "escalations", "closes")},
         }
         if st.ages:
             ages = sorted((now - s) / 60.0 for s, _ in st.ages.values())
@@ -320,7 +342,7 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
     for key, sc in stage.scopes.items():
         scopes[_SEP.join(key)] = {
             "minute": sc.minute, "cur": sc.cur, "hist": list(sc.hist), "sum15": sc.sum15, "sum30": sc.sum30,
-            "sum60": sc.sum60,
+            "sum60": sc.sum60, "today": sc.today, "day": sc.day,
             "stages": {name: {**{f: getattr(st, f) for f in _STAGE_FIELDS},
                               **{f: list(getattr(st, f)) for f in _STAGE_DEQUES}}
                        for name, st in sc.stages.items()},
@@ -350,10 +372,11 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
     stage.next_tick = state["next_tick"]
     stage.now = state["now"]
     for key, d in state["scopes"].items():
-        sc = ScopeState()
+        sc = ScopeState(settings.clock.utc_offset_h * 3600.0)
         sc.minute, sc.cur = d["minute"], d["cur"]
         sc.hist.extend(d["hist"])
         sc.sum15, sc.sum30, sc.sum60 = d["sum15"], d["sum30"], d["sum60"]
+        sc.today, sc.day = d.get("today", sc.today), d.get("day", -1)
         for name, sd in d["stages"].items():
             st = sc.stages[name]
             for f in _STAGE_FIELDS:
