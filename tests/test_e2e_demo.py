@@ -31,6 +31,8 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 BOARD_PORT, KAFKA_PORT, REDIS_PORT, METRICS_PORT = 19751, 19752, 19753, 19754
 LIVE_WITHIN_S = 120
 """The board must show live data (fresh pill, non-zero alert tiles) this long after the demo starts."""
+ANY_WITHIN_S = 240.0
+"""How long the demo may take to show any alert at all (on a busy CI box its incidents come later)."""
 RED_WITHIN_S = 150
 """How long (from the demo's start) to wait for a red alert before acknowledging the most severe one there is."""
 CHROMIUM = "/usr/bin/chromium"
@@ -175,7 +177,9 @@ def _ack_one(page, demo: Demo) -> tuple[str, str]:
         cards = '[class*="st-key-card-red"]' if red_only else '[class*="st-key-card-"]'  # most severe first
         ids = [a for a in _ack_ids(page.locator(f"{cards} [class*='st-key-ack-']")) if a not in tried]
         if not ids:
-            assert red_only, "no alert left to acknowledge on the board"
+            # a loaded machine runs the demo's incidents later: wait for cards up to ANY_WITHIN_S
+            assert red_only or time.monotonic() - demo.started < ANY_WITHIN_S, \
+                f"no alert to acknowledge on the board {ANY_WITHIN_S}s after the demo started"
             assert demo.proc.poll() is None, f"the demo died:\n{demo.output()[-3000:]}"
             time.sleep(0.5)
             continue
