@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from yujing.runtime.net import free_port
+from yujing.runtime.process import OwnedProcess
 
 DEFAULT_DIR = Path("var/redis")
 
@@ -77,7 +78,7 @@ def wait_for_ping(url: str, timeout: float = 15.0) -> None:
     raise TimeoutError(f"redis at {url} did not answer PING within {timeout:.0f}s: {last}")
 
 
-class RedisServer:
+class RedisServer(OwnedProcess):
     """One ``redis-server`` process (tests, scripts); the demo runs the same argv under the supervisor.
 
     ``with RedisServer(data_dir=tmp) as r: redis.Redis.from_url(r.url)``
@@ -115,22 +116,5 @@ class RedisServer:
             raise
         return self
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash would; what the AOF holds survives."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stop(self, grace: float = 5.0) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> "RedisServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    # kill() (SIGKILL, as a crash would: what the AOF holds survives), stop() and the context manager come
+    # from OwnedProcess

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from yujing.runtime.net import free_port
+from yujing.runtime.process import OwnedProcess
 
 READY_TIMEOUT_S = 30.0
 
@@ -99,7 +100,7 @@ async def ensure_topics(bootstrap: str, topics: Mapping[str, int], replication: 
         await admin.close()
 
 
-class TansuBroker:
+class TansuBroker(OwnedProcess):
     """One broker process for tests and scripts (the demo runs it under the supervisor instead).
 
     ``with TansuBroker(topics={"t": 3}) as b: ... b.bootstrap`` -> ``"127.0.0.1:PORT"``.
@@ -142,25 +143,10 @@ class TansuBroker:
         if self.topics:
             await ensure_topics(self.bootstrap, self.topics)
 
-    def kill(self) -> None:
-        """SIGKILL, as a crash would (all topics are gone: memory storage)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+    # kill() (SIGKILL, as a crash would: all topics are gone with memory storage), stop() and the context
+    # manager come from OwnedProcess
 
-    def stop(self, grace: float = 5.0) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    def _after_stop(self) -> None:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
-
-    def __enter__(self) -> "TansuBroker":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
