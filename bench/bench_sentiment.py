@@ -22,6 +22,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from yujing.metrics import roc_auc
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -30,19 +32,7 @@ SHARED = next((p for p in (Path(__file__).resolve().parents[2] / "shared", Path(
 DATA = SHARED / "data" / "sentiment"
 
 
-def auc(scores: list[float], negative: list[int]) -> float:
-    """ROC AUC of ``scores`` for the label 1 (Mann-Whitney, ties shared)."""
-    pairs = sorted(zip(scores, negative))
-    n_pos = sum(negative)
-    n_neg = len(negative) - n_pos
-    rank_sum, i = 0.0, 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            j += 1
-        rank_sum += (i + j + 1) / 2 * sum(lab for _, lab in pairs[i:j])
-        i = j
-    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+auc = roc_auc  # rank ROC AUC (yujing.metrics)
 
 
 def _sample(rows: list[tuple[str, int]], n: int, seed: int = 11) -> list[tuple[str, int]]:

@@ -73,8 +73,7 @@ class OrderStage:
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
                                       "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
         self._next_housekeeping = 0.0
-        self._label_queue: list[tuple[float, str]] = []
-        self._snapshots: dict[str, dict[str, Any]] = {}
+        self._label_queue: list[tuple[float, str, float]] = []
 
     # ------------------------------------------------------------------------------------------ public
     @property
@@ -166,7 +165,8 @@ class OrderStage:
                                                    "customer_message"):
             self.stats["after_close"] += 1
             return
-        before = self._snapshot_features(o, t) if typ == "escalated" else None
+        # the positive example is the order as it stood just before the escalation (no label leaks into it)
+        before = order_features(o, t, self.settings) if typ == "escalated" else None
         if typ == "created":
             if o.created is not None:
                 return
@@ -270,7 +270,7 @@ class OrderStage:
                 o.stage = "closed"
                 out.signals.append(self._sig(S.CLOSED, o, t, None))
                 heapq.heappush(self._label_queue, (t + self.settings.tracking.closed_label_after_h * HOUR,
-                                                   o.order_id))
+                                                   o.order_id, t))
         elif typ == "reopened":
             if o.closed_at is not None:
                 o.closed_at = None
@@ -417,12 +417,8 @@ class OrderStage:
         hist.append((t, o.category, o.order_id))
 
     # ------------------------------------------------------------------------------------------ risk & tier
-    def _snapshot_features(self, o: OrderState, t: float) -> dict[str, Any]:
-        return order_features(o, t, self.settings)
-
     def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
         x = order_features(o, t, self.settings)
-        self._snapshots[o.order_id] = x
         risk, factors = self.risk_model.predict_explain(x)
         tier = self.tiering.risk_tier(risk)
         if force or abs(risk - o.risk) >= 0.02 or tier != o.risk_tier:
@@ -439,19 +435,18 @@ class OrderStage:
         """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
         q = self._label_queue
         while q and q[0][0] <= now:
-            _, oid = heapq.heappop(q)
+            _, oid, closed_at = heapq.heappop(q)
             o = self.orders.get(oid)
-            if o is None or o.escalated_at is not None or o.closed_at is None:
-                continue
-            x = self._snapshots.pop(oid, None)
-            if x is not None:
-                self.risk_model.learn_one(x, False)
-                self.stats["labels_neg"] += 1
+            if o is None or o.escalated_at is not None or o.closed_at != closed_at:
+                continue  # escalated, reopened (and maybe closed again later: that closing labels it) or gone
+            # the negative example is the order as it stood after its last event: derived from its state, so
+            # nothing per order is kept for it and it survives a worker restart with the order itself
+            self.risk_model.learn_one(order_features(o, o.last_t, self.settings), False)
+            self.stats["labels_neg"] += 1
         horizon = self.settings.tracking.evict_after_h * HOUR
         stale = [oid for oid, o in self.orders.items() if now - o.last_t > horizon]
         for oid in stale:
             o = self.orders.pop(oid)
-            self._snapshots.pop(oid, None)
             if o.closed_at is None:
                 for check in list(o.checks):
                     self._close(o, check, now, out)

@@ -18,17 +18,9 @@ import pytest
 
 from bench.bench_live import _created, produce, sim_lines, stop
 from yujing.events import InvalidEvent, parse_event
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _wait(pred, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -80,21 +72,21 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     half = len(lines) // 2
     w = rig["start"]()
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:half]))
-    _wait(lambda: _stats(rig).get("events", 0) >= half, 60, "first half processed")
+    wait_until(lambda: _stats(rig).get("events", 0) >= half, 60, "first half processed")
 
     # silent hall orders whose 6-s deadline passes while the worker is dead, and the second half of the stream
     silent = [f"SIL-{uuid.uuid4().hex[:4]}-{i}" for i in range(3)]
     now = time.time()
     asyncio.run(produce(rig["bootstrap"], rig["topic"],
                         [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:]))
-    _wait(lambda: _stats(rig).get("events", 0) >= half + 200, 30, "part of the second half processed")
+    wait_until(lambda: _stats(rig).get("events", 0) >= half + 200, 30, "part of the second half processed")
     w.kill()  # SIGKILL mid-run: no flush, no commit, no goodbye
     w.wait(5)
     time.sleep(7)  # the silent orders' deadlines pass while nobody is running
     rig["start"]()
 
     unique = {parse_event(v).event_id for _, v in lines} | {f"e-{s}" for s in silent}
-    _wait(lambda: (lambda s: s.get("events", 0) - s.get("duplicates", 0))(_stats(rig)) >= len(unique), 90,
+    wait_until(lambda: (lambda s: s.get("events", 0) - s.get("duplicates", 0))(_stats(rig)) >= len(unique), 90,
           "every event applied after the restart")
     store = AlertStore(rig["r"], rig["prefix"])
 
@@ -102,7 +94,7 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
         return {a["scope"].get("order_id") for a in store.history() if a.get("kind") == "receive_lag"
                 and a.get("scope", {}).get("order_id") in silent}
 
-    _wait(lambda: silent_alerted() == set(silent), 30, "receive_lag alerts for the orders that breached while down")
+    wait_until(lambda: silent_alerted() == set(silent), 30, "receive_lag alerts for the orders that breached while down")
 
     # every event applied exactly once, as in a clean in-process run of the same stream
     clean = OrderStage(load_config(None))

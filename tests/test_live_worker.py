@@ -18,6 +18,7 @@ import pytest
 
 from streams.live import LiveClock
 from yujing.events import InvalidEvent, parse_event
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=8))
@@ -102,15 +103,6 @@ async def _consume_all(bootstrap: str, topic: str, expect: int, timeout: float =
     return out
 
 
-def _wait(pred, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory):
     import redis
@@ -135,7 +127,7 @@ def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.Temp
         t_start = time.monotonic()
         asyncio.run(_produce(kafka_broker, topic, lines + [b for b, _ in bad] + odd))
         valid = len(lines) + len(odd)
-        _wait(lambda: int(r.hget(prefix + "stats", "events") or 0) >= valid, 60, "all events processed")
+        wait_until(lambda: int(r.hget(prefix + "stats", "events") or 0) >= valid, 60, "all events processed")
         elapsed = time.monotonic() - t_start
         yield {"r": r, "prefix": prefix, "lines": lines, "bad": bad, "odd": odd, "topic": topic, "proc": proc,
                "bootstrap": kafka_broker, "elapsed": elapsed, "log": tmp / "worker.log"}
@@ -183,7 +175,7 @@ def test_invalid_events_land_in_dlq_with_reasons(live_run):
 
 def test_board_snapshot_and_heartbeat_in_redis(live_run):
     r, prefix = live_run["r"], live_run["prefix"]
-    _wait(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
+    wait_until(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
     snap = orjson.loads(r.get(prefix + "board:snapshot"))
     assert set(snap["stages"]) == {"receive", "decompose", "feedback"}
     assert "w1" in snap["runtime"]["workers"] and snap["runtime"]["dlq"] == len(live_run["bad"])
@@ -208,14 +200,14 @@ def test_live_aggregates_equal_in_process_core(live_run):
             scopes.apply(sig)
     want = scopes.snapshot(scopes.now)
     r, prefix = live_run["r"], live_run["prefix"]
-    _wait(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
+    wait_until(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
 
     def backlogs(snap: dict) -> dict:
         out = {("total", s): f.get("backlog") for s, f in snap["stages"].items()}
         out.update({(reg, s): f.get("backlog") for reg, st in snap["regions"].items() for s, f in st.items()})
         return out
 
-    _wait(lambda: backlogs(orjson.loads(r.get(prefix + "board:snapshot"))) == backlogs(want), 15,
+    wait_until(lambda: backlogs(orjson.loads(r.get(prefix + "board:snapshot"))) == backlogs(want), 15,
           "live backlogs equal to the in-process core's")
     assert sum(v or 0 for v in backlogs(want).values()) > 0
 
@@ -238,7 +230,7 @@ def test_silent_order_alerts_within_two_seconds_of_deadline(live_run):
         return any(a.get("kind") == "receive_lag" and a.get("scope", {}).get("order_id") == "WO-SILENT"
                    and a.get("tier") == "red" for a in store.active())
 
-    _wait(red_alert, 5 * 60 / SPEED + 10, "red receive_lag alert for the silent order")
+    wait_until(red_alert, 5 * 60 / SPEED + 10, "red receive_lag alert for the silent order")
     waited = time.monotonic() - sent
     assert waited < 5 * 60 / SPEED + 2 + 3, waited   # deadline + 2 s tick slack + produce/group latency
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import random
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -229,9 +228,8 @@ def test_cli_missing_file_fails_with_one_line_error(tmp_path):
 
 
 def _auc(scores: list[float], labels: list[int]) -> float:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_sentiment import auc
-    return auc(scores, labels)
+    from yujing.metrics import roc_auc
+    return roc_auc(scores, labels)
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="shared public data not present")

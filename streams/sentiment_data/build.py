@@ -28,6 +28,8 @@ import importlib.util
 import random
 from pathlib import Path
 
+from yujing.metrics import roc_auc
+
 VADER_SCALE = 0.9          # logit units per VADER valence point (VADER valences run -4..4)
 DOMAIN_SCALE = 1.4         # our English lexicon is written in logit units; scaled like VADER's
 NEGATION_FACTOR = 0.6
@@ -116,18 +118,7 @@ def fit_logistic(rows: list[dict[str, float]], y: list[int], sample_weight: list
     return res.x
 
 
-def _auc(scores, labels) -> float:
-    pairs = sorted(zip(scores, labels))
-    n_pos = sum(labels)
-    n_neg = len(labels) - n_pos
-    rank_sum, i = 0.0, 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            j += 1
-        rank_sum += (i + j + 1) / 2 * sum(l for _, l in pairs[i:j])
-        i = j
-    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+_auc = roc_auc  # rank ROC AUC (yujing.metrics)
 
 
 def _parts(weights: dict[str, float], feats: dict[str, float]) -> list[float]:
