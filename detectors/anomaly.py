@@ -12,6 +12,8 @@ import sys
 from datetime import datetime, timezone
 from typing import TextIO
 
+from detectors.calibration import SurpriseCalibration
+from detectors.level_shift import LevelShift
 from detectors.seasonal import SeasonalProfile
 
 _LN2 = math.log(2.0)
@@ -32,17 +34,23 @@ class SeriesAnomalyDetector:
       this time of day / week plus the current offset from it, so a Monday-morning peak that happens every
       Monday is predicted rather than flagged, and a missing peak is flagged.
 
-    The surprise is the winner's absolute error over its own robust error scale (EWMA of winsorised absolute
-    errors, widened after a gap in time, so a missing hour does not look like a jump). It is calibrated
-    against the detector's own history: ``score = s / (s + max(record, min_surprise))`` where ``record`` is
-    the largest surprise of the recent past (decayed with ``calib_halflife`` samples). So 0.5 means "as
-    surprising as the worst of the recent past, and at least ``min_surprise`` error scales off"; a series
-    whose normal life is spiky does not keep alarming, and one threshold suits series of any scale.
-    After a score >= 0.5 the score is damped for ``quiet`` samples (linear recovery): one incident, one high
-    score; the alert pipeline keeps the incident open, the detector need not re-announce it.
+    The *point surprise* is the winner's absolute error over its own robust error scale (EWMA of winsorised
+    absolute errors, widened after a gap in time, so a missing hour does not look like a jump).
 
-    Parameters: ``level_halflife``, ``scale_halflife``, ``calib_halflife`` and ``quiet`` in samples;
-    ``warmup`` samples score 0; ``utc_offset_h`` places the day/week boundaries (profiles are local time).
+    A second, complementary raw scorer, :class:`~detectors.level_shift.LevelShift`, asks whether the mean of
+    the last ``shift_window`` values sits where the series has rarely been (in long-run standard deviations):
+    it catches what a one-step forecaster forgives step by step (a slow climb out of the usual range, a
+    sustained drop, a denser burst of small spikes).
+
+    Each raw surprise is calibrated against its own history (:class:`~detectors.calibration.SurpriseCalibration`):
+    ``s / (s + max(record, floor))`` with ``record`` the decayed maximum of its past surprises
+    (``calib_halflife`` samples), floors ``min_surprise`` error scales and ``shift_floor`` standard deviations;
+    after a score >= 0.5 that scorer is damped for ``quiet`` samples (one incident, one high score; the alert
+    pipeline keeps the incident open). The score is the larger of the two.
+
+    Parameters: ``level_halflife``, ``scale_halflife``, ``calib_halflife``, ``shift_window``,
+    ``shift_halflife`` and ``quiet`` in samples; ``warmup`` samples score 0; ``utc_offset_h`` places the
+    day/week boundaries (profiles are local time).
 
     Examples
     --------
@@ -61,6 +69,17 @@ class SeriesAnomalyDetector:
     >>> sum(s > 0.5 for s in scores[:2500])    # no alarm before it
     0
 
+    Noise around 10 (sd 1), one sample a minute; from index 2000 a slow climb of 0.02 a sample (one noise sd
+    every 50 samples), which a one-step forecaster forgives step by step. The level-shift scorer flags it
+    once the recent mean leaves the usual range, then once per ``quiet`` period while it keeps climbing:
+
+    >>> rng = random.Random(7)
+    >>> det = SeriesAnomalyDetector(utc_offset_h=0)
+    >>> scores = [det.update(i * 60.0, 10 + rng.gauss(0, 1) + (0.02 * (i - 2000) if i > 2000 else 0))
+    ...           for i in range(3000)]
+    >>> [i for i, s in enumerate(scores) if s >= 0.5]
+    [2214, 2574, 2887]
+
     References: Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, ch. 8 (exponential
     smoothing, seasonal models; forecaster choice by recent error); Ahmad et al. 2017, "Unsupervised
     real-time anomaly detection for streaming data", Neurocomputing 262 (judging a raw score against the
@@ -70,7 +89,8 @@ class SeriesAnomalyDetector:
 
     def __init__(self, level_halflife: float = 2.0, scale_halflife: float = 200.0,
                  calib_halflife: float = 1000.0, min_surprise: float = 8.0, warmup: int = 30,
-                 quiet: int = 300, utc_offset_h: float = 8.0) -> None:
+                 quiet: int = 300, shift_window: int = 20, shift_halflife: float = 4000.0,
+                 shift_floor: float = 3.0, utc_offset_h: float = 8.0) -> None:
         self.level_halflife = level_halflife
         self.scale_halflife = scale_halflife
         self.calib_halflife = calib_halflife
@@ -80,7 +100,9 @@ class SeriesAnomalyDetector:
         self.utc_offset_h = utc_offset_h
         self._a_level = _alpha(level_halflife)
         self._a_scale = _alpha(scale_halflife)
-        self._decay_calib = 1.0 - _alpha(calib_halflife)
+        self.point_calibration = SurpriseCalibration(calib_halflife, min_surprise, warmup, quiet)
+        self.shift = LevelShift(shift_window, shift_halflife, warmup=max(warmup, 100))
+        self.shift_calibration = SurpriseCalibration(calib_halflife, shift_floor, warmup, quiet)
         self.daily = SeasonalProfile(86400.0, utc_offset_h)
         self.weekly = SeasonalProfile(7 * 86400.0, utc_offset_h)
         self.n = 0
@@ -89,10 +111,7 @@ class SeriesAnomalyDetector:
         self.level = 0.0
         self.err = [0.0, 0.0, 0.0]   # robust error scale of level, daily, weekly forecasters
         self.n_err = [0, 0, 0]
-        self.n_calib = 0
         self.mag = 0.0         # EWMA of |x|: floor for the error scale on flat series
-        self.record = 0.0      # decayed maximum of past surprises: what "unusual" means for this series
-        self.since_alarm = 1 << 30
         self._cache: tuple[float, float, list[float | None]] | None = None  # residuals of the pending point
 
     # -- the three forecasters ------------------------------------------------------------------------
@@ -123,19 +142,20 @@ class SeriesAnomalyDetector:
     # -- river verbs ----------------------------------------------------------------------------------
     def score_one(self, t: float, x: float) -> float:
         """Score of ``x`` at ``t`` given the past only (does not learn)."""
-        return self._score(self._surprise(t, x))
+        return max(self.point_calibration.score_one(self._surprise(t, x)),
+                   self.shift_calibration.score_one(self.shift.score_one(x)))
 
-    def _score(self, s: float) -> float:
-        if s <= 0.0 or self.n_calib < self.warmup:
-            return 0.0
-        score = s / (s + max(self.record, self.min_surprise))
-        if self.since_alarm < self.quiet:
-            score *= self.since_alarm / self.quiet
-        return score
+    def learn_one(self, t: float, x: float) -> "SeriesAnomalyDetector":
+        """Learn ``x`` at ``t``: both scorers and their calibrations."""
+        s = self._surprise(t, x)
+        self.point_calibration.learn_one(s, self.point_calibration.score_one(s))
+        z = self.shift.score_one(x)
+        self.shift_calibration.learn_one(z, self.shift_calibration.score_one(z))
+        self.shift.learn_one(x)
+        return self._learn_forecasters(t, x)
 
-    def learn_one(self, t: float, x: float, _surprise: float | None = None,
-                  _score: float | None = None) -> "SeriesAnomalyDetector":
-        """Learn ``x`` at ``t``: forecasters, error scales and the calibration of surprises."""
+    def _learn_forecasters(self, t: float, x: float) -> "SeriesAnomalyDetector":
+        """Forecasters, error scales and the sampling interval."""
         if self.last_t is None:
             self.level = x
             self.mag = abs(x)
@@ -143,10 +163,6 @@ class SeriesAnomalyDetector:
             dt = t - self.last_t
             if dt > 0:
                 self.dt = dt if self.dt == 0 else self.dt + 0.05 * (min(dt, 3 * self.dt) - self.dt)
-            s = self._surprise(t, x) if _surprise is None else _surprise
-            if self.n >= self.warmup and s > 0:
-                self.n_calib += 1
-                self.record = max(s, self.record * self._decay_calib)
             res = self._residuals(t, x)
             floor = 1e-3 * self.mag + 1e-9
             for k in range(3):
@@ -171,11 +187,10 @@ class SeriesAnomalyDetector:
 
     def update(self, t: float, x: float) -> float:
         """Score ``x`` at ``t`` against the past, then learn it; the usual call."""
-        s = self._surprise(t, x)
-        score = self._score(s)
-        self.since_alarm = 0 if score >= 0.5 else self.since_alarm + 1
-        self.learn_one(t, x, _surprise=s)
-        return score
+        point = self.point_calibration.update(self._surprise(t, x))
+        level = self.shift_calibration.update(self.shift.update(x))
+        self._learn_forecasters(t, x)
+        return max(point, level)
 
 
 # -- the contract command ---------------------------------------------------------------------------
