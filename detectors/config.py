@@ -48,6 +48,13 @@ class ScopeRulesConfig(BaseModel):
     surge_z: float = Field(6.0, description="deviations above its normal share of the province's fault reports at "
                                             "which a region's arrival-surge alert fires")
     surge_min_faults: int = Field(8, description="fault reports in 30 min a region needs before a surge is judged")
+    topic_threshold: float = Field(10.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
+                                                      "region's new contacts angry about one topic has risen, at which topic_surge "
+                                                      "fires")
+    topic_odds_ratio: float = Field(4.0, description="smallest rise of a topic's share worth warning about: its "
+                                                     "odds (share ÷ rest) × this")
+    topic_min_contacts: int = Field(5, description="angry contacts about the topic in the last hour a region needs "
+                                                   "before topic_surge fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
                                                        "their deadline below which a busy scope is not lagging: "
                                                        "a morning peak raises counts, not the share")

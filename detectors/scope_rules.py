@@ -16,6 +16,7 @@ arrival_surge          feedback    fault reports in 30 min vs. normal (an outage
 reclassification       decompose   reclassified dispatches in 60 min vs. normal
 reassignment_bounce    decompose   reassignments in 60 min vs. normal
 sentiment_drop         receive     share of strongly negative texts in 60 min vs. normal
+topic_surge            receive     one topic's share of new contacts (billing, meter …), CUSUM vs. normal
 =====================  ==========  ==========================================================================
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
+from detectors.topic_surge import TopicShareCusum
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
 
@@ -33,6 +35,8 @@ ALERT_SCOPES = ("region", "department", "channel")
 LAG_SCOPES = ("region", "department")
 ANOMALY_SCOPES = ("region", "total")
 ANOMALY_METRICS = ("arrivals_15min", "backlog", "order_minutes_at_risk")
+TOPIC_ZH = {"billing": "电费/账单", "meter": "电表/计量", "voltage": "电压/电能质量", "attitude": "服务态度",
+            "connection": "报装/过户", "outage_notice": "停电通知"}
 STAGE_ZH = {"receive": "受理", "decompose": "派单/接单", "feedback": "处理反馈"}
 TIER_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
@@ -132,6 +136,10 @@ class ScopeDetectors:
         self.anomaly: dict[tuple[str, str], SeriesAnomalyDetector] = {}
         self.anomaly_scores: dict[str, dict[str, float]] = {}
         self._utc_offset_h = settings.clock.utc_offset_h
+        self.topic_names = tuple(settings.tracking.topics)
+        self.topic_cusum: dict[tuple[str, str], TopicShareCusum] = {}
+        self.topic_minute: dict[str, int] = {}
+        self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -166,6 +174,7 @@ class ScopeDetectors:
         total_texts = total.window("texts", 60) if total is not None else 0.0
         province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
+        prior = self._province_topics(total) if total is not None and self.topic_names else {}
         for (skind, name), sc in scopes.items():
             if skind not in ALERT_SCOPES:
                 continue
@@ -194,6 +203,8 @@ class ScopeDetectors:
                            what="强烈负面客户文本占比相对全省的倍数",
                            extra={"negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
                                   "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
+            if skind == "region" and self.topic_names:
+                self._topics(t, name, scope, sc, out, prior)
             if skind == "channel":
                 self._rate(t, ("reclass", name), sc.window("reclass", 60), out, kind="reclassification",
                            scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内改类派单")
@@ -271,6 +282,72 @@ class ScopeDetectors:
                       describe=lambda: (f"{_scope_text(scope)} {worst_metric} 异常（异常分 {worst:.2f}）",
                                         {"metric": worst_metric, "value": values.get(worst_metric),
                                          "scores": dict(scores)}))
+
+    def _province_topics(self, total: Any) -> dict[str, float]:
+        """The province's usual share of angry contacts per topic: the prior of each region's estimate, so a
+        region judges from its first hour and a wave early in its life is not learned as its normal."""
+        if total.hist and self.topic_minute.get("\x00total") != total.minute:
+            self.topic_minute["\x00total"] = total.minute
+            last = total.hist[-1]
+            for topic in self.topic_names:
+                c = self.topic_cusum.get(("\x00total", topic))
+                if c is None:
+                    c = self.topic_cusum[("\x00total", topic)] = self._new_cusum()
+                c.update(last.get("angry:" + topic, 0.0), last.get("ctexts", 0.0))
+        return {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
+                if region == "\x00total" and c.trials >= c.warmup_trials}
+
+    def _new_cusum(self) -> TopicShareCusum:
+        return TopicShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
+
+    def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
+                prior: dict[str, float]) -> None:
+        """``topic_surge``: the share of the region's new contacts that are angry about one topic has risen
+        (CUSUM per topic, per minute). One alert per region (its fingerprint is kind + scope), about the topic
+        with the strongest evidence; the others that are surging too are listed in its evidence."""
+        cfg = self.cfg
+        if not sc.hist or self.topic_minute.get(name) == sc.minute:
+            return  # once per closed minute, whatever the tick
+        self.topic_minute[name] = sc.minute
+        last = sc.hist[-1]
+        trials = last.get("ctexts", 0.0)
+        key = ("topic", name)
+        firing = key in self.debounce and self.debounce[key].tier is not None
+        surging: list[tuple[float, str, float]] = []   # (evidence, topic, usual share)
+        for topic in self.topic_names:
+            c = self.topic_cusum.get((name, topic))
+            if c is None:
+                c = self.topic_cusum[(name, topic)] = self._new_cusum()
+            stat = c.update(last.get("angry:" + topic, 0.0), trials, prior=prior.get(topic))
+            if ((stat >= cfg.topic_threshold and sc.window("angry:" + topic, 60) >= cfg.topic_min_contacts)
+                    or (firing and stat >= cfg.topic_threshold / 2       # hysteresis: hold while the wave lasts
+                        and sc.window("angry:" + topic, 60) >= cfg.topic_min_contacts / 2)):
+                surging.append((stat, topic, c.usual(prior.get(topic))))
+        # yellow: before any harm — the escalations of a wave come hours later
+        want = "yellow" if surging else None
+        if want is None and key not in self.debounce:
+            return
+        surging.sort(reverse=True)
+        if surging:
+            stat, topic, usual = surging[0]
+            self.topic_shown[name] = topic
+        else:
+            topic = self.topic_shown.get(name, self.topic_names[0])
+            stat, usual = 0.0, self.topic_cusum[(name, topic)].usual(prior.get(topic))
+
+        def describe() -> tuple[str, dict[str, Any]]:
+            hits60, texts60 = sc.window("angry:" + topic, 60), sc.window("ctexts", 60)
+            share = hits60 / texts60 if texts60 else 0.0
+            return (f"{_scope_text(scope)} 近 1 小时新增诉求中对「{TOPIC_ZH.get(topic, topic)}」强烈不满的 "
+                    f"{hits60:.0f} 件，占 {share:.0%}（平时约 {usual:.0%}）：同一问题集中爆发，可能演变为投诉/12398 升级",
+                    {"topic": topic, "topics": [tp for _, tp, _ in surging], "angry_contacts_60min": hits60,
+                     "contacts_60min": sc.window("topic:" + topic, 60), "texts_60min": texts60,
+                     "share_60min": round(share, 3), "usual_share": round(usual, 3),
+                     "cusum": round(stat, 2), "threshold": cfg.topic_threshold,
+                     "arrivals_60min": sc.window("arrivals", 60), "urges_60min": sc.window("urges", 60),
+                     "negative_texts_60min": sc.window("neg_hi", 60)})
+        self._verdict(t, key, want, out, kind="topic_surge", scope=scope, stage="receive", score=stat,
+                      describe=describe)
 
     def _forecast(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
                   out: list[Condition]) -> None:

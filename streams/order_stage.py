@@ -36,6 +36,7 @@ from streams import signals as S
 from streams.deadlines import CHECK_STAGE, Sla
 from streams.orders import STAGE_ORDER, OrderState
 from streams.signals import ScopeSignal
+from streams.topics import TopicTagger
 from yujing.config import Settings
 from yujing.events import Event
 from yujing.records import Condition, RiskRecord
@@ -67,6 +68,7 @@ class OrderStage:
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
+        self.topics = TopicTagger(settings.tracking.topics)
         self.heap: list[tuple[float, int, str, str, int, float]] = []
         self._seq = 0
         self.now = 0.0
@@ -184,6 +186,9 @@ class OrderStage:
             self._open(o, "feedback", t, out)
             if ev.text:
                 self._text(o, ev.text, t, out)
+                if not (o.repeat_24h or o.repeat_7d):  # a topic wave is counted in new voices, not call-backs
+                    topics = self.topics.tag(ev.text)
+                    out.signals.append(self._sig(S.TOPIC, o, t, "receive", check="|".join(topics), value=o.neg_last))
         elif typ == "accepted":
             if o.accepted is None:
                 o.accepted = t

@@ -21,10 +21,11 @@ from yujing.records import Condition, STAGES
 
 LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
-                 "texts", "neg_sum", "neg_hi", "threats", "closes")
+                 "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts")
 WINDOW_MIN = 60
-_EMPTY = dict.fromkeys(EVENT_METRICS, 0.0)
-"""A one-minute bucket in which nothing happened (compare only; never mutate)."""
+TOPIC_PREFIX, ANGRY_PREFIX = "topic:", "angry:"
+"""Per-topic counts of new contacts, all and strongly negative ones, are metrics named so (``ctexts`` counts
+the new contacts with a text, the trials of detectors/topic_surge.py)."""
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
@@ -72,19 +73,22 @@ class StageCounters:
 class ScopeState:
     """Everything counted for one scope (e.g. ``("region", "north")``)."""
 
-    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s")
+    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s",
+                 "metrics", "empty")
 
-    def __init__(self, offset_s: float = 8 * 3600.0) -> None:
+    def __init__(self, offset_s: float = 8 * 3600.0, metrics: tuple[str, ...] = EVENT_METRICS) -> None:
         self.offset_s = offset_s          # local time zone: "today" starts at local midnight
+        self.metrics = metrics
+        self.empty = dict.fromkeys(metrics, 0.0)  # a minute in which nothing happened (compare only)
         self.day = -1
-        self.today = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.today = dict.fromkeys(metrics, 0.0)
         self.stages = {s: StageCounters() for s in STAGES}
         self.minute = -1
-        self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.cur = dict.fromkeys(metrics, 0.0)
         self.hist: deque[dict[str, float]] = deque(maxlen=WINDOW_MIN)
-        self.sum15 = dict.fromkeys(EVENT_METRICS, 0.0)
-        self.sum30 = dict.fromkeys(EVENT_METRICS, 0.0)
-        self.sum60 = dict.fromkeys(EVENT_METRICS, 0.0)
+        self.sum15 = dict.fromkeys(metrics, 0.0)
+        self.sum30 = dict.fromkeys(metrics, 0.0)
+        self.sum60 = dict.fromkeys(metrics, 0.0)
 
     def roll(self, minute: int) -> None:
         """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums."""
@@ -93,7 +97,8 @@ class ScopeState:
             return
         steps = min(minute - self.minute, WINDOW_MIN + 1)
         hist = self.hist
-        if steps > 0 and self.cur != _EMPTY:   # the closing minute counts for its own (local) day
+        empty = self.empty
+        if steps > 0 and self.cur != empty:   # the closing minute counts for its own (local) day
             self._new_day(self.minute)
             for k, v in self.cur.items():
                 if v:
@@ -103,25 +108,25 @@ class ScopeState:
             cur = self.cur
             if len(hist) == WINDOW_MIN:
                 old = hist[0]
-                if old != _EMPTY:
+                if old != empty:
                     for k, v in old.items():
                         if v:
                             self.sum60[k] -= v
             for width, sums in ((15, self.sum15), (30, self.sum30)):
                 if len(hist) >= width:
                     old = hist[-width]
-                    if old != _EMPTY:
+                    if old != empty:
                         for k, v in old.items():
                             if v:
                                 sums[k] -= v
             hist.append(cur)
-            if cur != _EMPTY:
+            if cur != empty:
                 for k, v in cur.items():
                     if v:
                         self.sum15[k] += v
                         self.sum30[k] += v
                         self.sum60[k] += v
-            self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
+            self.cur = dict.fromkeys(self.metrics, 0.0)
         self.minute = max(self.minute, minute)
         self._new_day(self.minute)
 
@@ -129,7 +134,7 @@ class ScopeState:
         day = int((minute * 60 + self.offset_s) // 86400)
         if day != self.day:
             if day > self.day:
-                self.today = dict.fromkeys(EVENT_METRICS, 0.0)
+                self.today = dict.fromkeys(self.metrics, 0.0)
             self.day = max(self.day, day)
 
     def today_total(self, metric: str) -> float:
@@ -153,12 +158,14 @@ class ScopeStage:
         self.next_tick: float | None = None
         self.now = 0.0
         self.track_ages = False
+        self.metrics = EVENT_METRICS + tuple(prefix + name for name in settings.tracking.topics
+                                             for prefix in (TOPIC_PREFIX, ANGRY_PREFIX))
         self._dims_cache: dict[tuple[str, str, str, str | None], list[ScopeState]] = {}
 
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
         if s is None:
-            s = self.scopes[key] = ScopeState(self.settings.clock.utc_offset_h * 3600.0)
+            s = self.scopes[key] = ScopeState(self.settings.clock.utc_offset_h * 3600.0, self.metrics)
         return s
 
     def _scopes_of(self, sig: ScopeSignal) -> list[ScopeState]:
@@ -243,6 +250,17 @@ class ScopeStage:
                     cur["neg_hi"] += 1
                 if sig.value2:
                     cur["threats"] += 1
+        elif kind == S.TOPIC:
+            names = sig.check.split("|") if sig.check else ()
+            angry = sig.value >= NEGATIVE
+            for sc in scopes:
+                cur = sc.cur
+                cur["ctexts"] += 1
+                for name in names:
+                    if TOPIC_PREFIX + name in cur:  # else a topic dropped from the configuration meanwhile
+                        cur[TOPIC_PREFIX + name] += 1
+                        if angry:
+                            cur[ANGRY_PREFIX + name] += 1
         else:
             metric = _COUNTED.get(kind)
             if metric is not None:
@@ -352,7 +370,9 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "baselines": {_SEP.join(map(str, k)): [b.mean, b.dev, b.n] for k, b in det.baselines.items()},
             "debounce": {_SEP.join(map(str, k)): [d.tier, d.candidate, d.since, d.clear_since, d.hits]
                          for k, d in det.debounce.items()},
-            "last": [[_SEP.join(map(str, k)), v] for k, v in det.last.items()]}
+            "last": [[_SEP.join(map(str, k)), v] for k, v in det.last.items()],
+            "topic_cusum": [[region, topic, c.state()] for (region, topic), c in det.topic_cusum.items()],
+            "topic_minute": det.topic_minute}
 
 
 def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
@@ -372,11 +392,13 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
     stage.next_tick = state["next_tick"]
     stage.now = state["now"]
     for key, d in state["scopes"].items():
-        sc = ScopeState(settings.clock.utc_offset_h * 3600.0)
-        sc.minute, sc.cur = d["minute"], d["cur"]
+        sc = ScopeState(settings.clock.utc_offset_h * 3600.0, stage.metrics)
+        # merged into fresh dicts: metrics added to the configuration since the checkpoint start at zero
+        sc.minute, sc.cur = d["minute"], {**sc.cur, **d["cur"]}
         sc.hist.extend(d["hist"])
-        sc.sum15, sc.sum30, sc.sum60 = d["sum15"], d["sum30"], d["sum60"]
-        sc.today, sc.day = d.get("today", sc.today), d.get("day", -1)
+        sc.sum15, sc.sum30, sc.sum60 = ({**sc.sum15, **d["sum15"]}, {**sc.sum30, **d["sum30"]},
+                                        {**sc.sum60, **d["sum60"]})
+        sc.today, sc.day = {**sc.today, **d.get("today", {})}, d.get("day", -1)
         for name, sd in d["stages"].items():
             st = sc.stages[name]
             for f in _STAGE_FIELDS:
@@ -397,4 +419,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         d.tier, d.candidate, d.since, d.clear_since, d.hits = tier, cand, since, clear_since, hits
     for k, v in state["last"]:
         det.last[key_of(k)] = v
+    for region, topic, st in state.get("topic_cusum", []):
+        c = det.topic_cusum[(region, topic)] = det._new_cusum()
+        c.restore(st)
+    det.topic_minute.update(state.get("topic_minute", {}))
     return stage

@@ -20,6 +20,7 @@ URGE = "urge"          # the customer urged
 REPEAT = "repeat"      # a repeat contact (same customer and category within the window)
 ESCALATED = "escalated"  # the ground-truth harm: the order became a complaint / went to 12398 ...
 CLOSED = "closed"      # the order was closed
+TOPIC = "topic"        # a new contact's first text (check = its topics joined by "|", "" when none; value = negativity)
 
 
 @dataclass(slots=True)

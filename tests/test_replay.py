@@ -135,3 +135,20 @@ def test_cli_contract_exit_codes(tmp_path):
                         input='{"event_id":"e","order_id":"o","type":"urged","ts":"2026-07-14T09:00:00+08:00"}\n')
     assert ok.returncode == 0, ok.stderr
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["orphans_never_created"] == 1
+
+
+def test_billing_storm_is_warned_about_as_a_topic_surge(tmp_path):
+    """A simulated billing storm in one region (angry contacts about their bills, 2.5× the usual share, from
+    10:00): a topic_surge on that region's billing contacts within three hours, on no other region or topic."""
+    regions = default_regions()[:4]
+    region = regions[1].name
+    events = simulate(tmp_path / "storm.jsonl", hours=12, incidents=[f"sentiment_storm:{region}:360:300"])
+    run_replay(str(events), tmp_path / "out")
+    start = datetime(2026, 7, 14, 10, tzinfo=TZ)
+    surges = [a for a in read(tmp_path / "out" / "alerts.jsonl")
+              if a["status"] == "firing" and a["kind"] == "topic_surge"]
+    assert surges, "no topic_surge alert for the billing storm"
+    assert {(a["scope"].get("region"), a["evidence"]["topic"]) for a in surges} == {(region, "billing")}
+    first = datetime.fromisoformat(surges[0]["ts"])
+    assert start <= first <= start + timedelta(hours=3)
+    assert surges[0]["stage"] == "receive" and "电费" in surges[0]["summary"]

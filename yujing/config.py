@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from alerts.config import AlertsConfig
 from dashboard.config import DashboardConfig
 from detectors.config import DetectorsConfig
+from streams.topics import DEFAULT_TOPICS
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 """The shipped sample configuration (also used by the demo)."""
@@ -102,6 +103,10 @@ class TrackingConfig(BaseModel):
     evict_after_h: float = Field(14 * 24, description="forget an order this long after its last event")
     closed_label_after_h: float = Field(24, description="a closed order quiet this long is a negative label")
     repeat_window_h: list[float] = Field([24, 168], description="repeat-contact windows (same customer+category)")
+    topics: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_TOPICS),
+                                         description="what new contacts are about: topic name -> words (zh/en, "
+                                                     "substrings, case-insensitive); waves of one topic in one "
+                                                     "region raise topic_surge")
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,101 @@
+"""A wave of angry contacts about one topic: Page's CUSUM on their share of a region's new contacts.
+
+A "sentiment storm" (a billing run gone wrong, a batch of faulty meters) starts as ordinary consultations and
+service requests that happen to be about the same thing, written in anger; escalations to 12398 follow hours
+later. A trial is a new contact with a text (call-backs excluded), a hit one that is strongly negative (see
+streams/sentiment.py) and about the topic (streams/topics.py).
+
+One hour's count is weak evidence in a small region (9 of 30 contacts instead of 1), but the evidence keeps
+coming, so a sequential test accumulates it: each minute adds the log-likelihood ratio of "the topic's odds
+have risen × odds_ratio" against "the share is as usual" (the odds-ratio form of the Bernoulli CUSUM, which
+suits a usual share of 2 % as well as one of 35 %), floored at zero (Page's CUSUM) and capped, and the
+detector fires when the sum passes a threshold. The usual share is learned per region and topic only while
+the sum is low, so a wave does not teach the detector that waves are normal; a young estimate is shrunk
+toward a prior (the province's share) so that a wave in a region's first hours is not learned either. The
+end of a wave is the mirror test: evidence that the share is back to usual (against half the shift)
+accumulates until it passes ``end_threshold`` and restarts the sum.
+
+>>> c = TopicShareCusum(threshold=10.0, warmup_trials=100)
+>>> for _ in range(300): _ = c.update(1, 10)      # a topic that is 10 % of the contacts
+>>> round(c.p0, 2), c.statistic
+(0.1, 0.0)
+>>> minutes = 0
+>>> while c.update(4, 10) < 10.0: minutes += 1    # it jumps to 40 %
+>>> minutes < 10
+True
+>>> for _ in range(60): _ = c.update(1, 10)       # back to 10 %: the wave ends within the hour
+>>> c.statistic
+0.0
+"""
+from __future__ import annotations
+
+import math
+
+
+class TopicShareCusum:
+    """CUSUM for a rise of one topic's share among new contacts (Bernoulli trials, batched per minute).
+
+    ``odds_ratio``: the smallest shift worth warning about (the topic's odds × odds_ratio); ``threshold``: evidence (log-likelihood ratio) needed to fire; ``alpha``: learning rate of
+    the usual share per contact; ``warmup_trials``: contacts seen before it may judge.
+    """
+
+    __slots__ = ("odds_ratio", "threshold", "alpha", "warmup_trials", "min_p", "cap", "end_threshold", "p0",
+                 "trials", "statistic", "calm")
+
+    def __init__(self, odds_ratio: float = 4.0, threshold: float = 10.0,
+                 alpha: float = 1 / 2000, warmup_trials: int = 200, min_p: float = 0.02, cap: float = 3.0,
+                 end_threshold: float = 2.0) -> None:
+        self.odds_ratio = odds_ratio
+        self.threshold = threshold
+        self.alpha = alpha
+        self.warmup_trials = warmup_trials
+        self.min_p = min_p
+        self.cap = cap
+        self.end_threshold = end_threshold
+        self.calm = end_threshold  # evidence that the share is as usual (capped at end_threshold)
+        self.p0 = 0.0
+        self.trials = 0
+        self.statistic = 0.0
+
+    def usual(self, prior: float | None = None) -> float:
+        """The usual share; with a ``prior`` (e.g. the province's share) a young estimate is shrunk toward it,
+        as if the prior had been seen in ``warmup_trials`` contacts."""
+        if prior is None:
+            return self.p0
+        n = min(self.trials, 1.0 / self.alpha)
+        return (n * self.p0 + self.warmup_trials * prior) / (n + self.warmup_trials)
+
+    def update(self, hits: float, trials: float, learn: bool = True, prior: float | None = None) -> float:
+        """Feed one minute: ``hits`` of ``trials`` new contacts were about the topic. Returns the statistic.
+        ``learn=False`` keeps the usual share as it is (the caller knows a wave is on); with a ``prior`` it
+        judges from the first contact (see :meth:`usual`), without one only after ``warmup_trials``."""
+        if trials <= 0:
+            return self.statistic
+        if prior is not None or self.trials >= self.warmup_trials:
+            p0 = min(0.9, max(self.usual(prior), self.min_p))
+            p1 = self.alternative(p0)
+            llr = hits * math.log(p1 / p0) + (trials - hits) * math.log((1 - p1) / (1 - p0))
+            self.statistic = min(self.cap * self.threshold, max(0.0, self.statistic + llr))  # Page's CUSUM
+            pm = (p0 + p1) / 2
+            llr_half = hits * math.log(pm / p0) + (trials - hits) * math.log((1 - pm) / (1 - p0))
+            was_calm = self.calm >= self.end_threshold
+            self.calm = min(self.end_threshold, max(0.0, self.calm - llr_half))
+            if self.calm >= self.end_threshold and not was_calm:
+                self.statistic = 0.0  # back to usual long enough: the wave is over
+        if learn and self.statistic < self.threshold / 2:  # learn the usual share only while calm
+            self.trials += int(trials)
+            a = 1.0 - (1.0 - max(self.alpha, 1.0 / self.trials)) ** trials
+            self.p0 += a * (hits / trials - self.p0)
+        return self.statistic
+
+    def alternative(self, p0: float | None = None) -> float:
+        """The share the test looks for: the usual share with its odds × odds_ratio."""
+        p0 = min(0.9, max(self.p0 if p0 is None else p0, self.min_p))
+        return p0 * self.odds_ratio / (1.0 - p0 + self.odds_ratio * p0)
+
+    def state(self) -> list[float]:
+        return [self.p0, float(self.trials), self.statistic, self.calm]
+
+    def restore(self, state: list[float]) -> None:
+        self.p0, self.trials, self.statistic = state[0], int(state[1]), state[2]
+        self.calm = state[3] if len(state) > 3 else self.end_threshold
