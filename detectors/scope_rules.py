@@ -139,6 +139,8 @@ class ScopeDetectors:
         self.topic_names = tuple(settings.tracking.topics)
         self.topic_cusum: dict[tuple[str, str], TopicShareCusum] = {}
         self.topic_minute: dict[str, int] = {}
+        self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
+        self._dept_stage: dict[tuple[str, str], Any] = {}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
@@ -179,6 +181,9 @@ class ScopeDetectors:
             if skind not in ALERT_SCOPES:
                 continue
             scope = {skind: name}
+            if skind == "department":
+                for stage in STAGES:
+                    self._dept_stage[(name, stage)] = sc.stages[stage]
             if skind in LAG_SCOPES:
                 for stage in STAGES:
                     self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
@@ -222,6 +227,7 @@ class ScopeDetectors:
         b = self._b(key)
         at50, at75, at90, at100 = st.short
         risk = float(sum(st.risk_hist))
+        covered_by = self._covering_department(name, stage, at50) if skind == "region" else None
         thr = b.threshold(z=4.0, floor=cfg.risk_minutes_floor)
         if self.series is not None:
             self.series.append((t, "lag", skind, name, stage, risk, thr))
@@ -235,7 +241,7 @@ class ScopeDetectors:
                 want = "orange"
             if at100 >= cfg.red_orders:
                 want = "red"
-            if _rank(want) < _rank(cfg.lag_min_tier):
+            if _rank(want) < _rank(cfg.lag_min_tier) or covered_by is not None:
                 want = None
         # winsorised after warm-up: an incident cannot teach the baseline that it is normal
         b.learn(risk if b.n < cfg.warmup_ticks else min(risk, thr))
@@ -253,6 +259,21 @@ class ScopeDetectors:
                      "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe)
+
+    def _covering_department(self, region: str, stage: str, at50: int) -> str | None:
+        """A department of ``region`` whose own lag alert on ``stage`` is on (or coming on) and that holds most (≥ 80 %) of
+        the region's orders at risk: the region's alert would only repeat it, so it stays quiet."""
+        if stage == "receive" or at50 <= 0:
+            return None
+        for dept, reg in self.dept_region.items():
+            if reg != region:
+                continue
+            key = ("lag", "department", dept, stage)
+            d = self.debounce.get(key)
+            st = self._dept_stage.get((dept, stage))
+            if d is not None and (d.tier or d.candidate) and st is not None and st.short[0] >= 0.8 * at50:
+                return dept
+        return None
 
     def _watch_series(self, t: float, skind: str, name: str, scope: dict[str, str], sc: Any,
                       out: list[Condition]) -> None:

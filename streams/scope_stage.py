@@ -175,6 +175,8 @@ class ScopeStage:
         scopes = self._dims_cache.get(key)
         if scopes is None:
             scopes = self._dims_cache[key] = [self._scope(k) for k in sig.dims()]
+            if sig.department:
+                self.detectors.dept_region.setdefault(sig.department, sig.region)
         return scopes
 
     def apply(self, sig: ScopeSignal) -> list[Condition]:
