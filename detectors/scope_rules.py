@@ -194,9 +194,11 @@ class ScopeDetectors:
             if skind == "region":
                 # the region's share of the province's fault reports: the daily rhythm cancels out
                 faults = sc.window("faults", 30)
-                fshare = faults / total_faults if total_faults >= 10 and faults >= cfg.surge_min_faults else None
+                # (learned whenever the province has faults to share; judged once the region has a few itself)
+                fshare = faults / total_faults if total_faults >= 10 else None
                 self._rate(t, ("surge", name), fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
                            z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
+                           judge=faults >= cfg.surge_min_faults,
                            extra={"faults_30min": faults, "province_faults_30min": total_faults,
                                   "affected_customers_30min": sc.window("affected", 30)})
                 # how much angrier the region's customers write than the province's: share of strongly negative
@@ -403,7 +405,9 @@ class ScopeDetectors:
 
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
-              extra: dict[str, Any] | None = None) -> None:
+              extra: dict[str, Any] | None = None, judge: bool = True) -> None:
+        """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
+        learns without judging (too little data for a verdict)."""
         b = self._b(key)
         thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
         if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
@@ -416,13 +420,14 @@ class ScopeDetectors:
         if self.series is not None:
             self.series.append((t, key[0], "-", key[1], stage, float(value), thr))
         want = None
-        if value >= thr and b.n >= self.cfg.warmup_ticks:
+        if judge and value >= thr and b.n >= self.cfg.warmup_ticks:
             want = "yellow"
             if value >= 1.5 * thr:
                 want = "orange"
             if value >= 2.5 * thr:
                 want = "red"
-        b.learn(value if b.n < self.cfg.warmup_ticks else min(value, thr))
+        if b.n < self.cfg.warmup_ticks or value < thr:  # what is already unusual is not learned as normal
+            b.learn(value)
         if want is None and key not in self.debounce:
             return
 
