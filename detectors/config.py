@@ -55,6 +55,11 @@ class ScopeRulesConfig(BaseModel):
                                                      "odds (share ÷ rest) × this")
     topic_min_contacts: int = Field(5, description="angry contacts about the topic in the last hour a region needs "
                                                    "before topic_surge fires")
+    reclass_threshold: float = Field(8.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
+                                                      "channel's dispatches that change the category has risen, at "
+                                                      "which reclassification fires")
+    reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
+                                                  "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
                                                        "their deadline below which a busy scope is not lagging: "
                                                        "a morning peak raises counts, not the share")

@@ -13,7 +13,7 @@ receive/dispatch/      its own     open orders past 50 % of their deadline (befo
 feedback_lag                       75 / 90 / 100 % for the tier
 breach_forecast        its own     queue view: backlog ÷ service rate vs. the scope's mean deadline
 arrival_surge          feedback    fault reports in 30 min vs. normal (an outage is coming to the crews)
-reclassification       decompose   reclassified dispatches in 60 min vs. normal
+reclassification       decompose   share of a channel's dispatches that change the category, CUSUM vs. normal
 reassignment_bounce    decompose   reassignments in 60 min vs. normal
 sentiment_drop         receive     share of strongly negative texts in 60 min vs. normal
 topic_surge            receive     one topic's share of new contacts (billing, meter …), CUSUM vs. normal
@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
-from detectors.topic_surge import TopicShareCusum
+from detectors.share_cusum import ShareCusum
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
 
@@ -137,7 +137,7 @@ class ScopeDetectors:
         self.anomaly_scores: dict[str, dict[str, float]] = {}
         self._utc_offset_h = settings.clock.utc_offset_h
         self.topic_names = tuple(settings.tracking.topics)
-        self.topic_cusum: dict[tuple[str, str], TopicShareCusum] = {}
+        self.topic_cusum: dict[tuple[str, str], ShareCusum] = {}
         self.topic_minute: dict[str, int] = {}
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
@@ -213,8 +213,7 @@ class ScopeDetectors:
             if skind == "region" and self.topic_names:
                 self._topics(t, name, scope, sc, out, prior)
             if skind == "channel":
-                self._rate(t, ("reclass", name), sc.window("reclass", 60), out, kind="reclassification",
-                           scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内改类派单")
+                self._reclass(t, name, scope, sc, total, out)
             if skind == "department":
                 self._rate(t, ("bounce", name), sc.window("bounces", 60), out, kind="reassignment_bounce",
                            scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内转派退单")
@@ -306,6 +305,56 @@ class ScopeDetectors:
                                         {"metric": worst_metric, "value": values.get(worst_metric),
                                          "scores": dict(scores)}))
 
+    def _share(self, name: str, watch: str, hits_metric: str, trials_metric: str, sc: Any,
+               total: Any) -> ShareCusum:
+        """Feed the last closed minute of ``sc`` (and once of the province, the prior) to the ShareCusum
+        watching ``hits_metric`` among ``trials_metric``; return the scope's CUSUM."""
+        prior = None
+        if total is not None and total.hist:
+            p = self.topic_cusum.get(("\x00total", watch))
+            if p is None:
+                p = self.topic_cusum[("\x00total", watch)] = self._new_cusum()
+            if self.topic_minute.get("\x00total" + watch) != total.minute:
+                self.topic_minute["\x00total" + watch] = total.minute
+                p.update(total.hist[-1].get(hits_metric, 0.0), total.hist[-1].get(trials_metric, 0.0))
+            prior = p.p0 if p.trials >= p.warmup_trials else None
+        c = self.topic_cusum.get((name, watch))
+        if c is None:
+            c = self.topic_cusum[(name, watch)] = self._new_cusum()
+        last = sc.hist[-1]
+        c.update(last.get(hits_metric, 0.0), last.get(trials_metric, 0.0), prior=prior)
+        c.prior = prior
+        return c
+
+    def _reclass(self, t: float, name: str, scope: dict[str, str], sc: Any, total: Any,
+                 out: list[Condition]) -> None:
+        """``reclassification``: the share of a channel's first dispatches that change the order's category has
+        risen (a misclassification wave: CUSUM per minute, usual share shrunk toward the province's)."""
+        cfg = self.cfg
+        if not sc.hist or self.topic_minute.get("\x00reclass:" + name) == sc.minute:
+            return
+        self.topic_minute["\x00reclass:" + name] = sc.minute
+        moved = self._share(name, "\x00reclass", "reclass", "dispatches", sc, total)
+        key = ("reclass", name)
+        firing = key in self.debounce and self.debounce[key].tier is not None
+        n60, d60 = sc.window("reclass", 60), sc.window("dispatches", 60)
+        hot = moved.statistic >= cfg.reclass_threshold and n60 >= cfg.reclass_min_count
+        held = firing and moved.statistic >= cfg.reclass_threshold / 2
+        want = "yellow" if hot or held else None
+        if want is None and key not in self.debounce:
+            return
+        usual = moved.usual(moved.prior)
+
+        def describe() -> tuple[str, dict[str, Any]]:
+            share = n60 / d60 if d60 else 0.0
+            return (f"{_scope_text(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）："
+                    f"受理分类可能集中出错，工单将被派错部门或退回",
+                    {"value": n60, "dispatches_60min": d60, "share_60min": round(share, 3),
+                     "usual_share": round(usual, 3), "cusum": round(moved.statistic, 2),
+                     "threshold": cfg.reclass_threshold, "bounces_60min": sc.window("bounces", 60)})
+        self._verdict(t, key, want, out, kind="reclassification", scope=scope, stage="decompose",
+                      score=moved.statistic, describe=describe)
+
     def _province_topics(self, total: Any) -> dict[str, float]:
         """The province's usual share of angry contacts per topic: the prior of each region's estimate, so a
         region judges from its first hour and a wave early in its life is not learned as its normal."""
@@ -320,8 +369,8 @@ class ScopeDetectors:
         return {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
                 if region == "\x00total" and c.trials >= c.warmup_trials}
 
-    def _new_cusum(self) -> TopicShareCusum:
-        return TopicShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
+    def _new_cusum(self) -> ShareCusum:
+        return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
 
     def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
                 prior: dict[str, float]) -> None:

@@ -21,11 +21,11 @@ from yujing.records import Condition, STAGES
 
 LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
-                 "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts")
+                 "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts", "dispatches")
 WINDOW_MIN = 60
 TOPIC_PREFIX, ANGRY_PREFIX = "topic:", "angry:"
 """Per-topic counts of new contacts, all and strongly negative ones, are metrics named so (``ctexts`` counts
-the new contacts with a text, the trials of detectors/topic_surge.py)."""
+the new contacts with a text, the trials of detectors/share_cusum.py)."""
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
@@ -221,11 +221,14 @@ class ScopeStage:
             short = sig.value2 <= SHORT_CHECK_S
             crossed = [i for i, lv in enumerate(LEVELS) if sig.value >= lv]
             age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            first_dispatch = sig.check == "dispatch"   # the order's first routing decision
             for sc in scopes:
                 st = sc.stages[sig.stage]
                 st.open -= 1
                 if not moved:
                     st.closed_min += 1
+                    if first_dispatch:
+                        sc.cur["dispatches"] += 1
                 if short:
                     st.short_open -= 1
                 for i in crossed:

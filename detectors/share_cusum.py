@@ -1,21 +1,25 @@
-"""A wave of angry contacts about one topic: Page's CUSUM on their share of a region's new contacts.
+"""A rise in the share of one kind among many: Page's CUSUM for Bernoulli trials, batched per minute.
 
-A "sentiment storm" (a billing run gone wrong, a batch of faulty meters) starts as ordinary consultations and
-service requests that happen to be about the same thing, written in anger; escalations to 12398 follow hours
-later. A trial is a new contact with a text (call-backs excluded), a hit one that is strongly negative (see
-streams/sentiment.py) and about the topic (streams/topics.py).
+Used where "how many" is weak evidence but "what share" is strong and keeps coming:
 
-One hour's count is weak evidence in a small region (9 of 30 contacts instead of 1), but the evidence keeps
-coming, so a sequential test accumulates it: each minute adds the log-likelihood ratio of "the topic's odds
-have risen × odds_ratio" against "the share is as usual" (the odds-ratio form of the Bernoulli CUSUM, which
-suits a usual share of 2 % as well as one of 35 %), floored at zero (Page's CUSUM) and capped, and the
-detector fires when the sum passes a threshold. The usual share is learned per region and topic only while
-the sum is low, so a wave does not teach the detector that waves are normal; a young estimate is shrunk
-toward a prior (the province's share) so that a wave in a region's first hours is not learned either. The
-end of a wave is the mirror test: evidence that the share is back to usual (against half the shift)
-accumulates until it passes ``end_threshold`` and restarts the sum.
+* ``topic_surge``: a "sentiment storm" (a billing run gone wrong, a batch of faulty meters) starts as ordinary
+  consultations that happen to be about the same thing, written in anger; escalations to 12398 follow hours
+  later. Trials: new contacts with a text in a region (call-backs excluded); hits: those strongly negative
+  (streams/sentiment.py) and about the topic (streams/topics.py).
+* ``reclassification``: a misclassification wave on one channel. Trials: first dispatches of the channel's
+  orders; hits: dispatches that changed the category.
 
->>> c = TopicShareCusum(threshold=10.0, warmup_trials=100)
+One hour's count is weak evidence in a small scope (9 of 30 instead of 1), but the evidence keeps coming, so a
+sequential test accumulates it: each minute adds the log-likelihood ratio of "the odds have risen ×
+odds_ratio" against "the share is as usual" (the odds-ratio form of the Bernoulli CUSUM, which suits a usual
+share of 2 % as well as one of 35 %), floored at zero (Page's CUSUM) and capped, and the detector fires when
+the sum passes a threshold. The usual share is learned only while the sum is low, so a wave does not teach the
+detector that waves are normal; a young estimate is shrunk toward a prior (e.g. the province's share) so that
+a wave in a scope's first hours is not learned either. The end of a wave is the mirror test: evidence that the
+share is back to usual (against half the shift) accumulates until it passes ``end_threshold`` and restarts
+the sum.
+
+>>> c = ShareCusum(threshold=10.0, warmup_trials=100)
 >>> for _ in range(300): _ = c.update(1, 10)      # a topic that is 10 % of the contacts
 >>> round(c.p0, 2), c.statistic
 (0.1, 0.0)
@@ -32,15 +36,16 @@ from __future__ import annotations
 import math
 
 
-class TopicShareCusum:
-    """CUSUM for a rise of one topic's share among new contacts (Bernoulli trials, batched per minute).
+class ShareCusum:
+    """CUSUM for a rise of one kind's share among trials (Bernoulli trials, batched per minute).
 
-    ``odds_ratio``: the smallest shift worth warning about (the topic's odds × odds_ratio); ``threshold``: evidence (log-likelihood ratio) needed to fire; ``alpha``: learning rate of
-    the usual share per contact; ``warmup_trials``: contacts seen before it may judge.
+    ``odds_ratio``: the smallest shift worth warning about (the kind's odds × odds_ratio); ``threshold``:
+    evidence (log-likelihood ratio) needed to fire; ``alpha``: learning rate of the usual share per trial;
+    ``warmup_trials``: trials seen before it may judge without a prior.
     """
 
     __slots__ = ("odds_ratio", "threshold", "alpha", "warmup_trials", "min_p", "cap", "end_threshold", "p0",
-                 "trials", "statistic", "calm")
+                 "trials", "statistic", "calm", "prior")
 
     def __init__(self, odds_ratio: float = 4.0, threshold: float = 10.0,
                  alpha: float = 1 / 2000, warmup_trials: int = 200, min_p: float = 0.02, cap: float = 3.0,
@@ -53,6 +58,7 @@ class TopicShareCusum:
         self.cap = cap
         self.end_threshold = end_threshold
         self.calm = end_threshold  # evidence that the share is as usual (capped at end_threshold)
+        self.prior: float | None = None  # the caller's last prior, for showing the usual share
         self.p0 = 0.0
         self.trials = 0
         self.statistic = 0.0
@@ -66,11 +72,12 @@ class TopicShareCusum:
         return (n * self.p0 + self.warmup_trials * prior) / (n + self.warmup_trials)
 
     def update(self, hits: float, trials: float, learn: bool = True, prior: float | None = None) -> float:
-        """Feed one minute: ``hits`` of ``trials`` new contacts were about the topic. Returns the statistic.
+        """Feed one minute: ``hits`` of ``trials`` were of the kind watched. Returns the statistic.
         ``learn=False`` keeps the usual share as it is (the caller knows a wave is on); with a ``prior`` it
         judges from the first contact (see :meth:`usual`), without one only after ``warmup_trials``."""
         if trials <= 0:
             return self.statistic
+        hits = min(hits, trials)
         if prior is not None or self.trials >= self.warmup_trials:
             p0 = min(0.9, max(self.usual(prior), self.min_p))
             p1 = self.alternative(p0)
