@@ -69,6 +69,7 @@ class OrderStage:
         self.tiering = OrderTiering(settings)
         self.heap: list[tuple[float, int, str, str, int, float]] = []
         self._seq = 0
+        self._version = 0   # check versions are unique in the stage: a timer of a closed check never fires
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
                                       "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
@@ -150,6 +151,7 @@ class OrderStage:
     def rebuild_timers(self) -> None:
         """Recreate the timer heap from the orders (after state was restored from a changelog)."""
         self.heap = []
+        self._version = max((c[3] for o in self.orders.values() for c in o.checks.values()), default=self._version)
         for o in self.orders.values():
             if o.closed_at is None and o.paused_at is None:
                 for check, c in o.checks.items():
@@ -259,7 +261,8 @@ class OrderStage:
                 for check, c in o.checks.items():
                     if check == "feedback":
                         c[1] += gap
-                    c[3] += 1
+                    self._version += 1
+                    c[3] = self._version
                     self._schedule(o, check, c)
         elif typ == "closed":
             if o.closed_at is None:
@@ -302,9 +305,9 @@ class OrderStage:
         deadline = self.sla.deadline(check, start, channel=o.channel, tier=o.tier, category=o.category, area=o.area)
         if check == "feedback":
             deadline += o.paused_total
-        prev = o.checks.get(check)
         dept = o.department if check != "receive_ack" else None
-        c = [start, deadline, 0.0, (prev[3] + 1) if prev else 1, dept]
+        self._version += 1
+        c = [start, deadline, 0.0, self._version, dept]
         o.checks[check] = c
         out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
         if o.paused_at is None:
