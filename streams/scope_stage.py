@@ -72,11 +72,13 @@ class StageCounters:
 class ScopeState:
     """Everything counted for one scope (e.g. ``("region", "north")``)."""
 
-    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s")
+    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s",
+                 "day_start", "day_end")
 
     def __init__(self, offset_s: float = 8 * 3600.0) -> None:
         self.offset_s = offset_s          # local time zone: "today" starts at local midnight
         self.day = -1
+        self.day_start = self.day_end = 0.0   # minutes [start, end) of the local day ``day``
         self.today = dict.fromkeys(EVENT_METRICS, 0.0)
         self.stages = {s: StageCounters() for s in STAGES}
         self.minute = -1
@@ -87,46 +89,68 @@ class ScopeState:
         self.sum60 = dict.fromkeys(EVENT_METRICS, 0.0)
 
     def roll(self, minute: int) -> None:
-        """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums."""
-        if self.minute < 0:
+        """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums.
+
+        A minute in which nothing happened (most minutes of most scopes) goes into the history as the shared
+        ``_EMPTY`` bucket: it changes no sum, and it is recognised by identity when it leaves a window."""
+        last = self.minute
+        if last < 0:
             self.minute = minute
             return
-        steps = min(minute - self.minute, WINDOW_MIN + 1)
-        hist = self.hist
-        if steps > 0 and self.cur != _EMPTY:   # the closing minute counts for its own (local) day
-            self._new_day(self.minute)
-            for k, v in self.cur.items():
+        steps = minute - last
+        if steps > WINDOW_MIN + 1:
+            steps = WINDOW_MIN + 1
+        cur = self.cur
+        empty = cur == _EMPTY
+        if steps > 0 and not empty:   # the closing minute counts for its own (local) day
+            self._new_day(last)
+            today = self.today
+            for k, v in cur.items():
                 if v:
-                    self.today[k] += v
-        # most minutes of most scopes are empty: an empty bucket changes no sum, so skip it (a dict compare in C)
-        for _ in range(max(0, steps)):
-            cur = self.cur
-            if len(hist) == WINDOW_MIN:
+                    today[k] += v
+        hist = self.hist
+        sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
+        for _ in range(steps):
+            n = len(hist)
+            if n == WINDOW_MIN:
                 old = hist[0]
-                if old != _EMPTY:
+                if old is not _EMPTY:
                     for k, v in old.items():
                         if v:
-                            self.sum60[k] -= v
-            for width, sums in ((15, self.sum15), (30, self.sum30)):
-                if len(hist) >= width:
-                    old = hist[-width]
-                    if old != _EMPTY:
+                            sum60[k] -= v
+            if n >= 15:
+                old = hist[-15]
+                if old is not _EMPTY:
+                    for k, v in old.items():
+                        if v:
+                            sum15[k] -= v
+                if n >= 30:
+                    old = hist[-30]
+                    if old is not _EMPTY:
                         for k, v in old.items():
                             if v:
-                                sums[k] -= v
-            hist.append(cur)
-            if cur != _EMPTY:
+                                sum30[k] -= v
+            if empty:
+                hist.append(_EMPTY)
+            else:
+                hist.append(cur)
                 for k, v in cur.items():
                     if v:
-                        self.sum15[k] += v
-                        self.sum30[k] += v
-                        self.sum60[k] += v
-            self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
-        self.minute = max(self.minute, minute)
+                        sum15[k] += v
+                        sum30[k] += v
+                        sum60[k] += v
+                cur = self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
+                empty = True
+        if minute > last:
+            self.minute = minute
         self._new_day(self.minute)
 
     def _new_day(self, minute: int) -> None:
+        if minute < self.day_end and minute >= self.day_start:   # still the same local day (nearly always)
+            return
         day = int((minute * 60 + self.offset_s) // 86400)
+        self.day_start = (day * 86400 - self.offset_s) / 60
+        self.day_end = ((day + 1) * 86400 - self.offset_s) / 60
         if day != self.day:
             if day > self.day:
                 self.today = dict.fromkeys(EVENT_METRICS, 0.0)
@@ -171,14 +195,20 @@ class ScopeStage:
         return scopes
 
     def apply(self, sig: ScopeSignal) -> list[Condition]:
-        out: list[Condition] = []
-        if self.next_tick is None:
-            self.next_tick = (math.floor(sig.t / self.tick_s) + 1) * self.tick_s
-        elif sig.t >= self.next_tick:
-            out.extend(self.advance(sig.t))
-        minute = int(sig.t // 60)
+        t = sig.t
+        next_tick = self.next_tick
+        if next_tick is None:
+            self.next_tick = (math.floor(t / self.tick_s) + 1) * self.tick_s
+            out: list[Condition] = []
+        elif t >= next_tick:
+            out = self.advance(t)
+        else:
+            out = []
+        minute = int(t // 60)
         kind = sig.kind
-        scopes = self._scopes_of(sig)
+        scopes = self._dims_cache.get((sig.region, sig.category, sig.channel, sig.department))
+        if scopes is None:
+            scopes = self._scopes_of(sig)
         for sc in scopes:
             if minute > sc.minute:
                 sc.roll(minute)
