@@ -71,7 +71,6 @@ class OrderStage:
         self.tiering = OrderTiering(settings)
         self.heap: list[tuple[float, int, str, str, int, int]] = []  # (due, seq, order, check, version, level index)
         self._seq = 0
-        self._version = 0   # check versions are unique in the stage: a timer of a closed check never fires
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
                                       "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
@@ -105,12 +104,9 @@ class OrderStage:
         o = self.orders.get(ev.order_id)
         if o is None:
             o = OrderState(ev.order_id)
-        if ev.event_id in o.seen:
+        if not o.remember(ev.event_id, MAX_SEEN_IDS):
             self.stats["duplicates"] += 1
             return out
-        o.seen.append(ev.event_id)
-        if len(o.seen) > MAX_SEEN_IDS:
-            del o.seen[0]
         if o.created is None and ev.type != "created":
             if o.pending is None:
                 o.pending = []
@@ -147,14 +143,17 @@ class OrderStage:
                 continue
             c = o.checks.get(check)
             if c is None or c[3] != version or o.paused_at is not None:
-                continue  # versions are unique per stage: a stale entry's chain ends here for good
+                continue  # versions are unique per order: a stale entry's chain ends here for good
+            start = c[0]
+            span = c[1] - start
+            if span < 1.0:
+                span = 1.0
+            if due != start + LEVELS[j] * span:
+                continue  # an entry of an evicted and recreated order's check that happens to share the version
             if due > self.now:
                 self.now = due
             if j < 3:  # the next share level of this check: one timer entry per check, not four
-                start = c[0]
-                span = c[1] - start
-                heapq.heappush(heap, (start + LEVELS[j + 1] * (span if span > 1.0 else 1.0), seq + 1, oid, check,
-                                      version, j + 1))
+                heapq.heappush(heap, (start + LEVELS[j + 1] * span, seq + 1, oid, check, version, j + 1))
             self._cross(o, check, LEVELS[j], due, out)
             orders[oid] = o
         if now > self.now:
@@ -171,7 +170,6 @@ class OrderStage:
         """Recreate the timer heap from the orders (after state was restored from a changelog)."""
         self.heap = []
         self._oldest_order = self._oldest_contact = -INF
-        self._version = max((c[3] for o in self.orders.values() for c in o.checks.values()), default=self._version)
         for o in self.orders.values():
             if o.closed_at is None and o.paused_at is None:
                 for check, c in o.checks.items():
@@ -281,8 +279,8 @@ class OrderStage:
                 for check, c in o.checks.items():
                     if check == "feedback":
                         c[1] += gap
-                    self._version += 1
-                    c[3] = self._version
+                    o.check_seq += 1
+                    c[3] = o.check_seq
                     self._schedule(o, check, c)
         elif typ == "closed":
             if o.closed_at is None:
@@ -326,8 +324,8 @@ class OrderStage:
         if check == "feedback":
             deadline += o.paused_total
         dept = o.department if check != "receive_ack" else None
-        self._version += 1
-        c = [start, deadline, 0.0, self._version, dept]
+        o.check_seq += 1   # versions are unique within the order: a timer of a closed check never fires
+        c = [start, deadline, 0.0, o.check_seq, dept]
         o.checks[check] = c
         out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
         if o.paused_at is None:
