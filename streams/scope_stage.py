@@ -28,6 +28,7 @@ _EMPTY = dict.fromkeys(EVENT_METRICS, 0.0)
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
+_OPEN, _CROSS, _CLOSE, _ARRIVAL, _TEXT = S.OPEN, S.CROSS, S.CLOSE, S.ARRIVAL, S.TEXT
 MAX_CATCHUP_S = 3 * 3600.0
 """Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
@@ -213,13 +214,14 @@ class ScopeStage:
             if minute > sc.minute:
                 sc.roll(minute)
         # the same update in every scope of the signal: decide what it is once, then apply it to each
-        if kind == S.OPEN:
+        if kind == _OPEN:
             moved = sig.check.endswith("~")  # moved between departments, not a new arrival
             span = sig.value - sig.value2
             short = span <= SHORT_CHECK_S
             age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.open += 1
                 if not moved:
                     st.opened_min += 1
@@ -229,21 +231,23 @@ class ScopeStage:
                     st.span_n += 1
                 if age_key is not None:
                     st.ages[age_key] = (sig.value2, sig.value)
-        elif kind == S.CROSS:
+        elif kind == _CROSS:
             i = LEVELS.index(sig.value)
             short = sig.value2 <= SHORT_CHECK_S
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.at[i] += 1
                 if short:
                     st.short[i] += 1
-        elif kind == S.CLOSE:
+        elif kind == _CLOSE:
             moved = sig.check.endswith("~")
             short = sig.value2 <= SHORT_CHECK_S
             crossed = [i for i, lv in enumerate(LEVELS) if sig.value >= lv]
             age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.open -= 1
                 if not moved:
                     st.closed_min += 1
@@ -255,7 +259,7 @@ class ScopeStage:
                         st.short[i] -= 1
                 if age_key is not None:
                     st.ages.pop(age_key, None)
-        elif kind == S.ARRIVAL:
+        elif kind == _ARRIVAL:
             fault = sig.category == "fault_repair"
             for sc in scopes:
                 cur = sc.cur
@@ -263,7 +267,7 @@ class ScopeStage:
                 if fault:
                     cur["faults"] += 1
                     cur["affected"] += sig.value
-        elif kind == S.TEXT:
+        elif kind == _TEXT:
             hi = sig.value >= NEGATIVE
             for sc in scopes:
                 cur = sc.cur
