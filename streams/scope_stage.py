@@ -84,7 +84,7 @@ class ScopeState:
         self.stages = {s: StageCounters() for s in STAGES}
         self.minute = -1
         self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
-        self.hist: deque[dict[str, float]] = deque(maxlen=WINDOW_MIN)
+        self.hist: deque[tuple[tuple[str, float], ...]] = deque(maxlen=WINDOW_MIN)
         self.sum15 = dict.fromkeys(EVENT_METRICS, 0.0)
         self.sum30 = dict.fromkeys(EVENT_METRICS, 0.0)
         self.sum60 = dict.fromkeys(EVENT_METRICS, 0.0)
@@ -92,8 +92,9 @@ class ScopeState:
     def roll(self, minute: int) -> None:
         """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums.
 
-        A minute in which nothing happened (most minutes of most scopes) goes into the history as the shared
-        ``_EMPTY`` bucket: it changes no sum, and it is recognised by identity when it leaves a window."""
+        A closed minute goes into the history as the tuple of its non-zero ``(metric, value)`` pairs, in metric
+        order: most minutes of most scopes are empty (``()``) or touch a few metrics, and leaving a window
+        then costs nothing or a few subtractions."""
         last = self.minute
         if last < 0:
             self.minute = minute
@@ -102,46 +103,34 @@ class ScopeState:
         if steps > WINDOW_MIN + 1:
             steps = WINDOW_MIN + 1
         cur = self.cur
-        empty = cur == _EMPTY
-        if steps > 0 and not empty:   # the closing minute counts for its own (local) day
+        closing: tuple[tuple[str, float], ...] = ()
+        if steps > 0 and cur != _EMPTY:   # the closing minute counts for its own (local) day
+            closing = tuple([kv for kv in cur.items() if kv[1]])
             self._new_day(last)
             today = self.today
-            for k, v in cur.items():
-                if v:
-                    today[k] += v
+            for k, v in closing:
+                today[k] += v
+            self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
         hist = self.hist
         sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
         for _ in range(steps):
             n = len(hist)
             if n == WINDOW_MIN:
-                old = hist[0]
-                if old is not _EMPTY:
-                    for k, v in old.items():
-                        if v:
-                            sum60[k] -= v
+                for k, v in hist[0]:
+                    sum60[k] -= v
             if n >= 15:
-                old = hist[-15]
-                if old is not _EMPTY:
-                    for k, v in old.items():
-                        if v:
-                            sum15[k] -= v
+                for k, v in hist[-15]:
+                    sum15[k] -= v
                 if n >= 30:
-                    old = hist[-30]
-                    if old is not _EMPTY:
-                        for k, v in old.items():
-                            if v:
-                                sum30[k] -= v
-            if empty:
-                hist.append(_EMPTY)
-            else:
-                hist.append(cur)
-                for k, v in cur.items():
-                    if v:
-                        sum15[k] += v
-                        sum30[k] += v
-                        sum60[k] += v
-                cur = self.cur = dict.fromkeys(EVENT_METRICS, 0.0)
-                empty = True
+                    for k, v in hist[-30]:
+                        sum30[k] -= v
+            hist.append(closing)
+            if closing:
+                for k, v in closing:
+                    sum15[k] += v
+                    sum30[k] += v
+                    sum60[k] += v
+                closing = ()
         if minute > last:
             self.minute = minute
         self._new_day(self.minute)
