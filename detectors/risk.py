@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from typing import Any
 
 from river import linear_model, optim
@@ -72,8 +73,7 @@ def order_features(o: Any, t: float, settings: Any = None) -> dict[str, float]:
 _log1p = math.log1p
 
 
-def _neg_share(kv: tuple[str, float]) -> float:
-    return -kv[1]
+_share = itemgetter(1)
 
 
 def _sigmoid(z: float) -> float:
@@ -214,8 +214,11 @@ class ComplaintRiskModel:
             if c > 0.05:
                 pushing.append((k, c))
         z = w_prior * z_prior + w * z_model
-        factors = [FACTOR_TEXT.get(k, k) for k, _ in sorted(pushing, key=_neg_share)[:top]]
-        return _sigmoid(z), factors or ["baseline"]
+        if not pushing:
+            return _sigmoid(z), ["baseline"]
+        if len(pushing) > 1:   # largest first; a reverse sort is stable too, so ties keep the features' order
+            pushing.sort(key=_share, reverse=True)
+        return _sigmoid(z), [FACTOR_TEXT.get(k, k) for k, _ in pushing[:top]] if top > 0 else ["baseline"]
 
     def _head(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
         """Partial sums of the four categorical terms of one (category, channel, tier, stage), and the blend."""
