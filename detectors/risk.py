@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from typing import Any
 
 from river import linear_model, optim
@@ -69,6 +70,12 @@ def order_features(o: Any, t: float, settings: Any = None) -> dict[str, float]:
     return x
 
 
+_log1p = math.log1p
+
+
+_share = itemgetter(1)
+
+
 def _sigmoid(z: float) -> float:
     if z < -35:
         return 0.0
@@ -92,6 +99,8 @@ class ComplaintRiskModel:
         self.model._weights.update(PRIOR_WEIGHTS)  # noqa: SLF001 - river exposes weights as a dict-like
         self.n_pos = 0
         self.n_neg = 0
+        self._generation = 0   # bumped on every learn: memoised partial sums are stale after it
+        self._heads: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
 
     def _prior(self, x: dict[str, float]) -> float:
         return PRIOR_BIAS + sum(PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items())
@@ -126,7 +135,113 @@ class ComplaintRiskModel:
         factors = [FACTOR_TEXT.get(k, k) for k, _ in sorted(pushing, key=lambda kv: -kv[1])[:top]]
         return _sigmoid(z), factors or ["baseline"]
 
+    def predict_order(self, o: Any, t: float, top: int = 3) -> tuple[float, list[str]]:
+        """``predict_explain(order_features(o, t))`` without building the feature dict (the per-event path).
+
+        The same terms are summed in the same order, so the result is bit-identical; the categorical terms
+        (category, channel, tier, stage) come first in that order, so their partial sums are memoised until
+        the model learns.
+
+        >>> from streams.orders import OrderState
+        >>> m, o = ComplaintRiskModel(), OrderState("WO-1")
+        >>> o.urges, o.neg_max, o.checks = 2, 0.8, {"feedback": [0.0, 3600.0, 0.0, 1, None]}
+        >>> m.predict_order(o, 2000.0) == m.predict_explain(order_features(o, 2000.0))
+        True
+        """
+        key = (o.category, o.channel, o.tier, o.stage)
+        head = self._heads.get(key)
+        if head is None or head[0] != self._generation:
+            head = self._head(key)
+        _, z_prior, z_model, pushing, w, w_prior = head
+        pushing = list(pushing)
+        share = 0.0
+        checks = o.checks
+        if checks:
+            end = o.paused_at if o.paused_at is not None else t
+            for c in checks.values():
+                start = c[0]
+                span = c[1] - start
+                s = (end - start) / (span if span > 60.0 else 60.0)
+                if s > share:
+                    share = s
+        # the non-zero terms only, in order_features' order (most counters of most orders are zero)
+        terms: list[tuple[str, float]] = []
+        add = terms.append
+        if share:
+            add(("share_max", share if share < 3.0 else 3.0))
+        if o.breached:
+            add(("breached", float(min(o.breached, 3))))
+        if o.urges:
+            add(("urges", float(min(o.urges, 5))))
+        if o.messages:
+            add(("messages", float(min(o.messages, 5))))
+        if o.neg_max:
+            add(("neg_max", o.neg_max))
+        if o.neg_last:
+            add(("neg_last", o.neg_last))
+        if o.threats:
+            add(("threat", 1.0))
+        if o.repeat_24h:
+            add(("repeat_24h", float(min(o.repeat_24h, 3))))
+        if o.repeat_7d:
+            add(("repeat_7d", float(min(o.repeat_7d, 3))))
+        if o.reclass:
+            add(("reclass", float(min(o.reclass, 2))))
+        if o.bounces:
+            add(("bounces", float(min(o.bounces, 3))))
+        if o.reopens:
+            add(("reopens", float(min(o.reopens, 2))))
+        if o.affected:
+            add(("log_affected", _log1p(o.affected)))
+        if o.satisfaction == "dissatisfied":
+            add(("dissatisfied", 1.0))
+        if o.resolution == "unresolved":
+            add(("unresolved", 1.0))
+        if o.closed_at is not None:
+            add(("closed", 1.0))
+        if o.prior_esc:
+            add(("prior_escalations", float(min(o.prior_esc, 2))))
+        learned = self.model._weights.get  # noqa: SLF001
+        prior = PRIOR_WEIGHTS.get
+        for k, v in terms:
+            if not v:
+                continue
+            pw = prior(k, 0.0) * v
+            mw = learned(k, 0.0) * v
+            z_prior += pw
+            z_model += mw
+            c = w_prior * pw + w * mw
+            if c > 0.05:
+                pushing.append((k, c))
+        z = w_prior * z_prior + w * z_model
+        if not pushing:
+            return _sigmoid(z), ["baseline"]
+        if len(pushing) > 1:   # largest first; a reverse sort is stable too, so ties keep the features' order
+            pushing.sort(key=_share, reverse=True)
+        return _sigmoid(z), [FACTOR_TEXT.get(k, k) for k, _ in pushing[:top]] if top > 0 else ["baseline"]
+
+    def _head(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
+        """Partial sums of the four categorical terms of one (category, channel, tier, stage), and the blend."""
+        w = self._blend()
+        w_prior = 1 - w
+        learned = self.model._weights.get  # noqa: SLF001
+        z_prior, z_model = PRIOR_BIAS, self.model.intercept
+        pushing: list[tuple[str, float]] = []
+        for k in (f"cat={key[0]}", f"ch={key[1]}", f"tier={key[2]}", f"stage={key[3]}"):
+            pw = PRIOR_WEIGHTS.get(k, 0.0) * 1.0
+            mw = learned(k, 0.0) * 1.0
+            z_prior += pw
+            z_model += mw
+            c = w_prior * pw + w * mw
+            if c > 0.05:
+                pushing.append((k, c))
+        if len(self._heads) > 4096:
+            self._heads.clear()
+        head = self._heads[key] = (self._generation, z_prior, z_model, tuple(pushing), w, w_prior)
+        return head
+
     def learn_one(self, x: dict[str, float], y: bool) -> "ComplaintRiskModel":
+        self._generation += 1
         self.model.learn_one(x, bool(y))
         if y:
             self.n_pos += 1

@@ -316,12 +316,13 @@ class ScopeDetectors:
                 p = self.topic_cusum[("\x00total", watch)] = self._new_cusum()
             if self.topic_minute.get("\x00total" + watch) != total.minute:
                 self.topic_minute["\x00total" + watch] = total.minute
-                p.update(total.hist[-1].get(hits_metric, 0.0), total.hist[-1].get(trials_metric, 0.0))
+                tl = total.last_minute()
+                p.update(tl.get(hits_metric, 0.0), tl.get(trials_metric, 0.0))
             prior = p.p0 if p.trials >= p.warmup_trials else None
         c = self.topic_cusum.get((name, watch))
         if c is None:
             c = self.topic_cusum[(name, watch)] = self._new_cusum()
-        last = sc.hist[-1]
+        last = sc.last_minute()
         c.update(last.get(hits_metric, 0.0), last.get(trials_metric, 0.0), prior=prior)
         c.prior = prior
         return c
@@ -360,7 +361,7 @@ class ScopeDetectors:
         region judges from its first hour and a wave early in its life is not learned as its normal."""
         if total.hist and self.topic_minute.get("\x00total") != total.minute:
             self.topic_minute["\x00total"] = total.minute
-            last = total.hist[-1]
+            last = total.last_minute()
             for topic in self.topic_names:
                 c = self.topic_cusum.get(("\x00total", topic))
                 if c is None:
@@ -381,7 +382,7 @@ class ScopeDetectors:
         if not sc.hist or self.topic_minute.get(name) == sc.minute:
             return  # once per closed minute, whatever the tick
         self.topic_minute[name] = sc.minute
-        last = sc.hist[-1]
+        last = sc.last_minute()
         trials = last.get("ctexts", 0.0)
         key = ("topic", name)
         firing = key in self.debounce and self.debounce[key].tier is not None

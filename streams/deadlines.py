@@ -47,6 +47,8 @@ class Sla:
         self.holidays = frozenset(date.fromisoformat(d) for d in cfg.calendar.holidays)
         self.extra_workdays = frozenset(date.fromisoformat(d) for d in cfg.calendar.extra_workdays)
         self._tz = timezone(timedelta(seconds=self.offset))
+        self._spans: dict[tuple[str, str, str, str, str], tuple[float, bool]] = {}
+        self._workdays: dict[float, bool] = {}   # local day number -> working day?
 
     def factor(self, tier: str) -> float:
         return self.cfg.tier_factor.get(tier, 1.0)
@@ -72,17 +74,25 @@ class Sla:
 
     def deadline(self, check: str, start: float, *, channel: str, tier: str, category: str, area: str) -> float:
         """Absolute deadline of ``check`` opened at ``start`` (before any pause)."""
-        span = self.span(check, channel=channel, tier=tier, category=category, area=area)
-        if check == "feedback" and category != "fault_repair" and category in self.cfg.reply_working_h:
-            return self.add_working_time(start, span)
-        return start + span
+        key = (check, channel, tier, category, area)
+        rule = self._spans.get(key)
+        if rule is None:   # a few hundred combinations recur for every order: work each out once
+            span = self.span(check, channel=channel, tier=tier, category=category, area=area)
+            working = check == "feedback" and category != "fault_repair" and category in self.cfg.reply_working_h
+            rule = self._spans[key] = (span, working)
+        if rule[1]:
+            return self.add_working_time(start, rule[0])
+        return start + rule[0]
 
     # -------------------------------------------------------------------------------- business calendar
     def is_workday(self, t: float) -> bool:
-        d = datetime.fromtimestamp(t, self._tz).date()
-        if d in self.extra_workdays:
-            return True
-        return d.weekday() not in self.weekend and d not in self.holidays
+        day = (t + self.offset) // DAY
+        known = self._workdays.get(day)
+        if known is None:
+            d = datetime.fromtimestamp(t, self._tz).date()
+            known = d in self.extra_workdays or (d.weekday() not in self.weekend and d not in self.holidays)
+            self._workdays[day] = known
+        return known
 
     def add_working_time(self, t0: float, seconds: float) -> float:
         """``t0`` + ``seconds`` of working time: days off (weekend, holidays) do not count.

@@ -13,9 +13,13 @@ between them. Both call exactly these objects, so the logic is never forked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from yujing.records import AlertRecord, Condition, RiskRecord
+
+
+_TS = attrgetter("ts")
 
 
 @dataclass(slots=True)
@@ -52,36 +56,58 @@ class Monitor:
         self.now = 0.0
 
     def _alerts(self, conditions: list[Condition], out: Output) -> None:
+        pipeline = self.pipeline
+        alerts = out.alerts
         for cond in conditions:
-            out.alerts.extend(self.pipeline.tick(cond.ts))
-            out.alerts.extend(self.pipeline.process(cond))
+            alerts.extend(pipeline.tick(cond.ts))
+            alerts.extend(pipeline.process(cond))
         out.conditions.extend(conditions)
 
     def _stage_out(self, so: Any, out: Output) -> None:
-        if so.signals or so.conditions:
-            scope_conds: list[Condition] = []
+        conds = so.conditions
+        if so.signals:
             apply = self.scopes.apply
+            scope_conds: list[Condition] = []
             for sig in so.signals:
-                scope_conds.extend(apply(sig))
-            conds = sorted(so.conditions + scope_conds, key=lambda c: c.ts)
+                found = apply(sig)
+                if found:
+                    scope_conds.extend(found)
+            if scope_conds:
+                conds = conds + scope_conds
+        if conds:
+            self._alerts(sorted(conds, key=_TS) if len(conds) > 1 else conds, out)
+        if so.risks:
+            out.risks.extend(so.risks)
+
+    def _advance(self, now: float, out: Output) -> None:
+        self._stage_out(self.orders.advance(now), out)
+        conds = self.scopes.advance(now)
+        if conds:
             self._alerts(conds, out)
-        out.risks.extend(so.risks)
+        pipeline = self.pipeline
+        ticked = pipeline.tick(now)
+        if ticked:
+            out.alerts.extend(ticked)
+        notes = pipeline.drain_notifications()
+        if notes:
+            out.notifications.extend(notes)
+        if now > self.now:
+            self.now = now
 
     def advance(self, now: float) -> Output:
         """Run everything due up to ``now``: silent-order timers, minute ticks, alert timers."""
         out = Output()
-        self._stage_out(self.orders.advance(now), out)
-        self._alerts(self.scopes.advance(now), out)
-        out.alerts.extend(self.pipeline.tick(now))
-        out.notifications.extend(self.pipeline.drain_notifications())
-        self.now = max(self.now, now)
+        self._advance(now, out)
         return out
 
     def ingest(self, ev: "Event") -> Output:
         """Advance the clock to the event's time, then apply it."""
-        out = self.advance(ev.t)
+        out = Output()
+        self._advance(ev.t, out)
         self._stage_out(self.orders.ingest(ev), out)
-        out.notifications.extend(self.pipeline.drain_notifications())
+        notes = self.pipeline.drain_notifications()
+        if notes:
+            out.notifications.extend(notes)
         return out
 
     def apply_command(self, cmd: dict[str, Any], now: float) -> Output:

@@ -45,6 +45,8 @@ LEVELS: tuple[float, ...] = (0.5, 0.75, 0.9, 1.0)
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
 MAX_SEEN_IDS = 64
 HOUR = 3600.0
+INF = float("inf")
+TEXT_CACHE_SIZE = 50_000
 
 
 @dataclass(slots=True)
@@ -69,13 +71,19 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
         self.topics = TopicTagger(settings.tracking.topics)
-        self.heap: list[tuple[float, int, str, str, int, float]] = []
+        self.heap: list[tuple[float, int, str, str, int, int]] = []  # (due, seq, order, check, version, level index)
         self._seq = 0
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
                                       "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
         self._next_housekeeping = 0.0
         self._label_queue: list[tuple[float, str, float]] = []
+        # lower bounds of the orders' last event time and the customers' last contact: housekeeping scans them
+        # only when something may have gone stale (-inf: unknown, e.g. the orders came from a changelog)
+        self._oldest_order = -INF
+        self._oldest_contact = -INF
+        self._text_cache: dict[str, tuple[float, bool]] = {}
+        self._text_gen: Any = None
 
     # ------------------------------------------------------------------------------------------ public
     @property
@@ -98,18 +106,17 @@ class OrderStage:
         o = self.orders.get(ev.order_id)
         if o is None:
             o = OrderState(ev.order_id)
-        if ev.event_id in o.seen:
+        if not o.remember(ev.event_id, MAX_SEEN_IDS):
             self.stats["duplicates"] += 1
             return out
-        o.seen.append(ev.event_id)
-        if len(o.seen) > MAX_SEEN_IDS:
-            del o.seen[0]
         if o.created is None and ev.type != "created":
             if o.pending is None:
                 o.pending = []
             o.pending.append(ev.model_dump())
             self.stats["orphans_held"] += 1
             self.orders[ev.order_id] = o
+            if o.last_t < self._oldest_order:
+                self._oldest_order = o.last_t
             return out
         self._apply(o, ev, out)
         if ev.type == "created" and o.pending:
@@ -118,6 +125,8 @@ class OrderStage:
                 self.stats["orphans_applied"] += 1
                 self._apply(o, Event.model_construct(**d), out)
         self.orders[ev.order_id] = o
+        if o.last_t < self._oldest_order:
+            self._oldest_order = o.last_t
         return out
 
     def advance(self, now: float) -> StageOut:
@@ -128,17 +137,27 @@ class OrderStage:
             if now > self.now:  # nothing due (the common case between events): just move the clock
                 self.now = now
             return out
+        orders = self.orders
         while heap and heap[0][0] <= now:
-            due, _, oid, check, version, level = heapq.heappop(heap)
-            o = self.orders.get(oid)
+            due, seq, oid, check, version, j = heapq.heappop(heap)
+            o = orders.get(oid)
             if o is None or o.closed_at is not None:
                 continue
             c = o.checks.get(check)
             if c is None or c[3] != version or o.paused_at is not None:
-                continue
-            self.now = max(self.now, due)
-            self._cross(o, check, level, due, out)
-            self.orders[oid] = o
+                continue  # versions are unique per order: a stale entry's chain ends here for good
+            start = c[0]
+            span = c[1] - start
+            if span < 1.0:
+                span = 1.0
+            if due != start + LEVELS[j] * span:
+                continue  # an entry of an evicted and recreated order's check that happens to share the version
+            if due > self.now:
+                self.now = due
+            if j < 3:  # the next share level of this check: one timer entry per check, not four
+                heapq.heappush(heap, (start + LEVELS[j + 1] * span, seq + 1, oid, check, version, j + 1))
+            self._cross(o, check, LEVELS[j], due, out)
+            orders[oid] = o
         if now > self.now:
             self.now = now
         if now >= self._next_housekeeping:
@@ -152,6 +171,7 @@ class OrderStage:
     def rebuild_timers(self) -> None:
         """Recreate the timer heap from the orders (after state was restored from a changelog)."""
         self.heap = []
+        self._oldest_order = self._oldest_contact = -INF
         for o in self.orders.values():
             if o.closed_at is None and o.paused_at is None:
                 for check, c in o.checks.items():
@@ -264,7 +284,8 @@ class OrderStage:
                 for check, c in o.checks.items():
                     if check == "feedback":
                         c[1] += gap
-                    c[3] += 1
+                    o.check_seq += 1
+                    c[3] = o.check_seq
                     self._schedule(o, check, c)
         elif typ == "closed":
             if o.closed_at is None:
@@ -307,9 +328,9 @@ class OrderStage:
         deadline = self.sla.deadline(check, start, channel=o.channel, tier=o.tier, category=o.category, area=o.area)
         if check == "feedback":
             deadline += o.paused_total
-        prev = o.checks.get(check)
         dept = o.department if check != "receive_ack" else None
-        c = [start, deadline, 0.0, (prev[3] + 1) if prev else 1, dept]
+        o.check_seq += 1   # versions are unique within the order: a timer of a closed check never fires
+        c = [start, deadline, 0.0, o.check_seq, dept]
         o.checks[check] = c
         out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
         if o.paused_at is None:
@@ -318,12 +339,17 @@ class OrderStage:
                 self._cross_due(o, check, c, t, out)
 
     def _schedule(self, o: OrderState, check: str, c: list[Any]) -> None:
+        """Arm the check's timer at the first share level it has not crossed. Only that level's entry is on
+        the heap; :meth:`advance` pushes the next one when it pops it. Each pending level still owns the
+        sequence number it would have had with all four on the heap, so equal due times fire in the same order."""
         start, deadline, crossed, version = c[0], c[1], c[2], c[3]
         span = max(1.0, deadline - start)
-        for level in LEVELS:
+        for j, level in enumerate(LEVELS):
             if level > crossed:
-                self._seq += 1
-                heapq.heappush(self.heap, (start + level * span, self._seq, o.order_id, check, version, level))
+                seq = self._seq + 1
+                self._seq += 4 - j
+                heapq.heappush(self.heap, (start + level * span, seq, o.order_id, check, version, j))
+                return
 
     def _cross_due(self, o: OrderState, check: str, c: list[Any], t: float, out: StageOut) -> None:
         span = max(1.0, c[1] - c[0])
@@ -396,8 +422,20 @@ class OrderStage:
 
     def _text(self, o: OrderState, text: str, t: float, out: StageOut) -> None:
         scorer = self.scorer
-        neg = float(scorer.score_one(text))
-        threats = scorer.escalation_phrases(text)
+        # customer texts repeat (templates, copy-paste): score each distinct text once while the scorer has not
+        # learned since (a scorer that does not count its learning steps is asked every time)
+        gen = getattr(scorer, "n_learned", None)
+        if gen != self._text_gen:
+            self._text_cache.clear()
+            self._text_gen = gen
+        hit = self._text_cache.get(text) if gen is not None else None
+        if hit is None:
+            hit = (float(scorer.score_one(text)), bool(scorer.escalation_phrases(text)))
+            if gen is not None:
+                if len(self._text_cache) >= TEXT_CACHE_SIZE:
+                    self._text_cache.clear()
+                self._text_cache[text] = hit
+        neg, threats = hit
         if threats:
             o.threats += 1
         o.neg_last = neg
@@ -420,17 +458,19 @@ class OrderStage:
         if o.repeat_24h or o.repeat_7d:
             out.signals.append(self._sig(S.REPEAT, o, t, "receive", value=float(o.repeat_24h)))
         hist.append((t, o.category, o.order_id))
+        if t < self._oldest_contact:
+            self._oldest_contact = t
 
     # ------------------------------------------------------------------------------------------ risk & tier
     def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
-        x = order_features(o, t, self.settings)
-        risk, factors = self.risk_model.predict_explain(x)
+        risk, factors = self.risk_model.predict_order(o, t)
         tier = self.tiering.risk_tier(risk)
         if force or abs(risk - o.risk) >= 0.02 or tier != o.risk_tier:
             o.risk = risk
             o.risk_tier = tier
             out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
         if self.tiering.verdict_tier(o, risk) != o.order_tier:  # build the condition only when it changes
+            x = order_features(o, t, self.settings)   # the feature dict only when the condition is built
             cond = self.tiering.order_condition(o, x, risk, factors, t)
             if cond is not None:
                 o.order_tier = cond.tier
@@ -449,7 +489,29 @@ class OrderStage:
             self.risk_model.learn_one(order_features(o, o.last_t, self.settings), False)
             self.stats["labels_neg"] += 1
         horizon = self.settings.tracking.evict_after_h * HOUR
-        stale = [oid for oid, o in self.orders.items() if now - o.last_t > horizon]
+        if now - self._oldest_order > horizon:   # else no order can be stale: skip the scan of all orders
+            self._evict(now, horizon, out)
+        if now - self._oldest_contact > horizon:
+            oldest = INF
+            gone = []
+            for cid, h in self.customers.items():
+                if h and now - h[-1][0] > horizon:
+                    gone.append(cid)
+                elif h and h[-1][0] < oldest:
+                    oldest = h[-1][0]
+            for cid in gone:
+                del self.customers[cid]
+            self._oldest_contact = oldest
+
+    def _evict(self, now: float, horizon: float, out: StageOut) -> None:
+        stale = []
+        oldest = INF
+        for oid, o in self.orders.items():
+            if now - o.last_t > horizon:
+                stale.append(oid)
+            elif o.last_t < oldest:
+                oldest = o.last_t
+        self._oldest_order = oldest
         for oid in stale:
             o = self.orders.pop(oid)
             if o.closed_at is None:
@@ -458,5 +520,3 @@ class OrderStage:
                 if o.order_tier is not None:
                     out.conditions.append(self.tiering.clear(o, now))
             self.stats["evicted"] += 1
-        for cid in [c for c, h in self.customers.items() if h and now - h[-1][0] > horizon]:
-            del self.customers[cid]

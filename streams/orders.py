@@ -1,6 +1,7 @@
 """The state of one work order, as the order stage keeps it (compact: many thousands are open at once)."""
 from __future__ import annotations
 
+from hashlib import blake2b as _digest
 from typing import Any
 
 STAGE_OF_TYPE: dict[str, str] = {
@@ -21,7 +22,7 @@ class OrderState:
         "arrived", "first_replied", "closed_at", "resolution", "paused_at", "paused_total", "checks",
         "urges", "messages", "reclass", "bounces", "reopens", "repeat_24h", "repeat_7d", "neg_max", "neg_last",
         "neg_sum", "neg_n", "threats", "affected", "seen", "pending", "risk", "risk_tier", "escalated_at",
-        "satisfaction", "order_tier", "last_text", "breached", "prior_esc",
+        "satisfaction", "order_tier", "last_text", "breached", "prior_esc", "check_seq",
     )
 
     def __init__(self, order_id: str) -> None:
@@ -60,7 +61,7 @@ class OrderState:
         self.neg_n = 0
         self.threats = 0
         self.affected = 0
-        self.seen: list[str] = []
+        self.seen = b""   # 8-byte digests of the latest event ids (see remember)
         self.pending: list[Any] | None = None
         self.risk = -1.0
         self.risk_tier: str | None = None
@@ -70,13 +71,41 @@ class OrderState:
         self.last_text = ""
         self.breached = 0
         self.prior_esc = 0
+        self.check_seq = 0   # last SLA check version handed out in this order
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    def remember(self, event_id: str, keep: int) -> bool:
+        """Note ``event_id``; False if it is among the ``keep`` latest noted (a duplicate).
+
+        Ids are kept as 8-byte BLAKE2 digests in one bytes object (~8 bytes an event instead of a list slot
+        and a ~60-byte string); two different ids collide with probability 2**-64.
+
+        >>> o = OrderState("WO-1")
+        >>> o.remember("e-1", 2), o.remember("e-2", 2), o.remember("e-1", 2), o.remember("e-3", 2)
+        (True, True, False, True)
+        >>> o.remember("e-1", 2), len(o.seen)   # forgotten: only the latest two are kept
+        (True, 16)
+        """
+        d = _digest(event_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        seen = self.seen
+        i = seen.find(d)
+        while i >= 0:
+            if not i % 8:
+                return False
+            i = seen.find(d, i + 1)
+        seen += d
+        if len(seen) > 8 * keep:
+            seen = seen[-8 * keep:]
+        self.seen = seen
+        return True
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d["seen"] = self.seen.hex()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "OrderState":
@@ -84,4 +113,13 @@ class OrderState:
         for k in cls.__slots__:
             if k in d:
                 setattr(o, k, d[k])
+        seen = d.get("seen")
+        if isinstance(seen, str):
+            o.seen = bytes.fromhex(seen)
+        elif isinstance(seen, list):   # written before the digests: a list of event ids
+            o.seen = b""
+            for eid in seen:
+                o.remember(eid, len(seen))
+        if "check_seq" not in d:
+            o.check_seq = max((c[3] for c in o.checks.values()), default=0)
         return o

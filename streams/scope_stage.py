@@ -29,6 +29,7 @@ the new contacts with a text, the trials of detectors/share_cusum.py)."""
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
+_OPEN, _CROSS, _CLOSE, _ARRIVAL, _TEXT = S.OPEN, S.CROSS, S.CLOSE, S.ARRIVAL, S.TEXT
 MAX_CATCHUP_S = 3 * 3600.0
 """Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
@@ -74,68 +75,83 @@ class ScopeState:
     """Everything counted for one scope (e.g. ``("region", "north")``)."""
 
     __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s",
-                 "metrics", "empty")
+                 "metrics", "empty", "day_start", "day_end")
 
     def __init__(self, offset_s: float = 8 * 3600.0, metrics: tuple[str, ...] = EVENT_METRICS) -> None:
         self.offset_s = offset_s          # local time zone: "today" starts at local midnight
         self.metrics = metrics
         self.empty = dict.fromkeys(metrics, 0.0)  # a minute in which nothing happened (compare only)
         self.day = -1
+        self.day_start = self.day_end = 0.0   # minutes [start, end) of the local day ``day``
         self.today = dict.fromkeys(metrics, 0.0)
         self.stages = {s: StageCounters() for s in STAGES}
         self.minute = -1
         self.cur = dict.fromkeys(metrics, 0.0)
-        self.hist: deque[dict[str, float]] = deque(maxlen=WINDOW_MIN)
+        self.hist: deque[tuple[tuple[str, float], ...]] = deque(maxlen=WINDOW_MIN)
         self.sum15 = dict.fromkeys(metrics, 0.0)
         self.sum30 = dict.fromkeys(metrics, 0.0)
         self.sum60 = dict.fromkeys(metrics, 0.0)
 
     def roll(self, minute: int) -> None:
-        """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums."""
-        if self.minute < 0:
+        """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums.
+
+        A closed minute goes into the history as the tuple of its non-zero ``(metric, value)`` pairs, in metric
+        order: most minutes of most scopes are empty (``()``) or touch a few metrics, and leaving a window
+        then costs nothing or a few subtractions."""
+        last = self.minute
+        if last < 0:
             self.minute = minute
             return
-        steps = min(minute - self.minute, WINDOW_MIN + 1)
-        hist = self.hist
-        empty = self.empty
-        if steps > 0 and self.cur != empty:   # the closing minute counts for its own (local) day
-            self._new_day(self.minute)
-            for k, v in self.cur.items():
-                if v:
-                    self.today[k] += v
-        # most minutes of most scopes are empty: an empty bucket changes no sum, so skip it (a dict compare in C)
-        for _ in range(max(0, steps)):
-            cur = self.cur
-            if len(hist) == WINDOW_MIN:
-                old = hist[0]
-                if old != empty:
-                    for k, v in old.items():
-                        if v:
-                            self.sum60[k] -= v
-            for width, sums in ((15, self.sum15), (30, self.sum30)):
-                if len(hist) >= width:
-                    old = hist[-width]
-                    if old != empty:
-                        for k, v in old.items():
-                            if v:
-                                sums[k] -= v
-            hist.append(cur)
-            if cur != empty:
-                for k, v in cur.items():
-                    if v:
-                        self.sum15[k] += v
-                        self.sum30[k] += v
-                        self.sum60[k] += v
+        steps = minute - last
+        if steps > WINDOW_MIN + 1:
+            steps = WINDOW_MIN + 1
+        cur = self.cur
+        closing: tuple[tuple[str, float], ...] = ()
+        if steps > 0 and cur != self.empty:   # the closing minute counts for its own (local) day
+            closing = tuple([kv for kv in cur.items() if kv[1]])
+            self._new_day(last)
+            today = self.today
+            for k, v in closing:
+                today[k] += v
             self.cur = dict.fromkeys(self.metrics, 0.0)
-        self.minute = max(self.minute, minute)
+        hist = self.hist
+        sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
+        for _ in range(steps):
+            n = len(hist)
+            if n == WINDOW_MIN:
+                for k, v in hist[0]:
+                    sum60[k] -= v
+            if n >= 15:
+                for k, v in hist[-15]:
+                    sum15[k] -= v
+                if n >= 30:
+                    for k, v in hist[-30]:
+                        sum30[k] -= v
+            hist.append(closing)
+            if closing:
+                for k, v in closing:
+                    sum15[k] += v
+                    sum30[k] += v
+                    sum60[k] += v
+                closing = ()
+        if minute > last:
+            self.minute = minute
         self._new_day(self.minute)
 
     def _new_day(self, minute: int) -> None:
+        if minute < self.day_end and minute >= self.day_start:   # still the same local day (nearly always)
+            return
         day = int((minute * 60 + self.offset_s) // 86400)
+        self.day_start = (day * 86400 - self.offset_s) / 60
+        self.day_end = ((day + 1) * 86400 - self.offset_s) / 60
         if day != self.day:
             if day > self.day:
                 self.today = dict.fromkeys(self.metrics, 0.0)
             self.day = max(self.day, day)
+
+    def last_minute(self) -> dict[str, float]:
+        """The counts of the last closed minute (only the metrics that were not zero)."""
+        return dict(self.hist[-1]) if self.hist else {}
 
     def today_total(self, metric: str) -> float:
         """``metric`` since local midnight, the current minute included."""
@@ -180,25 +196,32 @@ class ScopeStage:
         return scopes
 
     def apply(self, sig: ScopeSignal) -> list[Condition]:
-        out: list[Condition] = []
-        if self.next_tick is None:
-            self.next_tick = (math.floor(sig.t / self.tick_s) + 1) * self.tick_s
-        elif sig.t >= self.next_tick:
-            out.extend(self.advance(sig.t))
-        minute = int(sig.t // 60)
+        t = sig.t
+        next_tick = self.next_tick
+        if next_tick is None:
+            self.next_tick = (math.floor(t / self.tick_s) + 1) * self.tick_s
+            out: list[Condition] = []
+        elif t >= next_tick:
+            out = self.advance(t)
+        else:
+            out = []
+        minute = int(t // 60)
         kind = sig.kind
-        scopes = self._scopes_of(sig)
+        scopes = self._dims_cache.get((sig.region, sig.category, sig.channel, sig.department))
+        if scopes is None:
+            scopes = self._scopes_of(sig)
         for sc in scopes:
             if minute > sc.minute:
                 sc.roll(minute)
         # the same update in every scope of the signal: decide what it is once, then apply it to each
-        if kind == S.OPEN:
+        if kind == _OPEN:
             moved = sig.check.endswith("~")  # moved between departments, not a new arrival
             span = sig.value - sig.value2
             short = span <= SHORT_CHECK_S
             age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.open += 1
                 if not moved:
                     st.opened_min += 1
@@ -208,22 +231,24 @@ class ScopeStage:
                     st.span_n += 1
                 if age_key is not None:
                     st.ages[age_key] = (sig.value2, sig.value)
-        elif kind == S.CROSS:
+        elif kind == _CROSS:
             i = LEVELS.index(sig.value)
             short = sig.value2 <= SHORT_CHECK_S
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.at[i] += 1
                 if short:
                     st.short[i] += 1
-        elif kind == S.CLOSE:
+        elif kind == _CLOSE:
             moved = sig.check.endswith("~")
             short = sig.value2 <= SHORT_CHECK_S
             crossed = [i for i, lv in enumerate(LEVELS) if sig.value >= lv]
             age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
             first_dispatch = sig.check == "dispatch"   # the order's first routing decision
+            stage = sig.stage
             for sc in scopes:
-                st = sc.stages[sig.stage]
+                st = sc.stages[stage]
                 st.open -= 1
                 if not moved:
                     st.closed_min += 1
@@ -237,7 +262,7 @@ class ScopeStage:
                         st.short[i] -= 1
                 if age_key is not None:
                     st.ages.pop(age_key, None)
-        elif kind == S.ARRIVAL:
+        elif kind == _ARRIVAL:
             fault = sig.category == "fault_repair"
             for sc in scopes:
                 cur = sc.cur
@@ -245,7 +270,7 @@ class ScopeStage:
                 if fault:
                     cur["faults"] += 1
                     cur["affected"] += sig.value
-        elif kind == S.TEXT:
+        elif kind == _TEXT:
             hi = sig.value >= NEGATIVE
             for sc in scopes:
                 cur = sc.cur
@@ -400,7 +425,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         sc = ScopeState(settings.clock.utc_offset_h * 3600.0, stage.metrics)
         # merged into fresh dicts: metrics added to the configuration since the checkpoint start at zero
         sc.minute, sc.cur = d["minute"], {**sc.cur, **d["cur"]}
-        sc.hist.extend(d["hist"])
+        # minutes as (metric, value) pairs; a checkpoint of an older version holds them as dicts
+        sc.hist.extend(tuple((k, v) for k, v in (h.items() if isinstance(h, dict) else h) if v) for h in d["hist"])
         sc.sum15, sc.sum30, sc.sum60 = ({**sc.sum15, **d["sum15"]}, {**sc.sum30, **d["sum30"]},
                                         {**sc.sum60, **d["sum60"]})
         sc.today, sc.day = {**sc.today, **d.get("today", {})}, d.get("day", -1)

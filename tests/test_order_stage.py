@@ -170,3 +170,40 @@ def test_threat_words_raise_a_complaint_risk_alert(stage):
     conds = [c for o in outs for c in o.conditions if c.kind == "complaint_risk"]
     assert conds and conds[-1].tier in ("orange", "red")
     assert "escalation_words" in conds[-1].evidence["top_factors"]
+
+
+def test_reclassified_order_is_not_late_by_its_old_deadline(stage):
+    """Reclassified from fault repair (45-min arrival) to a complaint (a day to reply): the feedback check reopens
+    with the new deadline, and the old deadline's timers must not fire on it."""
+    run(stage, created(0), ev("accepted", 1), ev("dispatched", 3, department="d1", category="complaint"))
+    o = stage.orders["WO-1"]
+    assert o.category == "complaint" and o.checks["feedback"][1] - o.checks["feedback"][0] >= 24 * 3600
+    out = stage.advance(o.created + 3 * 3600)   # long past the 45-min arrival deadline
+    late = [s for s in out.signals if s.kind == S.CROSS and s.check == "feedback"]
+    assert late == [] and o.checks["feedback"][2] == 0.0
+    assert not [c for c in out.conditions if c.kind == "feedback_lag"]
+
+
+def test_one_timer_entry_per_check_and_levels_fire_in_order(stage):
+    run(stage, created(0))
+    assert len(stage.heap) == 2                  # receive_ack and feedback: their next level each
+    deadline = stage.orders["WO-1"].checks["receive_ack"][1]
+    out = stage.advance(deadline + 1)
+    crosses = [s.value for s in out.signals if s.kind == S.CROSS and s.check == "receive_ack"]
+    assert crosses == [0.5, 0.75, 0.9, 1.0]
+    assert len(stage.heap) == 1                  # receive_ack has no level left; feedback's next one remains
+
+
+def test_order_state_round_trip_keeps_duplicates_known(stage):
+    import orjson
+
+    from streams.orders import OrderState
+
+    run(stage, created(0, event_id="x-1"), ev("accepted", 1, event_id="x-2"))
+    o = stage.orders["WO-1"]
+    back = OrderState.from_dict(orjson.loads(orjson.dumps(o.to_dict())))
+    assert back.seen == o.seen and back.checks == o.checks and back.check_seq == o.check_seq
+    assert not back.remember("x-2", 64) and back.remember("x-3", 64)
+    legacy = {**o.to_dict(), "seen": ["x-1", "x-2"]}          # written before the digests
+    old = OrderState.from_dict(legacy)
+    assert not old.remember("x-1", 64) and old.seen[:16] == o.seen[:16]

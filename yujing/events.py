@@ -14,6 +14,7 @@ yujing.events.InvalidEvent: type: unknown value 'exploded'
 """
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -169,6 +170,22 @@ _CHOICES: dict[str, frozenset[str]] = {
 _REQUIRED = ("event_id", "order_id", "type", "ts")
 _DEFAULTS: dict[str, Any] = {name: f.default for name, f in Event.model_fields.items()}
 _set_attr = object.__setattr__
+_intern = sys.intern
+_STR, _DIM, _CHOICE, _AFFECTED, _DERIVED = range(5)
+_DIMS = frozenset({"region", "department"})
+"""Free-form dimensions every order of a region or department repeats: interned (one string in memory)."""
+_RULES: dict[str, tuple[Any, ...]] = {}
+"""Per field: (what the fast path checks, required?, then the limits or the canonical strings of a choice)."""
+for _name in Event.model_fields:
+    if _name == "t":
+        _RULES[_name] = (_DERIVED, True)
+    elif _name in _CHOICES:
+        _RULES[_name] = (_CHOICE, _name in _REQUIRED, {c: c for c in _CHOICES[_name]})
+    elif _name == "affected_customers":
+        _RULES[_name] = (_AFFECTED, False)
+    else:
+        _RULES[_name] = (_DIM if _name in _DIMS else _STR, _name in _REQUIRED) + _LIMITS[_name]
+del _name
 
 
 def _fast_event(data: dict[str, Any]) -> Event | None:
@@ -184,31 +201,38 @@ def _fast_event(data: dict[str, Any]) -> Event | None:
     >>> [_fast_event({**line, **bad}) for bad in ({"type": "x"}, {"department": None}, {"affected_customers": True})]
     [None, None, None]
     """
-    for name in _REQUIRED:
-        if type(data.get(name)) is not str:
-            return None
+    get = data.get
+    if (type(get("event_id")) is not str or type(get("order_id")) is not str or type(get("type")) is not str
+            or type(get("ts")) is not str):
+        return None
     values = dict(_DEFAULTS)
     fields_set = set()
+    rules = _RULES
     for name, v in data.items():
-        if name not in values:
+        rule = rules.get(name)
+        if rule is None:
             continue  # extra keys are ignored (extra="ignore")
         fields_set.add(name)
-        values[name] = v
         if v is None:
-            if name in _REQUIRED or name == "t":
+            if rule[1]:   # required (or "t")
                 return None
+            values[name] = None
             continue
-        limits = _LIMITS.get(name)
-        if limits is not None:
-            if type(v) is not str or not limits[0] <= len(v) <= limits[1]:
+        kind = rule[0]
+        if kind == _CHOICE:
+            # the canonical string object: one copy of "fault_repair" for all orders, not one per line
+            v = rule[2].get(v) if type(v) is str else None
+            if v is None:
                 return None
-        elif name in _CHOICES:
-            if type(v) is not str or v not in _CHOICES[name]:
-                return None
-        elif name == "affected_customers":
+        elif kind == _AFFECTED:
             if type(v) is not int or v < 0:
                 return None
-        # "t" is derived from "ts" below, whatever the input said
+        elif kind != _DERIVED:   # a string with length limits ("t" is derived from "ts" below, whatever it said)
+            if type(v) is not str or not rule[2] <= len(v) <= rule[3]:
+                return None
+            if kind == _DIM:
+                v = _intern(v)
+        values[name] = v
     try:
         d = datetime.fromisoformat(data["ts"])
     except ValueError:
