@@ -53,6 +53,8 @@ _LATIN = re.compile("[a-z]")
 # one pass finds both polarities; the longest phrase wins so "不满意" is not read as "满意"
 _LEX_RE = re.compile(_alternation([*NEGATIVE_ZH, *POSITIVE_ZH]))
 _LEX_NEG = frozenset(NEGATIVE_ZH)
+_NEGATOR_ZH = re.compile("[不没未别无]")
+_NEGATION_SPAN_ZH = 2  # characters before a praise phrase that a negator may take: "不是很好", "没那么快"
 _EMOJI_RE = re.compile("|".join(map(re.escape, EMOJI_WEIGHTS)))
 # Register cues (streams.sentiment_data.register): one alternation per script, longest phrase wins, so that
 # "有没有人管" is anger and not the inquiry "有没有". Each match maps to (kind, intensity).
@@ -99,8 +101,8 @@ def featurize(text: str) -> tuple[dict[str, float], list[str]]:
             feats[tag] = 1.0
     neg = pos = 0
     for m in _LEX_RE.finditer(clean):
-        if m.group(0) in _LEX_NEG:
-            neg += 1
+        if m.group(0) in _LEX_NEG or _NEGATOR_ZH.search(clean, max(m.start() - _NEGATION_SPAN_ZH, 0), m.start()):
+            neg += 1  # "没有及时", "不是很满意": praise under a negator is a complaint
         else:
             pos += 1
     if neg:

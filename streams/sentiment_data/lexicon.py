@@ -46,12 +46,23 @@ NEGATIVE_ZH: tuple[str, ...] = (
     "热死", "冻死", "危险", "冒烟", "着火", "焦味", "不处理", "不解决", "没解决", "没有解决", "根本",
     "直接结单", "就结单", "录音", "最后一次", "天天打电话", "有意见", "凭什么", "太过分", "过分", "差评",
     "不作为", "效率低", "浪费时间", "再不", "别想",
+    # how any customer judges a service (speed, errors, value, coming back): the review corpus knows products,
+    # not service, and a customer of the hotline is a customer first. "一般" alone is left out: it also means
+    # "usually" ("一般多久能修好？").
+    "很慢", "好慢", "真慢", "超慢", "太久", "超时", "迟到", "送错", "弄错", "搞错", "少了", "漏了",
+    "没送", "没给", "不给", "不如", "再也不", "不会再", "后悔", "上当", "被坑", "坑人", "骗人", "糟糕", "差劲",
+    "不值", "不新鲜", "变质", "异味", "质量差", "不推荐", "别买", "千万别", "不怎么样", "太贵", "不太好",
+    "不是很好", "不好", "越来越差", "很一般", "太一般", "一般般", "比较一般", "感觉一般", "难吃", "不好吃",
+    "凉了", "洒了", "拉肚子", "不喜欢", "不够", "太少", "呵呵",
 )
 #: Chinese phrases of a content customer (counted into ``lex:pos``).
 POSITIVE_ZH: tuple[str, ...] = (
     "谢谢", "感谢", "多谢", "满意", "很满意", "非常满意", "及时", "很快", "迅速", "专业", "耐心", "热情",
     "点赞", "辛苦了", "好评", "给力", "已解决", "解决了", "已恢复", "恢复供电", "来电了", "表扬", "负责",
     "周到", "贴心", "细致", "认真", "效率高", "放心", "好的", "没问题", "不错",
+    # general praise of a service or a purchase
+    "很好", "挺好", "非常好", "特别好", "很棒", "真棒", "好评", "推荐", "还会再", "下次还", "会再来", "准时",
+    "速度快", "很快就", "物超所值", "超值", "实惠", "划算", "喜欢", "完美", "惊喜", "干净", "好吃", "美味",
 )
 
 #: English words and phrases -> negativity weight in logit units (positive = unhappy). Added on top of the
