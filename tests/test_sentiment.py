@@ -116,6 +116,12 @@ def test_inquiry_phrasing_does_not_soften_anger(scorer):
     assert scorer.score_one("How do I get someone to come? Still no power after two days!") >= 0.7
 
 
+def test_praise_under_a_negator_is_not_praise(scorer):
+    # mild dissatisfaction on the hotline scale (0.3-0.7), well above the same words without the negators
+    assert scorer.score_one("处理得不是很及时，也不太满意") > 0.3 > 0.15 > scorer.score_one("处理得很及时，很满意")
+    assert scorer.score_one("没有及时来修") > scorer.score_one("及时来修")
+
+
 def test_exclamation_intensifies_only_unhappy_text(scorer):
     assert scorer.score_one("还没人来！！") > scorer.score_one("还没人来")
     assert scorer.score_one("Thanks for the quick fix!!") < 0.3
@@ -233,7 +239,7 @@ def _auc(scores: list[float], labels: list[int]) -> float:
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="shared public data not present")
-@pytest.mark.parametrize("name, minimum", [("waimai", 0.87), ("twitter", 0.90)])
+@pytest.mark.parametrize("name, minimum", [("waimai", 0.90), ("twitter", 0.90)])
 def test_auc_on_held_out_public_data(scorer, name, minimum):
     rng = random.Random(5)
     if name == "waimai":
