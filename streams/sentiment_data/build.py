@@ -8,7 +8,8 @@ vaderSentiment) and :mod:`streams.sentiment_data.lexicon` (ours) give the Englis
 phrase lists are also added as short labelled examples so that the model knows them. The public evaluation
 sets under shared/data are never read here.
 
-Chinese: L2-regularised logistic regression fitted in batch with L-BFGS (scipy, build time only); the
+Chinese: L2-regularised logistic regression on NB-scaled inputs (NB-SVM log-count ratios, see :func:`nb_ratios`)
+fitted in batch with L-BFGS (scipy, build time only); the
 regularisation strength is picked on a held-out tenth of the corpus. English has no shippable labelled
 corpus, so its weights are the lexicon valences (VADER's mean valence times ``VADER_SCALE``; a negated
 word gets ``-NEGATION_FACTOR`` times its weight, as VADER does).
