@@ -6,6 +6,12 @@ One event's path: ``workorder-events`` → :func:`track_orders` (``yujing.events
 (``AlertPipeline.process``) → alert records on ``alerts`` and in Redis, notifications via apprise.
 A timer advances the clock of each stage so that silent orders and minute ticks happen without events.
 
+Customer history is partitioned by customer, not order: a ``created`` order's contact (and an order's
+escalation) goes to ``customer-contacts`` keyed by ``customer_id`` → :func:`track_customers`
+(``CustomerStage.contact`` / ``escalated``, changelogged ``customers`` table) → ``CustomerContext`` on
+``customer-context`` at the order's own partition → :func:`apply_customer_context`
+(``OrderStage.apply_customer``: repeat/prior-escalation features, REPEAT signal, risk re-scored).
+
 Every agent takes its input in batches straight from the consumer's fetches (``streams.app.Inbox``: no faust
 Event, stream or ack per message): per batch one changelog flush (coalesced per order), one Redis pipeline,
 and one produce batch per topic-partition (:class:`Outbox`); nothing per event waits on the network.
@@ -26,7 +32,8 @@ from faust.types import TP
 
 from aiokafka.partitioner import murmur2
 
-from streams.app import CONDITIONS, ORDERS_TABLE, SIGNALS, Inbox, internal_topic
+from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
+                         Inbox, internal_topic)
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
 from streams.table_store import TableStore
@@ -39,6 +46,7 @@ log = logging.getLogger("yujing.live")
 BATCH = 2000
 """Most input events one order-stage step takes (it takes whatever is queued, up to this: small when keeping up)."""
 SIGNALS_BATCH = 1000
+CUSTOMERS_BATCH = 2000
 CONDITIONS_BATCH = 250
 """Smaller steps for the scope and alert agents: one step runs without a break on the shared event loop, and an
 alert storm (~2 ms per condition with its AlertStore writes) must not hold back the events' risk records."""
@@ -133,6 +141,12 @@ class Outbox:
         """Queue (key, value) records, keys as text."""
         self.pending.setdefault((topic, None), []).extend([(k.encode(), v) for k, v in pairs])
 
+    def extend_to(self, topic: str, records: list[tuple[int, str, bytes]]) -> None:
+        """Queue (partition, key, value) records for the partitions given (keys as text)."""
+        pending = self.pending
+        for p, k, v in records:
+            pending.setdefault((topic, p), []).append((k.encode(), v))
+
     def partition(self, key: bytes, n: int) -> int:
         """The default partitioner's choice (murmur2 is pure Python in aiokafka: cached per key)."""
         p = self._partition_of.get(key)
@@ -187,6 +201,7 @@ class Live:
         import redis.asyncio as aioredis
         from aiokafka.partitioner import murmur2
 
+        from streams.customer_stage import CustomerStage, CustomerState, DeferredCustomers
         from streams.order_stage import OrderStage
         from streams.orders import OrderState
 
@@ -203,23 +218,41 @@ class Live:
         self.alerts_topic = app.topic(k.alerts_topic, partitions=k.partitions, **raw)
         self.signals_topic = app.topic(internal_topic(settings, SIGNALS), partitions=1, **raw)
         self.conditions_topic = app.topic(internal_topic(settings, CONDITIONS), partitions=1, **raw)
-        for topic in (self.events_topic, self.signals_topic, self.conditions_topic):
+        # keyed like the input and co-partitioned with it (same partition count): declared by faust
+        self.contacts_topic = app.topic(internal_topic(settings, CUSTOMER_CONTACTS), partitions=k.partitions,
+                                        internal=True, **raw)
+        self.context_topic = app.topic(internal_topic(settings, CUSTOMER_CONTEXT), partitions=k.partitions,
+                                       internal=True, **raw)
+        for topic in (self.events_topic, self.signals_topic, self.conditions_topic, self.contacts_topic,
+                      self.context_topic):
             app.inboxes[topic.get_topic_name()] = Inbox(app)
         self.table = app.Table(ORDERS_TABLE, default=None, partitions=k.partitions, key_type=str, value_type=bytes)
         self.table.value_serializer = "raw"   # OrderState JSON bytes; keys stay faust's JSON strings
+        self.customers_table = app.Table(CUSTOMERS_TABLE, default=None, partitions=k.partitions, key_type=str,
+                                         value_type=bytes)
+        self.customers_table.value_serializer = "raw"   # CustomerState JSON bytes
         n = k.partitions
 
-        def partition_for(key: str) -> int:
-            p = getattr(self.table.data, "_key_partition", {}).get(key)
-            return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
+        def partitioner(table: Any) -> Any:
+            def partition_for(key: str) -> int:
+                p = getattr(table.data, "_key_partition", {}).get(key)
+                return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
+            return partition_for
 
         self.store: TableStore = TableStore(
             _LocalStore(self.table), encode=lambda o: orjson.dumps(o.to_dict()),
-            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partition_for)
+            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partitioner(self.table))
+        self.customer_store: TableStore = TableStore(
+            _LocalStore(self.customers_table), encode=lambda c: orjson.dumps(c.to_dict()),
+            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))
         self.producer: Any = None       # our own aiokafka producer: faust's send costs ~2 ms per record
         self.changelog: ChangelogWriter | None = None
+        self.customer_changelog: ChangelogWriter | None = None
         self.outbox: Outbox | None = None
-        self.order_stage = OrderStage(settings, self.store)
+        self.customer_requests = DeferredCustomers()
+        self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
+        self.customer_stage = CustomerStage(settings, self.customer_store)
+        self.sent_customer_stats: dict[str, int] = {}
         self.scope_stage: Any = None
         self.pipeline: Any = None
         self.alert_store: Any = None
@@ -238,6 +271,8 @@ class Live:
         self.started = time.time()
         self.lock = asyncio.Lock()
         """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await."""
+        self.customer_lock = asyncio.Lock()
+        """The same for the customer stage (taken inside ``lock`` by a rebalance, never the other way round)."""
 
     # ---------------------------------------------------------------------------------------- ownership
     def owns(self, topic: Any, partition: int = 0) -> bool:
@@ -261,6 +296,12 @@ class Live:
         self.store.forget_touches()
         log.info("rebalanced: events partitions %s, %d orders held, %d dropped", sorted(mine),
                  len(self.store.local), dropped)
+        async with self.customer_lock:
+            gone = set(range(self.settings.kafka.partitions)) - self.owned_partitions(self.contacts_topic)
+            dropped = self.customer_store.drop_partitions(gone)
+            self.customer_store.reload()
+            self.customer_stage.restored()
+            log.info("rebalanced: %d customers held, %d dropped", len(self.customer_store.local), dropped)
         if self.owns(self.signals_topic):
             if self.scope_stage is None:
                 self.scope_stage = await self._restore_scopes()
@@ -329,6 +370,7 @@ class Live:
         self.producer = producer
         self.outbox = Outbox(producer)
         self.changelog = ChangelogWriter(self.producer, self.table.changelog_topic.get_topic_name())
+        self.customer_changelog = ChangelogWriter(self.producer, self.customers_table.changelog_topic.get_topic_name())
 
     def inbox(self, topic: Any) -> Inbox:
         return self.app.inboxes[topic.get_topic_name()]
@@ -394,9 +436,19 @@ class Live:
             self.metrics.notify_failures.inc()
         self.alert_store.record_delivery(alert_id, result)
 
+    def send_customer_requests(self) -> None:
+        """Queue the order stage's contacts and escalations for the customer stage, keyed by customer; each
+        carries the partition its order lives in, where the answer must go."""
+        reqs = self.customer_requests.drain()
+        if reqs:
+            part = self.store.partition_of
+            self.outbox.extend_keyed(self.contacts_topic.get_topic_name(),
+                                     [(cid, orjson.dumps({**req, "p": part(req["order_id"])})) for cid, req in reqs])
+
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list) -> None:
         await self.changelog.write(self.store.flush())
         pipe = self.redis.pipeline(transaction=False)
+        self.send_customer_requests()
         await self.publish_stage_out(out_signals, out_conditions, out_risks, pipe)
         await self.flush_out()
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
@@ -443,6 +495,53 @@ class Live:
         self.metrics.events.inc(len(events) - len(dead))
         await self.flush_orders(sigs, conds, risks)
 
+    async def on_contexts(self, records: list) -> None:
+        """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
+        await self.start_producer()
+        from streams.customer_stage import CustomerContext
+        async with self.lock:
+            sigs: list = []
+            conds: list = []
+            risks: list = []
+            apply = self.order_stage.apply_customer
+            for rec in records:
+                out = apply(CustomerContext.from_dict(orjson.loads(rec.value)))
+                sigs.extend(out.signals)
+                conds.extend(out.conditions)
+                risks.extend(out.risks)
+            await self.flush_orders(sigs, conds, risks)
+
+    async def on_customer_requests(self, records: list) -> None:
+        """Contacts and escalations of this worker's customers → CustomerStage; contexts back to the orders."""
+        await self.start_producer()
+        from streams.customer_stage import apply_request
+        async with self.customer_lock:
+            stage = self.customer_stage
+            note_partition = self.customer_store.note_partition
+            contexts: list[tuple[int, str, bytes]] = []
+            for rec in records:
+                req = orjson.loads(rec.value)
+                note_partition(req["customer_id"], rec.partition)
+                ctx = apply_request(stage, req)
+                if ctx is not None:
+                    contexts.append((req["p"], ctx.order_id, orjson.dumps(ctx.to_dict())))
+            await self.flush_customers()
+            self.outbox.extend_to(self.context_topic.get_topic_name(), contexts)
+            await self.flush_out()
+
+    async def flush_customers(self) -> None:
+        """The customer table's changelog, and the customer stage's counters in Redis (``stats``: customer_*)."""
+        await self.customer_changelog.write(self.customer_store.flush())
+        stats = self.customer_stage.stats
+        delta = {k: v - self.sent_customer_stats.get(k, 0) for k, v in stats.items()}
+        self.sent_customer_stats = dict(stats)
+        delta = {k: v for k, v in delta.items() if v}
+        if delta:
+            pipe = self.redis.pipeline(transaction=False)
+            for k, v in delta.items():
+                pipe.hincrby(self.prefix + "stats", "customer_" + k, v)
+            await pipe.execute()
+
     async def on_signals(self, events: list) -> None:
         await self.start_producer()
         scope = self.scope_stage
@@ -488,6 +587,9 @@ class Live:
         async with self.lock:
             out = self.order_stage.advance(now)
             await self.flush_orders(out.signals, out.conditions, out.risks)
+        async with self.customer_lock:
+            self.customer_stage.advance(now)   # housekeeping: forget customers quiet past the horizon
+            await self.flush_customers()
         if self.scope_stage is not None:
             conds = self.scope_stage.advance(now)
             for c in conds:
@@ -535,7 +637,7 @@ class Live:
         lag = await self.consumer_lag()
         self.metrics.lag.set(lag)
         beat = {"worker": self.worker, "pid": os.getpid(), "wall": time.time(), "now": now, "partitions": mine,
-                "orders": len(self.store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
+                "orders": len(self.store.local), "customers": len(self.customer_store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
@@ -632,6 +734,18 @@ def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
         """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
         async for take in live.inbox(live.events_topic).takes(stream, BATCH):
             await live.on_events(take.records)
+
+    @app.agent(live.contacts_topic, name="track_customers")
+    async def track_customers(stream: faust.StreamT) -> None:
+        """Contacts and escalations, keyed by customer → CustomerStage (changelogged table) → customer contexts."""
+        async for take in live.inbox(live.contacts_topic).takes(stream, CUSTOMERS_BATCH):
+            await live.on_customer_requests(take.records)
+
+    @app.agent(live.context_topic, name="apply_customer_context")
+    async def apply_customer_context(stream: faust.StreamT) -> None:
+        """Customer contexts, at the order's partition → OrderStage.apply_customer (repeats, risk re-scored)."""
+        async for take in live.inbox(live.context_topic).takes(stream, BATCH):
+            await live.on_contexts(take.records)
 
     @app.agent(live.signals_topic, name="aggregate_scopes")
     async def aggregate_scopes(stream: faust.StreamT) -> None:

@@ -16,9 +16,18 @@ workorder-events      12 (conf)   input events, keyed by order_id (contract)
 workorder-events.dlq  1           rejected input with the reason
 scope-signals         1           ScopeSignal JSON from the order stage to the scope stage
 alert-conditions      1           Condition JSON from both stages to the alert pipeline
+customer-contacts     12 (conf)   contacts and escalations from the order stage, keyed by customer_id
+customer-context      12 (conf)   CustomerContext JSON back to the order's own partition (by order_id)
 alerts                12 (conf)   alert lifecycle and risk records: the log of record
 <app_id>-orders-changelog  12     per-order state (faust table changelog, written by TableStore)
+<app_id>-customers-changelog 12   per-customer history (the same, by customer_id)
 ====================  ==========  ==============================================================
+
+``customer-contacts`` repartitions the order stage's questions by customer: a customer's orders land on any
+partition of ``workorder-events``, but all of their contacts meet in one partition of this topic, whose owner
+keeps the customer's history (streams/customer_stage.py) in the changelogged ``customers`` table. The answer
+goes to ``customer-context`` at the partition number the order's events came from; faust assigns topics of
+equal partition count co-partitioned, so it reaches the worker that holds the order.
 
 ``scope-signals`` and ``alert-conditions`` have one partition on purpose: the scope stage keeps the
 aggregates of a whole province (a few dozen regions × departments × categories, each a handful of floats),
@@ -48,6 +57,9 @@ from yujing.config import Settings
 SIGNALS = "scope-signals"
 CONDITIONS = "alert-conditions"
 ORDERS_TABLE = "orders"
+CUSTOMER_CONTACTS = "customer-contacts"
+CUSTOMER_CONTEXT = "customer-context"
+CUSTOMERS_TABLE = "customers"
 
 _APP: faust.App | None = None
 

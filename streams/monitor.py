@@ -1,14 +1,19 @@
-"""The one core: three stages, each a plain object driven by events and an explicit clock, no I/O.
+"""The one core: a few stages, each a plain object driven by events and an explicit clock, no I/O.
 
     events ─▶ OrderStage ──signals──▶ ScopeStage ──conditions──┐
-                  └──────────conditions (per order)───────────▶ AlertPipeline ─▶ alert records, notifications
-                  └──risk records
+               │  ▲  └──conditions (per order)─────────────────▶ AlertPipeline ─▶ alert records, notifications
+               │  │  └──risk records
+     contacts, │  │ customer context
+   escalations ▼  │ (repeats, prior escalations)
+             CustomerStage
 
 ``OrderStage`` (streams/order_stage.py) holds per-order state (stage, SLA clocks, sentiment, risk) and scales
-by partitions of ``order_id``. ``ScopeStage`` (streams/scope_stage.py) holds the per-scope aggregates and
-their detectors; ``AlertPipeline`` (alerts/pipeline.py) turns conditions into alert lifecycle records.
-``yujing replay`` chains the three in one process (:class:`Monitor`); the faust shell puts Kafka topics
-between them. Both call exactly these objects, so the logic is never forked.
+by partitions of ``order_id``; ``CustomerStage`` (streams/customer_stage.py) holds per-customer history and
+scales by partitions of ``customer_id`` (here the order stage asks it synchronously). ``ScopeStage``
+(streams/scope_stage.py) holds the per-scope aggregates and their detectors; ``AlertPipeline``
+(alerts/pipeline.py) turns conditions into alert lifecycle records. ``yujing replay`` chains them in one
+process (:class:`Monitor`); the faust shell puts Kafka topics between them. Both call exactly these objects,
+so the logic is never forked.
 """
 from __future__ import annotations
 
@@ -43,11 +48,13 @@ class Monitor:
     :meth:`advance`; both return what the core produced, in event-time order."""
 
     def __init__(self, settings: "Settings", *, scorer: Any = None, pipeline: Any = None) -> None:
+        from streams.customer_stage import CustomerStage
         from streams.order_stage import OrderStage
         from streams.scope_stage import ScopeStage
 
         self.settings = settings
-        self.orders = OrderStage(settings, scorer=scorer)
+        self.customers = CustomerStage(settings)
+        self.orders = OrderStage(settings, scorer=scorer, customers=self.customers)
         self.scopes = ScopeStage(settings)
         if pipeline is None:
             from alerts.pipeline import AlertPipeline

@@ -33,6 +33,7 @@ from typing import Any
 from detectors.fusion import OrderTiering
 from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
+from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
 from streams.orders import STAGE_ORDER, OrderState
 from streams.signals import ScopeSignal
@@ -47,6 +48,8 @@ MAX_SEEN_IDS = 64
 HOUR = 3600.0
 INF = float("inf")
 TEXT_CACHE_SIZE = 50_000
+CONTEXT_ID = "\x00customer-context"
+"""Remembered among the order's event ids once its customer context is applied (a redelivered one is not)."""
 
 
 @dataclass(slots=True)
@@ -58,15 +61,23 @@ class StageOut:
 
 class OrderStage:
     """Per-order state machine with SLA timers. ``orders`` may be any MutableMapping (a faust table in the
-    live shell); after changing an order the stage writes it back (``orders[id] = o``) so changelogs see it."""
+    live shell); after changing an order the stage writes it back (``orders[id] = o``) so changelogs see it.
+
+    Customer history (repeat contacts, prior escalations) is not kept here: the stage asks ``customers``
+    (streams/customer_stage.py), a :class:`CustomerStage` of its own unless given. An answer of ``None`` means
+    the context comes later (the live shell's round trip through a topic keyed by customer): the shell then
+    hands it to :meth:`apply_customer`."""
 
     def __init__(self, settings: Settings, orders: MutableMapping[str, OrderState] | None = None,
-                 scorer: Any = None, risk_model: ComplaintRiskModel | None = None) -> None:
+                 scorer: Any = None, risk_model: ComplaintRiskModel | None = None,
+                 customers: Customers | None = None) -> None:
         self.settings = settings
         self.sla = Sla(settings.sla, settings.clock.utc_offset_h)
         self.orders: MutableMapping[str, OrderState] = orders if orders is not None else {}
-        self.customers: dict[str, list[tuple[float, str, str]]] = {}
-        self.customer_escalations: dict[str, int] = {}   # a customer who escalated before is "sensitive"
+        self.customers: Customers = customers if customers is not None else CustomerStage(settings)
+        self._awaiting_topic: dict[str, ScopeSignal] = {}
+        """TOPIC signals of orders whose customer context is on its way: a topic wave is counted in new voices,
+        not call-backs, so the signal waits for the answer (in memory: lost if the worker dies meanwhile)."""
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
@@ -78,10 +89,9 @@ class OrderStage:
                                       "evicted": 0, "late": 0, "after_close": 0, "labels_pos": 0, "labels_neg": 0}
         self._next_housekeeping = 0.0
         self._label_queue: list[tuple[float, str, float]] = []
-        # lower bounds of the orders' last event time and the customers' last contact: housekeeping scans them
-        # only when something may have gone stale (-inf: unknown, e.g. the orders came from a changelog)
+        # lower bound of the orders' last event time: housekeeping scans them only when something may have
+        # gone stale (-inf: unknown, e.g. the orders came from a changelog)
         self._oldest_order = -INF
-        self._oldest_contact = -INF
         self._text_cache: dict[str, tuple[float, bool]] = {}
         self._text_gen: Any = None
 
@@ -171,7 +181,7 @@ class OrderStage:
     def rebuild_timers(self) -> None:
         """Recreate the timer heap from the orders (after state was restored from a changelog)."""
         self.heap = []
-        self._oldest_order = self._oldest_contact = -INF
+        self._oldest_order = -INF
         for o in self.orders.values():
             if o.closed_at is None and o.paused_at is None:
                 for check, c in o.checks.items():
@@ -200,7 +210,7 @@ class OrderStage:
             o.region = ev.region or "?"
             o.customer_id = ev.customer_id or ""
             o.affected = ev.affected_customers or 0
-            self._repeat_contacts(o, t, out)
+            known = self._repeat_contacts(o, t, out)
             out.signals.append(self._sig(S.ARRIVAL, o, t, None, value=float(o.affected)))
             self._open(o, "receive_ack", t, out)
             self._open(o, "feedback", t, out)
@@ -208,7 +218,11 @@ class OrderStage:
                 self._text(o, ev.text, t, out)
                 if not (o.repeat_24h or o.repeat_7d):  # a topic wave is counted in new voices, not call-backs
                     topics = self.topics.tag(ev.text)
-                    out.signals.append(self._sig(S.TOPIC, o, t, "receive", check="|".join(topics), value=o.neg_last))
+                    sig = self._sig(S.TOPIC, o, t, "receive", check="|".join(topics), value=o.neg_last)
+                    if known:
+                        out.signals.append(sig)
+                    else:
+                        self._awaiting_topic[o.order_id] = sig
         elif typ == "accepted":
             if o.accepted is None:
                 o.accepted = t
@@ -314,7 +328,7 @@ class OrderStage:
             if o.escalated_at is None:
                 o.escalated_at = t
                 if o.customer_id:
-                    self.customer_escalations[o.customer_id] = self.customer_escalations.get(o.customer_id, 0) + 1
+                    self.customers.escalated(o.customer_id, t, o.order_id)
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
                 if before is not None:
                     self.risk_model.learn_one(before, True)
@@ -446,20 +460,41 @@ class OrderStage:
         stage = o.stage if o.stage != "closed" else None
         out.signals.append(self._sig(S.TEXT, o, t, stage, value=neg, value2=1.0 if threats else 0.0))
 
-    def _repeat_contacts(self, o: OrderState, t: float, out: StageOut) -> None:
+    # ------------------------------------------------------------------------------------------ customers
+    def _repeat_contacts(self, o: OrderState, t: float, out: StageOut) -> bool:
+        """Ask the customer stage about a new order's customer; False if the answer comes later."""
         if not o.customer_id:
-            return
-        o.prior_esc = self.customer_escalations.get(o.customer_id, 0)
-        hist = self.customers.setdefault(o.customer_id, [])
-        w24, w7 = (h * HOUR for h in self.settings.tracking.repeat_window_h[:2])
-        hist[:] = [h for h in hist if t - h[0] <= w7]
-        o.repeat_7d = sum(1 for h in hist if h[1] == o.category or h[1] in ("complaint",))
-        o.repeat_24h = sum(1 for h in hist if t - h[0] <= w24)
+            return True
+        ctx = self.customers.contact(o.customer_id, o.order_id, o.category, t)
+        if ctx is None:
+            return False
+        self._customer_context(o, ctx, out)
+        return True
+
+    def _customer_context(self, o: OrderState, ctx: CustomerContext, out: StageOut) -> None:
+        o.prior_esc = ctx.prior_esc
+        o.repeat_24h = ctx.repeat_24h
+        o.repeat_7d = ctx.repeat_7d
         if o.repeat_24h or o.repeat_7d:
-            out.signals.append(self._sig(S.REPEAT, o, t, "receive", value=float(o.repeat_24h)))
-        hist.append((t, o.category, o.order_id))
-        if t < self._oldest_contact:
-            self._oldest_contact = t
+            out.signals.append(self._sig(S.REPEAT, o, ctx.t, "receive", value=float(o.repeat_24h)))
+
+    def apply_customer(self, ctx: CustomerContext) -> StageOut:
+        """Apply a customer context that arrived after its order was created (live shell): the order's repeat
+        and prior-escalation features, the REPEAT signal (or the held TOPIC signal of a new voice), risk
+        re-scored. A context applied before (redelivery) or for an order no longer held is ignored."""
+        out = StageOut()
+        topic = self._awaiting_topic.pop(ctx.order_id, None)
+        o = self.orders.get(ctx.order_id)
+        if o is None or o.customer_id != ctx.customer_id or not o.remember(CONTEXT_ID, MAX_SEEN_IDS):
+            return out
+        self.stats["contexts"] = self.stats.get("contexts", 0) + 1
+        self._customer_context(o, ctx, out)
+        if topic is not None and not (o.repeat_24h or o.repeat_7d):
+            out.signals.append(topic)
+        if o.repeat_24h or o.repeat_7d or o.prior_esc:
+            self._update_order(o, max(ctx.t, o.last_t), out)
+        self.orders[ctx.order_id] = o
+        return out
 
     # ------------------------------------------------------------------------------------------ risk & tier
     def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
@@ -491,17 +526,9 @@ class OrderStage:
         horizon = self.settings.tracking.evict_after_h * HOUR
         if now - self._oldest_order > horizon:   # else no order can be stale: skip the scan of all orders
             self._evict(now, horizon, out)
-        if now - self._oldest_contact > horizon:
-            oldest = INF
-            gone = []
-            for cid, h in self.customers.items():
-                if h and now - h[-1][0] > horizon:
-                    gone.append(cid)
-                elif h and h[-1][0] < oldest:
-                    oldest = h[-1][0]
-            for cid in gone:
-                del self.customers[cid]
-            self._oldest_contact = oldest
+        self.customers.advance(now)
+        if self._awaiting_topic:   # a context that never came (its round trip was lost): stop waiting for it
+            self._awaiting_topic = {k: s for k, s in self._awaiting_topic.items() if now - s.t < HOUR}
 
     def _evict(self, now: float, horizon: float, out: StageOut) -> None:
         stale = []

@@ -241,3 +241,127 @@ def test_live_clock_follows_events_not_wall():
     c.observe(1000.0)
     wall[0] = 1.0
     assert c.now() == 1000.0 + SPEED
+
+
+# ------------------------------------------------------------------------------------ customers across workers
+def _created_event(oid: str, ts: str, customer: str) -> dict:
+    return {"event_id": f"e-{oid}", "order_id": oid, "type": "created", "ts": ts, "category": "fault_repair",
+            "channel": "hotline", "customer_id": customer, "customer_tier": "regular", "region": "north",
+            "area": "urban"}
+
+
+def _order_on(partitions: set[int], n: int, tag: str) -> str:
+    """An order id the default partitioner puts on one of ``partitions`` (of ``n``)."""
+    from aiokafka.partitioner import murmur2
+
+    for i in range(10_000):
+        oid = f"WO-{tag}-{i}"
+        if (murmur2(oid.encode()) & 0x7FFFFFFF) % n in partitions:
+            return oid
+    raise AssertionError("no order id found")
+
+
+async def _partitions_of(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await p.start()
+    try:
+        return {t: len(await p.partitions_for(t)) for t in topics}
+    finally:
+        await p.stop()
+
+
+def test_repeat_contact_seen_across_workers(kafka_broker: str, redis_server: str, tmp_path: Path) -> None:
+    """Two workers share a 12-partition topic; a customer's two orders land on partitions of different workers.
+    The contacts meet in the customer's partition of ``customer-contacts`` (one worker, changelogged table), so the
+    second order is a repeat contact of a customer who escalated before — as ``yujing replay`` says."""
+    import redis
+
+    from streams.app import CUSTOMER_CONTACTS, CUSTOMER_CONTEXT
+    from streams.monitor import Monitor
+    from yujing.config import load_config
+
+    n = 12
+    app_id = f"yjc{uuid.uuid4().hex[:6]}"
+    topic, prefix = f"{app_id}-events", f"{app_id}:"
+    cfg = tmp_path / "two.toml"
+    cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
+                   f'dlq_topic = "{topic}.dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = {n}\n'
+                   f'[redis]\nurl = "{redis_server}"\nprefix = "{prefix}"\n[clock]\nspeed = {SPEED}\n')
+    r = redis.Redis.from_url(redis_server, decode_responses=True)
+    procs: list[subprocess.Popen] = []
+    logs = []
+    try:
+        for name in ("wa", "wb"):
+            logs.append(open(tmp_path / f"{name}.log", "wb"))
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "yujing.cli", "worker", "--config", str(cfg), "--workers-dir",
+                 str(tmp_path / "faust"), "--name", name, "--metrics-port", "0", "--loglevel", "info"],
+                cwd=ROOT, stdout=logs[-1], stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+
+        def owned() -> dict[str, set[int]]:
+            beats = {k: orjson.loads(v) for k, v in r.hgetall(prefix + "workers").items()}
+            return {k: set(b["partitions"]) for k, b in beats.items() if time.time() - b["wall"] < 3}
+
+        def split() -> bool:
+            o = owned()
+            return (set(o) == {"wa", "wb"} and all(o.values()) and not (o["wa"] & o["wb"])
+                    and o["wa"] | o["wb"] == set(range(n)))
+
+        wait_until(split, 45, "both workers in the group, each with its own partitions")
+        mine = owned()
+        first, second = _order_on(mine["wa"], n, "A"), _order_on(mine["wb"], n, "B")
+        customer = "C-TWO-WORKERS"
+        evs = [_created_event(first, "2026-07-14T10:00:00+08:00", customer),
+               {"event_id": "e-esc", "order_id": first, "type": "escalated", "ts": "2026-07-14T10:05:00+08:00",
+                "to": "12398"},
+               _created_event(second, "2026-07-14T10:30:00+08:00", customer)]
+
+        def stat(key: str) -> int:
+            return int(r.hget(prefix + "stats", key) or 0)
+
+        # the first order's contact and escalation reach the customer stage before the second order is created
+        # (half an hour apart in real life; here the two workers' sends would otherwise race)
+        asyncio.run(_produce(kafka_broker, topic, [orjson.dumps(e) for e in evs[:2]]))
+        wait_until(lambda: stat("customer_contacts") >= 1 and stat("customer_escalations") >= 1, 20,
+                   "first contact and escalation at the customer stage")
+        asyncio.run(_produce(kafka_broker, topic, [orjson.dumps(evs[2])]))
+        wait_until(lambda: stat("contexts") >= 2, 20, "both orders' customer contexts applied")
+
+        # the same events through `yujing replay`'s core
+        mon = Monitor(load_config(None))
+        risks = []
+        for e in evs:
+            risks.extend(mon.ingest(parse_event(e)).risks)
+        want = mon.scopes.snapshot(mon.now)["stages"]["receive"]["today"]["repeats"]
+        assert want == 1
+        o2 = mon.orders.orders[second]
+        assert (o2.repeat_24h, o2.repeat_7d, o2.prior_esc) == (1, 1, 1)
+
+        def repeats() -> float:
+            snap = r.get(prefix + "board:snapshot")
+            return orjson.loads(snap)["stages"]["receive"]["today"]["repeats"] if snap else -1
+
+        wait_until(lambda: repeats() == want, 15, "the board's REPEAT count equal to replay's")
+        live_risks = [d for d in asyncio.run(_consume_all(kafka_broker, f"{app_id}-alerts", 4, timeout=10))
+                      if d.get("record") == "risk" and d["order_id"] == second]
+        replay_factors = {f for rr in risks if rr.order_id == second for f in rr.top_factors}
+        live_factors = {f for d in live_risks for f in d["top_factors"]}
+        for factor in ("repeat_contact_24h", "customer_escalated_before"):
+            assert factor in replay_factors and factor in live_factors, (factor, live_risks)
+        assert stat("customer_contacts") == 2 and stat("customer_escalations") == 1
+        parts = asyncio.run(_partitions_of(kafka_broker, [f"{app_id}.{CUSTOMER_CONTACTS}",
+                                                          f"{app_id}.{CUSTOMER_CONTEXT}"]))
+        assert set(parts.values()) == {n}, parts
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for f in logs:
+            f.close()
+        r.close()

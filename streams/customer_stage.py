@@ -1,0 +1,234 @@
+"""The customer stage: who called before, and who escalated before — per customer, not per order.
+
+Input events are keyed by ``order_id``, but a repeat contact is a fact about a *customer* (same customer, same
+category, or any earlier complaint, within 24 h / 7 d) and so is a prior escalation. In one process
+(``yujing replay``) the order stage asks a :class:`CustomerStage` directly; in the live shell the question
+travels through a topic keyed by ``customer_id`` to the one worker that holds the customer (a changelogged
+table), and the answer comes back keyed by ``order_id`` (:class:`DeferredCustomers` collects the questions;
+see docs/runtime.md). Both shells call the same :meth:`CustomerStage.contact` and :meth:`CustomerStage.escalated`.
+"""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from yujing.config import Settings
+
+HOUR = 3600.0
+INF = float("inf")
+ESCALATED_KEEP_H = 365 * 24.0
+"""A customer who escalated stays "escalated before" this long after their last contact (others are forgotten
+after ``tracking.evict_after_h``): escalations are rare, so keeping them long costs little."""
+ESC_ORDERS_KEEP = 16
+"""Escalated order ids kept per customer, so a redelivered escalation is not counted twice."""
+
+
+@dataclass(slots=True)
+class CustomerContext:
+    """What the order stage learns about an order's customer when the order is created."""
+
+    customer_id: str
+    order_id: str
+    t: float
+    repeat_24h: int
+    repeat_7d: int
+    prior_esc: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "order_id": self.order_id, "t": self.t,
+                "repeat_24h": self.repeat_24h, "repeat_7d": self.repeat_7d, "prior_esc": self.prior_esc}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CustomerContext":
+        return cls(d["customer_id"], d["order_id"], d["t"], d["repeat_24h"], d["repeat_7d"], d["prior_esc"])
+
+
+class CustomerState:
+    """One customer's history: recent contacts ``[t, category, order_id]`` in the order they were seen, and the
+    escalations (count, and the latest escalated order ids)."""
+
+    __slots__ = ("contacts", "escalations", "esc_orders", "last_t")
+
+    def __init__(self) -> None:
+        self.contacts: list[list[Any]] = []
+        self.escalations = 0
+        self.esc_orders: list[str] = []
+        self.last_t = -INF   # latest contact or escalation: eviction age
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"contacts": self.contacts, "escalations": self.escalations, "esc_orders": self.esc_orders,
+                "last_t": self.last_t}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CustomerState":
+        c = cls()
+        c.contacts = [list(h) for h in d.get("contacts", [])]
+        c.escalations = d.get("escalations", 0)
+        c.esc_orders = list(d.get("esc_orders", []))
+        c.last_t = d.get("last_t", -INF)
+        return c
+
+
+class Customers(Protocol):
+    """What the order stage asks about customers. :class:`CustomerStage` answers at once; the live shell's
+    :class:`DeferredCustomers` answers ``None`` and the context arrives later (``OrderStage.apply_customer``)."""
+
+    def contact(self, customer_id: str, order_id: str, category: str, t: float) -> CustomerContext | None: ...
+
+    def escalated(self, customer_id: str, t: float, order_id: str = "") -> None: ...
+
+    def advance(self, now: float) -> None: ...
+
+
+class CustomerStage:
+    """Repeat contacts and prior escalations per customer, with an explicit clock and no I/O.
+
+    ``customers`` may be any MutableMapping of customer id → :class:`CustomerState` (a faust table in the live
+    shell); after changing a customer the stage writes it back (``customers[id] = c``) so changelogs see it.
+    A contact counts the customer's earlier contacts within ``tracking.repeat_window_h``: all of them within
+    24 h (``repeat_24h``), those of the same category or any complaint within 7 d (``repeat_7d``). Asking again
+    for an order already seen (a redelivery) gives the same answer and records nothing.
+
+    >>> from yujing.config import load_config
+    >>> cs = CustomerStage(load_config(None))
+    >>> cs.contact("C-1", "WO-1", "fault_repair", 0.0)
+    CustomerContext(customer_id='C-1', order_id='WO-1', t=0.0, repeat_24h=0, repeat_7d=0, prior_esc=0)
+    >>> cs.escalated("C-1", 3600.0, "WO-1")
+    >>> cs.contact("C-1", "WO-2", "fault_repair", 7200.0)      # 2 h later: a repeat, and escalated before
+    CustomerContext(customer_id='C-1', order_id='WO-2', t=7200.0, repeat_24h=1, repeat_7d=1, prior_esc=1)
+    >>> cs.contact("C-1", "WO-3", "consultation", 3 * 86400.0).repeat_7d   # other category, 3 days on
+    0
+    >>> cs.contact("C-1", "WO-2", "fault_repair", 7200.0).repeat_24h       # redelivered: same answer
+    1
+    """
+
+    def __init__(self, settings: Settings, customers: MutableMapping[str, CustomerState] | None = None) -> None:
+        self.settings = settings
+        self.customers: MutableMapping[str, CustomerState] = customers if customers is not None else {}
+        w24, w7 = settings.tracking.repeat_window_h[:2]
+        self.w24 = w24 * HOUR
+        self.w7 = w7 * HOUR
+        self.horizon = settings.tracking.evict_after_h * HOUR
+        self.escalated_horizon = max(self.horizon, ESCALATED_KEEP_H * HOUR)
+        self.stats: dict[str, int] = {"contacts": 0, "escalations": 0, "evicted": 0}
+        self._oldest = -INF   # lower bound of the customers' last_t (-inf: unknown, e.g. after a restore)
+        self._next_housekeeping = 0.0
+
+    def contact(self, customer_id: str, order_id: str, category: str, t: float) -> CustomerContext:
+        """Record that ``customer_id`` opened ``order_id`` at ``t``; return the order's customer context."""
+        c = self.customers.get(customer_id)
+        if c is None:
+            c = CustomerState()
+        w7 = self.w7
+        hist = c.contacts
+        hist[:] = [h for h in hist if t - h[0] <= w7]
+        before = hist
+        for i in range(len(hist) - 1, -1, -1):
+            if hist[i][2] == order_id:   # seen before (redelivery): count what came before it, add nothing
+                before = hist[:i]
+                break
+        repeat_7d = sum(1 for h in before if h[1] == category or h[1] == "complaint")
+        w24 = self.w24
+        repeat_24h = sum(1 for h in before if t - h[0] <= w24)
+        if before is hist:
+            hist.append([t, category, order_id])
+            self.stats["contacts"] += 1
+        if t > c.last_t:
+            c.last_t = t
+        if t < self._oldest:
+            self._oldest = t
+        self.customers[customer_id] = c
+        return CustomerContext(customer_id, order_id, t, repeat_24h, repeat_7d, c.escalations)
+
+    def escalated(self, customer_id: str, t: float, order_id: str = "") -> None:
+        """Record an escalation of ``customer_id`` (once per ``order_id``): later orders are ``prior_esc``."""
+        c = self.customers.get(customer_id)
+        if c is None:
+            c = CustomerState()
+        if order_id:
+            if order_id in c.esc_orders:
+                return
+            c.esc_orders = (c.esc_orders + [order_id])[-ESC_ORDERS_KEEP:]
+        c.escalations += 1
+        self.stats["escalations"] += 1
+        if t > c.last_t:
+            c.last_t = t
+        if t < self._oldest:
+            self._oldest = t
+        self.customers[customer_id] = c
+
+    def advance(self, now: float) -> None:
+        """Housekeeping, at most once an hour of event time: forget customers quiet past the horizon."""
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + HOUR
+        if now - self._oldest <= self.horizon:   # else no customer can be stale: skip the scan
+            return
+        oldest = INF
+        gone = []
+        for cid in list(self.customers):
+            c = self.customers.get(cid)
+            if c is None:
+                continue
+            age = now - c.last_t
+            if age > (self.escalated_horizon if c.escalations else self.horizon):
+                gone.append(cid)
+            elif c.last_t < oldest:
+                oldest = c.last_t
+        for cid in gone:
+            del self.customers[cid]
+        self.stats["evicted"] += len(gone)
+        self._oldest = oldest
+
+    def clear(self) -> None:
+        """Forget every customer (benchmarks, tests)."""
+        self.customers.clear()
+        self._oldest = INF
+
+    def restored(self) -> None:
+        """The mapping was refilled from a changelog: the staleness bound is unknown until the next scan."""
+        self._oldest = -INF
+        self._next_housekeeping = 0.0
+
+
+class DeferredCustomers:
+    """The live order stage's view of customers: questions are collected (``requests``) for the shell to send to
+    the customer stage's topic, keyed by customer id; the answer comes back later as a :class:`CustomerContext`.
+
+    >>> d = DeferredCustomers()
+    >>> d.contact("C-1", "WO-1", "complaint", 5.0) is None
+    True
+    >>> d.escalated("C-1", 9.0, "WO-1"); d.drain()
+    [('C-1', {'kind': 'contact', 'customer_id': 'C-1', 'order_id': 'WO-1', 'category': 'complaint', 't': 5.0}), \
+('C-1', {'kind': 'escalated', 'customer_id': 'C-1', 'order_id': 'WO-1', 't': 9.0})]
+    >>> d.drain()
+    []
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+
+    def contact(self, customer_id: str, order_id: str, category: str, t: float) -> None:
+        self.requests.append((customer_id, {"kind": "contact", "customer_id": customer_id, "order_id": order_id,
+                                            "category": category, "t": t}))
+        return None
+
+    def escalated(self, customer_id: str, t: float, order_id: str = "") -> None:
+        self.requests.append((customer_id, {"kind": "escalated", "customer_id": customer_id, "order_id": order_id,
+                                            "t": t}))
+
+    def advance(self, now: float) -> None:
+        """Nothing to keep: the customer stage does its own housekeeping."""
+
+    def drain(self) -> list[tuple[str, dict[str, Any]]]:
+        out, self.requests = self.requests, []
+        return out
+
+
+def apply_request(stage: CustomerStage, req: dict[str, Any]) -> CustomerContext | None:
+    """Apply one request of :class:`DeferredCustomers` to ``stage``; a contact's answer is returned."""
+    if req["kind"] == "contact":
+        return stage.contact(req["customer_id"], req["order_id"], req["category"], req["t"])
+    stage.escalated(req["customer_id"], req["t"], req.get("order_id", ""))
+    return None
