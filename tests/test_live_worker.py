@@ -326,8 +326,10 @@ def test_repeat_contact_seen_across_workers(kafka_broker: str, redis_server: str
         asyncio.run(_produce(kafka_broker, topic, [orjson.dumps(e) for e in evs[:2]]))
         wait_until(lambda: stat("customer_contacts") >= 1 and stat("customer_escalations") >= 1, 20,
                    "first contact and escalation at the customer stage")
+        sent = time.monotonic()
         asyncio.run(_produce(kafka_broker, topic, [orjson.dumps(evs[2])]))
-        wait_until(lambda: stat("contexts") >= 2, 20, "both orders' customer contexts applied")
+        wait_until(lambda: stat("contexts") >= 2, 20, "both orders' customer contexts applied", every=0.02)
+        print(f"\nsecond order's customer context applied {time.monotonic() - sent:.2f} s after its produce")
 
         # the same events through `yujing replay`'s core
         mon = Monitor(load_config(None))
