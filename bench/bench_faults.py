@@ -1,0 +1,167 @@
+"""Soak run under faults: a live worker killed with ``kill -9`` again and again, redis-server killed once.
+
+    .venv/bin/python -m bench.bench_faults [--events 20000] [--kills 5]
+
+Real parts only (the rig of :mod:`bench.bench_live`: embedded Tansu broker, our own redis-server with AOF,
+``yujing worker`` subprocesses). The stream is produced in chunks; during each chunk the worker is killed
+(SIGKILL: no flush, no commit) once it has made some progress, and restarted; half-way, redis-server is killed
+and restarted on its AOF. Afterwards it checks what the reliability promises say:
+
+* every event applied exactly once (the worker's counters = a clean in-process order stage on the same events);
+* no lifecycle record twice in any alert timeline (idempotent by alert id, status, time and escalation step);
+* Redis wiped → the read model rebuilt from the ``alerts`` topic holds the same episodes.
+
+Figures go to ``bench/out/faults.json``: the kills, time from each restart to the first progress, the checks.
+Takes 3–6 minutes on the 2-core development machine; not part of ``run_all`` (its result is quoted in the
+README's reliability table).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.bench_live import Rig, produce, sim_lines, stop
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+
+
+def applied(rig: Rig, app_id: str) -> int:
+    c = rig.counters(app_id)
+    return c.get("events", 0) - c.get("duplicates", 0)
+
+
+def wait_for(pred: Any, timeout: float, poll: float = 0.2) -> float | None:
+    """Seconds until ``pred()`` held, or None after ``timeout``."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if pred():
+                return time.monotonic() - t0
+        except Exception:  # noqa: BLE001 - Redis restarting: keep polling
+            pass
+        time.sleep(poll)
+    return None
+
+
+def lifecycle_duplicates(rig: Rig, app_id: str) -> tuple[int, int]:
+    seen: set[tuple[Any, ...]] = set()
+    dups = n = 0
+    for key in rig.r.scan_iter(match=f"{app_id}:tl:*", count=1000):
+        for raw in rig.r.zrange(key, 0, -1):
+            rec = orjson.loads(raw)
+            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"))
+            dups += ident in seen
+            seen.add(ident)
+            n += 1
+    return n, dups
+
+
+async def read_topic(bootstrap: str, topic: str, idle_s: float = 5.0) -> list[dict[str, Any]]:
+    """Every record of ``topic`` from the start (until it is idle for ``idle_s``)."""
+    from aiokafka import AIOKafkaConsumer
+
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await c.start()
+    out: list[dict[str, Any]] = []
+    try:
+        while True:
+            batch = await c.getmany(timeout_ms=int(idle_s * 1000), max_records=5000)
+            if not batch:
+                break
+            for msgs in batch.values():
+                out.extend(orjson.loads(m.value) for m in msgs)
+    finally:
+        await c.stop()
+    return out
+
+
+def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int = 11) -> dict[str, Any]:
+    from alerts.store import AlertStore
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+    from yujing.events import InvalidEvent, parse_event
+
+    rng = random.Random(seed)
+    app_id = "soak"
+    lines = sim_lines(events, end=time.time() - 60, seed=seed)
+    chunks = [lines[i * len(lines) // kills:(i + 1) * len(lines) // kills] for i in range(kills)]
+    result: dict[str, Any] = {"events": len(lines), "kills": [], "redis_restart": None}
+    with Rig(port_base) as rig:
+        w = rig.start_worker(app_id, "w1")
+        sent = 0
+        for i, chunk in enumerate(chunks):
+            asyncio.run(produce(rig.broker.bootstrap, rig.topic, chunk))
+            sent += len(chunk)
+            time.sleep(rng.uniform(0.0, 1.5))        # the worker is draining the chunk …
+            at = applied(rig, app_id)
+            stop(w, kill=True)                       # … SIGKILL: no flush, no commit, no goodbye
+            time.sleep(rng.uniform(0.5, 3.0))
+            if i == kills // 2:                      # and once, redis-server too (AOF)
+                rig.redis_server.kill()
+                rig.redis_server.start()
+                result["redis_restart"] = {"after_chunk": i}
+            w = rig.start_worker(app_id, "w1")
+            # the restarted worker resumes from its last committed offsets; the next chunk gives it new work
+            pending = at < sent
+            if not pending and i + 1 < len(chunks):
+                asyncio.run(produce(rig.broker.bootstrap, rig.topic, chunks[i + 1][:1]))
+                chunks[i + 1] = chunks[i + 1][1:]
+                sent += 1
+            back = wait_for(lambda: applied(rig, app_id) > at, 120) if i + 1 < len(chunks) or pending else 0.0
+            result["kills"].append({"chunk": i, "killed_at_applied": at, "sent": sent,
+                                    "restart_to_progress_s": round(back, 1) if back is not None else None})
+            print(f"kill {i + 1}/{kills}: {at} of {sent} applied; progress again after "
+                  f"{back if back is None else round(back, 1)} s", flush=True)
+        clean = OrderStage(load_config(None))
+        for _, v in lines:
+            try:
+                clean.ingest(parse_event(v))
+            except InvalidEvent:
+                pass
+        expected = clean.stats["events"] - clean.stats["duplicates"]
+        done = wait_for(lambda: applied(rig, app_id) >= expected, 240)
+        time.sleep(5)  # the last timers and alert records
+        got = applied(rig, app_id)
+        n, dups = lifecycle_duplicates(rig, app_id)
+        store = AlertStore(rig.r, f"{app_id}:")
+        before_wipe = {a["alert_id"] for a in store.history(limit=100000)}
+        stop(w)
+        records = asyncio.run(read_topic(rig.broker.bootstrap, f"{app_id}-alerts"))
+        store.rebuild(r for r in records if r.get("record", "alert") == "alert")
+        after_wipe = {a["alert_id"] for a in store.history(limit=100000)}
+        result.update({
+            "applied": got, "expected_applied": expected, "exactly_once": got == expected,
+            "all_applied_s": round(done, 1) if done is not None else None,
+            "lifecycle_records": n, "lifecycle_duplicates": dups,
+            "episodes_in_redis": len(before_wipe), "episodes_after_rebuild_from_topic": len(after_wipe),
+            "rebuild_matches": before_wipe == after_wipe,
+        })
+    result["ok"] = bool(result["exactly_once"] and result["lifecycle_duplicates"] == 0 and result["rebuild_matches"]
+                        and all(k["restart_to_progress_s"] is not None for k in result["kills"]))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--kills", type=int, default=5)
+    ap.add_argument("--port-base", type=int, default=19650)
+    a = ap.parse_args(argv)
+    res = run(a.events, a.kills, a.port_base)
+    OUT.mkdir(parents=True, exist_ok=True)
+    res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    (OUT / "faults.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(res, indent=2))
+    raise SystemExit(0 if res["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
