@@ -46,12 +46,15 @@ def _ensure_topics(settings: "Settings") -> None:  # type: ignore[name-defined] 
     topics on first metadata request would otherwise give them its default partition count)."""
     import asyncio
 
-    from streams.app import CONDITIONS, SIGNALS, internal_topic
+    from streams.app import CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, SIGNALS, internal_topic
     from yujing.runtime.tansu import ensure_topics, yujing_topics
 
     k = settings.kafka
     topics = dict(yujing_topics(k))
     topics[internal_topic(settings, SIGNALS)] = 1
     topics[internal_topic(settings, CONDITIONS)] = 1
+    # partitioned like the events topic: faust co-assigns equal partition numbers of equally-partitioned topics
+    topics[internal_topic(settings, CUSTOMER_CONTACTS)] = k.partitions
+    topics[internal_topic(settings, CUSTOMER_CONTEXT)] = k.partitions
     bootstrap = ",".join(u.split("://", 1)[-1] for u in k.broker.split(";"))
     asyncio.run(ensure_topics(bootstrap, topics, k.replication))
