@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run_all [--quick]
 
 Runs, each in its own subprocess (so one crash does not hide the others): bench_live, bench_replay,
-bench_memory, bench_sentiment, bench_nab and the scenario comparison (``yujing replay`` vs the static-rule
+bench_memory, bench_sentiment, bench_nab, bench_models and the scenario comparison (``yujing replay`` vs the static-rule
 baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``).
 Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 12 min on the 2-core
 machine; ``--quick`` (smaller inputs, no scenarios/sentiment/NAB) about 3 min.
@@ -124,6 +124,15 @@ def table(r: dict) -> str:
     if "sentiment" in r:
         for k, v in r["sentiment"].items():
             rows.append((f"sentiment {k}", v, "", None))
+    m = r.get("models") or {}
+    if m:
+        rows.append(("replay µs per event (public-1, in-process core)", m.get("replay_us_per_event"), "", None))
+        for k in ("risk_score_order_us", "risk_learn_us", "sentiment_text_us", "share_cusum_minute_us",
+                  "anomaly_point_us", "scope_tick_us"):
+            rows.append((f"model cost: {k}", m.get(k), "replay µs per event", m.get("replay_us_per_event")))
+        for k, v in (m.get("per_event") or {}).items():
+            rows.append((f"model cost per replayed event: {k} (µs)", v, "replay µs per event",
+                         m.get("replay_us_per_event")))
     if "nab_standard" in r:
         rows.append(("NAB standard (18 files)", r["nab_standard"], "Numenta HTM (58 files)", 70.5))
     lines = ["| figure | value | reference | ref value | ratio |", "| --- | ---: | --- | ---: | ---: |"]
@@ -147,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         ("memory", ["-m", "bench.bench_memory", "--sizes", "10000,100000" if q else "10000,100000,1000000"], 400),
     ]
     if not q:
-        steps += [("sentiment", ["-m", "bench.bench_sentiment"], 300), ("nab", ["-m", "bench.bench_nab"], 300)]
+        steps += [("sentiment", ["-m", "bench.bench_sentiment"], 300), ("nab", ["-m", "bench.bench_nab"], 300),
+                  ("models", ["-m", "bench.bench_models"], 400)]
     for name, args, timeout in steps:
         ok, secs, err = _run(args, timeout)
         runs[name] = {"ok": ok, "seconds": secs, **({} if ok else {"error": err})}
@@ -167,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     if not q:
         nab = _load("nab.json")
         res["nab_standard"] = (nab.get("scores") or {}).get("standard") if runs["nab"]["ok"] else None
+        res["models"] = _load("models.json") if runs["models"]["ok"] else {}
         sent = _load("sentiment.json")
         res["sentiment"] = {k: v for k, v in sent.items() if isinstance(v, (int, float))} if runs["sentiment"]["ok"] else {}
         t = time.monotonic()
