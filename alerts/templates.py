@@ -30,7 +30,8 @@ TIER_NAME = {"zh": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "r
 KIND_NAME = {"zh": {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedback_lag": "反馈超时",
                     "backlog_growth": "积压增长", "breach_forecast": "超时预测", "sentiment_drop": "情绪恶化",
                     "reclassification": "工单改类", "reassignment_bounce": "反复转派", "repeat_contact": "重复来电",
-                    "complaint_risk": "投诉风险", "anomaly": "异常波动"},
+                    "complaint_risk": "投诉风险", "anomaly": "异常波动",
+                    "topic_surge": "问题集中爆发", "arrival_surge": "来电激增", "heartbeat": "数据中断"},
              "en": {}}
 STAGE_NAME = {"zh": {"receive": "受理", "decompose": "派单", "feedback": "反馈"}, "en": {}}
 STATUS_NAME = {"zh": {"firing": "触发", "tier_changed": "等级变化", "acknowledged": "已确认", "escalated": "已升级",

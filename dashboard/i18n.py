@@ -171,6 +171,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "kind.complaint_risk": ("投诉风险", "complaint_risk"),
     "kind.arrival_surge": ("来电激增", "arrival_surge"),
     "kind.anomaly": ("异常", "anomaly"),
+    "kind.topic_surge": ("问题集中爆发", "topic_surge"),
+    "kind.heartbeat": ("数据中断", "heartbeat"),
     "store.missing": ("预警存储暂不可用：{err}", "Alert store unavailable: {err}"),
 }
 

@@ -58,6 +58,13 @@ PLAYBOOKS: dict[str, dict[str, str]] = {
         "en": "1. Call the customer back now. 2. Prioritise the order and give a firm time. "
               "3. If 12398 or media is mentioned, tell the duty manager.",
     },
+    "topic_surge": {
+        "zh": "1. 抽查该地区近期同类诉求，找出共同原因（电费批量出错？电表批次故障？）；2. 请营销/计量部门核实，"
+              "确认后发布统一解释口径并在 IVR/公众号告知；3. 由资深坐席优先回访情绪激烈的客户，防止升级至 12398。",
+        "en": "1. Sample the region's recent contacts on the topic and find the common cause (a billing run gone "
+              "wrong? a faulty meter batch?). 2. Have marketing/metering confirm it, then publish one explanation "
+              "(IVR, WeChat). 3. Have senior agents call back the angriest customers first, before they go to 12398.",
+    },
     "anomaly": {
         "zh": "1. 核实指标异常是否真实（数据中断？）；2. 查找同时段事件；3. 判断是否需要增派人手。",
         "en": "1. Check the anomaly is real (data gap?). 2. Look for events at the same time. "
