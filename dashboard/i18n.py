@@ -177,6 +177,18 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def factor_text(factor: str, lang: str = "zh") -> str:
+    """A risk record's top factor (an English identifier, as the contract keeps it) as a duty manager reads it.
+
+    >>> factor_text("negative_text"), factor_text("negative_text", "en")
+    ('客户情绪负面', 'negative_text')
+    """
+    if lang != "zh":
+        return factor
+    from detectors.fusion import reason_zh
+    return reason_zh(factor)
+
+
 def t(key: str, lang: str = "zh", **fmt: object) -> str:
     """The text for ``key`` in ``lang`` (the key itself if unknown), formatted with ``fmt``."""
     pair = TEXT.get(key)

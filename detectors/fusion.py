@@ -40,7 +40,7 @@ REASON_ZH = {
 }
 
 
-def _reason_zh(reason: str) -> str:
+def reason_zh(reason: str) -> str:
     """A top factor in words a duty manager reads (factor names stay English in the records)."""
     if reason.startswith("urged_"):
         return f"催办 {reason[6:].rstrip('x')} 次"
@@ -120,7 +120,7 @@ class OrderTiering:
             return self.clear(o, t) if o.order_tier is not None else None
         reasons = list(dict.fromkeys(why + factors))[:5]
         summary = (f"工单 {o.order_id}（{_where(o)}）投诉风险 {risk:.0%}："
-                   + "、".join(_reason_zh(r) for r in reasons if r != "baseline"))
+                   + "、".join(reason_zh(r) for r in reasons if r != "baseline"))
         return Condition(
             kind="complaint_risk", scope=self.scope(o), tier=tier, ts=t,
             stage=o.stage if o.stage != "closed" else None, score=risk, summary=mask_pii(summary),

@@ -30,6 +30,9 @@ _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
 _OPEN, _CROSS, _CLOSE, _ARRIVAL, _TEXT = S.OPEN, S.CROSS, S.CLOSE, S.ARRIVAL, S.TEXT
+STAGE_SET = frozenset(STAGES)
+TEXT_DECAY = math.exp(-1.0 / 60.0)
+"""Per-minute decay of a stage's text counters: an exponentially weighted hour."""
 MAX_CATCHUP_S = 3 * 3600.0
 """Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
@@ -44,7 +47,8 @@ class StageCounters:
     """Open SLA checks of one stage in one scope, by the highest share of deadline each has used."""
 
     __slots__ = ("open", "at", "short", "closed_min", "opened_min", "span_sum", "span_n", "service",
-                 "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist", "short_open")
+                 "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist", "short_open", "texts_ew",
+                 "neg_ew")
 
     def __init__(self) -> None:
         self.open = 0
@@ -61,6 +65,8 @@ class StageCounters:
         self.service = 0.0                # EWMA of checks closed per minute
         self.backlog_hist: deque[int] = deque(maxlen=WINDOW_MIN)
         self.ages: dict[str, tuple[float, float]] = {}   # order_id/check -> (start, deadline), for the board
+        self.texts_ew = 0.0               # customer texts of orders in this stage, decaying over about an hour
+        self.neg_ew = 0.0                 # ... and their negativity (the board's per-stage sentiment)
 
     def mean_span(self) -> float:
         return self.span_sum / self.span_n if self.span_n else 0.0
@@ -272,7 +278,12 @@ class ScopeStage:
                     cur["affected"] += sig.value
         elif kind == _TEXT:
             hi = sig.value >= NEGATIVE
+            stage = sig.stage if sig.stage in STAGE_SET else None
             for sc in scopes:
+                if stage is not None:
+                    st = sc.stages[stage]
+                    st.texts_ew += 1.0
+                    st.neg_ew += sig.value
                 cur = sc.cur
                 cur["texts"] += 1
                 cur["neg_sum"] += sig.value
@@ -326,6 +337,9 @@ class ScopeStage:
                     st.opened_min = 0
                     st.backlog_hist.append(st.open)
                     st.risk_hist.append(st.short[0])
+                    if st.texts_ew:
+                        st.texts_ew *= TEXT_DECAY
+                        st.neg_ew *= TEXT_DECAY
             out.extend(self.detectors.evaluate(t, self.scopes))
             self.next_tick = t + self.tick_s
         if now > self.now:
@@ -340,12 +354,11 @@ class ScopeStage:
         st = sc.stages[stage]
         hours = max(1, len(st.backlog_hist)) / 60.0
         growth = (st.backlog_hist[-1] - st.backlog_hist[0]) / hours if len(st.backlog_hist) > 1 else 0.0
-        texts = sc.window("texts", 60)
         fig: dict[str, Any] = {
             "backlog": st.open, "backlog_growth_per_h": round(growth, 2),
-            "arrivals_per_min": round(sc.window("arrivals", 15) / 15.0, 3),
+            "arrivals_per_min": round(sum(st.opened_hist) / max(1, len(st.opened_hist)), 3),   # into this stage
             "at_50": st.at[0], "at_75": st.at[1], "at_90": st.at[2], "overdue": st.at[3],
-            "negativity": round(sc.window("neg_sum", 60) / texts, 3) if texts else 0.0,
+            "negativity": round(st.neg_ew / st.texts_ew, 3) if st.texts_ew >= 0.5 else 0.0,   # this stage's texts
             "service_per_min": round(st.service, 3), "mean_deadline_min": round(st.mean_span() / 60, 1),
             "spark": {"backlog": list(st.backlog_hist)},
             "today": {m: sc.today_total(m) for m in ("arrivals", "faults", "urges", "repeats", "reclass", "bounces",
@@ -379,7 +392,8 @@ def _q(xs: list[float], q: float) -> float:
 
 # ---------------------------------------------------------------------------------------------- checkpoints
 _SEP = "\x1f"
-_STAGE_FIELDS = ("open", "at", "short", "short_open", "closed_min", "opened_min", "span_sum", "span_n", "service")
+_STAGE_FIELDS = ("open", "at", "short", "short_open", "closed_min", "opened_min", "span_sum", "span_n", "service",
+                 "texts_ew", "neg_ew")
 _STAGE_DEQUES = ("backlog_hist", "opened_hist", "closed_hist", "risk_hist")
 
 
@@ -433,7 +447,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         for name, sd in d["stages"].items():
             st = sc.stages[name]
             for f in _STAGE_FIELDS:
-                setattr(st, f, sd[f])
+                if f in sd:   # fields added since an older checkpoint keep their defaults
+                    setattr(st, f, sd[f])
             for f in _STAGE_DEQUES:
                 getattr(st, f).extend(sd[f])
         stage.scopes[tuple(key.split(_SEP))] = sc  # type: ignore[index]

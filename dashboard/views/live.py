@@ -16,7 +16,7 @@ from dashboard import data
 from dashboard.alert_card import alert_card, sort_alerts
 from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css, kind_label,
                                   scope_plain, stage_card, tier_label, tier_tiles)
-from dashboard.i18n import t
+from dashboard.i18n import factor_text, t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
 
@@ -88,7 +88,8 @@ def _risky(snap: dict[str, Any], lang: str) -> None:
     df = pd.DataFrame([{
         t("col.risk", lang): float(r.get("risk") or 0), t("col.tier", lang): tier_label(r.get("tier"), lang),
         t("col.order", lang): " ".join(str(r.get("order_id") or "").split())[:64],  # a system id, not PII
-        t("col.factors", lang): clean(", ".join(map(str, r.get("top_factors") or [])), 120),
+        t("col.factors", lang): clean(("、" if lang == "zh" else ", ").join(
+            factor_text(str(f), lang) for f in r.get("top_factors") or []), 120),
         t("col.region", lang): clean(r.get("region") or "", 40),
         t("col.department", lang): clean(r.get("department") or "", 40),
         t("col.category", lang): clean(r.get("category") or "", 30),
