@@ -165,16 +165,18 @@ class SeriesAnomalyDetector:
                 self.dt = dt if self.dt == 0 else self.dt + 0.05 * (min(dt, 3 * self.dt) - self.dt)
             res = self._residuals(t, x)
             floor = 1e-3 * self.mag + 1e-9
-            for k in range(3):
+            err, n_err, warmup, a_scale = self.err, self.n_err, self.warmup, self._a_scale
+            for k in (0, 1, 2):
                 r = res[k]
                 if r is None:
                     continue
-                self.n_err[k] += 1
-                a = max(self._a_scale, 1.0 / self.n_err[k])
+                n = n_err[k] = n_err[k] + 1
+                a = max(a_scale, 1.0 / n)
                 e = abs(r)
-                if self.n_err[k] > self.warmup:
-                    e = min(e, 4.0 * self.err[k] + floor)
-                self.err[k] += a * (e - self.err[k])
+                ek = err[k]
+                if n > warmup:
+                    e = min(e, 4.0 * ek + floor)
+                err[k] = ek + a * (e - ek)
             self.level += self._a_level * (x - self.level)
             self.mag += a * (abs(x) - self.mag)
         floor = 1e-3 * self.mag + 1e-9
