@@ -69,9 +69,17 @@ class Grouper:
         self.groups: dict[str, Group] = {}
         self._next: float | None = None
         self._next_known = True
+        self.version = 0
+        """Bumped whenever a flush may have come earlier (an add, a load): timer caches key on it."""
+        self._timings: dict[tuple[Any, ...], Timing] = {}
 
     def _timing(self, g: Group) -> Timing:
-        return self.config.timing_for(g.top_tier, Timing(**g.timing))
+        """The group's timers for its most severe tier (built once per distinct route timing and tier)."""
+        key = (g.top_tier, tuple(g.timing.items()))
+        t = self._timings.get(key)
+        if t is None:
+            t = self._timings[key] = self.config.timing_for(g.top_tier, Timing(**g.timing))
+        return t
 
     def add(self, route: Route, labels: Mapping[str, str], snapshot: dict[str, Any], now: float) -> None:
         """Put the alert's latest state into its group for ``route`` and (re)schedule the group's flush."""
@@ -93,6 +101,7 @@ class Grouper:
         else:
             candidate = max(now, g.last_flush + t.group_interval_s)
         g.next_flush = candidate if g.next_flush is None else min(g.next_flush, candidate)
+        self.version += 1
         if self._next_known:  # add only ever brings a flush forward
             self._next = g.next_flush if self._next is None else min(self._next, g.next_flush)
 
@@ -173,3 +182,4 @@ class Grouper:
     def load(self, d: dict[str, Any]) -> None:
         self.groups = {gid: Group(**g) for gid, g in d.items()}
         self._next_known = False
+        self.version += 1

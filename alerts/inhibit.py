@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from alerts.config import InhibitRule
-from alerts.matchers import matches
+from alerts.matchers import Matcher
 from yujing.records import SCOPE_KEYS
 
 
@@ -35,6 +35,8 @@ def _equal_key(rule: InhibitRule, labels: Mapping[str, str]) -> tuple[str, ...] 
 class Inhibitor:
     def __init__(self, rules: list[InhibitRule]):
         self.rules = rules
+        self._source_match = [Matcher(r.source) for r in rules]
+        self._target_match = [Matcher(r.target) for r in rules]
         self._sources: list[dict[tuple[str, ...], dict[str, str]]] = [{} for _ in rules]
         self._where: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
 
@@ -48,7 +50,7 @@ class Inhibitor:
             return
         where = []
         for i, rule in enumerate(self.rules):
-            if matches(rule.source, labels):
+            if self._source_match[i](labels):
                 key = _equal_key(rule, labels)
                 if key is not None:
                     self._sources[i].setdefault(key, {})[fingerprint] = alert_id
@@ -59,11 +61,12 @@ class Inhibitor:
     def muted_by(self, labels: Mapping[str, str]) -> tuple[str, str] | None:
         """(rule name, muting alert id) if some firing source mutes an alert with these labels."""
         me = labels.get("fingerprint")
-        for i, rule in enumerate(self.rules):
-            if not self._sources[i] or not matches(rule.target, labels):
+        for i, sources_i in enumerate(self._sources):
+            if not sources_i or not self._target_match[i](labels):
                 continue
+            rule = self.rules[i]
             key = _equal_key(rule, labels)
-            sources = self._sources[i].get(key) if key is not None else None
+            sources = sources_i.get(key) if key is not None else None
             if sources:
                 for fp, alert_id in sources.items():
                     if fp != me:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
 from alerts.config import MuteWindow
-from alerts.matchers import matches
+from alerts.matchers import Matcher
 
 
 def _minutes(hhmm: str) -> int:
@@ -26,6 +26,7 @@ def _minutes(hhmm: str) -> int:
 class MuteWindows:
     def __init__(self, windows: list[MuteWindow], utc_offset_h: float = 8.0):
         self.windows = windows
+        self._match = [(w, Matcher(w.matchers)) for w in windows]
         self.tz = timezone(timedelta(hours=utc_offset_h))
 
     def _applies_on(self, w: MuteWindow, day: datetime) -> bool:
@@ -50,8 +51,8 @@ class MuteWindows:
 
     def muted(self, labels: Mapping[str, str], now: float) -> tuple[str, float] | None:
         """(window name, local end time as epoch) if a window mutes an alert with these labels now."""
-        for w in self.windows:
-            if matches(w.matchers, labels):
+        for w, match in self._match:
+            if match(labels):
                 end = self._end_if_inside(w, now)
                 if end is not None:
                     return w.name, end

@@ -87,6 +87,11 @@ class AlertPipeline:
         self._labels: list[dict[str, Any]] = []
         self._labels_out: list[dict[str, Any]] = []
         self._outbox: list[Notification] = []
+        self._quiet_until = float("-inf")
+        """No timer is due before this time, as long as the grouper and the silences are at ``_quiet_versions``
+        (a new alert timer lowers it in :meth:`_schedule`): ``tick`` is called before every event and every
+        verdict, and nearly always has nothing to do."""
+        self._quiet_versions = (-1, -1)
 
     # ---- the verbs -------------------------------------------------------------------------------------------
     def process(self, cond: Condition) -> list[AlertRecord]:
@@ -132,10 +137,17 @@ class AlertPipeline:
 
     def tick(self, now: float) -> list[AlertRecord]:
         """Run every timer due up to ``now``, each at its own due time (so records carry the exact time)."""
+        if now < self._quiet_until and self._quiet_versions == (self.grouper.version, self.silences.version):
+            if now > self.clock:
+                self.clock = now
+            return []
         out: list[AlertRecord] = []
         for _ in range(1_000_000):
             t = self.next_due()
             if t is None or t > now:
+                # nothing due up to ``t`` (the earliest timer), unless a group or a silence is added meanwhile
+                self._quiet_until = float("inf") if t is None else t
+                self._quiet_versions = (self.grouper.version, self.silences.version)
                 break
             out += self._run_due(max(t, self.clock))
         self.clock = max(self.clock, now)
@@ -399,6 +411,8 @@ class AlertPipeline:
         elif self._due.get(a.fingerprint) != due:
             self._due[a.fingerprint] = due
             heapq.heappush(self._heap, (due, a.fingerprint))
+            if due < self._quiet_until:
+                self._quiet_until = due
 
     def _run_due(self, t: float) -> list[AlertRecord]:
         out: list[AlertRecord] = []

@@ -14,20 +14,22 @@ from __future__ import annotations
 from typing import Mapping
 
 from alerts.config import AlertsConfig, Route
-from alerts.matchers import matches
+from alerts.matchers import Matcher
 
 
 class Router:
     def __init__(self, config: AlertsConfig):
         self.config = config
         self.default = Route(receiver=config.default_receiver)
+        self._routes = [(r, Matcher(r.match)) for r in config.routes]
+        self._default = [self.default]
 
     def route(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert with these labels takes (never empty)."""
         out: list[Route] = []
-        for r in self.config.routes:
-            if matches(r.match, labels):
+        for r, match in self._routes:
+            if match(labels):
                 out.append(r)
                 if not r.continue_:
                     break
-        return out or [self.default]
+        return out or list(self._default)

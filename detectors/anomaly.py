@@ -165,16 +165,18 @@ class SeriesAnomalyDetector:
                 self.dt = dt if self.dt == 0 else self.dt + 0.05 * (min(dt, 3 * self.dt) - self.dt)
             res = self._residuals(t, x)
             floor = 1e-3 * self.mag + 1e-9
-            for k in range(3):
+            err, n_err, warmup, a_scale = self.err, self.n_err, self.warmup, self._a_scale
+            for k in (0, 1, 2):
                 r = res[k]
                 if r is None:
                     continue
-                self.n_err[k] += 1
-                a = max(self._a_scale, 1.0 / self.n_err[k])
+                n = n_err[k] = n_err[k] + 1
+                a = max(a_scale, 1.0 / n)
                 e = abs(r)
-                if self.n_err[k] > self.warmup:
-                    e = min(e, 4.0 * self.err[k] + floor)
-                self.err[k] += a * (e - self.err[k])
+                ek = err[k]
+                if n > warmup:
+                    e = min(e, 4.0 * ek + floor)
+                err[k] = ek + a * (e - ek)
             self.level += self._a_level * (x - self.level)
             self.mag += a * (abs(x) - self.mag)
         floor = 1e-3 * self.mag + 1e-9
@@ -186,9 +188,35 @@ class SeriesAnomalyDetector:
         return self
 
     def update(self, t: float, x: float) -> float:
-        """Score ``x`` at ``t`` against the past, then learn it; the usual call."""
-        point = self.point_calibration.update(self._surprise(t, x))
+        """Score ``x`` at ``t`` against the past, then learn it; the usual call.
+
+        The same arithmetic as ``score_one`` then ``learn_one``, in one pass: the forecasters' residuals are
+        computed once for the surprise and the learning (the scope detectors call this three times per region
+        every minute)."""
+        last_t = self.last_t
+        res = None
+        if self.n >= self.warmup or last_t is not None:
+            res = [x - self.level, self.daily.residual(t, x), self.weekly.residual(t, x)]
+        # the point surprise (see _surprise)
+        if self.n < self.warmup:
+            surprise = 0.0
+        else:
+            gap = (t - last_t) / self.dt if self.dt > 0 else 1.0  # type: ignore[operator]
+            err, n_err, warmup = self.err, self.n_err, self.warmup
+            best = 0
+            if res[1] is not None and n_err[1] > warmup and err[1] < err[0]:  # type: ignore[index]
+                best = 1
+            if res[2] is not None and n_err[2] > warmup and err[2] < err[best]:  # type: ignore[index]
+                best = 2
+            floor = 1e-3 * self.mag + 1e-9
+            scale = max(err[best], floor)
+            if gap > 1.5:
+                scale *= min(math.sqrt(gap), 10.0) if best == 0 else min(math.sqrt(gap), 2.0)
+            surprise = abs(res[best]) / scale  # type: ignore[index, arg-type]
+        point = self.point_calibration.update(surprise)
         level = self.shift_calibration.update(self.shift.update(x))
+        if res is not None:
+            self._cache = (t, x, res)
         self._learn_forecasters(t, x)
         return max(point, level)
 

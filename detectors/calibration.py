@@ -57,6 +57,15 @@ class SurpriseCalibration:
         return self
 
     def update(self, s: float) -> float:
-        score = self.score_one(s)
-        self.learn_one(s, score)
+        """``score_one`` then ``learn_one``, in one call."""
+        if s <= 0.0 or self.n < self.warmup:
+            score = 0.0
+        else:
+            score = s / (s + max(self.record, self.floor))
+            if self.since_alarm < self.quiet:
+                score *= self.since_alarm / self.quiet
+        self.since_alarm = 0 if score >= 0.5 else self.since_alarm + 1
+        if s > 0.0:
+            self.n += 1
+            self.record = max(s, self.record * self._decay)
         return score

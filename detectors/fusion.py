@@ -14,12 +14,45 @@ from functools import lru_cache
 from typing import Any
 
 from yujing.config import Settings
-from yujing.masking import mask_pii
+from yujing.masking import _ORDER_ID, mask_pii
 from yujing.records import TIER_RANK, Condition
 
 TIER_BY_RANK = {v: k for k, v in TIER_RANK.items()}
 _mask_text = lru_cache(maxsize=8192)(mask_pii)
 """Customer texts repeat across orders and updates: mask each distinct text once."""
+_SLOT = "\ue000"
+"""Stands for the order id in a summary template: the placeholder mask_pii itself puts in place of an order id."""
+
+
+@lru_cache(maxsize=8192)
+def _mask_template(template: str) -> str | None:
+    """``mask_pii`` of a summary whose order id is replaced by ``_SLOT``; None when that would not be exact
+    (the rest of the text holds a ``-``, so perhaps another order-id-like run, or a ``_SLOT`` of its own)."""
+    if "-" in template or "\uff0d" in template or template.count(_SLOT) != 1:
+        return None
+    return mask_pii(template)
+
+
+def _mask_summary(head: str, order_id: str, tail: str) -> str:
+    """``mask_pii(head + order_id + tail)``, masking the order-independent text once per distinct template.
+
+    Exact: ``mask_pii`` first swaps an order id that matches its pattern for ``_SLOT`` and puts it back at the
+    end, so for such an id (ASCII, between a space or the start and a non-word character) the result is the
+    template's mask with the id put back. Anything else is masked as a whole, as before.
+
+    >>> _mask_summary("工单 ", "WO-20260714-0001", " 客户 13812345678")
+    '工单 WO-20260714-0001 客户 138****5678'
+    >>> _mask_summary("工单 ", "13812345678", " 受理") == mask_pii("工单 13812345678 受理")
+    True
+    """
+    if order_id.isascii() and _ORDER_ID.fullmatch(order_id) and (not head or head[-1] == " ") and (
+            not tail or not (tail[0].isalnum() or tail[0] == "_")):
+        masked = _mask_template(head + _SLOT + tail)
+        if masked is not None:
+            return masked.replace(_SLOT, order_id)
+    return mask_pii(head + order_id + tail)
+
+
 LAG_KIND = {"receive_ack": "receive_lag", "dispatch": "dispatch_lag", "dept_accept": "dispatch_lag",
             "feedback": "feedback_lag"}
 
@@ -103,11 +136,20 @@ class OrderTiering:
     def verdict_tier(self, o: Any, risk: float) -> str | None:
         """The tier :meth:`order_condition` would give now (None: closed, or below the alert tier), without
         building the condition: most updates leave an order's tier as it was, and the summary and evidence
-        (masked customer text) are costly to build only to be dropped."""
+        (masked customer text) are costly to build only to be dropped. Ranks only: no list of reasons."""
         if o.closed_at is not None:
             return None
-        tier = max_tier(self.risk_tier(risk), self.signal_tier(o)[0])
-        return tier if TIER_RANK[tier] >= TIER_RANK[self.cfg.alert_min_tier] else None
+        c = self.cfg
+        rank = TIER_RANK[self.risk_tier(risk)]
+        if o.repeat_24h:
+            rank = max(rank, TIER_RANK[c.repeat_tier])
+        if o.urges:
+            rank = max(rank, TIER_RANK[c.urge_tier])
+        if o.threats:
+            rank = max(rank, TIER_RANK[c.threat_tier])
+        if c.outage_tier and o.affected >= c.outage_customers:
+            rank = max(rank, TIER_RANK[c.outage_tier])
+        return TIER_BY_RANK[rank] if rank >= TIER_RANK[c.alert_min_tier] else None
 
     def order_condition(self, o: Any, x: dict[str, float], risk: float, factors: list[str],
                         t: float) -> Condition | None:
@@ -119,11 +161,11 @@ class OrderTiering:
         if TIER_RANK[tier] < TIER_RANK[self.cfg.alert_min_tier]:
             return self.clear(o, t) if o.order_tier is not None else None
         reasons = list(dict.fromkeys(why + factors))[:5]
-        summary = (f"工单 {o.order_id}（{_where(o)}）投诉风险 {risk:.0%}："
-                   + "、".join(reason_zh(r) for r in reasons if r != "baseline"))
+        summary = _mask_summary("工单 ", o.order_id, f"（{_where(o)}）投诉风险 {risk:.0%}："
+                                + "、".join(reason_zh(r) for r in reasons if r != "baseline"))
         return Condition(
             kind="complaint_risk", scope=self.scope(o), tier=tier, ts=t,
-            stage=o.stage if o.stage != "closed" else None, score=risk, summary=mask_pii(summary),
+            stage=o.stage if o.stage != "closed" else None, score=risk, summary=summary,
             evidence={"risk": round(risk, 4), "top_factors": reasons, "share_max": round(x.get("share_max", 0), 3),
                       "urges": o.urges, "negativity_max": round(o.neg_max, 3), "customer_tier": o.tier,
                       "category": o.category, "channel": o.channel, "department": o.department,
@@ -138,8 +180,8 @@ class OrderTiering:
         what = "已超时" if level >= 1.0 else f"已用时限 {level:.0%}"
         return Condition(
             kind=LAG_KIND[check], scope=self.scope(o), tier=tier, ts=t, stage=stage, score=level,
-            summary=mask_pii(f"工单 {o.order_id} {STAGE_ZH.get(stage, stage)}环节「{CHECK_ZH.get(check, check)}」{what}"
-                             f"（{_where(o)}）"),
+            summary=_mask_summary("工单 ", o.order_id, f" {STAGE_ZH.get(stage, stage)}环节「{CHECK_ZH.get(check, check)}」"
+                                                     f"{what}（{_where(o)}）"),
             evidence={"check": check, "share_used": level, "deadline": deadline, "category": o.category,
                       "channel": o.channel, "customer_tier": o.tier, "department": o.department})
 

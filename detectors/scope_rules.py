@@ -119,8 +119,34 @@ class Debounce:
         return False, None
 
 
+_RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+
+
 def _rank(t: str | None) -> int:
-    return {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}[t]
+    return _RANK[t]
+
+
+class _ScopePlan:
+    """What :meth:`ScopeDetectors.evaluate` needs of one alert scope, built once (not every minute): its scope
+    dict, board label, and per stage the counters, baseline key and baseline of its lag detector."""
+
+    __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys")
+
+    def __init__(self, det: "ScopeDetectors", skind: str, name: str, sc: Any) -> None:
+        self.sc = sc
+        self.skind = skind
+        self.name = name
+        self.scope = {skind: name}
+        self.label = f"{skind}={name}"
+        self.lags: list[tuple[str, Any, tuple[Any, ...], Baseline]] = []
+        self.series: list[tuple[str, SeriesAnomalyDetector]] | None = None   # made on first use
+        self.topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...] = tuple(
+            (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in det.topic_names)
+        if skind in LAG_SCOPES:
+            for stage in STAGES:
+                key = ("lag", skind, name, stage)
+                self.lags.append((stage, sc.stages[stage], key, det._b(key)))
+        self.rate_keys = {kind: (kind, name) for kind in ("surge", "sentiment", "bounce")}
 
 
 class ScopeDetectors:
@@ -142,6 +168,8 @@ class ScopeDetectors:
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
+        self._plans: dict[tuple[str, str], _ScopePlan] = {}
+        self._prior: dict[str, float] | None = None   # the province's topic shares as of its last closed minute
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -168,6 +196,15 @@ class ScopeDetectors:
             out.append(Condition(kind=kind, scope=scope, tier=tier, ts=t, stage=stage, score=score,
                                  summary=summary, evidence=evidence))
 
+    def _plan(self, key: tuple[str, str], sc: Any) -> _ScopePlan:
+        plan = self._plans.get(key)
+        if plan is None or plan.sc is not sc:
+            plan = self._plans[key] = _ScopePlan(self, key[0], key[1], sc)
+            if key[0] == "department":
+                for stage in STAGES:
+                    self._dept_stage[(key[1], stage)] = sc.stages[stage]
+        return plan
+
     def evaluate(self, t: float, scopes: dict[tuple[str, str], Any]) -> list[Condition]:
         out: list[Condition] = []
         cfg = self.cfg
@@ -177,64 +214,92 @@ class ScopeDetectors:
         province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
         prior = self._province_topics(total) if total is not None and self.topic_names else {}
-        for (skind, name), sc in scopes.items():
+        forecast = cfg.forecast_enabled
+        plans = self._plans
+        for key, sc in scopes.items():
+            skind = key[0]
             if skind not in ALERT_SCOPES:
                 continue
-            scope = {skind: name}
-            if skind == "department":
-                for stage in STAGES:
-                    self._dept_stage[(name, stage)] = sc.stages[stage]
-            if skind in LAG_SCOPES:
-                for stage in STAGES:
-                    self._lag(t, skind, name, scope, stage, sc.stages[stage], out)
-                    if cfg.forecast_enabled:
-                        self._forecast(t, skind, name, scope, stage, sc.stages[stage], out)
-            if skind in ANOMALY_SCOPES:
-                self._watch_series(t, skind, name, scope, sc, out)
-            if skind == "region":
-                # the region's share of the province's fault reports: the daily rhythm cancels out
-                faults = sc.window("faults", 30)
-                # (learned whenever the province has faults to share; judged once the region has a few itself)
-                fshare = faults / total_faults if total_faults >= 10 else None
-                self._rate(t, ("surge", name), fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
-                           z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
-                           judge=faults >= cfg.surge_min_faults,
-                           extra={"faults_30min": faults, "province_faults_30min": total_faults,
-                                  "affected_customers_30min": sc.window("affected", 30)})
-                # how much angrier the region's customers write than the province's: share of strongly negative
-                # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
-                neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
-                lift = (neg / texts) / province_frac if (province_frac and texts >= cfg.sentiment_min_texts) else None
-                self._rate(t, ("sentiment", name), lift, out, kind="sentiment_drop", scope=scope,
-                           stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True,
-                           what="强烈负面客户文本占比相对全省的倍数",
-                           extra={"negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
-                                  "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
-            if skind == "region" and self.topic_names:
-                self._topics(t, name, scope, sc, out, prior)
+            plan = plans.get(key)
+            if plan is None or plan.sc is not sc:
+                plan = self._plan(key, sc)
+            name, scope = plan.name, plan.scope
             if skind == "channel":
                 self._reclass(t, name, scope, sc, total, out)
+                continue
+            risk_total = self._lags(t, plan, out, forecast)
             if skind == "department":
-                self._rate(t, ("bounce", name), sc.window("bounces", 60), out, kind="reassignment_bounce",
+                self._rate(t, plan.rate_keys["bounce"], sc.window("bounces", 60), out, kind="reassignment_bounce",
                            scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内转派退单")
+                continue
+            # skind == "region"
+            self._watch_series(t, plan, sc, risk_total, out)
+            # the region's share of the province's fault reports: the daily rhythm cancels out
+            faults = sc.window("faults", 30)
+            # (learned whenever the province has faults to share; judged once the region has a few itself)
+            fshare = faults / total_faults if total_faults >= 10 else None
+            self._rate(t, plan.rate_keys["surge"], fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
+                       z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
+                       judge=faults >= cfg.surge_min_faults,
+                       extra=lambda sc=sc, faults=faults: {
+                           "faults_30min": faults, "province_faults_30min": total_faults,
+                           "affected_customers_30min": sc.window("affected", 30)})
+            # how much angrier the region's customers write than the province's: share of strongly negative
+            # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
+            neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
+            lift = (neg / texts) / province_frac if (province_frac and texts >= cfg.sentiment_min_texts) else None
+            self._rate(t, plan.rate_keys["sentiment"], lift, out, kind="sentiment_drop", scope=scope,
+                       stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True,
+                       what="强烈负面客户文本占比相对全省的倍数",
+                       extra=lambda sc=sc, neg=neg: {
+                           "negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
+                           "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
+            if self.topic_names:
+                self._topics(t, name, scope, sc, out, prior, plan)
         return out
 
-    def _lag(self, t: float, skind: str, name: str, scope: dict[str, str], stage: str, st: Any,
-             out: list[Condition]) -> None:
-        """Open orders of the scope's stage past half their deadline, summed over the last ten minutes
-        ("order-minutes at risk"), against the scope's own normal; the tier follows how far they have got."""
+    def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
+        """:meth:`_lag` (and :meth:`_forecast` if enabled) for each stage of a region or department; returns the
+        scope's order-minutes at risk summed over its stages (an integer: the anomaly detector's third series)."""
         cfg = self.cfg
-        key = ("lag", skind, name, stage)
-        b = self._b(key)
+        warmup = cfg.warmup_ticks
+        floor = cfg.risk_minutes_floor
+        debounce = self.debounce
+        series = self.series
+        skind = plan.skind
+        total = 0
+        for stage, st, key, b in plan.lags:
+            irisk = sum(st.risk_hist)
+            total += irisk
+            risk = float(irisk)
+            mean = b.mean
+            thr = max(floor, mean + 4.0 * b.dev + math.sqrt(max(mean, 0.0)))   # b.threshold(4.0, floor)
+            if series is not None:
+                series.append((t, "lag", skind, plan.name, stage, risk, thr))
+            n = b.n
+            if n >= warmup and risk >= thr:
+                self._lag(t, plan, stage, st, key, b, risk, thr, out)   # judges, then learns
+            else:
+                # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
+                # baseline that it is normal) and let a pending or firing verdict see the calm minute
+                b.learn(risk if n < warmup else min(risk, thr))
+                if key in debounce:
+                    self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
+            if forecast:
+                self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
+        return total
+
+    def _lag(self, t: float, plan: _ScopePlan, stage: str, st: Any, key: tuple[Any, ...], b: Baseline,
+             risk: float, thr: float, out: list[Condition], calm: bool = False) -> None:
+        """Open orders of the scope's stage past half their deadline, summed over the last ten minutes
+        ("order-minutes at risk"), against the scope's own normal; the tier follows how far they have got.
+        ``risk`` and ``thr`` come from :meth:`_lags`; ``calm``: no verdict possible, already learned."""
+        cfg = self.cfg
+        skind, name, scope = plan.skind, plan.name, plan.scope
         at50, at75, at90, at100 = st.short
-        risk = float(sum(st.risk_hist))
-        covered_by = self._covering_department(name, stage, at50) if skind == "region" else None
-        thr = b.threshold(z=4.0, floor=cfg.risk_minutes_floor)
-        if self.series is not None:
-            self.series.append((t, "lag", skind, name, stage, risk, thr))
         want: str | None = None
         frac = at50 / st.short_open if st.short_open else 0.0
-        if b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1 and frac >= cfg.min_share_at_risk:
+        if not calm and b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1 and frac >= cfg.min_share_at_risk:
             want = "blue"
             if at75 >= cfg.yellow_orders:
                 want = "yellow"
@@ -242,10 +307,12 @@ class ScopeDetectors:
                 want = "orange"
             if at100 >= cfg.red_orders:
                 want = "red"
-            if _rank(want) < _rank(cfg.lag_min_tier) or covered_by is not None:
+            if _RANK[want] < _RANK[cfg.lag_min_tier] or (
+                    skind == "region" and self._covering_department(name, stage, at50) is not None):
                 want = None
-        # winsorised after warm-up: an incident cannot teach the baseline that it is normal
-        b.learn(risk if b.n < cfg.warmup_ticks else min(risk, thr))
+        if not calm:
+            # winsorised after warm-up: an incident cannot teach the baseline that it is normal
+            b.learn(risk if b.n < cfg.warmup_ticks else min(risk, thr))
         if want is None and key not in self.debounce:
             return
 
@@ -276,26 +343,36 @@ class ScopeDetectors:
                 return dept
         return None
 
-    def _watch_series(self, t: float, skind: str, name: str, scope: dict[str, str], sc: Any,
-                      out: list[Condition]) -> None:
+    def _watch_series(self, t: float, plan: _ScopePlan, sc: Any, risk_total: int, out: list[Condition]) -> None:
         """The incremental, seasonal-aware detector of ``yujing detect-series`` on each region's arrivals,
-        backlog and order-minutes at risk. Scores go to the board; ``anomaly`` alerts only when enabled."""
-        values = {"arrivals_15min": sc.window("arrivals", 15),
-                  "backlog": float(sum(st.open for st in sc.stages.values())),
-                  "order_minutes_at_risk": float(sum(sum(st.risk_hist) for st in sc.stages.values()))}
-        label = f"{skind}={name}"
-        scores = self.anomaly_scores.setdefault(label, {})
-        worst, worst_metric = 0.0, ""
-        for metric, x in values.items():
-            det = self.anomaly.get((label, metric))
-            if det is None:
-                det = self.anomaly[(label, metric)] = SeriesAnomalyDetector(utc_offset_h=self._utc_offset_h)
-            score = det.update(t, x)
-            scores[metric] = round(score, 3)
-            if score > worst:
-                worst, worst_metric = score, metric
+        backlog and order-minutes at risk (``risk_total``, from :meth:`_lags`). Scores go to the board;
+        ``anomaly`` alerts only when enabled."""
+        stages = sc.stages
+        x_arrivals = sc.window("arrivals", 15)
+        x_backlog = float(sum(st.open for st in stages.values()))
+        x_risk = float(risk_total)
+        series = plan.series
+        if series is None:
+            label = plan.label
+            self.anomaly_scores.setdefault(label, {})
+            series = plan.series = []
+            for metric in ANOMALY_METRICS:
+                det = self.anomaly.get((label, metric))
+                if det is None:
+                    det = self.anomaly[(label, metric)] = SeriesAnomalyDetector(utc_offset_h=self._utc_offset_h)
+                series.append((metric, det))
+        scores = self.anomaly_scores[plan.label]
+        (m1, d1), (m2, d2), (m3, d3) = series
+        s1, s2, s3 = d1.update(t, x_arrivals), d2.update(t, x_backlog), d3.update(t, x_risk)
+        scores[m1], scores[m2], scores[m3] = round(s1, 3), round(s2, 3), round(s3, 3)
         if not self.cfg.anomaly_alerts:
             return
+        values = {m1: x_arrivals, m2: x_backlog, m3: x_risk}
+        worst, worst_metric = 0.0, ""
+        for metric, score in ((m1, s1), (m2, s2), (m3, s3)):
+            if score > worst:
+                worst, worst_metric = score, metric
+        skind, name, scope = plan.skind, plan.name, plan.scope
         key = ("anomaly", skind, name)
         want = "yellow" if worst >= self.cfg.anomaly_alert_score else None
         if want is None and key not in self.debounce:
@@ -367,14 +444,18 @@ class ScopeDetectors:
                 if c is None:
                     c = self.topic_cusum[("\x00total", topic)] = self._new_cusum()
                 c.update(last.get("angry:" + topic, 0.0), last.get("ctexts", 0.0))
-        return {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
-                if region == "\x00total" and c.trials >= c.warmup_trials}
+            self._prior = {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
+                           if region == "\x00total" and c.trials >= c.warmup_trials}
+        elif self._prior is None:
+            self._prior = {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
+                           if region == "\x00total" and c.trials >= c.warmup_trials}
+        return self._prior
 
     def _new_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
 
     def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
-                prior: dict[str, float]) -> None:
+                prior: dict[str, float], plan: _ScopePlan | None = None) -> None:
         """``topic_surge``: the share of the region's new contacts that are angry about one topic has risen
         (CUSUM per topic, per minute). One alert per region (its fingerprint is kind + scope), about the topic
         with the strongest evidence; the others that are surging too are listed in its evidence."""
@@ -387,14 +468,20 @@ class ScopeDetectors:
         key = ("topic", name)
         firing = key in self.debounce and self.debounce[key].tier is not None
         surging: list[tuple[float, str, float]] = []   # (evidence, topic, usual share)
-        for topic in self.topic_names:
-            c = self.topic_cusum.get((name, topic))
+        topic_keys = plan.topic_keys if plan is not None else tuple(
+            (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in self.topic_names)
+        cusums = self.topic_cusum
+        threshold, half = cfg.topic_threshold, cfg.topic_threshold / 2
+        for topic, angry, _, ckey in topic_keys:
+            c = cusums.get(ckey)
             if c is None:
-                c = self.topic_cusum[(name, topic)] = self._new_cusum()
-            stat = c.update(last.get("angry:" + topic, 0.0), trials, prior=prior.get(topic))
-            if ((stat >= cfg.topic_threshold and sc.window("angry:" + topic, 60) >= cfg.topic_min_contacts)
-                    or (firing and stat >= cfg.topic_threshold / 2       # hysteresis: hold while the wave lasts
-                        and sc.window("angry:" + topic, 60) >= cfg.topic_min_contacts / 2)):
+                c = cusums[ckey] = self._new_cusum()
+            stat = c.update(last.get(angry, 0.0), trials, prior=prior.get(topic))
+            if stat < half:   # neither surging nor held: the common case
+                continue
+            if ((stat >= threshold and sc.window(angry, 60) >= cfg.topic_min_contacts)
+                    or (firing and stat >= half       # hysteresis: hold while the wave lasts
+                        and sc.window(angry, 60) >= cfg.topic_min_contacts / 2)):
                 surging.append((stat, topic, c.usual(prior.get(topic))))
         # yellow: before any harm — the escalations of a wave come hours later
         want = "yellow" if surging else None
@@ -455,9 +542,9 @@ class ScopeDetectors:
 
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
-              extra: dict[str, Any] | None = None, judge: bool = True) -> None:
+              extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True) -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
-        learns without judging (too little data for a verdict)."""
+        learns without judging (too little data for a verdict); ``extra`` gives more evidence when described."""
         b = self._b(key)
         thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
         if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
@@ -486,7 +573,7 @@ class ScopeDetectors:
             normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
             return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）",
                     {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
-                     **(extra or {})})
+                     **(extra() if extra is not None else {})})
         self._verdict(t, key, want, out, kind=kind, scope=scope, stage=stage, score=float(value),
                       describe=describe)
 
