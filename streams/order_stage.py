@@ -484,6 +484,13 @@ class OrderStage:
         re-scored. A context applied before (redelivery) or for an order no longer held is ignored."""
         out = StageOut()
         topic = self._awaiting_topic.pop(ctx.order_id, None)
+        if not (ctx.repeat_24h or ctx.repeat_7d or ctx.prior_esc):
+            # a first-time customer (most of them): nothing to change on the order, so nothing to write back —
+            # only its held TOPIC signal goes on (a redelivered empty context finds none and does nothing)
+            self.stats["contexts"] = self.stats.get("contexts", 0) + 1
+            if topic is not None:
+                out.signals.append(topic)
+            return out
         o = self.orders.get(ctx.order_id)
         if o is None or o.customer_id != ctx.customer_id or not o.remember(CONTEXT_ID, MAX_SEEN_IDS):
             return out
