@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from yujing.config import Settings
-from yujing.masking import _ORDER_ID, mask_pii
+from yujing.masking import ORDER_ID, mask_pii
 from yujing.records import TIER_RANK, Condition
 
 TIER_BY_RANK = {v: k for k, v in TIER_RANK.items()}
@@ -45,7 +45,7 @@ def _mask_summary(head: str, order_id: str, tail: str) -> str:
     >>> _mask_summary("工单 ", "13812345678", " 受理") == mask_pii("工单 13812345678 受理")
     True
     """
-    if order_id.isascii() and _ORDER_ID.fullmatch(order_id) and (not head or head[-1] == " ") and (
+    if order_id.isascii() and ORDER_ID.fullmatch(order_id) and (not head or head[-1] == " ") and (
             not tail or not (tail[0].isalnum() or tail[0] == "_")):
         masked = _mask_template(head + _SLOT + tail)
         if masked is not None:

@@ -84,7 +84,9 @@ def _mask_hidden(m: re.Match[str]) -> str:
     return _mask_long(m) if len(run) >= 11 and _HIDDEN.search(_digits(run)) else run
 
 
-_ORDER_ID = re.compile(r"\b[A-Z]{2,5}-\d{8}-[0-9A-Za-z]{1,10}\b")
+ORDER_ID = re.compile(r"\b[A-Z]{2,5}-\d{8}-[0-9A-Za-z]{1,10}\b")
+"""A work-order id: a system id, not personal data, so :func:`mask_pii` keeps it as it is."""
+"""A work-order id (kept as it is by :func:`mask_pii`: a system id, not personal data)."""
 """Work-order numbers (``WO-20260714-0001``): identifiers staff need, not personal data. The date part is
 fixed at 8 digits and the serial at most 10 characters, so no 11-digit mobile can hide in one."""
 
@@ -107,7 +109,7 @@ def mask_pii(text: str) -> str:
         text = text.translate(_FULLWIDTH)
     kept: list[str] = []
     if "-" in text:
-        text = _ORDER_ID.sub(lambda m: (kept.append(m.group(0)), chr(0xE000 + len(kept) - 1))[1], text)
+        text = ORDER_ID.sub(lambda m: (kept.append(m.group(0)), chr(0xE000 + len(kept) - 1))[1], text)
     text = _EMAIL.sub(lambda m: m.group(1) + "***@" + m.group(2), text)
     text = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 11 + m.group(3)[-4:], text)
     text = _MOBILE.sub(_mask_mobile, text)
