@@ -85,8 +85,6 @@ def _mask_hidden(m: re.Match[str]) -> str:
 
 
 ORDER_ID = re.compile(r"\b[A-Z]{2,5}-\d{8}-[0-9A-Za-z]{1,10}\b")
-"""A work-order id: a system id, not personal data, so :func:`mask_pii` keeps it as it is."""
-"""A work-order id (kept as it is by :func:`mask_pii`: a system id, not personal data)."""
 """Work-order numbers (``WO-20260714-0001``): identifiers staff need, not personal data. The date part is
 fixed at 8 digits and the serial at most 10 characters, so no 11-digit mobile can hide in one."""
 
