@@ -76,6 +76,8 @@ _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 
 
 SCOPE_CKPT_EVERY_S = 10.0
+SNAPSHOT_EVERY_S = 0.95
+"""The board snapshot is written about once a second, however often the clock ticks."""
 """The aggregates (a few hundred KB of JSON) are checkpointed this often; signals after it are replayed."""
 ALERTS_CKPT_EVERY_S = 5.0
 """The alert pipeline's state is checkpointed this often (``state_dict`` of every episode and group was ~20 %
@@ -261,6 +263,7 @@ class Live:
         self.scope_cp = Checkpoint()
         self.deadman = DeadMansSwitch(settings.clock.heartbeat_after_s)
         self.scope_ckpt_at = 0.0
+        self.snapshot_at = 0.0
         self.alerts_ckpt_at = 0.0
         self.held_signals: list = []
         self.held_conditions: list = []
@@ -595,7 +598,9 @@ class Live:
             for c in conds:
                 self.send(self.conditions_topic, encode_condition(c))
             await self.flush_out()
-            await self.write_snapshot(now)
+            if time.time() - self.snapshot_at >= SNAPSHOT_EVERY_S:   # the board reads it once a second
+                self.snapshot_at = time.time()
+                await self.write_snapshot(now)
             if time.time() - self.scope_ckpt_at >= SCOPE_CKPT_EVERY_S:
                 from streams.scope_stage import scope_state_dict
                 self.scope_ckpt_at = time.time()
