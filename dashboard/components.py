@@ -206,7 +206,8 @@ def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
                   delta_color="inverse", chart_data=spark.get("backlog") or None, chart_type="area")
         c2.metric(t("m.overdue", lang), int(figures.get("overdue", 0)),
                   chart_data=spark.get("overdue") or None, chart_type="bar")
-        c3.metric(t("m.negativity", lang), f"{float(figures.get('negativity', 0)):.0%}",
+        neg = figures.get("negativity")
+        c3.metric(t("m.negativity", lang), "—" if neg is None else f"{float(neg):.0%}",   # — : no texts in the hour
                   chart_data=spark.get("negativity") or None, chart_type="line")
         if "share_p90" in figures:
             p50, p90 = float(figures.get("share_p50", 0)), float(figures.get("share_p90", 0))

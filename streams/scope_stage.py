@@ -358,7 +358,7 @@ class ScopeStage:
             "backlog": st.open, "backlog_growth_per_h": round(growth, 2),
             "arrivals_per_min": round(sum(st.opened_hist) / max(1, len(st.opened_hist)), 3),   # into this stage
             "at_50": st.at[0], "at_75": st.at[1], "at_90": st.at[2], "overdue": st.at[3],
-            "negativity": round(st.neg_ew / st.texts_ew, 3) if st.texts_ew >= 0.5 else 0.0,   # this stage's texts
+            "negativity": round(st.neg_ew / st.texts_ew, 3) if st.texts_ew >= 0.5 else None,   # this stage's texts
             "service_per_min": round(st.service, 3), "mean_deadline_min": round(st.mean_span() / 60, 1),
             "spark": {"backlog": list(st.backlog_hist)},
             "today": {m: sc.today_total(m) for m in ("arrivals", "faults", "urges", "repeats", "reclass", "bounces",
