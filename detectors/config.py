@@ -58,6 +58,9 @@ class ScopeRulesConfig(BaseModel):
     reclass_threshold: float = Field(8.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
                                                       "channel's dispatches that change the category has risen, at "
                                                       "which reclassification fires")
+    lag_cusum_threshold: float = Field(0.0, description="evidence (CUSUM) that the share of a scope's short SLA "
+                                                        "checks reaching half their deadline has risen, at which its "
+                                                        "lag alert turns yellow (0 = off)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "

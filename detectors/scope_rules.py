@@ -167,6 +167,7 @@ class ScopeDetectors:
         self.topic_minute: dict[str, int] = {}
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
+        self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._prior: dict[str, float] | None = None   # the province's topic shares as of its last closed minute
@@ -268,7 +269,15 @@ class ScopeDetectors:
         series = self.series
         skind = plan.skind
         total = 0
+        lag_th = self.cfg.lag_cusum_threshold
         for stage, st, key, b in plan.lags:
+            hot = False
+            if lag_th > 0:
+                c = self.lag_cusum.get(key)
+                if c is None:
+                    c = self.lag_cusum[key] = ShareCusum(odds_ratio=4.0, threshold=lag_th)
+                hot = (c.update(st.half_last, st.half_last + st.quick_last) >= lag_th and st.short[0] >= 1
+                       and b.n >= warmup)
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -277,8 +286,8 @@ class ScopeDetectors:
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
-            if n >= warmup and risk >= thr:
-                self._lag(t, plan, stage, st, key, b, risk, thr, out)   # judges, then learns
+            if n >= warmup and (risk >= thr or hot):
+                self._lag(t, plan, stage, st, key, b, risk, thr, out, hot=hot)   # judges, then learns
             else:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
@@ -290,7 +299,7 @@ class ScopeDetectors:
         return total
 
     def _lag(self, t: float, plan: _ScopePlan, stage: str, st: Any, key: tuple[Any, ...], b: Baseline,
-             risk: float, thr: float, out: list[Condition], calm: bool = False) -> None:
+             risk: float, thr: float, out: list[Condition], calm: bool = False, hot: bool = False) -> None:
         """Open orders of the scope's stage past half their deadline, summed over the last ten minutes
         ("order-minutes at risk"), against the scope's own normal; the tier follows how far they have got.
         ``risk`` and ``thr`` come from :meth:`_lags`; ``calm``: no verdict possible, already learned."""
@@ -307,9 +316,12 @@ class ScopeDetectors:
                 want = "orange"
             if at100 >= cfg.red_orders:
                 want = "red"
-            if _RANK[want] < _RANK[cfg.lag_min_tier] or (
-                    skind == "region" and self._covering_department(name, stage, at50) is not None):
+            if _RANK[want] < _RANK[cfg.lag_min_tier]:
                 want = None
+        if hot and not calm and _RANK[want] < _RANK["yellow"]:
+            want = "yellow"   # the share of checks reaching half their deadline has risen (sequential evidence)
+        if want is not None and skind == "region" and self._covering_department(name, stage, at50) is not None:
+            want = None
         if not calm:
             # winsorised after warm-up: an incident cannot teach the baseline that it is normal
             b.learn(risk if b.n < cfg.warmup_ticks else min(risk, thr))

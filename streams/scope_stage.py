@@ -48,7 +48,7 @@ class StageCounters:
 
     __slots__ = ("open", "at", "short", "closed_min", "opened_min", "span_sum", "span_n", "service",
                  "backlog_hist", "ages", "opened_hist", "closed_hist", "risk_hist", "short_open", "texts_ew",
-                 "neg_ew")
+                 "neg_ew", "half_min", "quick_min", "half_last", "quick_last")
 
     def __init__(self) -> None:
         self.open = 0
@@ -67,6 +67,10 @@ class StageCounters:
         self.ages: dict[str, tuple[float, float]] = {}   # order_id/check -> (start, deadline), for the board
         self.texts_ew = 0.0               # customer texts of orders in this stage, decaying over about an hour
         self.neg_ew = 0.0                 # ... and their negativity (the board's per-stage sentiment)
+        self.half_min = 0                 # short checks that reached half their deadline this minute ...
+        self.quick_min = 0                # ... and that closed before it: one of the two per check
+        self.half_last = 0                # the same for the last closed minute (what the detectors read)
+        self.quick_last = 0
 
     def mean_span(self) -> float:
         return self.span_sum / self.span_n if self.span_n else 0.0
@@ -246,6 +250,8 @@ class ScopeStage:
                 st.at[i] += 1
                 if short:
                     st.short[i] += 1
+                    if not i:
+                        st.half_min += 1
         elif kind == _CLOSE:
             moved = sig.check.endswith("~")
             short = sig.value2 <= SHORT_CHECK_S
@@ -262,6 +268,8 @@ class ScopeStage:
                         sc.cur["dispatches"] += 1
                 if short:
                     st.short_open -= 1
+                    if not moved and not crossed:
+                        st.quick_min += 1
                 for i in crossed:
                     st.at[i] -= 1
                     if short:
@@ -335,6 +343,7 @@ class ScopeStage:
                     st.opened_hist.append(st.opened_min)
                     st.closed_min = 0
                     st.opened_min = 0
+                    st.half_last, st.quick_last, st.half_min, st.quick_min = st.half_min, st.quick_min, 0, 0
                     st.backlog_hist.append(st.open)
                     st.risk_hist.append(st.short[0])
                     if st.texts_ew:
