@@ -46,31 +46,40 @@ FACTOR_TEXT: dict[str, str] = {
 }
 
 
+def order_terms(o: Any, t: float) -> list[tuple[str, float]]:
+    """The numeric features of an order (``streams.orders.OrderState``) at time ``t``, in a fixed order, zeros
+    included: the one list of them, read by :func:`order_features` and :meth:`ComplaintRiskModel.predict_order`."""
+    share = 0.0
+    checks = o.checks
+    if checks:
+        end = o.paused_at if o.paused_at is not None else t
+        for c in checks.values():
+            start = c[0]
+            span = c[1] - start
+            s = (end - start) / (span if span > 60.0 else 60.0)
+            if s > share:
+                share = s
+    return [
+        ("share_max", share if share < 3.0 else 3.0), ("breached", float(min(o.breached, 3))),
+        ("urges", float(min(o.urges, 5))), ("messages", float(min(o.messages, 5))), ("neg_max", o.neg_max),
+        ("neg_last", o.neg_last), ("threat", 1.0 if o.threats else 0.0),
+        ("repeat_24h", float(min(o.repeat_24h, 3))), ("repeat_7d", float(min(o.repeat_7d, 3))),
+        ("reclass", float(min(o.reclass, 2))), ("bounces", float(min(o.bounces, 3))),
+        ("reopens", float(min(o.reopens, 2))), ("log_affected", math.log1p(o.affected)),
+        ("dissatisfied", 1.0 if o.satisfaction == "dissatisfied" else 0.0),
+        ("unresolved", 1.0 if o.resolution == "unresolved" else 0.0),
+        ("closed", 1.0 if o.closed_at is not None else 0.0), ("prior_escalations", float(min(o.prior_esc, 2))),
+    ]
+
+
 def order_features(o: Any, t: float, settings: Any = None) -> dict[str, float]:
     """Features of an order (``streams.orders.OrderState``) at time ``t``, from what is known at ``t``."""
-    share = 0.0
-    for c in o.checks.values():
-        start, deadline = c[0], c[1]
-        end = o.paused_at if o.paused_at is not None else t
-        s = (end - start) / max(60.0, deadline - start)
-        if s > share:
-            share = s
-    x: dict[str, float] = {
-        f"cat={o.category}": 1.0, f"ch={o.channel}": 1.0, f"tier={o.tier}": 1.0, f"stage={o.stage}": 1.0,
-        "share_max": min(share, 3.0), "breached": float(min(o.breached, 3)), "urges": float(min(o.urges, 5)),
-        "messages": float(min(o.messages, 5)), "neg_max": o.neg_max, "neg_last": o.neg_last,
-        "threat": 1.0 if o.threats else 0.0, "repeat_24h": float(min(o.repeat_24h, 3)),
-        "repeat_7d": float(min(o.repeat_7d, 3)), "reclass": float(min(o.reclass, 2)),
-        "bounces": float(min(o.bounces, 3)), "reopens": float(min(o.reopens, 2)),
-        "log_affected": math.log1p(o.affected), "dissatisfied": 1.0 if o.satisfaction == "dissatisfied" else 0.0,
-        "unresolved": 1.0 if o.resolution == "unresolved" else 0.0,
-        "closed": 1.0 if o.closed_at is not None else 0.0,
-        "prior_escalations": float(min(o.prior_esc, 2)),
-    }
+    x: dict[str, float] = {f"cat={o.category}": 1.0, f"ch={o.channel}": 1.0, f"tier={o.tier}": 1.0,
+                           f"stage={o.stage}": 1.0}
+    x.update(order_terms(o, t))
     return x
 
 
-_log1p = math.log1p
 
 
 _share = itemgetter(1)
@@ -115,22 +124,8 @@ class ComplaintRiskModel:
         """Risk in [0, 1] and the features that pushed it up most (names a duty manager can read)."""
         w = self._blend()
         w_prior = 1 - w
-        weights = self.model._weights  # noqa: SLF001
-        prior = PRIOR_WEIGHTS.get
-        learned = weights.get
         pushing: list[tuple[str, float]] = []   # features that push the risk up noticeably (> 0.05)
-        z_model = self.model.intercept
-        z_prior = PRIOR_BIAS
-        for k, v in x.items():
-            if not v:
-                continue
-            pw = prior(k, 0.0) * v
-            mw = learned(k, 0.0) * v
-            z_prior += pw
-            z_model += mw
-            c = w_prior * pw + w * mw
-            if c > 0.05:
-                pushing.append((k, c))
+        z_prior, z_model = self._accumulate(x.items(), PRIOR_BIAS, self.model.intercept, pushing, w, w_prior)
         z = w_prior * z_prior + w * z_model
         factors = [FACTOR_TEXT.get(k, k) for k, _ in sorted(pushing, key=lambda kv: -kv[1])[:top]]
         return _sigmoid(z), factors or ["baseline"]
@@ -154,56 +149,21 @@ class ComplaintRiskModel:
             head = self._head(key)
         _, z_prior, z_model, pushing, w, w_prior = head
         pushing = list(pushing)
-        share = 0.0
-        checks = o.checks
-        if checks:
-            end = o.paused_at if o.paused_at is not None else t
-            for c in checks.values():
-                start = c[0]
-                span = c[1] - start
-                s = (end - start) / (span if span > 60.0 else 60.0)
-                if s > share:
-                    share = s
-        # the non-zero terms only, in order_features' order (most counters of most orders are zero)
-        terms: list[tuple[str, float]] = []
-        add = terms.append
-        if share:
-            add(("share_max", share if share < 3.0 else 3.0))
-        if o.breached:
-            add(("breached", float(min(o.breached, 3))))
-        if o.urges:
-            add(("urges", float(min(o.urges, 5))))
-        if o.messages:
-            add(("messages", float(min(o.messages, 5))))
-        if o.neg_max:
-            add(("neg_max", o.neg_max))
-        if o.neg_last:
-            add(("neg_last", o.neg_last))
-        if o.threats:
-            add(("threat", 1.0))
-        if o.repeat_24h:
-            add(("repeat_24h", float(min(o.repeat_24h, 3))))
-        if o.repeat_7d:
-            add(("repeat_7d", float(min(o.repeat_7d, 3))))
-        if o.reclass:
-            add(("reclass", float(min(o.reclass, 2))))
-        if o.bounces:
-            add(("bounces", float(min(o.bounces, 3))))
-        if o.reopens:
-            add(("reopens", float(min(o.reopens, 2))))
-        if o.affected:
-            add(("log_affected", _log1p(o.affected)))
-        if o.satisfaction == "dissatisfied":
-            add(("dissatisfied", 1.0))
-        if o.resolution == "unresolved":
-            add(("unresolved", 1.0))
-        if o.closed_at is not None:
-            add(("closed", 1.0))
-        if o.prior_esc:
-            add(("prior_escalations", float(min(o.prior_esc, 2))))
+        z_prior, z_model = self._accumulate(order_terms(o, t), z_prior, z_model, pushing, w, w_prior)
+        z = w_prior * z_prior + w * z_model
+        if not pushing:
+            return _sigmoid(z), ["baseline"]
+        if len(pushing) > 1:   # largest first; a reverse sort is stable too, so ties keep the features' order
+            pushing.sort(key=_share, reverse=True)
+        return _sigmoid(z), [FACTOR_TEXT.get(k, k) for k, _ in pushing[:top]] if top > 0 else ["baseline"]
+
+    def _accumulate(self, items: Any, z_prior: float, z_model: float, pushing: list[tuple[str, float]],
+                    w: float, w_prior: float) -> tuple[float, float]:
+        """Add the non-zero ``(feature, value)`` items to the prior's and the model's sums (in their order, so
+        every path gives the same float result); note in ``pushing`` the features that raise the blend > 0.05."""
         learned = self.model._weights.get  # noqa: SLF001
         prior = PRIOR_WEIGHTS.get
-        for k, v in terms:
+        for k, v in items:
             if not v:
                 continue
             pw = prior(k, 0.0) * v
@@ -213,28 +173,15 @@ class ComplaintRiskModel:
             c = w_prior * pw + w * mw
             if c > 0.05:
                 pushing.append((k, c))
-        z = w_prior * z_prior + w * z_model
-        if not pushing:
-            return _sigmoid(z), ["baseline"]
-        if len(pushing) > 1:   # largest first; a reverse sort is stable too, so ties keep the features' order
-            pushing.sort(key=_share, reverse=True)
-        return _sigmoid(z), [FACTOR_TEXT.get(k, k) for k, _ in pushing[:top]] if top > 0 else ["baseline"]
+        return z_prior, z_model
 
     def _head(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
         """Partial sums of the four categorical terms of one (category, channel, tier, stage), and the blend."""
         w = self._blend()
         w_prior = 1 - w
-        learned = self.model._weights.get  # noqa: SLF001
-        z_prior, z_model = PRIOR_BIAS, self.model.intercept
         pushing: list[tuple[str, float]] = []
-        for k in (f"cat={key[0]}", f"ch={key[1]}", f"tier={key[2]}", f"stage={key[3]}"):
-            pw = PRIOR_WEIGHTS.get(k, 0.0) * 1.0
-            mw = learned(k, 0.0) * 1.0
-            z_prior += pw
-            z_model += mw
-            c = w_prior * pw + w * mw
-            if c > 0.05:
-                pushing.append((k, c))
+        cats = ((f"cat={key[0]}", 1.0), (f"ch={key[1]}", 1.0), (f"tier={key[2]}", 1.0), (f"stage={key[3]}", 1.0))
+        z_prior, z_model = self._accumulate(cats, PRIOR_BIAS, self.model.intercept, pushing, w, w_prior)
         if len(self._heads) > 4096:
             self._heads.clear()
         head = self._heads[key] = (self._generation, z_prior, z_model, tuple(pushing), w, w_prior)

@@ -170,7 +170,6 @@ class ScopeDetectors:
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
-        self._prior: dict[str, float] | None = None   # the province's topic shares as of its last closed minute
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -398,16 +397,7 @@ class ScopeDetectors:
                total: Any) -> ShareCusum:
         """Feed the last closed minute of ``sc`` (and once of the province, the prior) to the ShareCusum
         watching ``hits_metric`` among ``trials_metric``; return the scope's CUSUM."""
-        prior = None
-        if total is not None and total.hist:
-            p = self.topic_cusum.get(("\x00total", watch))
-            if p is None:
-                p = self.topic_cusum[("\x00total", watch)] = self._new_cusum()
-            if self.topic_minute.get("\x00total" + watch) != total.minute:
-                self.topic_minute["\x00total" + watch] = total.minute
-                tl = total.last_minute()
-                p.update(tl.get(hits_metric, 0.0), tl.get(trials_metric, 0.0))
-            prior = p.p0 if p.trials >= p.warmup_trials else None
+        prior = self._province_share(total, watch, hits_metric, trials_metric) if total is not None else None
         c = self.topic_cusum.get((name, watch))
         if c is None:
             c = self.topic_cusum[(name, watch)] = self._new_cusum()
@@ -445,23 +435,29 @@ class ScopeDetectors:
         self._verdict(t, key, want, out, kind="reclassification", scope=scope, stage="decompose",
                       score=moved.statistic, describe=describe)
 
+    def _province_share(self, total: Any, watch: str, hits_metric: str, trials_metric: str) -> float | None:
+        """The province's usual share of ``hits_metric`` among ``trials_metric`` (its own ShareCusum, fed once
+        per closed minute): the prior of every scope's estimate of the same share, so a scope judges from its
+        first hour and a wave early in its life is not learned as its normal. None while it is warming up."""
+        if not total.hist:
+            return None
+        p = self.topic_cusum.get(("\x00total", watch))
+        if p is None:
+            p = self.topic_cusum[("\x00total", watch)] = self._new_cusum()
+        if self.topic_minute.get("\x00total" + watch) != total.minute:
+            self.topic_minute["\x00total" + watch] = total.minute
+            tl = total.last_minute()
+            p.update(tl.get(hits_metric, 0.0), tl.get(trials_metric, 0.0))
+        return p.p0 if p.trials >= p.warmup_trials else None
+
     def _province_topics(self, total: Any) -> dict[str, float]:
-        """The province's usual share of angry contacts per topic: the prior of each region's estimate, so a
-        region judges from its first hour and a wave early in its life is not learned as its normal."""
-        if total.hist and self.topic_minute.get("\x00total") != total.minute:
-            self.topic_minute["\x00total"] = total.minute
-            last = total.last_minute()
-            for topic in self.topic_names:
-                c = self.topic_cusum.get(("\x00total", topic))
-                if c is None:
-                    c = self.topic_cusum[("\x00total", topic)] = self._new_cusum()
-                c.update(last.get("angry:" + topic, 0.0), last.get("ctexts", 0.0))
-            self._prior = {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
-                           if region == "\x00total" and c.trials >= c.warmup_trials}
-        elif self._prior is None:
-            self._prior = {topic: c.p0 for (region, topic), c in self.topic_cusum.items()
-                           if region == "\x00total" and c.trials >= c.warmup_trials}
-        return self._prior
+        """The province's usual share of angry contacts per topic (see :meth:`_province_share`)."""
+        prior = {}
+        for topic in self.topic_names:
+            p0 = self._province_share(total, topic, "angry:" + topic, "ctexts")
+            if p0 is not None:
+                prior[topic] = p0
+        return prior
 
     def _new_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
