@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
 from detectors.scope_rules import ScopeDetectors
 from streams import signals as S
@@ -29,6 +29,8 @@ the new contacts with a text, the trials of detectors/share_cusum.py)."""
 _COUNTED = {S.RECLASS: "reclass", S.BOUNCE: "bounces", S.URGE: "urges", S.REPEAT: "repeats",
             S.ESCALATED: "escalations", S.CLOSED: "closes"}
 """Signal kinds that only count one in a per-minute metric."""
+_CROSSED = {lv: tuple(i for i, x in enumerate(LEVELS) if lv >= x) for lv in (0.0,) + LEVELS}
+"""The share levels a check had crossed when it closed, by the highest (a CLOSE signal's value)."""
 _OPEN, _CROSS, _CLOSE, _ARRIVAL, _TEXT = S.OPEN, S.CROSS, S.CLOSE, S.ARRIVAL, S.TEXT
 STAGE_SET = frozenset(STAGES)
 TEXT_DECAY = math.exp(-1.0 / 60.0)
@@ -107,46 +109,65 @@ class ScopeState:
 
         A closed minute goes into the history as the tuple of its non-zero ``(metric, value)`` pairs, in metric
         order: most minutes of most scopes are empty (``()``) or touch a few metrics, and leaving a window
-        then costs nothing or a few subtractions."""
+        then costs nothing or a few subtractions. One minute is the usual step (the scope stage rolls every
+        scope every minute), so that case is written out without the loop of a gap."""
         last = self.minute
         if last < 0:
             self.minute = minute
             return
         steps = minute - last
-        if steps > WINDOW_MIN + 1:
-            steps = WINDOW_MIN + 1
-        cur = self.cur
-        closing: tuple[tuple[str, float], ...] = ()
-        if steps > 0 and cur != self.empty:   # the closing minute counts for its own (local) day
-            closing = tuple([kv for kv in cur.items() if kv[1]])
+        if steps <= 0:
             self._new_day(last)
-            today = self.today
-            for k, v in closing:
-                today[k] += v
-            self.cur = dict.fromkeys(self.metrics, 0.0)
+            return
+        closing = self._close_minute(last)
+        if steps == 1:
+            self._shift(closing)
+        else:
+            for _ in range(min(steps, WINDOW_MIN + 1)):
+                self._shift(closing)
+                closing = ()
+        self.minute = minute
+        if not self.day_start <= minute < self.day_end:
+            self._new_day(minute)
+
+    def _close_minute(self, last: int) -> tuple[tuple[str, float], ...]:
+        """The current bucket as non-zero pairs, counted into its own local day; the bucket starts anew."""
+        cur = self.cur
+        if cur == self.empty:
+            return ()
+        closing = tuple([kv for kv in cur.items() if kv[1]])
+        if not self.day_start <= last < self.day_end:
+            self._new_day(last)
+        today = self.today
+        for k, v in closing:
+            today[k] += v
+        self.cur = self.empty.copy()
+        return closing
+
+    def _shift(self, closing: tuple[tuple[str, float], ...]) -> None:
+        """Append one closed minute to the history; the minutes leaving the 15/30/60-minute windows leave
+        their sums."""
         hist = self.hist
-        sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
-        for _ in range(steps):
-            n = len(hist)
+        n = len(hist)
+        if n >= 15:
             if n == WINDOW_MIN:
+                sum60 = self.sum60
                 for k, v in hist[0]:
                     sum60[k] -= v
-            if n >= 15:
-                for k, v in hist[-15]:
-                    sum15[k] -= v
-                if n >= 30:
-                    for k, v in hist[-30]:
-                        sum30[k] -= v
-            hist.append(closing)
-            if closing:
-                for k, v in closing:
-                    sum15[k] += v
-                    sum30[k] += v
-                    sum60[k] += v
-                closing = ()
-        if minute > last:
-            self.minute = minute
-        self._new_day(self.minute)
+            sum15 = self.sum15
+            for k, v in hist[-15]:
+                sum15[k] -= v
+            if n >= 30:
+                sum30 = self.sum30
+                for k, v in hist[-30]:
+                    sum30[k] -= v
+        hist.append(closing)
+        if closing:
+            sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
+            for k, v in closing:
+                sum15[k] += v
+                sum30[k] += v
+                sum60[k] += v
 
     def _new_day(self, minute: int) -> None:
         if minute < self.day_end and minute >= self.day_start:   # still the same local day (nearly always)
@@ -173,6 +194,17 @@ class ScopeState:
         return max(0.0, sums[metric])
 
 
+class _Dims:
+    """The scopes of one combination of a signal's dimensions, and their counters of each stage (looked up
+    once, not per signal)."""
+
+    __slots__ = ("scopes", "stages")
+
+    def __init__(self, scopes: list[ScopeState]) -> None:
+        self.scopes = scopes
+        self.stages = {s: [sc.stages[s] for sc in scopes] for s in STAGES}
+
+
 class ScopeStage:
     """Aggregates + aggregate detectors. ``apply`` signals, ``advance`` the clock."""
 
@@ -186,7 +218,13 @@ class ScopeStage:
         self.track_ages = False
         self.metrics = EVENT_METRICS + tuple(prefix + name for name in settings.tracking.topics
                                              for prefix in (TOPIC_PREFIX, ANGRY_PREFIX))
-        self._dims_cache: dict[tuple[str, str, str, str | None], list[ScopeState]] = {}
+        self._dims_cache: dict[tuple[str, str, str, str | None], _Dims] = {}
+        self._rolled = -1   # every scope has rolled at least to this minute (no scope needs a roll before it)
+        self._counters: list[StageCounters] = []   # all scopes' stage counters, for the minute tick ...
+        self._counted = 0                          # ... built when there were this many scopes
+        self._on: dict[str, Callable[[ScopeSignal, _Dims], None]] = {
+            _OPEN: self._on_open, _CROSS: self._on_cross, _CLOSE: self._on_close, _ARRIVAL: self._on_arrival,
+            _TEXT: self._on_text, S.TOPIC: self._on_topic}
 
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
@@ -194,16 +232,16 @@ class ScopeStage:
             s = self.scopes[key] = ScopeState(self.settings.clock.utc_offset_h * 3600.0, self.metrics)
         return s
 
-    def _scopes_of(self, sig: ScopeSignal) -> list[ScopeState]:
+    def _scopes_of(self, sig: ScopeSignal) -> _Dims:
         """The scopes a signal counts in (``sig.dims()``), cached by the signal's dimensions: a few hundred
         combinations recur for every signal. Scopes are never removed, so a cached list stays valid."""
         key = (sig.region, sig.category, sig.channel, sig.department)
-        scopes = self._dims_cache.get(key)
-        if scopes is None:
-            scopes = self._dims_cache[key] = [self._scope(k) for k in sig.dims()]
+        dims = self._dims_cache.get(key)
+        if dims is None:
+            dims = self._dims_cache[key] = _Dims([self._scope(k) for k in sig.dims()])
             if sig.department:
                 self.detectors.dept_region.setdefault(sig.department, sig.region)
-        return scopes
+        return dims
 
     def apply(self, sig: ScopeSignal) -> list[Condition]:
         t = sig.t
@@ -216,106 +254,123 @@ class ScopeStage:
         else:
             out = []
         minute = int(t // 60)
-        kind = sig.kind
-        scopes = self._dims_cache.get((sig.region, sig.category, sig.channel, sig.department))
-        if scopes is None:
-            scopes = self._scopes_of(sig)
+        dims = self._dims_cache.get((sig.region, sig.category, sig.channel, sig.department))
+        if dims is None:   # perhaps new scopes: they start at this minute
+            dims = self._scopes_of(sig)
+            self._roll(dims.scopes, minute)
+            if minute < self._rolled:
+                self._rolled = minute
+        elif minute > self._rolled:
+            self._roll(dims.scopes, minute)
+        # the same update in every scope of the signal: decide what it is once, then apply it to each
+        handler = self._on.get(sig.kind)
+        if handler is not None:
+            handler(sig, dims)
+        else:
+            metric = _COUNTED.get(sig.kind)
+            if metric is not None:
+                for sc in dims.scopes:
+                    sc.cur[metric] += 1
+        return out
+
+    @staticmethod
+    def _roll(scopes: list[ScopeState], minute: int) -> None:
         for sc in scopes:
             if minute > sc.minute:
                 sc.roll(minute)
-        # the same update in every scope of the signal: decide what it is once, then apply it to each
-        if kind == _OPEN:
-            moved = sig.check.endswith("~")  # moved between departments, not a new arrival
-            span = sig.value - sig.value2
-            short = span <= SHORT_CHECK_S
-            age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
-            stage = sig.stage
-            for sc in scopes:
-                st = sc.stages[stage]
-                st.open += 1
-                if not moved:
-                    st.opened_min += 1
+
+    def _age_key(self, sig: ScopeSignal) -> str | None:
+        """The board's key of a check (only while ages are tracked)."""
+        return sig.order_id + sig.check.rstrip("~") if self.track_ages else None  # type: ignore[operator]
+
+    def _on_open(self, sig: ScopeSignal, dims: _Dims) -> None:
+        moved = sig.check.endswith("~")  # type: ignore[union-attr]  # moved between departments, not a new arrival
+        span = sig.value - sig.value2
+        short = span <= SHORT_CHECK_S
+        age_key = self._age_key(sig)
+        for st in dims.stages[sig.stage]:  # type: ignore[index]
+            st.open += 1
+            if not moved:
+                st.opened_min += 1
+            if short:
+                st.short_open += 1
+                st.span_sum += span
+                st.span_n += 1
+            if age_key is not None:
+                st.ages[age_key] = (sig.value2, sig.value)
+
+    def _on_cross(self, sig: ScopeSignal, dims: _Dims) -> None:
+        i = LEVELS.index(sig.value)
+        short = sig.value2 <= SHORT_CHECK_S
+        for st in dims.stages[sig.stage]:  # type: ignore[index]
+            st.at[i] += 1
+            if short:
+                st.short[i] += 1
+                if not i:
+                    st.half_min += 1
+
+    def _on_close(self, sig: ScopeSignal, dims: _Dims) -> None:
+        moved = sig.check.endswith("~")  # type: ignore[union-attr]
+        short = sig.value2 <= SHORT_CHECK_S
+        crossed = _CROSSED.get(sig.value)
+        if crossed is None:
+            crossed = tuple(i for i, lv in enumerate(LEVELS) if sig.value >= lv)
+        age_key = self._age_key(sig)
+        if not moved and sig.check == "dispatch":   # the order's first routing decision
+            for sc in dims.scopes:
+                sc.cur["dispatches"] += 1
+        for st in dims.stages[sig.stage]:  # type: ignore[index]
+            st.open -= 1
+            if not moved:
+                st.closed_min += 1
+            if short:
+                st.short_open -= 1
+                if not moved and not crossed:
+                    st.quick_min += 1
+            for i in crossed:
+                st.at[i] -= 1
                 if short:
-                    st.short_open += 1
-                    st.span_sum += span
-                    st.span_n += 1
-                if age_key is not None:
-                    st.ages[age_key] = (sig.value2, sig.value)
-        elif kind == _CROSS:
-            i = LEVELS.index(sig.value)
-            short = sig.value2 <= SHORT_CHECK_S
-            stage = sig.stage
-            for sc in scopes:
-                st = sc.stages[stage]
-                st.at[i] += 1
-                if short:
-                    st.short[i] += 1
-                    if not i:
-                        st.half_min += 1
-        elif kind == _CLOSE:
-            moved = sig.check.endswith("~")
-            short = sig.value2 <= SHORT_CHECK_S
-            crossed = [i for i, lv in enumerate(LEVELS) if sig.value >= lv]
-            age_key = sig.order_id + sig.check.rstrip("~") if self.track_ages else None
-            first_dispatch = sig.check == "dispatch"   # the order's first routing decision
-            stage = sig.stage
-            for sc in scopes:
-                st = sc.stages[stage]
-                st.open -= 1
-                if not moved:
-                    st.closed_min += 1
-                    if first_dispatch:
-                        sc.cur["dispatches"] += 1
-                if short:
-                    st.short_open -= 1
-                    if not moved and not crossed:
-                        st.quick_min += 1
-                for i in crossed:
-                    st.at[i] -= 1
-                    if short:
-                        st.short[i] -= 1
-                if age_key is not None:
-                    st.ages.pop(age_key, None)
-        elif kind == _ARRIVAL:
-            fault = sig.category == "fault_repair"
-            for sc in scopes:
-                cur = sc.cur
-                cur["arrivals"] += 1
-                if fault:
-                    cur["faults"] += 1
-                    cur["affected"] += sig.value
-        elif kind == _TEXT:
-            hi = sig.value >= NEGATIVE
-            stage = sig.stage if sig.stage in STAGE_SET else None
-            for sc in scopes:
-                if stage is not None:
-                    st = sc.stages[stage]
-                    st.texts_ew += 1.0
-                    st.neg_ew += sig.value
-                cur = sc.cur
-                cur["texts"] += 1
-                cur["neg_sum"] += sig.value
-                if hi:
-                    cur["neg_hi"] += 1
-                if sig.value2:
-                    cur["threats"] += 1
-        elif kind == S.TOPIC:
-            names = sig.check.split("|") if sig.check else ()
-            angry = sig.value >= NEGATIVE
-            for sc in scopes:
-                cur = sc.cur
-                cur["ctexts"] += 1
-                for name in names:
-                    if TOPIC_PREFIX + name in cur:  # else a topic dropped from the configuration meanwhile
-                        cur[TOPIC_PREFIX + name] += 1
-                        if angry:
-                            cur[ANGRY_PREFIX + name] += 1
-        else:
-            metric = _COUNTED.get(kind)
-            if metric is not None:
-                for sc in scopes:
-                    sc.cur[metric] += 1
-        return out
+                    st.short[i] -= 1
+            if age_key is not None:
+                st.ages.pop(age_key, None)
+
+    def _on_arrival(self, sig: ScopeSignal, dims: _Dims) -> None:
+        fault = sig.category == "fault_repair"
+        for sc in dims.scopes:
+            cur = sc.cur
+            cur["arrivals"] += 1
+            if fault:
+                cur["faults"] += 1
+                cur["affected"] += sig.value
+
+    def _on_text(self, sig: ScopeSignal, dims: _Dims) -> None:
+        value = sig.value
+        if sig.stage in STAGE_SET:
+            for st in dims.stages[sig.stage]:  # type: ignore[index]
+                st.texts_ew += 1.0
+                st.neg_ew += value
+        hi = value >= NEGATIVE
+        threat = bool(sig.value2)
+        for sc in dims.scopes:
+            cur = sc.cur
+            cur["texts"] += 1
+            cur["neg_sum"] += value
+            if hi:
+                cur["neg_hi"] += 1
+            if threat:
+                cur["threats"] += 1
+
+    def _on_topic(self, sig: ScopeSignal, dims: _Dims) -> None:
+        names = sig.check.split("|") if sig.check else ()
+        angry = sig.value >= NEGATIVE
+        for sc in dims.scopes:
+            cur = sc.cur
+            cur["ctexts"] += 1
+            for name in names:
+                if TOPIC_PREFIX + name in cur:  # else a topic dropped from the configuration meanwhile
+                    cur[TOPIC_PREFIX + name] += 1
+                    if angry:
+                        cur[ANGRY_PREFIX + name] += 1
 
     def advance(self, now: float) -> list[Condition]:
         """Run the minute ticks due up to ``now``."""
@@ -337,23 +392,31 @@ class ScopeStage:
             for sc in self.scopes.values():
                 if minute > sc.minute:
                     sc.roll(minute)
-                for st in sc.stages.values():
-                    st.service += 0.05 * (st.closed_min - st.service)
-                    st.closed_hist.append(st.closed_min)
-                    st.opened_hist.append(st.opened_min)
-                    st.closed_min = 0
-                    st.opened_min = 0
-                    st.half_last, st.quick_last, st.half_min, st.quick_min = st.half_min, st.quick_min, 0, 0
-                    st.backlog_hist.append(st.open)
-                    st.risk_hist.append(st.short[0])
-                    if st.texts_ew:
-                        st.texts_ew *= TEXT_DECAY
-                        st.neg_ew *= TEXT_DECAY
+            self._rolled = minute
+            self._tick_counters()
             out.extend(self.detectors.evaluate(t, self.scopes))
             self.next_tick = t + self.tick_s
         if now > self.now:
             self.now = now
         return out
+
+    def _tick_counters(self) -> None:
+        """Close the minute of every stage counter: its per-minute figures move into their histories."""
+        if self._counted != len(self.scopes):   # scopes are only ever added (or restored from a checkpoint)
+            self._counters = [st for sc in self.scopes.values() for st in sc.stages.values()]
+            self._counted = len(self.scopes)
+        for st in self._counters:
+            closed = st.closed_min
+            st.service += 0.05 * (closed - st.service)
+            st.closed_hist.append(closed)
+            st.opened_hist.append(st.opened_min)
+            st.closed_min = st.opened_min = 0
+            st.half_last, st.quick_last, st.half_min, st.quick_min = st.half_min, st.quick_min, 0, 0
+            st.backlog_hist.append(st.open)
+            st.risk_hist.append(st.short[0])
+            if st.texts_ew:
+                st.texts_ew *= TEXT_DECAY
+                st.neg_ew *= TEXT_DECAY
 
     # ------------------------------------------------------------------------------------------ board
     def stage_figures(self, key: tuple[str, str], stage: str, now: float) -> dict[str, Any]:
