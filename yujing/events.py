@@ -169,23 +169,19 @@ _CHOICES: dict[str, frozenset[str]] = {
                       ("satisfaction", Satisfaction), ("to", EscalatedTo))}
 _REQUIRED = ("event_id", "order_id", "type", "ts")
 _DEFAULTS: dict[str, Any] = {name: f.default for name, f in Event.model_fields.items()}
+_FIELDS = frozenset(Event.model_fields)
 _set_attr = object.__setattr__
 _intern = sys.intern
-_STR, _DIM, _CHOICE, _AFFECTED, _DERIVED = range(5)
 _DIMS = frozenset({"region", "department"})
 """Free-form dimensions every order of a region or department repeats: interned (one string in memory)."""
-_RULES: dict[str, tuple[Any, ...]] = {}
-"""Per field: (what the fast path checks, required?, then the limits or the canonical strings of a choice)."""
-for _name in Event.model_fields:
-    if _name == "t":
-        _RULES[_name] = (_DERIVED, True)
-    elif _name in _CHOICES:
-        _RULES[_name] = (_CHOICE, _name in _REQUIRED, {c: c for c in _CHOICES[_name]})
-    elif _name == "affected_customers":
-        _RULES[_name] = (_AFFECTED, False)
-    else:
-        _RULES[_name] = (_DIM if _name in _DIMS else _STR, _name in _REQUIRED) + _LIMITS[_name]
-del _name
+_STRINGS: dict[str, tuple[int, int, bool, bool]] = {
+    name: (lo, hi, name in _REQUIRED, name in _DIMS) for name, (lo, hi) in _LIMITS.items()}
+"""Per free-form string field: its length limits, whether it is required, whether it is interned."""
+_CHOICE_OF: dict[str, tuple[dict[str, str], bool]] = {
+    name: ({c: c for c in choices}, name in _REQUIRED) for name, choices in _CHOICES.items()}
+"""Per choice field: its allowed strings (mapped to the canonical object) and whether it is required."""
+if _FIELDS != {*_STRINGS, *_CHOICE_OF, "affected_customers", "t"}:   # a new field needs its rule below
+    raise RuntimeError(f"events fast path: no rule for {sorted(_FIELDS - {*_STRINGS, *_CHOICE_OF})}")
 
 
 def _fast_event(data: dict[str, Any]) -> Event | None:
@@ -198,41 +194,41 @@ def _fast_event(data: dict[str, Any]) -> Event | None:
     >>> slow = Event.model_validate(line)
     >>> fast == slow and fast.model_fields_set == slow.model_fields_set and list(vars(fast)) == list(vars(slow))
     True
-    >>> [_fast_event({**line, **bad}) for bad in ({"type": "x"}, {"department": None}, {"affected_customers": True})]
-    [None, None, None]
+    >>> [_fast_event({**line, **bad}) for bad in ({"type": "x"}, {"department": None}, {"affected_customers": True},
+    ...                                           {"t": None}, {"text": "x" * 10_001}, {"event_id": ""})]
+    [None, None, None, None, None, None]
     """
     get = data.get
     if (type(get("event_id")) is not str or type(get("order_id")) is not str or type(get("type")) is not str
             or type(get("ts")) is not str):
         return None
     values = dict(_DEFAULTS)
-    fields_set = set()
-    rules = _RULES
+    strings, choices = _STRINGS, _CHOICE_OF
     for name, v in data.items():
-        rule = rules.get(name)
-        if rule is None:
-            continue  # extra keys are ignored (extra="ignore")
-        fields_set.add(name)
-        if v is None:
-            if rule[1]:   # required (or "t")
+        rule = strings.get(name)
+        if rule is not None:   # most fields: a string with length limits
+            if type(v) is str:
+                if not rule[0] <= len(v) <= rule[1]:
+                    return None
+                values[name] = _intern(v) if rule[3] else v
+            elif v is not None or rule[2]:   # an optional field may be null (its default)
                 return None
-            values[name] = None
             continue
-        kind = rule[0]
-        if kind == _CHOICE:
+        choice = choices.get(name)
+        if choice is not None:
             # the canonical string object: one copy of "fault_repair" for all orders, not one per line
-            v = rule[2].get(v) if type(v) is str else None
-            if v is None:
+            c = choice[0].get(v) if type(v) is str else None
+            if c is not None:
+                values[name] = c
+            elif v is not None or choice[1]:
                 return None
-        elif kind == _AFFECTED:
-            if type(v) is not int or v < 0:
-                return None
-        elif kind != _DERIVED:   # a string with length limits ("t" is derived from "ts" below, whatever it said)
-            if type(v) is not str or not rule[2] <= len(v) <= rule[3]:
-                return None
-            if kind == _DIM:
-                v = _intern(v)
-        values[name] = v
+        elif name == "affected_customers":
+            if v is not None:
+                if type(v) is not int or v < 0:
+                    return None
+                values[name] = v
+        elif name == "t" and v is None:   # "t" is derived from "ts" below, whatever it said, but may not be null
+            return None
     try:
         d = datetime.fromisoformat(data["ts"])
     except ValueError:
@@ -240,10 +236,11 @@ def _fast_event(data: dict[str, Any]) -> Event | None:
     if d.tzinfo is None or not MIN_YEAR <= d.year <= MAX_YEAR:
         return None
     values["t"] = d.timestamp()
-    fields_set.add("t")
     for name in _REQUIRED_BY_TYPE.get(data["type"], ()):
         if values[name] is None:
             return None
+    fields_set = data.keys() & _FIELDS
+    fields_set.add("t")
     ev = Event.__new__(Event)
     _set_attr(ev, "__dict__", values)
     _set_attr(ev, "__pydantic_fields_set__", fields_set)
