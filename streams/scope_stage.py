@@ -190,8 +190,8 @@ class ScopeState:
 
     def window(self, metric: str, minutes: int) -> float:
         """Sum of ``metric`` over the last 15, 30 or 60 complete minutes."""
-        sums = self.sum15 if minutes <= 15 else self.sum30 if minutes <= 30 else self.sum60
-        return max(0.0, sums[metric])
+        v = (self.sum15 if minutes <= 15 else self.sum30 if minutes <= 30 else self.sum60)[metric]
+        return v if v > 0.0 else 0.0   # max(0.0, v) without the call: the detectors read dozens a minute
 
 
 class _Dims:
