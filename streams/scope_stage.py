@@ -86,8 +86,8 @@ class StageCounters:
 class ScopeState:
     """Everything counted for one scope (e.g. ``("region", "north")``)."""
 
-    __slots__ = ("stages", "minute", "cur", "hist", "sum30", "sum60", "sum15", "today", "day", "offset_s",
-                 "metrics", "empty", "day_start", "day_end")
+    __slots__ = ("stages", "minute", "cur", "hist", "cum", "marks", "today", "day", "offset_s", "metrics", "empty",
+                 "day_start", "day_end")
 
     def __init__(self, offset_s: float = 8 * 3600.0, metrics: tuple[str, ...] = EVENT_METRICS) -> None:
         self.offset_s = offset_s          # local time zone: "today" starts at local midnight
@@ -100,9 +100,10 @@ class ScopeState:
         self.minute = -1
         self.cur = dict.fromkeys(metrics, 0.0)
         self.hist: deque[tuple[tuple[str, float], ...]] = deque(maxlen=WINDOW_MIN)
-        self.sum15 = dict.fromkeys(metrics, 0.0)
-        self.sum30 = dict.fromkeys(metrics, 0.0)
-        self.sum60 = dict.fromkeys(metrics, 0.0)
+        self.cum = dict.fromkeys(metrics, 0.0)   # all closed minutes summed
+        # ``cum`` as it stood after each of the last closed minutes (and before them): marks[-1 - w] is ``cum``
+        # w minutes ago, so a window is one subtraction; a minute without counts shares its predecessor's dict
+        self.marks: deque[dict[str, float]] = deque([self.cum.copy()], maxlen=WINDOW_MIN + 1)
 
     def roll(self, minute: int) -> None:
         """Close one-minute buckets up to ``minute`` (gaps become empty minutes); keep running window sums.
@@ -145,29 +146,20 @@ class ScopeState:
         return closing
 
     def _shift(self, closing: tuple[tuple[str, float], ...]) -> None:
-        """Append one closed minute to the history; the minutes leaving the 15/30/60-minute windows leave
-        their sums."""
-        hist = self.hist
-        n = len(hist)
-        if n >= 15:
-            if n == WINDOW_MIN:
-                sum60 = self.sum60
-                for k, v in hist[0]:
-                    sum60[k] -= v
-            sum15 = self.sum15
-            for k, v in hist[-15]:
-                sum15[k] -= v
-            if n >= 30:
-                sum30 = self.sum30
-                for k, v in hist[-30]:
-                    sum30[k] -= v
-        hist.append(closing)
+        """Append one closed minute to the history and to the running total, marking where the total stands.
+
+        Prefix sums instead of three running window sums: a closed minute costs one addition per metric it
+        counted, not three additions now and three subtractions as it leaves the 15/30/60-minute windows.
+        Counts are whole numbers, so the differences are exact (the same figures as summing the minutes)."""
+        self.hist.append(closing)
+        marks = self.marks
         if closing:
-            sum15, sum30, sum60 = self.sum15, self.sum30, self.sum60
+            cum = self.cum
             for k, v in closing:
-                sum15[k] += v
-                sum30[k] += v
-                sum60[k] += v
+                cum[k] += v
+            marks.append(cum.copy())
+        else:
+            marks.append(marks[-1])
 
     def _new_day(self, minute: int) -> None:
         if minute < self.day_end and minute >= self.day_start:   # still the same local day (nearly always)
@@ -190,8 +182,25 @@ class ScopeState:
 
     def window(self, metric: str, minutes: int) -> float:
         """Sum of ``metric`` over the last 15, 30 or 60 complete minutes."""
-        v = (self.sum15 if minutes <= 15 else self.sum30 if minutes <= 30 else self.sum60)[metric]
+        w = 15 if minutes <= 15 else 30 if minutes <= 30 else WINDOW_MIN
+        marks = self.marks
+        v = self.cum[metric] - marks[-1 - w if len(marks) > w else 0][metric]
         return v if v > 0.0 else 0.0   # max(0.0, v) without the call: the detectors read dozens a minute
+
+    def sums(self, minutes: int) -> dict[str, float]:
+        """Every metric's :meth:`window` (checkpoints keep them, as they kept the running sums before)."""
+        w = 15 if minutes <= 15 else 30 if minutes <= 30 else WINDOW_MIN
+        marks = self.marks
+        base = marks[-1 - w if len(marks) > w else 0]
+        return {k: v - base.get(k, 0.0) for k, v in self.cum.items()}
+
+    def restore_hist(self, minutes: list[tuple[tuple[str, float], ...]]) -> None:
+        """Refill the history (and the totals) from a checkpoint's closed minutes, oldest first."""
+        for closing in minutes:
+            for k, _ in closing:
+                if k not in self.cum:   # a metric dropped from the configuration since the checkpoint
+                    self.cum[k] = 0.0
+            self._shift(closing)
 
 
 class _Dims:
@@ -475,8 +484,8 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
     scopes = {}
     for key, sc in stage.scopes.items():
         scopes[_SEP.join(key)] = {
-            "minute": sc.minute, "cur": sc.cur, "hist": list(sc.hist), "sum15": sc.sum15, "sum30": sc.sum30,
-            "sum60": sc.sum60, "today": sc.today, "day": sc.day,
+            "minute": sc.minute, "cur": sc.cur, "hist": list(sc.hist), "sum15": sc.sums(15),
+            "sum30": sc.sums(30), "sum60": sc.sums(60), "today": sc.today, "day": sc.day,
             "stages": {name: {**{f: getattr(st, f) for f in _STAGE_FIELDS},
                               **{f: list(getattr(st, f)) for f in _STAGE_DEQUES}}
                        for name, st in sc.stages.items()},
@@ -511,10 +520,10 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         sc = ScopeState(settings.clock.utc_offset_h * 3600.0, stage.metrics)
         # merged into fresh dicts: metrics added to the configuration since the checkpoint start at zero
         sc.minute, sc.cur = d["minute"], {**sc.cur, **d["cur"]}
-        # minutes as (metric, value) pairs; a checkpoint of an older version holds them as dicts
-        sc.hist.extend(tuple((k, v) for k, v in (h.items() if isinstance(h, dict) else h) if v) for h in d["hist"])
-        sc.sum15, sc.sum30, sc.sum60 = ({**sc.sum15, **d["sum15"]}, {**sc.sum30, **d["sum30"]},
-                                        {**sc.sum60, **d["sum60"]})
+        # minutes as (metric, value) pairs; a checkpoint of an older version holds them as dicts. The window
+        # sums it holds ("sum15" ...) are those of these minutes, so they are summed anew from them
+        sc.restore_hist([tuple((k, v) for k, v in (h.items() if isinstance(h, dict) else h) if v)
+                         for h in d["hist"]])
         sc.today, sc.day = {**sc.today, **d.get("today", {})}, d.get("day", -1)
         for name, sd in d["stages"].items():
             st = sc.stages[name]
