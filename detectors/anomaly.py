@@ -171,11 +171,15 @@ class SeriesAnomalyDetector:
                 if r is None:
                     continue
                 n = n_err[k] = n_err[k] + 1
-                a = max(a_scale, 1.0 / n)
+                a = 1.0 / n
+                if a_scale >= a:   # a = max(a_scale, 1/n), min() below likewise: no calls in this hot loop
+                    a = a_scale
                 e = abs(r)
                 ek = err[k]
                 if n > warmup:
-                    e = min(e, 4.0 * ek + floor)
+                    cap = 4.0 * ek + floor
+                    if cap < e:
+                        e = cap
                 err[k] = ek + a * (e - ek)
             self.level += self._a_level * (x - self.level)
             self.mag += a * (abs(x) - self.mag)

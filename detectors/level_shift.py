@@ -67,7 +67,29 @@ class LevelShift:
         return self
 
     def update(self, x: float) -> float:
-        """Score ``x`` with the recent window, then learn it."""
-        z = self.score_one(x)
-        self.learn_one(x)
+        """Score ``x`` with the recent window, then learn it (``score_one`` then ``learn_one``, the same
+        arithmetic in one call: the scope detectors call this three times per region every minute)."""
+        n = self.n
+        recent = self._recent
+        mean = self.mean
+        if n < self.warmup:
+            z = 0.0
+        else:
+            window = self.window
+            full = len(recent) == window
+            k = window if full else len(recent) + 1
+            total = x + sum(recent) - (recent[0] if full else 0.0)
+            sd = math.sqrt(self.var) + 1e-9 * (abs(mean) + 1.0)
+            z = abs(total / k - mean) / sd
+        recent.append(x)
+        n = self.n = n + 1
+        if n == 1:
+            self.mean = x
+            return z
+        a = 1.0 / n
+        if self._a >= a:   # max(self._a, 1 / n)
+            a = self._a
+        d = x - mean
+        self.mean = mean + a * d
+        self.var = (1.0 - a) * (self.var + a * d * d)
         return z
