@@ -61,6 +61,11 @@ class ScopeRulesConfig(BaseModel):
     lag_cusum_threshold: float = Field(0.0, description="evidence (CUSUM) that the share of a scope's short SLA "
                                                         "checks reaching half their deadline has risen, at which its "
                                                         "lag alert turns yellow (0 = off)")
+    lag_cusum_min_orders: int = Field(2, description="orders of the scope's stage past half their deadline now "
+                                                     "that the sequential lag test needs before it turns yellow")
+    lag_cusum_province: bool = Field(True, description="the sequential lag test compares a scope with the "
+                                                       "province's share in the last hour (a rise all regions "
+                                                       "share, like the morning peak, is no evidence)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "

@@ -22,6 +22,7 @@ topic_surge            receive     one topic's share of new contacts (billing, m
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
@@ -168,6 +169,8 @@ class ScopeDetectors:
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
+        self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
+        self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
 
@@ -214,6 +217,8 @@ class ScopeDetectors:
         province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
         prior = self._province_topics(total) if total is not None and self.topic_names else {}
+        if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
+            self._province_lag(total)
         forecast = cfg.forecast_enabled
         plans = self._plans
         for key, sc in scopes.items():
@@ -258,6 +263,16 @@ class ScopeDetectors:
                 self._topics(t, name, scope, sc, out, prior, plan)
         return out
 
+    def _province_lag(self, total: Any) -> None:
+        """The province's share, over the last hour, of short checks reaching half their deadline among those
+        that reached it or closed before it, per stage: the floor of every scope's sequential lag test."""
+        for stage, hist in self._province_half.items():
+            st = total.stages[stage]
+            hist.append((st.half_last, st.quick_last))
+            half = sum(h for h, _ in hist)
+            trials = half + sum(q for _, q in hist)
+            self.province_half_share[stage] = half / trials if trials >= 30 else None
+
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
         """:meth:`_lag` (and :meth:`_forecast` if enabled) for each stage of a region or department; returns the
         scope's order-minutes at risk summed over its stages (an integer: the anomaly detector's third series)."""
@@ -275,8 +290,10 @@ class ScopeDetectors:
                 c = self.lag_cusum.get(key)
                 if c is None:
                     c = self.lag_cusum[key] = ShareCusum(odds_ratio=4.0, threshold=lag_th)
-                hot = (c.update(st.half_last, st.half_last + st.quick_last) >= lag_th and st.short[0] >= 1
-                       and b.n >= warmup)
+                p_floor = self.province_half_share[stage] if cfg.lag_cusum_province else None
+                hot = (c.update(st.half_last, st.half_last + st.quick_last, floor=p_floor) >= lag_th
+                       and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
+                       and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
