@@ -58,7 +58,11 @@ class ScopeRulesConfig(BaseModel):
     reclass_threshold: float = Field(8.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
                                                       "channel's dispatches that change the category has risen, at "
                                                       "which reclassification fires")
-    lag_cusum_threshold: float = Field(0.0, description="evidence (CUSUM) that the share of a scope's short SLA "
+    misfile_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a channel's new contacts "
+                                                       "whose text reads as another category than the one filed "
+                                                       "(detectors/misfile.py) has risen, at which "
+                                                       "reclassification fires before the dispatches show it (0 = off)")
+    lag_cusum_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a scope's short SLA "
                                                         "checks reaching half their deadline has risen, at which its "
                                                         "lag alert turns yellow (0 = off)")
     lag_cusum_min_orders: int = Field(2, description="orders of the scope's stage past half their deadline now "
