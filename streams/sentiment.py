@@ -20,6 +20,8 @@ import math
 import re
 import sys
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 from typing import Iterable, TextIO
 
@@ -206,8 +208,8 @@ class SentimentScorer:
             f.write(orjson.dumps(doc))
 
     def _logit(self, feats: dict[str, float]) -> float:
-        w = self.weights.get
-        return sum(w(f, 0.0) * v for f, v in feats.items())
+        # map over C built-ins, no Python frame per feature: the dot product is half of the scoring time
+        return sum(map(mul, map(self.weights.get, feats, repeat(0.0)), feats.values()))
 
     def score_one(self, text: str) -> float:
         """Negativity in [0, 1]; 1 = as negative as customer text gets."""

@@ -8,8 +8,7 @@ Two jobs, both cheap enough for ~200 µs per text in pure Python:
   names them is threatening to escalate.
 * :func:`text_features` turns cleaned text into a bag of feature names. Chinese is split into characters
   and scored on character 1-3-grams (no word segmenter needed, robust to typos and new words), plus
-  ``n:`` marks on the characters a negator governs, ``b:`` copies of the 1-2-grams after the last contrast
-  word (但是, 不过, ...) and a few punctuation cues (``p:``); Latin-script
+  ``n:`` marks on the three characters after a negator (不/没/未/别/无) in the same clause; Latin-script
   text is scored on lower-cased words and word bigrams, with a ``NOT_`` mark on the three words that
   follow a negator within the clause so that "not happy" is not read as "happy" (while "nobody came,
   unacceptable" keeps its "unacceptable"). A language feature (``_zh``/``_en``)
@@ -19,8 +18,6 @@ Two jobs, both cheap enough for ~200 µs per text in pure Python:
 '张先生，电话 ，我要打12398！ 快  mail  '
 >>> sorted(text_features("不满意"))
 ['_zh', 'c:不', 'c:不满', 'c:不满意', 'c:意', 'c:满', 'c:满意', 'n:意', 'n:满']
->>> sorted(f for f in text_features("味道不错，但是太慢了") if f.startswith("b:"))
-['b:了', 'b:太', 'b:太慢', 'b:慢', 'b:慢了']
 >>> sorted(text_features("I am not happy"))
 ['_en', 'w:NOT_happy', 'w:am', 'w:am not', 'w:i', 'w:i am', 'w:not', 'w:not happy']
 >>> sorted(text_features("nobody came, awful"))
@@ -56,9 +53,6 @@ _NEGATORS = frozenset("not no never cannot can't won't don't didn't doesn't isn'
 _NEGATION_SCOPE = 3
 _NEGATOR_ZH = re.compile("[不没未别无]")
 _NEGATION_SCOPE_ZH = 3
-_CONTRAST_ZH = re.compile("但是|可是|不过|然而|就是|只是|但|却")
-_PUNCT_ZH = (("p:!!", re.compile("[!！]{2}")), ("p:??", re.compile("[?？]{2}")), ("p:?", re.compile("[?？]")),
-             ("p:...", re.compile("[.。]{3}|…")))
 
 
 def _keep(match: re.Match[str]) -> str:
@@ -82,29 +76,23 @@ def cjk_share(text: str) -> float:
 
 
 def text_features(clean: str) -> set[str]:
-    """Feature names of already-cleaned text: CJK char 1-3-grams with negation and contrast marks, Latin word
-    1-2-grams, a language tag."""
+    """Feature names of already-cleaned text: CJK char 1-3-grams with negation marks, Latin word 1-2-grams,
+    a language tag."""
     feats: set[str] = set()
     n_cjk = 0
-    runs = _CJK_RUN.findall(clean)
-    for run in runs:
+    for run in _CJK_RUN.findall(clean):
         n_cjk += len(run)
         feats.update(["c:" + run[i:i + 3] for i in range(len(run) - 2)])
         feats.update(["c:" + run[i:i + 2] for i in range(len(run) - 1)])
         feats.update(["c:" + ch for ch in run])
         if _NEGATOR_ZH.search(run):
             _negation_marks(run, feats)
-    if runs:
-        _contrast_marks(clean, feats)
     words = _WORD.findall(clean.lower())
     if words:
         _word_features(words, feats)
     # a word carries about as much as a couple of hanzi
     n_latin = sum(len(w) for w in words if w not in _CLAUSE_END) // 4
-    is_zh = n_cjk >= n_latin and n_cjk > 0
-    feats.add("_zh" if is_zh else "_en")
-    if is_zh:
-        _punctuation_marks(clean, feats)
+    feats.add("_zh" if n_cjk >= n_latin and n_cjk else "_en")
     return feats
 
 
@@ -112,25 +100,6 @@ def _negation_marks(run: str, feats: set[str]) -> None:
     """``n:X`` for each hanzi within three after 不/没/未/别/无 in the same clause: "不新鲜" is not "新鲜"."""
     for m in _NEGATOR_ZH.finditer(run):
         feats.update(["n:" + ch for ch in run[m.end():m.end() + _NEGATION_SCOPE_ZH]])
-
-
-def _contrast_marks(clean: str, feats: set[str]) -> None:
-    """``b:`` 1-2-grams of what follows the last 但是/可是/不过/...: the verdict usually comes after the turn."""
-    last = None
-    for last in _CONTRAST_ZH.finditer(clean):
-        pass
-    if last is None:
-        return
-    for run in _CJK_RUN.findall(clean, last.end()):
-        feats.update(["b:" + ch for ch in run])
-        feats.update(["b:" + run[i:i + 2] for i in range(len(run) - 1)])
-
-
-def _punctuation_marks(clean: str, feats: set[str]) -> None:
-    """Chinese-text punctuation cues: doubled ！ or ？, any question, trailing dots (sighs, sarcasm)."""
-    for name, pattern in _PUNCT_ZH:
-        if pattern.search(clean):
-            feats.add(name)
 
 
 def _word_features(words: list[str], feats: set[str]) -> None:
