@@ -123,7 +123,8 @@ def fit_nbsvm(rows: list[dict[str, float]], y: list[int], sample_weight: list[fl
 
     r = nb_ratios(rows, y, vocab)
     scale = np.abs(r)
-    w = fit_logistic(rows, y, sample_weight, l2, vocab, scale) / scale
+    fitted = fit_logistic(rows, y, sample_weight, l2, vocab, scale)
+    w = np.divide(fitted, scale, out=np.zeros_like(fitted), where=scale > 0)  # a ratio of 0: no evidence
     return scale * ((1.0 - beta) * np.mean(np.abs(w)) * np.sign(r) + beta * w)
 
 
