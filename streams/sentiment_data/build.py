@@ -8,11 +8,11 @@ vaderSentiment) and :mod:`streams.sentiment_data.lexicon` (ours) give the Englis
 phrase lists are also added as short labelled examples so that the model knows them. The public evaluation
 sets under shared/data are never read here.
 
-Chinese: L2-regularised logistic regression on NB-scaled inputs (NB-SVM log-count ratios, see :func:`nb_ratios`)
-fitted in batch with L-BFGS (scipy, build time only) and interpolated toward Naive Bayes (:func:`fit_nbsvm`); the
-regularisation strength is picked on a held-out tenth of the corpus. English has no shippable labelled
-corpus, so its weights are the lexicon valences (VADER's mean valence times ``VADER_SCALE``; a negated
-word gets ``-NEGATION_FACTOR`` times its weight, as VADER does).
+Chinese: L2-regularised logistic regression on NB-scaled inputs (NB-SVM log-count ratios, see
+:func:`nb_ratios`) fitted in batch with L-BFGS (scipy, build time only) and interpolated toward Naive Bayes
+(:func:`fit_nbsvm`); the regularisation strength is picked on a held-out tenth of the corpus. English has no
+shippable labelled corpus, so its weights are the lexicon valences (VADER's mean valence times
+``VADER_SCALE``; a negated word gets ``-NEGATION_FACTOR`` times its weight, as VADER does).
 
 Calibration to the hotline register: reviews are verdicts, hotline text is mostly questions and requests, so
 the review model alone calls every question negative. A second, small logistic model maps
@@ -37,7 +37,7 @@ NEGATION_FACTOR = 0.6
 EN_INTERCEPT = -0.6
 SEED_REPEAT = 20           # each domain phrase counts as this many labelled examples (8: waimai dev 0.911, 20: 0.913)
 MIN_COUNT = 2
-PRUNE = 0.05               # n-gram weights below this are dropped: a quarter of them, AUC unchanged to 3 decimals
+PRUNE = 0.05               # smaller n-gram weights are dropped: a quarter of them, AUC the same to 3 places
 ZH_PREFIXES = ("c:", "n:", "lex:")  # features of the Chinese review model (streams.text_features)
 REGISTER = ("r:ask", "r:anger", "r:urge", "r:bang", "r:bang2")
 DOMAIN_SHARE = 0.7         # of the calibration fit's weight; the rest is the review hold-out
@@ -113,7 +113,7 @@ def nb_ratios(rows: list[dict[str, float]], y: list[int], vocab: dict[str, int],
 
 def fit_nbsvm(rows: list[dict[str, float]], y: list[int], sample_weight: list[float], l2: float,
               vocab: dict[str, int], beta: float = 1.0):
-    """NB-scaled logistic fit, interpolated toward Naive Bayes: ``r * ((1 - beta) * mean|w| * sign(r) + beta * w)``.
+    """NB-scaled logistic fit pulled toward NB: ``|r| * ((1 - beta) * mean|w| * sign(r) + beta * w)``.
 
     Wang & Manning's interpolation: the discriminative fit ranks reviews like the training corpus best, the
     NB log-count ratios carry over to other domains better (food delivery, service) because every n-gram
@@ -280,7 +280,8 @@ def build(out: Path, l2_grid=(1e-5,), seed: int = 7) -> dict:
     report["calibration"] = {k: round(v, 3) for k, v in cal.items()}
 
     w = fit_nbsvm(rows, labels, weights_, best[1], vocab, NB_BETA)
-    weights = {f: float(w[j]) for f, j in vocab.items() if abs(w[j]) >= PRUNE or not f.startswith(("c:", "n:"))}
+    weights = {f: float(w[j]) for f, j in vocab.items()
+               if abs(w[j]) >= PRUNE or not f.startswith(("c:", "n:"))}
     weights.update(english_weights())
     weights = bake(weights, cal)
     scorer = SentimentScorer({k: v for k, v in weights.items() if math.isfinite(v)})
