@@ -58,9 +58,18 @@ class ScopeRulesConfig(BaseModel):
     reclass_threshold: float = Field(8.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
                                                       "channel's dispatches that change the category has risen, at "
                                                       "which reclassification fires")
-    lag_cusum_threshold: float = Field(0.0, description="evidence (CUSUM) that the share of a scope's short SLA "
+    misfile_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a channel's new contacts "
+                                                       "whose text reads as another category than the one filed "
+                                                       "(detectors/misfile.py) has risen, at which "
+                                                       "reclassification fires before the dispatches show it (0 = off)")
+    lag_cusum_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a scope's short SLA "
                                                         "checks reaching half their deadline has risen, at which its "
                                                         "lag alert turns yellow (0 = off)")
+    lag_cusum_min_orders: int = Field(2, description="orders of the scope's stage past half their deadline now "
+                                                     "that the sequential lag test needs before it turns yellow")
+    lag_cusum_province: bool = Field(True, description="the sequential lag test compares a scope with the "
+                                                       "province's share in the last hour (a rise all regions "
+                                                       "share, like the morning peak, is no evidence)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "

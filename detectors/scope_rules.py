@@ -22,6 +22,7 @@ topic_surge            receive     one topic's share of new contacts (billing, m
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
@@ -168,6 +169,8 @@ class ScopeDetectors:
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
+        self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
+        self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
 
@@ -214,6 +217,8 @@ class ScopeDetectors:
         province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
         prior = self._province_topics(total) if total is not None and self.topic_names else {}
+        if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
+            self._province_lag(total)
         forecast = cfg.forecast_enabled
         plans = self._plans
         for key, sc in scopes.items():
@@ -258,6 +263,16 @@ class ScopeDetectors:
                 self._topics(t, name, scope, sc, out, prior, plan)
         return out
 
+    def _province_lag(self, total: Any) -> None:
+        """The province's share, over the last hour, of short checks reaching half their deadline among those
+        that reached it or closed before it, per stage: the floor of every scope's sequential lag test."""
+        for stage, hist in self._province_half.items():
+            st = total.stages[stage]
+            hist.append((st.half_last, st.quick_last))
+            half = sum(h for h, _ in hist)
+            trials = half + sum(q for _, q in hist)
+            self.province_half_share[stage] = half / trials if trials >= 30 else None
+
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
         """:meth:`_lag` (and :meth:`_forecast` if enabled) for each stage of a region or department; returns the
         scope's order-minutes at risk summed over its stages (an integer: the anomaly detector's third series)."""
@@ -274,9 +289,11 @@ class ScopeDetectors:
             if lag_th > 0:
                 c = self.lag_cusum.get(key)
                 if c is None:
-                    c = self.lag_cusum[key] = ShareCusum(odds_ratio=4.0, threshold=lag_th)
-                hot = (c.update(st.half_last, st.half_last + st.quick_last) >= lag_th and st.short[0] >= 1
-                       and b.n >= warmup)
+                    c = self.lag_cusum[key] = self.new_lag_cusum()
+                p_floor = self.province_half_share[stage] if cfg.lag_cusum_province else None
+                hot = (c.update(st.half_last, st.half_last + st.quick_last, floor=p_floor) >= lag_th
+                       and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
+                       and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -409,7 +426,9 @@ class ScopeDetectors:
     def _reclass(self, t: float, name: str, scope: dict[str, str], sc: Any, total: Any,
                  out: list[Condition]) -> None:
         """``reclassification``: the share of a channel's first dispatches that change the order's category has
-        risen (a misclassification wave: CUSUM per minute, usual share shrunk toward the province's)."""
+        risen (a misclassification wave: CUSUM per minute, usual share shrunk toward the province's) — or, earlier,
+        the share of its new contacts whose text reads as another category than the one filed (detectors/misfile.py:
+        seen at filing, before any dispatch)."""
         cfg = self.cfg
         if not sc.hist or self.topic_minute.get("\x00reclass:" + name) == sc.minute:
             return
@@ -418,8 +437,16 @@ class ScopeDetectors:
         key = ("reclass", name)
         firing = key in self.debounce and self.debounce[key].tier is not None
         n60, d60 = sc.window("reclass", 60), sc.window("dispatches", 60)
-        hot = moved.statistic >= cfg.reclass_threshold and n60 >= cfg.reclass_min_count
-        held = firing and moved.statistic >= cfg.reclass_threshold / 2
+        evidence = moved.statistic / cfg.reclass_threshold   # 1 = enough to fire
+        hot = evidence >= 1.0 and n60 >= cfg.reclass_min_count
+        m60, c60 = sc.window("misfiled", 60), sc.window("judged", 60)
+        misfiled = None
+        if cfg.misfile_threshold > 0:
+            misfiled = self._share(name, "\x00misfile", "misfiled", "judged", sc, total)
+            m_evidence = misfiled.statistic / cfg.misfile_threshold
+            hot = hot or (m_evidence >= 1.0 and m60 >= cfg.reclass_min_count)
+            evidence = max(evidence, m_evidence)
+        held = firing and evidence >= 0.5
         want = "yellow" if hot or held else None
         if want is None and key not in self.debounce:
             return
@@ -427,13 +454,23 @@ class ScopeDetectors:
 
         def describe() -> tuple[str, dict[str, Any]]:
             share = n60 / d60 if d60 else 0.0
-            return (f"{_scope_text(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）："
-                    f"受理分类可能集中出错，工单将被派错部门或退回",
-                    {"value": n60, "dispatches_60min": d60, "share_60min": round(share, 3),
-                     "usual_share": round(usual, 3), "cusum": round(moved.statistic, 2),
-                     "threshold": cfg.reclass_threshold, "bounces_60min": sc.window("bounces", 60)})
+            ev = {"value": n60, "dispatches_60min": d60, "share_60min": round(share, 3),
+                  "usual_share": round(usual, 3), "cusum": round(moved.statistic, 2),
+                  "threshold": cfg.reclass_threshold, "bounces_60min": sc.window("bounces", 60)}
+            summary = (f"{_scope_text(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）")
+            if misfiled is not None:
+                m_usual = misfiled.usual(misfiled.prior)
+                ev.update({"misfiled_60min": m60, "judged_contacts_60min": c60,
+                           "misfiled_share_60min": round(m60 / c60, 3) if c60 else 0.0,
+                           "misfiled_usual_share": round(m_usual, 3), "misfiled_cusum": round(misfiled.statistic, 2),
+                           "misfiled_threshold": cfg.misfile_threshold})
+                if m60:
+                    summary += (f"，新受理 {c60:.0f} 件中 {m60:.0f} 件的客户描述与所填分类不符"
+                                f"（{m60 / c60 if c60 else 0:.0%}，平时约 {m_usual:.0%}）")
+            return summary + "：受理分类可能集中出错，工单将被派错部门或退回", ev
         self._verdict(t, key, want, out, kind="reclassification", scope=scope, stage="decompose",
-                      score=moved.statistic, describe=describe)
+                      score=max(moved.statistic, misfiled.statistic if misfiled is not None else 0.0),
+                      describe=describe)
 
     def _province_share(self, total: Any, watch: str, hits_metric: str, trials_metric: str) -> float | None:
         """The province's usual share of ``hits_metric`` among ``trials_metric`` (its own ShareCusum, fed once
@@ -458,6 +495,9 @@ class ScopeDetectors:
             if p0 is not None:
                 prior[topic] = p0
         return prior
+
+    def new_lag_cusum(self) -> ShareCusum:
+        return ShareCusum(odds_ratio=4.0, threshold=self.cfg.lag_cusum_threshold)
 
     def _new_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)

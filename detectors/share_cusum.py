@@ -71,15 +71,18 @@ class ShareCusum:
         n = min(self.trials, 1.0 / self.alpha)
         return (n * self.p0 + self.warmup_trials * prior) / (n + self.warmup_trials)
 
-    def update(self, hits: float, trials: float, learn: bool = True, prior: float | None = None) -> float:
+    def update(self, hits: float, trials: float, learn: bool = True, prior: float | None = None,
+               floor: float | None = None) -> float:
         """Feed one minute: ``hits`` of ``trials`` were of the kind watched. Returns the statistic.
         ``learn=False`` keeps the usual share as it is (the caller knows a wave is on); with a ``prior`` it
-        judges from the first contact (see :meth:`usual`), without one only after ``warmup_trials``."""
+        judges from the first contact (see :meth:`usual`), without one only after ``warmup_trials``. ``floor``:
+        the share to test against is at least this (e.g. the province's share right now, so that a rise every
+        scope shares — the morning peak — is no evidence against this one)."""
         if trials <= 0:
             return self.statistic
         hits = min(hits, trials)
         if prior is not None or self.trials >= self.warmup_trials:
-            p0 = min(0.9, max(self.usual(prior), self.min_p))
+            p0 = min(0.9, max(self.usual(prior), self.min_p, floor or 0.0))
             p1 = self.alternative(p0)
             llr = hits * math.log(p1 / p0) + (trials - hits) * math.log((1 - p1) / (1 - p0))
             self.statistic = min(self.cap * self.threshold, max(0.0, self.statistic + llr))  # Page's CUSUM

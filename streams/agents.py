@@ -558,7 +558,7 @@ class Live:
                 continue
             cp.offset = rec.offset
             sig = ScopeSignal.from_dict(orjson.loads(rec.value))
-            self.clock.observe(sig.t)
+            self.clock.follow(sig.t)
             conds.extend(scope.apply(sig))
         for c in conds:
             self.send(self.conditions_topic, encode_condition(c))
@@ -574,7 +574,7 @@ class Live:
             if self.alert_cp.seen(rec.offset):
                 continue
             cond = decode_condition(rec.value)
-            self.clock.observe(cond.ts)
+            self.clock.follow(cond.ts)
             records.extend(self.pipeline.process(cond))
             self.alert_cp.offset = rec.offset
         await self.emit_alerts(records)

@@ -52,6 +52,27 @@ class LiveClock:
             self.newest = t
             self.newest_wall = self.wall()
 
+    def follow(self, t: float) -> None:
+        """A time computed from some stage's clock (a condition, a scope signal) arrived now.
+
+        It moves the clock only when it is ahead: such a time was already late by the hop through the
+        broker when it arrived, and re-anchoring on it (as :meth:`observe` does for events) would pull the
+        clock back by that delay at every hop, so a quiet worker's clock fell seconds behind the wall.
+
+        >>> wall = [100.0]
+        >>> clock = LiveClock(wall=lambda: wall[0])
+        >>> clock.observe(1_000.0)
+        >>> wall[0] = 110.0; clock.follow(1_009.9)   # a condition stamped 1009.9, 0.1 s in transit
+        >>> wall[0] = 120.0; clock.now()             # still on the event's anchor
+        1020.0
+        >>> clock.follow(1_030.0); clock.now()       # another worker's clock is ahead: follow it
+        1030.0
+        """
+        now = self.now()
+        if now is None or t > now:
+            self.newest = t
+            self.newest_wall = self.wall()
+
     def now(self) -> float | None:
         """The current event time, or None before the first event."""
         if self.newest is None:

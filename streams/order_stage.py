@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.fusion import OrderTiering
+from detectors.misfile import CategoryGuess
 from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
@@ -82,6 +83,9 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
         self.topics = TopicTagger(settings.tracking.topics)
+        self.misfile = CategoryGuess()
+        """What category a new contact's text reads as (learned from categories at first dispatch): a text that
+        confidently reads as another category than the one filed marks its TOPIC signal (value2 = 1)."""
         self.heap: list[tuple[float, int, str, str, int, int]] = []  # (due, seq, order, check, version, level index)
         self._seq = 0
         self.now = 0.0
@@ -218,7 +222,8 @@ class OrderStage:
                 self._text(o, ev.text, t, out)
                 if not (o.repeat_24h or o.repeat_7d):  # a topic wave is counted in new voices, not call-backs
                     topics = self.topics.tag(ev.text)
-                    sig = self._sig(S.TOPIC, o, t, "receive", check="|".join(topics), value=o.neg_last)
+                    sig = self._sig(S.TOPIC, o, t, "receive", check="|".join(topics), value=o.neg_last,
+                                    value2=self._filing(ev.text, o.category))
                     if known:
                         out.signals.append(sig)
                     else:
@@ -247,6 +252,8 @@ class OrderStage:
                     self._rehome(o, check, t, out)
             if o.first_dispatched is None:
                 o.first_dispatched = t
+                if o.last_text and o.created is not None:   # what the dispatcher filed it as: a label
+                    self.misfile.learn_one(o.last_text, o.category)
                 if o.accepted is None:  # a missed accepted event: the receive stage is over all the same
                     o.accepted = t
                     self._close(o, "receive_ack", t, out)
@@ -422,6 +429,13 @@ class OrderStage:
             o.stage = stage
 
     # ------------------------------------------------------------------------------------------ signals
+    def _filing(self, text: str, category: str) -> float:
+        """What the text → category model makes of a new contact's category (a ``FILING_*`` of streams/signals)."""
+        guess = self.misfile
+        if guess.n < guess.min_labels:
+            return S.FILING_UNJUDGED
+        return S.FILING_MISFILED if guess.guess(text, category) is not None else S.FILING_AS_READ
+
     def _sig(self, kind: str, o: OrderState, t: float, stage: str | None, check: str | None = None,
              value: float = 0.0, value2: float = 0.0) -> ScopeSignal:
         dept = o.department if (stage != "receive" and check != "receive_ack") else None

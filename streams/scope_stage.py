@@ -21,7 +21,8 @@ from yujing.records import Condition, STAGES
 
 LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
-                 "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts", "dispatches")
+                 "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts", "dispatches", "judged",
+                 "misfiled")
 WINDOW_MIN = 60
 TOPIC_PREFIX, ANGRY_PREFIX = "topic:", "angry:"
 """Per-topic counts of new contacts, all and strongly negative ones, are metrics named so (``ctexts`` counts
@@ -372,9 +373,18 @@ class ScopeStage:
     def _on_topic(self, sig: ScopeSignal, dims: _Dims) -> None:
         names = sig.check.split("|") if sig.check else ()
         angry = sig.value >= NEGATIVE
+        # the text → category model judged the category filed (once it has learned enough), and the text
+        # reads calmly as another category: an angry text reads as a complaint whatever was asked (a
+        # sentiment storm is topic_surge's, not a misfiling wave)
+        judged = sig.value2 != S.FILING_UNJUDGED
+        misfiled = sig.value2 == S.FILING_MISFILED and not angry
         for sc in dims.scopes:
             cur = sc.cur
             cur["ctexts"] += 1
+            if judged:
+                cur["judged"] += 1
+                if misfiled:
+                    cur["misfiled"] += 1
             for name in names:
                 if TOPIC_PREFIX + name in cur:  # else a topic dropped from the configuration meanwhile
                     cur[TOPIC_PREFIX + name] += 1
@@ -497,7 +507,9 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
                          for k, d in det.debounce.items()},
             "last": [[_SEP.join(map(str, k)), v] for k, v in det.last.items()],
             "topic_cusum": [[region, topic, c.state()] for (region, topic), c in det.topic_cusum.items()],
-            "topic_minute": det.topic_minute}
+            "topic_minute": det.topic_minute,
+            "lag_cusum": [[_SEP.join(map(str, k)), c.state()] for k, c in det.lag_cusum.items()],
+            "province_half": {st: list(h) for st, h in det._province_half.items()}}
 
 
 def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
@@ -550,4 +562,9 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         c = det.topic_cusum[(region, topic)] = det._new_cusum()
         c.restore(st)
     det.topic_minute.update(state.get("topic_minute", {}))
+    for k, st in state.get("lag_cusum", []):
+        c = det.lag_cusum[key_of(k)] = det.new_lag_cusum()
+        c.restore(st)
+    for st_name, hist in state.get("province_half", {}).items():
+        det._province_half[st_name].extend(tuple(x) for x in hist)
     return stage

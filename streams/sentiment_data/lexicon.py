@@ -46,6 +46,11 @@ NEGATIVE_ZH: tuple[str, ...] = (
     "热死", "冻死", "危险", "冒烟", "着火", "焦味", "不处理", "不解决", "没解决", "没有解决", "根本",
     "直接结单", "就结单", "录音", "最后一次", "天天打电话", "有意见", "凭什么", "太过分", "过分", "差评",
     "不作为", "效率低", "浪费时间", "再不", "别想",
+    # a request that went nowhere: repeated reports, no answer, passed between departments
+    "迟迟", "一直没人", "始终没", "仍未", "还是没", "依然没", "至今没", "一直没有", "多次反映", "反映多次",
+    "多次报修", "报修多次", "三番五次", "一再", "反复停电", "又停电", "没人回", "不回复", "没有回复", "没回复",
+    "石沉大海", "推来推去", "互相推", "扯皮", "不了了之", "不管不问", "置之不理", "爱答不理", "不耐烦",
+    "态度冷漠", "敷衍了事", "答非所问", "说话难听", "乱扣", "重复收费", "缺斤少两",
     # how any customer judges a service (speed, errors, value, coming back): the review corpus knows products,
     # not service, and a customer of the hotline is a customer first. "一般" alone is left out: it also means
     # "usually" ("一般多久能修好？").
