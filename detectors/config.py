@@ -58,7 +58,7 @@ class ScopeRulesConfig(BaseModel):
     reclass_threshold: float = Field(8.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
                                                       "channel's dispatches that change the category has risen, at "
                                                       "which reclassification fires")
-    misfile_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a channel's new contacts "
+    misfile_threshold: float = Field(8.0, description="evidence (CUSUM) that the share of a channel's new contacts "
                                                        "whose text reads as another category than the one filed "
                                                        "(detectors/misfile.py) has risen, at which "
                                                        "reclassification fires before the dispatches show it (0 = off)")
