@@ -82,7 +82,9 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.tiering = OrderTiering(settings)
         self.topics = TopicTagger(settings.tracking.topics)
-        self.heap: list[tuple[float, int, str, str, int, int]] = []  # (due, seq, order, check, version, level index)
+        self.heap: list[tuple[float, int, str]] = []
+        """Timers, one armed entry ``(due, seq, order id)`` per order (``OrderState.timer``): the earliest share
+        level any of its checks has not crossed yet. An entry that is no longer its order's ``timer`` is stale."""
         self._seq = 0
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
@@ -149,25 +151,24 @@ class OrderStage:
             return out
         orders = self.orders
         while heap and heap[0][0] <= now:
-            due, seq, oid, check, version, j = heapq.heappop(heap)
+            entry = heapq.heappop(heap)
+            oid = entry[2]
             o = orders.get(oid)
-            if o is None or o.closed_at is not None:
+            if o is None or o.timer is not entry:
+                continue  # stale: re-armed since, or the order is gone (an evicted and recreated one is new)
+            o.timer = None
+            if o.closed_at is not None or o.paused_at is not None:
+                continue  # resuming re-arms it
+            nxt = self._next_timer(o)
+            if nxt is None:
                 continue
-            c = o.checks.get(check)
-            if c is None or c[3] != version or o.paused_at is not None:
-                continue  # versions are unique per order: a stale entry's chain ends here for good
-            start = c[0]
-            span = c[1] - start
-            if span < 1.0:
-                span = 1.0
-            if due != start + LEVELS[j] * span:
-                continue  # an entry of an evicted and recreated order's check that happens to share the version
-            if due > self.now:
-                self.now = due
-            if j < 3:  # the next share level of this check: one timer entry per check, not four
-                heapq.heappush(heap, (start + LEVELS[j + 1] * span, seq + 1, oid, check, version, j + 1))
-            self._cross(o, check, LEVELS[j], due, out)
-            orders[oid] = o
+            due, seq, check, j = nxt
+            if due == entry[0] and seq == entry[1]:   # else the armed level's check was closed meanwhile
+                if due > self.now:
+                    self.now = due
+                self._cross(o, check, LEVELS[j], due, out)
+                orders[oid] = o
+            self._arm(o)
         if now > self.now:
             self.now = now
         if now >= self._next_housekeeping:
@@ -183,9 +184,11 @@ class OrderStage:
         self.heap = []
         self._oldest_order = -INF
         for o in self.orders.values():
+            o.timer = None
             if o.closed_at is None and o.paused_at is None:
-                for check, c in o.checks.items():
-                    self._schedule(o, check, c)
+                for c in o.checks.values():
+                    self._number(c)
+                self._arm(o)
 
     # ------------------------------------------------------------------------------------------ events
     def _apply(self, o: OrderState, ev: Event, out: StageOut) -> None:
@@ -298,9 +301,8 @@ class OrderStage:
                 for check, c in o.checks.items():
                     if check == "feedback":
                         c[1] += gap
-                    o.check_seq += 1
-                    c[3] = o.check_seq
-                    self._schedule(o, check, c)
+                    self._number(c)
+                self._arm(o)
         elif typ == "closed":
             if o.closed_at is None:
                 o.closed_at = t
@@ -343,27 +345,60 @@ class OrderStage:
         if check == "feedback":
             deadline += o.paused_total
         dept = o.department if check != "receive_ack" else None
-        o.check_seq += 1   # versions are unique within the order: a timer of a closed check never fires
-        c = [start, deadline, 0.0, o.check_seq, dept]
+        c = [start, deadline, 0.0, 0, dept]   # seq 0 until numbered (when the order is not paused)
         o.checks[check] = c
         out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
         if o.paused_at is None:
-            self._schedule(o, check, c)
+            self._number(c)
+            self._arm(o)
             if deadline <= t:  # opened late (e.g. after a reclassification): count it at once
                 self._cross_due(o, check, c, t, out)
 
-    def _schedule(self, o: OrderState, check: str, c: list[Any]) -> None:
-        """Arm the check's timer at the first share level it has not crossed. Only that level's entry is on
-        the heap; :meth:`advance` pushes the next one when it pops it. Each pending level still owns the
-        sequence number it would have had with all four on the heap, so equal due times fire in the same order."""
-        start, deadline, crossed, version = c[0], c[1], c[2], c[3]
-        span = max(1.0, deadline - start)
+    def _number(self, c: list[Any]) -> None:
+        """Number the check's share levels not crossed yet: level ``j`` has sequence number ``c[3] + j``.
+
+        Numbers are handed out as if each of those levels had its own entry on the heap, so equal due times
+        fire in the order the checks were (re)scheduled; the heap itself holds one entry per order."""
+        crossed = c[2]
         for j, level in enumerate(LEVELS):
             if level > crossed:
-                seq = self._seq + 1
+                c[3] = self._seq + 1 - j
                 self._seq += 4 - j
-                heapq.heappush(self.heap, (start + level * span, seq, o.order_id, check, version, j))
                 return
+
+    @staticmethod
+    def _next_timer(o: OrderState) -> tuple[float, int, str, int] | None:
+        """The order's earliest pending level over its checks: ``(due, seq, check, level index)``."""
+        best = None
+        for check, c in o.checks.items():
+            crossed = c[2]
+            if crossed >= 1.0:
+                continue
+            start = c[0]
+            span = c[1] - start
+            if span < 1.0:
+                span = 1.0
+            j = 0
+            while LEVELS[j] <= crossed:
+                j += 1
+            due = start + LEVELS[j] * span
+            seq = c[3] + j if j else c[3]   # j == 0 (a fresh check): share the int, no new object
+            if best is None or due < best[0] or (due == best[0] and seq < best[1]):
+                best = (due, seq, check, j)
+        return best
+
+    def _arm(self, o: OrderState) -> None:
+        """Make sure the heap holds an entry of ``o`` no later than its earliest pending level: push one only if
+        that level comes before the armed entry (an armed entry that turns out too early just re-arms)."""
+        nxt = self._next_timer(o)
+        if nxt is None:
+            return
+        armed = o.timer
+        due, seq = nxt[0], nxt[1]
+        if armed is None or due < armed[0] or (due == armed[0] and seq < armed[1]):
+            entry = (due, seq, o.order_id)
+            heapq.heappush(self.heap, entry)
+            o.timer = entry
 
     def _cross_due(self, o: OrderState, check: str, c: list[Any], t: float, out: StageOut) -> None:
         span = max(1.0, c[1] - c[0])

@@ -184,14 +184,15 @@ def test_reclassified_order_is_not_late_by_its_old_deadline(stage):
     assert not [c for c in out.conditions if c.kind == "feedback_lag"]
 
 
-def test_one_timer_entry_per_check_and_levels_fire_in_order(stage):
+def test_one_timer_entry_per_order_and_levels_fire_in_order(stage):
     run(stage, created(0))
-    assert len(stage.heap) == 2                  # receive_ack and feedback: their next level each
+    assert len(stage.heap) == 1                  # the earliest of receive_ack's and feedback's next levels
     deadline = stage.orders["WO-1"].checks["receive_ack"][1]
     out = stage.advance(deadline + 1)
     crosses = [s.value for s in out.signals if s.kind == S.CROSS and s.check == "receive_ack"]
     assert crosses == [0.5, 0.75, 0.9, 1.0]
     assert len(stage.heap) == 1                  # receive_ack has no level left; feedback's next one remains
+    assert stage.heap[0] is stage.orders["WO-1"].timer
 
 
 def test_order_state_round_trip_keeps_duplicates_known(stage):
@@ -202,7 +203,7 @@ def test_order_state_round_trip_keeps_duplicates_known(stage):
     run(stage, created(0, event_id="x-1"), ev("accepted", 1, event_id="x-2"))
     o = stage.orders["WO-1"]
     back = OrderState.from_dict(orjson.loads(orjson.dumps(o.to_dict())))
-    assert back.seen == o.seen and back.checks == o.checks and back.check_seq == o.check_seq
+    assert back.seen == o.seen and back.checks == o.checks and back.timer is None
     assert not back.remember("x-2", 64) and back.remember("x-3", 64)
     legacy = {**o.to_dict(), "seen": ["x-1", "x-2"]}          # written before the digests
     old = OrderState.from_dict(legacy)
