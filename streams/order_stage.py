@@ -26,6 +26,7 @@ horizon, counted).
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,12 @@ INF = float("inf")
 TEXT_CACHE_SIZE = 50_000
 CONTEXT_ID = "\x00customer-context"
 """Remembered among the order's event ids once its customer context is applied (a redelivered one is not)."""
+
+
+def _shared(value: str | None, default: str) -> str:
+    """One string object per distinct category, channel, tier, area, region or department for all the orders
+    that repeat it (``sys.intern``), whichever path built the event: ~50 bytes an order and dimension."""
+    return sys.intern(value) if value else default
 
 
 @dataclass(slots=True)
@@ -206,11 +213,11 @@ class OrderStage:
             if o.created is not None:
                 return
             o.created = t
-            o.category = o.created_category = ev.category or "consultation"
-            o.channel = ev.channel or "other"
-            o.tier = ev.customer_tier or "regular"
-            o.area = ev.area or "urban"
-            o.region = ev.region or "?"
+            o.category = o.created_category = _shared(ev.category, "consultation")
+            o.channel = _shared(ev.channel, "other")
+            o.tier = _shared(ev.customer_tier, "regular")
+            o.area = _shared(ev.area, "urban")
+            o.region = _shared(ev.region, "?")
             o.customer_id = ev.customer_id or ""
             o.affected = ev.affected_customers or 0
             known = self._repeat_contacts(o, t, out)
@@ -242,10 +249,10 @@ class OrderStage:
                 o.reclass += 1
                 out.signals.append(self._sig(S.RECLASS, o, t, "decompose"))
                 old = o.category
-                o.category = ev.category
+                o.category = _shared(ev.category, ev.category)
                 self._recategorise(o, old, t, out)
             if ev.department and ev.department != o.department:
-                o.department = ev.department
+                o.department = _shared(ev.department, ev.department)
                 for check in ("dispatch", "dept_accept", "feedback"):
                     self._rehome(o, check, t, out)
             if o.first_dispatched is None:
@@ -263,7 +270,7 @@ class OrderStage:
             self._move(o, "decompose")
         elif typ == "dept_accepted":
             if ev.department and not o.department:
-                o.department = ev.department
+                o.department = _shared(ev.department, ev.department)
             if o.dept_accepted is None:
                 o.dept_accepted = t
                 for check in ("receive_ack", "dispatch", "dept_accept"):
