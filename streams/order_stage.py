@@ -213,7 +213,7 @@ class OrderStage:
             if o.created is not None:
                 return
             o.created = t
-            o.category = o.created_category = _shared(ev.category, "consultation")
+            o.category = _shared(ev.category, "consultation")   # also the created_category until reclassified
             o.channel = _shared(ev.channel, "other")
             o.tier = _shared(ev.customer_tier, "regular")
             o.area = _shared(ev.area, "urban")
@@ -249,6 +249,7 @@ class OrderStage:
                 o.reclass += 1
                 out.signals.append(self._sig(S.RECLASS, o, t, "decompose"))
                 old = o.category
+                o.created_category = o.created_category   # pin it before the category changes
                 o.category = _shared(ev.category, ev.category)
                 self._recategorise(o, old, t, out)
             if ev.department and ev.department != o.department:

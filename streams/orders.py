@@ -102,27 +102,83 @@ class Checks(list):
         return f"Checks({self.to_dict()!r})"
 
 
+RARE: dict[str, Any] = {
+    "created_category": None, "paused_at": None, "paused_total": 0.0, "urges": 0, "messages": 0, "reclass": 0,
+    "bounces": 0, "reopens": 0, "threats": 0, "pending": None, "escalated_at": None, "prior_esc": 0,
+}
+"""Fields most open orders never change from these defaults (urged, messaged, reassigned or paused orders are
+the minority; ``created_category`` is pinned only by a reclassification): kept in a :class:`_Rare` made on the first
+change, so an order without any costs one slot instead of twelve (~90 bytes)."""
+
+
+class _Rare:
+    __slots__ = tuple(RARE)
+
+    def __init__(self) -> None:
+        for k, v in RARE.items():
+            setattr(self, k, v)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    return value is default or (type(value) is type(default) and value == default)
+
+
+def _rare_field(name: str) -> property:
+    """A property reading ``name`` from the order's :class:`_Rare` (its default while there is none)."""
+    default = RARE[name]
+    slot = getattr(_Rare, name)
+    get, put = slot.__get__, slot.__set__
+
+    def fget(self: "OrderState") -> Any:
+        r = self._rare
+        return default if r is None else get(r)
+
+    def fset(self: "OrderState", value: Any) -> None:
+        r = self._rare
+        if r is None:
+            if _is_default(value, default):
+                return
+            r = self._rare = _Rare()
+        put(r, value)
+
+    return property(fget, fset)
+
+
 class OrderState:
     """Everything the monitor knows about one order. ``checks`` maps an open SLA check to
     ``[start, deadline, level_crossed, seq, department]`` (a :class:`Checks`); levels are shares of the deadline
     (0.5 … 1.0) and ``seq`` orders the check's timers among all (see ``OrderStage._number``)."""
 
-    __slots__ = (
+    FIELDS = (
         "order_id", "created", "category", "created_category", "channel", "tier", "area", "region",
         "customer_id", "department", "stage", "last_t", "accepted", "first_dispatched", "dept_accepted",
         "arrived", "first_replied", "closed_at", "resolution", "paused_at", "paused_total", "checks",
         "urges", "messages", "reclass", "bounces", "reopens", "repeat_24h", "repeat_7d", "neg_max", "neg_last",
         "neg_sum", "neg_n", "threats", "affected", "seen", "pending", "risk", "risk_tier", "escalated_at",
-        "satisfaction", "order_tier", "last_text", "breached", "prior_esc", "timer",
+        "satisfaction", "order_tier", "last_text", "breached", "prior_esc",
     )
-    TRANSIENT = ("timer",)
-    """Slots not checkpointed: the order stage's timer-heap entry, rebuilt from the checks after a restore."""
+    """What a checkpoint holds (``to_dict``): the slots below but the transient timer, and the :data:`RARE` ones."""
+    __slots__ = tuple(k for k in FIELDS if k not in RARE) + ("_rare", "timer")
+    for _k in RARE:
+        locals()[_k] = _rare_field(_k)
+    del _k
+    _pinned_category = created_category
+
+    @property
+    def created_category(self) -> str:
+        """The category the order was created with: its category until a reclassification pins it."""
+        pinned = self._pinned_category
+        return self.category if pinned is None else pinned
+
+    @created_category.setter
+    def created_category(self, value: str | None) -> None:
+        self._pinned_category = value
 
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
         self.created: float | None = None
         self.category = "consultation"
-        self.created_category = "consultation"
+        self._rare: _Rare | None = None
         self.channel = "other"
         self.tier = "regular"
         self.area = "urban"
@@ -138,32 +194,21 @@ class OrderState:
         self.first_replied: float | None = None
         self.closed_at: float | None = None
         self.resolution: str | None = None
-        self.paused_at: float | None = None
-        self.paused_total = 0.0
         self.checks = Checks()
-        self.urges = 0
-        self.messages = 0
-        self.reclass = 0
-        self.bounces = 0
-        self.reopens = 0
         self.repeat_24h = 0
         self.repeat_7d = 0
         self.neg_max = 0.0
         self.neg_last = 0.0
         self.neg_sum = 0.0
         self.neg_n = 0
-        self.threats = 0
         self.affected = 0
         self.seen = b""   # 8-byte digests of the latest event ids (see remember)
-        self.pending: list[Any] | None = None
         self.risk = -1.0
         self.risk_tier: str | None = None
-        self.escalated_at: float | None = None
         self.satisfaction: str | None = None
         self.order_tier: str | None = None
         self.last_text = ""
         self.breached = 0
-        self.prior_esc = 0
         self.timer: tuple[float, int, str] | None = None   # this order's entry on the stage's timer heap
 
     @property
@@ -196,7 +241,7 @@ class OrderState:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__slots__ if k not in self.TRANSIENT}
+        d = {k: getattr(self, k) for k in self.FIELDS}
         d["seen"] = self.seen.hex()
         d["checks"] = dict(self.checks.items())
         return d
@@ -204,9 +249,11 @@ class OrderState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "OrderState":
         o = cls(d["order_id"])
-        for k in cls.__slots__:
-            if k in d and k not in cls.TRANSIENT:
+        for k in cls.FIELDS:
+            if k in d and k != "created_category":
                 setattr(o, k, d[k])
+        if d.get("created_category", o.category) != o.category:
+            o.created_category = d["created_category"]
         o.checks = Checks()
         for name, c in (d.get("checks") or {}).items():
             o.checks[name] = list(c)
