@@ -36,7 +36,7 @@ from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
-from streams.orders import STAGE_ORDER, OrderState
+from streams.orders import CROSSED, DEADLINE, DEPT, SEQ, STAGE_ORDER, START, Checks, OrderState
 from streams.signals import ScopeSignal
 from streams.topics import TopicTagger
 from yujing.config import Settings
@@ -193,8 +193,8 @@ class OrderStage:
         for o in self.orders.values():
             o.timer = None
             if o.closed_at is None and o.paused_at is None:
-                for c in o.checks.values():
-                    self._number(c)
+                for i in o.checks.positions():
+                    self._number(o.checks, i)
                 self._arm(o)
 
     # ------------------------------------------------------------------------------------------ events
@@ -306,10 +306,11 @@ class OrderStage:
                 gap = max(0.0, t - o.paused_at)
                 o.paused_at = None
                 o.paused_total += gap
-                for check, c in o.checks.items():
-                    if check == "feedback":
-                        c[1] += gap
-                    self._number(c)
+                ck = o.checks
+                for i in ck.positions():
+                    if ck[i] == "feedback":
+                        ck[i + DEADLINE] += gap
+                    self._number(ck, i)
                 self._arm(o)
         elif typ == "closed":
             if o.closed_at is None:
@@ -353,24 +354,25 @@ class OrderStage:
         if check == "feedback":
             deadline += o.paused_total
         dept = o.department if check != "receive_ack" else None
-        c = [start, deadline, 0.0, 0, dept]   # seq 0 until numbered (when the order is not paused)
-        o.checks[check] = c
-        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
+        ck = o.checks
+        i = ck.put(check, start, deadline, dept)   # seq 0 until numbered (when the order is not paused)
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, dept, deadline, start))
         if o.paused_at is None:
-            self._number(c)
+            self._number(ck, i)
             self._arm(o)
             if deadline <= t:  # opened late (e.g. after a reclassification): count it at once
-                self._cross_due(o, check, c, t, out)
+                self._cross_due(o, check, t, out)
 
-    def _number(self, c: list[Any]) -> None:
-        """Number the check's share levels not crossed yet: level ``j`` has sequence number ``c[3] + j``.
+    def _number(self, ck: Checks, i: int) -> None:
+        """Number the share levels the check at ``i`` has not crossed: level ``j`` gets sequence number
+        ``seq + j``.
 
         Numbers are handed out as if each of those levels had its own entry on the heap, so equal due times
         fire in the order the checks were (re)scheduled; the heap itself holds one entry per order."""
-        crossed = c[2]
+        crossed = ck[i + CROSSED]
         for j, level in enumerate(LEVELS):
             if level > crossed:
-                c[3] = self._seq + 1 - j
+                ck[i + SEQ] = self._seq + 1 - j
                 self._seq += 4 - j
                 return
 
@@ -378,21 +380,22 @@ class OrderStage:
     def _next_timer(o: OrderState) -> tuple[float, int, str, int] | None:
         """The order's earliest pending level over its checks: ``(due, seq, check, level index)``."""
         best = None
-        for check, c in o.checks.items():
-            crossed = c[2]
+        ck = o.checks
+        for i in ck.positions():
+            crossed = ck[i + CROSSED]
             if crossed >= 1.0:
                 continue
-            start = c[0]
-            span = c[1] - start
+            start = ck[i + START]
+            span = ck[i + DEADLINE] - start
             if span < 1.0:
                 span = 1.0
             j = 0
             while LEVELS[j] <= crossed:
                 j += 1
             due = start + LEVELS[j] * span
-            seq = c[3] + j if j else c[3]   # j == 0 (a fresh check): share the int, no new object
+            seq = ck[i + SEQ] + j if j else ck[i + SEQ]   # j == 0 (a fresh check): share the int, no new object
             if best is None or due < best[0] or (due == best[0] and seq < best[1]):
-                best = (due, seq, check, j)
+                best = (due, seq, ck[i], j)
         return best
 
     def _arm(self, o: OrderState) -> None:
@@ -408,55 +411,63 @@ class OrderStage:
             heapq.heappush(self.heap, entry)
             o.timer = entry
 
-    def _cross_due(self, o: OrderState, check: str, c: list[Any], t: float, out: StageOut) -> None:
-        span = max(1.0, c[1] - c[0])
-        share = (t - c[0]) / span
+    def _cross_due(self, o: OrderState, check: str, t: float, out: StageOut) -> None:
+        ck = o.checks
+        i = ck.find(check)
+        start = ck[i + START]
+        span = max(1.0, ck[i + DEADLINE] - start)
+        share = (t - start) / span
         for level in LEVELS:
-            if level <= share and level > c[2]:
+            if level <= share and level > ck[i + CROSSED]:
                 self._cross(o, check, level, t, out)
 
     def _cross(self, o: OrderState, check: str, level: float, t: float, out: StageOut) -> None:
-        c = o.checks[check]
-        if level <= c[2]:
+        ck = o.checks
+        i = ck.find(check)
+        if level <= ck[i + CROSSED]:
             return
-        c[2] = level
+        ck[i + CROSSED] = level
         stage = CHECK_STAGE[check]
-        out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, c[1] - c[0]))
+        start, deadline = ck[i + START], ck[i + DEADLINE]
+        out.signals.append(self._check_sig(S.CROSS, o, t, check, ck[i + DEPT], level, deadline - start))
         if level >= 1.0:
             o.breached += 1
-        cond = self.tiering.lag_condition(o, check, level, t, c[1], stage)
+        cond = self.tiering.lag_condition(o, check, level, t, deadline, stage)
         if cond is not None:
             out.conditions.append(cond)
         self._update_order(o, t, out)
 
     def _close(self, o: OrderState, check: str, t: float, out: StageOut, silent: bool = False) -> None:
-        c = o.checks.pop(check, None)
-        if c is None:
+        i = o.checks.find(check)
+        if i < 0:
             return
+        start, deadline, crossed, _, dept = o.checks.remove_at(i)
         stage = CHECK_STAGE[check]
-        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], c[1] - c[0]))
-        if c[2] >= self.tiering.cfg.lag_alert_level:
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, dept, crossed, deadline - start))
+        if crossed >= self.tiering.cfg.lag_alert_level:
             out.conditions.append(self.tiering.lag_clear(o, check, t, stage))
 
     def _rehome(self, o: OrderState, check: str, t: float, out: StageOut) -> None:
         """Move an open check to the order's new department: its counts leave the old scope, join the new."""
-        c = o.checks.get(check)
-        if c is None or c[4] == o.department:
+        ck = o.checks
+        i = ck.find(check)
+        if i < 0 or ck[i + DEPT] == o.department:
             return
-        span = c[1] - c[0]
-        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], span, moved=True))
-        c[4] = o.department
-        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, c[1], c[0], moved=True))
+        start, deadline, crossed = ck[i + START], ck[i + DEADLINE], ck[i + CROSSED]
+        span = deadline - start
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, ck[i + DEPT], crossed, span, moved=True))
+        ck[i + DEPT] = dept = o.department
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, dept, deadline, start, moved=True))
         for level in LEVELS:
-            if level <= c[2]:
-                out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, span))
+            if level <= crossed:
+                out.signals.append(self._check_sig(S.CROSS, o, t, check, dept, level, span))
 
     def _recategorise(self, o: OrderState, old: str, t: float, out: StageOut) -> None:
         """A reclassification changes the feedback deadline (and the department-accept one)."""
         for check in ("feedback", "dept_accept"):
-            c = o.checks.get(check)
-            if c is not None:
-                start = c[0]
+            i = o.checks.find(check)
+            if i >= 0:
+                start = o.checks[i + START]
                 self._close(o, check, t, out, silent=True)
                 self._open(o, check, t, out, start=start)
 
@@ -471,10 +482,10 @@ class OrderStage:
         return ScopeSignal(kind, t, o.order_id, stage, o.region, dept, o.category, o.channel, check, value, value2)
 
     @staticmethod
-    def _check_sig(kind: str, o: OrderState, t: float, check: str, c: list[Any], value: float, value2: float,
+    def _check_sig(kind: str, o: OrderState, t: float, check: str, dept: str | None, value: float, value2: float,
                    moved: bool = False) -> ScopeSignal:
         """A signal about one SLA check, counted under the department the check is counted under."""
-        return ScopeSignal(kind, t, o.order_id, CHECK_STAGE[check], o.region, c[4], o.category, o.channel,
+        return ScopeSignal(kind, t, o.order_id, CHECK_STAGE[check], o.region, dept, o.category, o.channel,
                            check + "~" if moved else check, value, value2)
 
     def _text(self, o: OrderState, text: str, t: float, out: StageOut) -> None:
