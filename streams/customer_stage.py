@@ -27,7 +27,8 @@ ESC_ORDERS_KEEP = 16
 
 @dataclass(slots=True)
 class CustomerContext:
-    """What the order stage learns about an order's customer when the order is created."""
+    """What the order stage learns about an order's customer when the order is created (``customer_id``: the
+    customer stage's own copy of the id, which the order may keep instead of its event's)."""
 
     customer_id: str
     order_id: str
@@ -52,9 +53,11 @@ class CustomerState:
     ``contacts`` is flat, ``[t, category, order_id, t, category, order_id, …]``: one list per customer instead
     of one more per contact (a customer holds one to a few contacts per open order)."""
 
-    __slots__ = ("contacts", "escalations", "esc_orders", "last_t")
+    __slots__ = ("contacts", "escalations", "esc_orders", "last_t", "cid")
 
     def __init__(self) -> None:
+        self.cid: str | None = None
+        """The customer id as first seen (not checkpointed): the one string the customer's orders share."""
         self.contacts: list[Any] = []
         self.escalations = 0
         self.esc_orders: list[str] | None = None
@@ -148,8 +151,10 @@ class CustomerStage:
             c.last_t = t
         if t < self._oldest:
             self._oldest = t
+        if c.cid is None:
+            c.cid = customer_id
         self.customers[customer_id] = c
-        return CustomerContext(customer_id, order_id, t, repeat_24h, repeat_7d, c.escalations)
+        return CustomerContext(c.cid, order_id, t, repeat_24h, repeat_7d, c.escalations)
 
     def escalated(self, customer_id: str, t: float, order_id: str = "") -> None:
         """Record an escalation of ``customer_id`` (once per ``order_id``): later orders are ``prior_esc``."""

@@ -526,6 +526,8 @@ class OrderStage:
         return True
 
     def _customer_context(self, o: OrderState, ctx: CustomerContext, out: StageOut) -> None:
+        if ctx.customer_id == o.customer_id:
+            o.customer_id = ctx.customer_id   # one string for all the customer's orders, not one per order
         o.prior_esc = ctx.prior_esc
         o.repeat_24h = ctx.repeat_24h
         o.repeat_7d = ctx.repeat_7d
