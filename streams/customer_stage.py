@@ -135,7 +135,7 @@ class CustomerStage:
         w7 = self.w7
         hist = c.contacts
         if any(t - hist[i] > w7 for i in range(0, len(hist), 3)):
-            hist[:] = [x for i in range(0, len(hist), 3) if t - hist[i] <= w7 for x in hist[i:i + 3]]
+            hist = c.contacts = [x for i in range(0, len(hist), 3) if t - hist[i] <= w7 for x in hist[i:i + 3]]
         end = len(hist)
         for i in range(end - 1, 1, -3):
             if hist[i] == order_id:   # seen before (redelivery): count what came before it, add nothing
@@ -145,7 +145,8 @@ class CustomerStage:
         w24 = self.w24
         repeat_24h = sum(1 for i in range(0, end, 3) if t - hist[i] <= w24)
         if end == len(hist):
-            hist += (t, sys.intern(category), order_id)
+            # a new list of exactly this size (``+=`` would leave room for growth, mostly never used)
+            c.contacts = hist + [t, sys.intern(category), order_id]
             self.stats["contacts"] += 1
         if t > c.last_t:
             c.last_t = t
