@@ -213,11 +213,9 @@ class OrderStage:
             if o.created is not None:
                 return
             o.created = t
-            o.category = _shared(ev.category, "consultation")   # also the created_category until reclassified
-            o.channel = _shared(ev.channel, "other")
-            o.tier = _shared(ev.customer_tier, "regular")
-            o.area = _shared(ev.area, "urban")
-            o.region = _shared(ev.region, "?")
+            o.set_profile(_shared(ev.category, "consultation"),   # also the created_category until reclassified
+                          _shared(ev.channel, "other"), _shared(ev.customer_tier, "regular"),
+                          _shared(ev.area, "urban"), _shared(ev.region, "?"))
             o.customer_id = ev.customer_id or ""
             o.affected = ev.affected_customers or 0
             known = self._repeat_contacts(o, t, out)
