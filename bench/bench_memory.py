@@ -5,7 +5,8 @@ never accepted nor closed, all opened within one simulated hour so that none is 
 set size (``/proc/self/statm``) after ``gc.collect()`` is compared with the RSS before the loop. The figure
 includes everything the stage keeps per order: the ``OrderState``, its SLA checks, the timer-heap entries,
 the customer index and the dict slots. A tracemalloc cross-check runs on the smallest size (it slows
-allocation ~2x, so not on the big ones).
+allocation ~2x, so not on the big ones), with the bytes per order of the allocating lines that hold the most
+(``top_lines``: where to look next).
 
     .venv/bin/python -m bench.bench_memory [--sizes 10000,100000,1000000]
 """
@@ -61,6 +62,7 @@ def measure_one(n: int, trace: bool) -> dict:
     if trace:
         import tracemalloc
         tracemalloc.start()
+        before = tracemalloc.take_snapshot()
     base = _rss()
     t = time.process_time()
     for ev in _events(n):
@@ -75,7 +77,20 @@ def measure_one(n: int, trace: bool) -> dict:
         import tracemalloc
         cur, _ = tracemalloc.get_traced_memory()
         out["tracemalloc_bytes_per_order"] = round(cur / n)
+        out["top_lines"] = _top_lines(tracemalloc.take_snapshot().compare_to(before, "lineno"), n)
     return out
+
+
+def _top_lines(stats: list, n: int, top: int = 12) -> dict[str, float]:
+    """Bytes per order held by each of the ``top`` allocating lines (file:line  source)."""
+    import linecache
+
+    rows = {}
+    for s in stats[:top]:
+        f = s.traceback[0]
+        where = f"{Path(f.filename).name}:{f.lineno}  {linecache.getline(f.filename, f.lineno).strip()[:70]}"
+        rows[where] = round(s.size_diff / n, 1)
+    return rows
 
 
 def run(sizes: list[int]) -> dict:
@@ -89,10 +104,11 @@ def run(sizes: list[int]) -> dict:
     for n in sizes:
         rows.append(one(n))
         print(f"memory: {n:>9,} open orders: {rows[-1]['bytes_per_open_order']:,} B/order (RSS)", file=sys.stderr)
-    traced = one(min(sizes), trace=True)["tracemalloc_bytes_per_order"]
+    traced = one(min(sizes), trace=True)
     per = {str(r["orders"]): r["bytes_per_open_order"] for r in rows}
     return {"rows": rows, "bytes_per_open_order": rows[-1]["bytes_per_open_order"], "by_size": per,
-            "tracemalloc_bytes_per_order": traced, "tracemalloc_size": min(sizes)}
+            "tracemalloc_bytes_per_order": traced["tracemalloc_bytes_per_order"], "tracemalloc_size": min(sizes),
+            "top_lines": traced["top_lines"]}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,7 @@ see docs/runtime.md). Both shells call the same :meth:`CustomerStage.contact` an
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,7 +27,8 @@ ESC_ORDERS_KEEP = 16
 
 @dataclass(slots=True)
 class CustomerContext:
-    """What the order stage learns about an order's customer when the order is created."""
+    """What the order stage learns about an order's customer when the order is created (``customer_id``: the
+    customer stage's own copy of the id, which the order may keep instead of its event's)."""
 
     customer_id: str
     order_id: str
@@ -45,27 +47,37 @@ class CustomerContext:
 
 
 class CustomerState:
-    """One customer's history: recent contacts ``[t, category, order_id]`` in the order they were seen, and the
-    escalations (count, and the latest escalated order ids)."""
+    """One customer's history: recent contacts in the order they were seen, and the escalations (count, and the
+    latest escalated order ids, ``None`` until the first: most customers never escalate).
 
-    __slots__ = ("contacts", "escalations", "esc_orders", "last_t")
+    ``contacts`` is flat, ``[t, category, order_id, t, category, order_id, …]``: one list per customer instead
+    of one more per contact (a customer holds one to a few contacts per open order)."""
+
+    __slots__ = ("contacts", "escalations", "esc_orders", "last_t", "cid")
 
     def __init__(self) -> None:
-        self.contacts: list[list[Any]] = []
+        self.cid: str | None = None
+        """The customer id as first seen (not checkpointed): the one string the customer's orders share."""
+        self.contacts: list[Any] = []
         self.escalations = 0
-        self.esc_orders: list[str] = []
+        self.esc_orders: list[str] | None = None
         self.last_t = -INF   # latest contact or escalation: eviction age
 
+    def contact_list(self) -> list[list[Any]]:
+        """The contacts as ``[t, category, order_id]`` triples (the checkpoint's format)."""
+        h = self.contacts
+        return [h[i:i + 3] for i in range(0, len(h), 3)]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"contacts": self.contacts, "escalations": self.escalations, "esc_orders": self.esc_orders,
-                "last_t": self.last_t}
+        return {"contacts": self.contact_list(), "escalations": self.escalations,
+                "esc_orders": self.esc_orders or [], "last_t": self.last_t}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CustomerState":
         c = cls()
-        c.contacts = [list(h) for h in d.get("contacts", [])]
+        c.contacts = [x for h in d.get("contacts", []) for x in h[:3]]
         c.escalations = d.get("escalations", 0)
-        c.esc_orders = list(d.get("esc_orders", []))
+        c.esc_orders = list(d.get("esc_orders") or []) or None
         c.last_t = d.get("last_t", -INF)
         return c
 
@@ -122,24 +134,28 @@ class CustomerStage:
             c = CustomerState()
         w7 = self.w7
         hist = c.contacts
-        hist[:] = [h for h in hist if t - h[0] <= w7]
-        before = hist
-        for i in range(len(hist) - 1, -1, -1):
-            if hist[i][2] == order_id:   # seen before (redelivery): count what came before it, add nothing
-                before = hist[:i]
+        if any(t - hist[i] > w7 for i in range(0, len(hist), 3)):
+            hist = c.contacts = [x for i in range(0, len(hist), 3) if t - hist[i] <= w7 for x in hist[i:i + 3]]
+        end = len(hist)
+        for i in range(end - 1, 1, -3):
+            if hist[i] == order_id:   # seen before (redelivery): count what came before it, add nothing
+                end = i - 2
                 break
-        repeat_7d = sum(1 for h in before if h[1] == category or h[1] == "complaint")
+        repeat_7d = sum(1 for i in range(1, end, 3) if hist[i] == category or hist[i] == "complaint")
         w24 = self.w24
-        repeat_24h = sum(1 for h in before if t - h[0] <= w24)
-        if before is hist:
-            hist.append([t, category, order_id])
+        repeat_24h = sum(1 for i in range(0, end, 3) if t - hist[i] <= w24)
+        if end == len(hist):
+            # a new list of exactly this size (``+=`` would leave room for growth, mostly never used)
+            c.contacts = hist + [t, sys.intern(category), order_id]
             self.stats["contacts"] += 1
         if t > c.last_t:
             c.last_t = t
         if t < self._oldest:
             self._oldest = t
+        if c.cid is None:
+            c.cid = customer_id
         self.customers[customer_id] = c
-        return CustomerContext(customer_id, order_id, t, repeat_24h, repeat_7d, c.escalations)
+        return CustomerContext(c.cid, order_id, t, repeat_24h, repeat_7d, c.escalations)
 
     def escalated(self, customer_id: str, t: float, order_id: str = "") -> None:
         """Record an escalation of ``customer_id`` (once per ``order_id``): later orders are ``prior_esc``."""
@@ -147,9 +163,9 @@ class CustomerStage:
         if c is None:
             c = CustomerState()
         if order_id:
-            if order_id in c.esc_orders:
+            if c.esc_orders is not None and order_id in c.esc_orders:
                 return
-            c.esc_orders = (c.esc_orders + [order_id])[-ESC_ORDERS_KEEP:]
+            c.esc_orders = ((c.esc_orders or []) + [order_id])[-ESC_ORDERS_KEEP:]
         c.escalations += 1
         self.stats["escalations"] += 1
         if t > c.last_t:

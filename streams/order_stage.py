@@ -26,6 +26,7 @@ horizon, counted).
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
-from streams.orders import STAGE_ORDER, OrderState
+from streams.orders import CROSSED, DEADLINE, DEPT, SEQ, STAGE_ORDER, START, Checks, OrderState
 from streams.signals import ScopeSignal
 from streams.topics import TopicTagger
 from yujing.config import Settings
@@ -51,6 +52,12 @@ INF = float("inf")
 TEXT_CACHE_SIZE = 50_000
 CONTEXT_ID = "\x00customer-context"
 """Remembered among the order's event ids once its customer context is applied (a redelivered one is not)."""
+
+
+def _shared(value: str | None, default: str) -> str:
+    """One string object per distinct category, channel, tier, area, region or department for all the orders
+    that repeat it (``sys.intern``), whichever path built the event: ~50 bytes an order and dimension."""
+    return sys.intern(value) if value else default
 
 
 @dataclass(slots=True)
@@ -85,8 +92,10 @@ class OrderStage:
         self.topics = TopicTagger(settings.tracking.topics)
         self.misfile = CategoryGuess()
         """What category a new contact's text reads as (learned from categories at first dispatch): a text that
-        confidently reads as another category than the one filed marks its TOPIC signal (value2 = 1)."""
-        self.heap: list[tuple[float, int, str, str, int, int]] = []  # (due, seq, order, check, version, level index)
+        confidently reads as another category than the one filed marks its TOPIC signal (``FILING_*``)."""
+        self.heap: list[tuple[float, int, str]] = []
+        """Timers, one armed entry ``(due, seq, order id)`` per order (``OrderState.timer``): the earliest share
+        level any of its checks has not crossed yet. An entry that is no longer its order's ``timer`` is stale."""
         self._seq = 0
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
@@ -153,25 +162,24 @@ class OrderStage:
             return out
         orders = self.orders
         while heap and heap[0][0] <= now:
-            due, seq, oid, check, version, j = heapq.heappop(heap)
+            entry = heapq.heappop(heap)
+            oid = entry[2]
             o = orders.get(oid)
-            if o is None or o.closed_at is not None:
+            if o is None or o.timer is not entry:
+                continue  # stale: re-armed since, or the order is gone (an evicted and recreated one is new)
+            o.timer = None
+            if o.closed_at is not None or o.paused_at is not None:
+                continue  # resuming re-arms it
+            nxt = self._next_timer(o)
+            if nxt is None:
                 continue
-            c = o.checks.get(check)
-            if c is None or c[3] != version or o.paused_at is not None:
-                continue  # versions are unique per order: a stale entry's chain ends here for good
-            start = c[0]
-            span = c[1] - start
-            if span < 1.0:
-                span = 1.0
-            if due != start + LEVELS[j] * span:
-                continue  # an entry of an evicted and recreated order's check that happens to share the version
-            if due > self.now:
-                self.now = due
-            if j < 3:  # the next share level of this check: one timer entry per check, not four
-                heapq.heappush(heap, (start + LEVELS[j + 1] * span, seq + 1, oid, check, version, j + 1))
-            self._cross(o, check, LEVELS[j], due, out)
-            orders[oid] = o
+            due, seq, check, j = nxt
+            if due == entry[0] and seq == entry[1]:   # else the armed level's check was closed meanwhile
+                if due > self.now:
+                    self.now = due
+                self._cross(o, check, LEVELS[j], due, out)
+                orders[oid] = o
+            self._arm(o)
         if now > self.now:
             self.now = now
         if now >= self._next_housekeeping:
@@ -187,9 +195,11 @@ class OrderStage:
         self.heap = []
         self._oldest_order = -INF
         for o in self.orders.values():
+            o.timer = None
             if o.closed_at is None and o.paused_at is None:
-                for check, c in o.checks.items():
-                    self._schedule(o, check, c)
+                for i in o.checks.positions():
+                    self._number(o.checks, i)
+                self._arm(o)
 
     # ------------------------------------------------------------------------------------------ events
     def _apply(self, o: OrderState, ev: Event, out: StageOut) -> None:
@@ -207,11 +217,9 @@ class OrderStage:
             if o.created is not None:
                 return
             o.created = t
-            o.category = o.created_category = ev.category or "consultation"
-            o.channel = ev.channel or "other"
-            o.tier = ev.customer_tier or "regular"
-            o.area = ev.area or "urban"
-            o.region = ev.region or "?"
+            o.set_profile(_shared(ev.category, "consultation"),   # also the created_category until reclassified
+                          _shared(ev.channel, "other"), _shared(ev.customer_tier, "regular"),
+                          _shared(ev.area, "urban"), _shared(ev.region, "?"))
             o.customer_id = ev.customer_id or ""
             o.affected = ev.affected_customers or 0
             known = self._repeat_contacts(o, t, out)
@@ -244,10 +252,11 @@ class OrderStage:
                 o.reclass += 1
                 out.signals.append(self._sig(S.RECLASS, o, t, "decompose"))
                 old = o.category
-                o.category = ev.category
+                o.created_category = o.created_category   # pin it before the category changes
+                o.category = _shared(ev.category, ev.category)
                 self._recategorise(o, old, t, out)
             if ev.department and ev.department != o.department:
-                o.department = ev.department
+                o.department = _shared(ev.department, ev.department)
                 for check in ("dispatch", "dept_accept", "feedback"):
                     self._rehome(o, check, t, out)
             if o.first_dispatched is None:
@@ -267,7 +276,7 @@ class OrderStage:
             self._move(o, "decompose")
         elif typ == "dept_accepted":
             if ev.department and not o.department:
-                o.department = ev.department
+                o.department = _shared(ev.department, ev.department)
             if o.dept_accepted is None:
                 o.dept_accepted = t
                 for check in ("receive_ack", "dispatch", "dept_accept"):
@@ -302,12 +311,12 @@ class OrderStage:
                 gap = max(0.0, t - o.paused_at)
                 o.paused_at = None
                 o.paused_total += gap
-                for check, c in o.checks.items():
-                    if check == "feedback":
-                        c[1] += gap
-                    o.check_seq += 1
-                    c[3] = o.check_seq
-                    self._schedule(o, check, c)
+                ck = o.checks
+                for i in ck.positions():
+                    if ck[i] == "feedback":
+                        ck[i + DEADLINE] += gap
+                    self._number(ck, i)
+                self._arm(o)
         elif typ == "closed":
             if o.closed_at is None:
                 o.closed_at = t
@@ -350,77 +359,120 @@ class OrderStage:
         if check == "feedback":
             deadline += o.paused_total
         dept = o.department if check != "receive_ack" else None
-        o.check_seq += 1   # versions are unique within the order: a timer of a closed check never fires
-        c = [start, deadline, 0.0, o.check_seq, dept]
-        o.checks[check] = c
-        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, deadline, start))
+        ck = o.checks
+        i = ck.put(check, start, deadline, dept)   # seq 0 until numbered (when the order is not paused)
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, dept, deadline, start))
         if o.paused_at is None:
-            self._schedule(o, check, c)
+            self._number(ck, i)
+            self._arm(o)
             if deadline <= t:  # opened late (e.g. after a reclassification): count it at once
-                self._cross_due(o, check, c, t, out)
+                self._cross_due(o, check, t, out)
 
-    def _schedule(self, o: OrderState, check: str, c: list[Any]) -> None:
-        """Arm the check's timer at the first share level it has not crossed. Only that level's entry is on
-        the heap; :meth:`advance` pushes the next one when it pops it. Each pending level still owns the
-        sequence number it would have had with all four on the heap, so equal due times fire in the same order."""
-        start, deadline, crossed, version = c[0], c[1], c[2], c[3]
-        span = max(1.0, deadline - start)
+    def _number(self, ck: Checks, i: int) -> None:
+        """Number the share levels the check at ``i`` has not crossed: level ``j`` gets sequence number
+        ``seq + j``.
+
+        Numbers are handed out as if each of those levels had its own entry on the heap, so equal due times
+        fire in the order the checks were (re)scheduled; the heap itself holds one entry per order."""
+        crossed = ck[i + CROSSED]
         for j, level in enumerate(LEVELS):
             if level > crossed:
-                seq = self._seq + 1
+                ck[i + SEQ] = self._seq + 1 - j
                 self._seq += 4 - j
-                heapq.heappush(self.heap, (start + level * span, seq, o.order_id, check, version, j))
                 return
 
-    def _cross_due(self, o: OrderState, check: str, c: list[Any], t: float, out: StageOut) -> None:
-        span = max(1.0, c[1] - c[0])
-        share = (t - c[0]) / span
+    @staticmethod
+    def _next_timer(o: OrderState) -> tuple[float, int, str, int] | None:
+        """The order's earliest pending level over its checks: ``(due, seq, check, level index)``."""
+        best = None
+        ck = o.checks
+        for i in ck.positions():
+            crossed = ck[i + CROSSED]
+            if crossed >= 1.0:
+                continue
+            start = ck[i + START]
+            span = ck[i + DEADLINE] - start
+            if span < 1.0:
+                span = 1.0
+            j = 0
+            while LEVELS[j] <= crossed:
+                j += 1
+            due = start + LEVELS[j] * span
+            seq = ck[i + SEQ] + j if j else ck[i + SEQ]   # j == 0 (a fresh check): share the int, no new object
+            if best is None or due < best[0] or (due == best[0] and seq < best[1]):
+                best = (due, seq, ck[i], j)
+        return best
+
+    def _arm(self, o: OrderState) -> None:
+        """Make sure the heap holds an entry of ``o`` no later than its earliest pending level: push one only if
+        that level comes before the armed entry (an armed entry that turns out too early just re-arms)."""
+        nxt = self._next_timer(o)
+        if nxt is None:
+            return
+        armed = o.timer
+        due, seq = nxt[0], nxt[1]
+        if armed is None or due < armed[0] or (due == armed[0] and seq < armed[1]):
+            entry = (due, seq, o.order_id)
+            heapq.heappush(self.heap, entry)
+            o.timer = entry
+
+    def _cross_due(self, o: OrderState, check: str, t: float, out: StageOut) -> None:
+        ck = o.checks
+        i = ck.find(check)
+        start = ck[i + START]
+        span = max(1.0, ck[i + DEADLINE] - start)
+        share = (t - start) / span
         for level in LEVELS:
-            if level <= share and level > c[2]:
+            if level <= share and level > ck[i + CROSSED]:
                 self._cross(o, check, level, t, out)
 
     def _cross(self, o: OrderState, check: str, level: float, t: float, out: StageOut) -> None:
-        c = o.checks[check]
-        if level <= c[2]:
+        ck = o.checks
+        i = ck.find(check)
+        if level <= ck[i + CROSSED]:
             return
-        c[2] = level
+        ck[i + CROSSED] = level
         stage = CHECK_STAGE[check]
-        out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, c[1] - c[0]))
+        start, deadline = ck[i + START], ck[i + DEADLINE]
+        out.signals.append(self._check_sig(S.CROSS, o, t, check, ck[i + DEPT], level, deadline - start))
         if level >= 1.0:
             o.breached += 1
-        cond = self.tiering.lag_condition(o, check, level, t, c[1], stage)
+        cond = self.tiering.lag_condition(o, check, level, t, deadline, stage)
         if cond is not None:
             out.conditions.append(cond)
         self._update_order(o, t, out)
 
     def _close(self, o: OrderState, check: str, t: float, out: StageOut, silent: bool = False) -> None:
-        c = o.checks.pop(check, None)
-        if c is None:
+        i = o.checks.find(check)
+        if i < 0:
             return
+        start, deadline, crossed, _, dept = o.checks.remove_at(i)
         stage = CHECK_STAGE[check]
-        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], c[1] - c[0]))
-        if c[2] >= self.tiering.cfg.lag_alert_level:
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, dept, crossed, deadline - start))
+        if crossed >= self.tiering.cfg.lag_alert_level:
             out.conditions.append(self.tiering.lag_clear(o, check, t, stage))
 
     def _rehome(self, o: OrderState, check: str, t: float, out: StageOut) -> None:
         """Move an open check to the order's new department: its counts leave the old scope, join the new."""
-        c = o.checks.get(check)
-        if c is None or c[4] == o.department:
+        ck = o.checks
+        i = ck.find(check)
+        if i < 0 or ck[i + DEPT] == o.department:
             return
-        span = c[1] - c[0]
-        out.signals.append(self._check_sig(S.CLOSE, o, t, check, c, c[2], span, moved=True))
-        c[4] = o.department
-        out.signals.append(self._check_sig(S.OPEN, o, t, check, c, c[1], c[0], moved=True))
+        start, deadline, crossed = ck[i + START], ck[i + DEADLINE], ck[i + CROSSED]
+        span = deadline - start
+        out.signals.append(self._check_sig(S.CLOSE, o, t, check, ck[i + DEPT], crossed, span, moved=True))
+        ck[i + DEPT] = dept = o.department
+        out.signals.append(self._check_sig(S.OPEN, o, t, check, dept, deadline, start, moved=True))
         for level in LEVELS:
-            if level <= c[2]:
-                out.signals.append(self._check_sig(S.CROSS, o, t, check, c, level, span))
+            if level <= crossed:
+                out.signals.append(self._check_sig(S.CROSS, o, t, check, dept, level, span))
 
     def _recategorise(self, o: OrderState, old: str, t: float, out: StageOut) -> None:
         """A reclassification changes the feedback deadline (and the department-accept one)."""
         for check in ("feedback", "dept_accept"):
-            c = o.checks.get(check)
-            if c is not None:
-                start = c[0]
+            i = o.checks.find(check)
+            if i >= 0:
+                start = o.checks[i + START]
                 self._close(o, check, t, out, silent=True)
                 self._open(o, check, t, out, start=start)
 
@@ -442,10 +494,10 @@ class OrderStage:
         return ScopeSignal(kind, t, o.order_id, stage, o.region, dept, o.category, o.channel, check, value, value2)
 
     @staticmethod
-    def _check_sig(kind: str, o: OrderState, t: float, check: str, c: list[Any], value: float, value2: float,
+    def _check_sig(kind: str, o: OrderState, t: float, check: str, dept: str | None, value: float, value2: float,
                    moved: bool = False) -> ScopeSignal:
         """A signal about one SLA check, counted under the department the check is counted under."""
-        return ScopeSignal(kind, t, o.order_id, CHECK_STAGE[check], o.region, c[4], o.category, o.channel,
+        return ScopeSignal(kind, t, o.order_id, CHECK_STAGE[check], o.region, dept, o.category, o.channel,
                            check + "~" if moved else check, value, value2)
 
     def _text(self, o: OrderState, text: str, t: float, out: StageOut) -> None:
@@ -486,6 +538,8 @@ class OrderStage:
         return True
 
     def _customer_context(self, o: OrderState, ctx: CustomerContext, out: StageOut) -> None:
+        if ctx.customer_id == o.customer_id:
+            o.customer_id = ctx.customer_id   # one string for all the customer's orders, not one per order
         o.prior_esc = ctx.prior_esc
         o.repeat_24h = ctx.repeat_24h
         o.repeat_7d = ctx.repeat_7d

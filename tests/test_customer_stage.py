@@ -32,7 +32,7 @@ def test_repeat_24h_counts_every_recent_contact_7d_same_category_or_complaint(se
     assert (ctx.repeat_24h, ctx.repeat_7d) == (0, 2)          # 2 days on: the fault report and the complaint
     ctx = cs.contact("C", "WO-5", "fault_repair", 2 * D + 8 * D)
     assert (ctx.repeat_24h, ctx.repeat_7d) == (0, 0)          # 8 days after the last contact: nothing left
-    assert [h[2] for h in cs.customers["C"].contacts] == ["WO-5"]   # older contacts pruned
+    assert [h[2] for h in cs.customers["C"].contact_list()] == ["WO-5"]   # older contacts pruned
     other = cs.contact("C-other", "WO-6", "fault_repair", 2 * D + 8 * D)
     assert (other.repeat_24h, other.repeat_7d) == (0, 0)
 
@@ -64,7 +64,7 @@ def test_redelivered_contact_gives_the_same_answer_and_records_nothing(settings)
     first = cs.contact("C", "WO-2", "fault_repair", H)
     cs.contact("C", "WO-3", "fault_repair", 2 * H)
     again = cs.contact("C", "WO-2", "fault_repair", H)
-    assert again == first and len(cs.customers["C"].contacts) == 3
+    assert again == first and len(cs.customers["C"].contact_list()) == 3
 
 
 def test_eviction_forgets_quiet_customers_but_keeps_escalated_ones_longer(settings) -> None:
@@ -123,7 +123,7 @@ def test_state_round_trip_through_a_changelogged_table(settings) -> None:
         written = stage.customers.flush()
         assert written and all(isinstance(v, bytes) for recs in written.values() for _, v in recs)
     restored = CustomerState.from_dict(orjson.loads(local["C-2"]))
-    assert restored.escalations == 1 and restored.esc_orders == ["WO-2"] and len(restored.contacts) == 2
+    assert restored.escalations == 1 and restored.esc_orders == ["WO-2"] and len(restored.contact_list()) == 2
 
 
 def test_deferred_requests_applied_elsewhere_answer_like_the_stage(settings) -> None:
