@@ -65,7 +65,8 @@ CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "we
               "12345": "12345", "12398": "12398", "other": "其他"}
 REASON_ZH = {
     "deadline_used": "时限已用较多", "deadline_breached": "已超时", "negative_text": "客户情绪负面",
-    "escalation_words": "扬言升级（12398/媒体等）", "repeat_contact_24h": "24 小时内重复来电",
+    "escalation_words": "扬言升级（12398/媒体等）",
+    "escalation_intent": "施压表述（录音、最后通牒、追究到底等）", "repeat_contact_24h": "24 小时内重复来电",
     "repeat_contact_7d": "7 天内重复来电", "premium_customer": "优质客户", "potential_premium_customer": "潜在优质客户",
     "reclassified": "曾改类", "reassigned": "曾转派", "reopened": "曾重开", "dissatisfied_revisit": "回访不满意",
     "closed_unresolved": "未解决即办结", "outage_size": "停电影响面大", "customer_messages": "客户追加诉求",

@@ -29,7 +29,7 @@ from detectors.config import RiskConfig
 # Rule prior (log-odds); weights are domain judgement (domain.md "Signals that predict escalation").
 PRIOR_BIAS = -5.0
 PRIOR_WEIGHTS: dict[str, float] = {
-    "share_max": 1.1, "breached": 0.8, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "repeat_24h": 0.7,
+    "share_max": 1.1, "breached": 0.8, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "intent": 1.0, "repeat_24h": 0.7,
     "repeat_7d": 0.3, "tier=premium": 0.5, "tier=potential": 0.25, "reclass": 0.3, "bounces": 0.3,
     "reopens": 0.8, "dissatisfied": 2.2, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
@@ -38,7 +38,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
 
 FACTOR_TEXT: dict[str, str] = {
     "share_max": "deadline_used", "breached": "deadline_breached", "urges": "urged", "neg_max": "negative_text",
-    "threat": "escalation_words", "repeat_24h": "repeat_contact_24h", "repeat_7d": "repeat_contact_7d",
+    "threat": "escalation_words", "intent": "escalation_intent", "repeat_24h": "repeat_contact_24h", "repeat_7d": "repeat_contact_7d",
     "tier=premium": "premium_customer", "tier=potential": "potential_premium_customer", "reclass": "reclassified",
     "bounces": "reassigned", "reopens": "reopened", "dissatisfied": "dissatisfied_revisit",
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
@@ -49,20 +49,12 @@ FACTOR_TEXT: dict[str, str] = {
 def order_terms(o: Any, t: float) -> list[tuple[str, float]]:
     """The numeric features of an order (``streams.orders.OrderState``) at time ``t``, in a fixed order, zeros
     included: the one list of them, read by :func:`order_features` and :meth:`ComplaintRiskModel.predict_order`."""
-    share = 0.0
     checks = o.checks
-    if checks:
-        end = o.paused_at if o.paused_at is not None else t
-        for c in checks.values():
-            start = c[0]
-            span = c[1] - start
-            s = (end - start) / (span if span > 60.0 else 60.0)
-            if s > share:
-                share = s
+    share = checks.max_share(o.paused_at if o.paused_at is not None else t) if checks else 0.0
     return [
         ("share_max", share if share < 3.0 else 3.0), ("breached", float(min(o.breached, 3))),
         ("urges", float(min(o.urges, 5))), ("messages", float(min(o.messages, 5))), ("neg_max", o.neg_max),
-        ("neg_last", o.neg_last), ("threat", 1.0 if o.threats else 0.0),
+        ("neg_last", o.neg_last), ("threat", 1.0 if o.threats else 0.0), ("intent", float(min(o.intents, 2))),
         ("repeat_24h", float(min(o.repeat_24h, 3))), ("repeat_7d", float(min(o.repeat_7d, 3))),
         ("reclass", float(min(o.reclass, 2))), ("bounces", float(min(o.bounces, 3))),
         ("reopens", float(min(o.reopens, 2))), ("log_affected", math.log1p(o.affected)),
@@ -137,9 +129,9 @@ class ComplaintRiskModel:
         (category, channel, tier, stage) come first in that order, so their partial sums are memoised until
         the model learns.
 
-        >>> from streams.orders import OrderState
+        >>> from streams.orders import Checks, OrderState
         >>> m, o = ComplaintRiskModel(), OrderState("WO-1")
-        >>> o.urges, o.neg_max, o.checks = 2, 0.8, {"feedback": [0.0, 3600.0, 0.0, 1, None]}
+        >>> o.urges, o.neg_max, o.checks = 2, 0.8, Checks.from_dict({"feedback": [0.0, 3600.0, 0.0, 1, None]})
         >>> m.predict_order(o, 2000.0) == m.predict_explain(order_features(o, 2000.0))
         True
         """

@@ -33,6 +33,7 @@ from typing import Any
 
 from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
+from streams.intent import intent_phrases
 from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
@@ -105,7 +106,7 @@ class OrderStage:
         # lower bound of the orders' last event time: housekeeping scans them only when something may have
         # gone stale (-inf: unknown, e.g. the orders came from a changelog)
         self._oldest_order = -INF
-        self._text_cache: dict[str, tuple[float, bool]] = {}
+        self._text_cache: dict[str, tuple[float, bool, bool]] = {}
         self._text_gen: Any = None
 
     # ------------------------------------------------------------------------------------------ public
@@ -510,14 +511,16 @@ class OrderStage:
             self._text_gen = gen
         hit = self._text_cache.get(text) if gen is not None else None
         if hit is None:
-            hit = (float(scorer.score_one(text)), bool(scorer.escalation_phrases(text)))
+            hit = (float(scorer.score_one(text)), bool(scorer.escalation_phrases(text)), bool(intent_phrases(text)))
             if gen is not None:
                 if len(self._text_cache) >= TEXT_CACHE_SIZE:
                     self._text_cache.clear()
                 self._text_cache[text] = hit
-        neg, threats = hit
+        neg, threats, intent = hit
         if threats:
             o.threats += 1
+        if intent:   # pressure before the threat: an ultimatum, the call recorded, "追究到底" (streams/intent.py)
+            o.intents += 1
         o.neg_last = neg
         o.neg_max = max(o.neg_max, neg)
         o.neg_sum += neg

@@ -172,6 +172,19 @@ def test_threat_words_raise_a_complaint_risk_alert(stage):
     assert "escalation_words" in conds[-1].evidence["top_factors"]
 
 
+def test_escalation_intent_counts_and_raises_the_risk(stage):
+    """"I have recorded this; if it is not fixed today…" is pressure before any threat word: it is counted
+    (once per text), named among the risk factors, and the risk is higher than for the same order without it."""
+    calm = OrderStage(load_config(None))
+    run(calm, created(0), ev("urged", 20, text="你们到底什么时候来？"))
+    outs = run(stage, created(0), ev("urged", 20, text="我已经录音了，如果今天还不处理，我就天天打电话！"))
+    o = stage.orders["WO-1"]
+    assert o.intents == 1 and o.threats == 0
+    risks = [r for out in outs for r in out.risks]
+    assert "escalation_intent" in risks[-1].top_factors
+    assert risks[-1].risk > calm.orders["WO-1"].risk
+
+
 def test_reclassified_order_is_not_late_by_its_old_deadline(stage):
     """Reclassified from fault repair (45-min arrival) to a complaint (a day to reply): the feedback check reopens
     with the new deadline, and the old deadline's timers must not fire on it."""
