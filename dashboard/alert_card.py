@@ -75,7 +75,7 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                         f"{scope_md(alert.get('scope'), lang)}"
                         f" · {t('col.since', lang)} {ago(now - fired if fired else None, lang)}")
             st.markdown(md(alert.get("summary")))
-            ev = evidence_text(alert.get("evidence"))
+            ev = evidence_text(alert.get("evidence"), lang=lang)
             if ev:
                 st.caption(md(ev))
             state = [f":red[**:material/fiber_new: {t('new_red', lang)}**]"] if new else []

@@ -124,11 +124,44 @@ def kind_label(kind: Any, lang: str) -> str:
     return str(kind if kind is not None else "—") if text == f"kind.{kind}" else text
 
 
-def evidence_text(evidence: dict[str, Any] | None, limit: int = 6) -> str:
-    """The evidence as ``key: value`` pairs, numbers rounded, at most ``limit`` items."""
+EVIDENCE_ZH = {
+    "category": "分类", "channel": "渠道", "check": "时限节点", "customer_tier": "客户等级", "deadline": "时限",
+    "share_used": "时限已用", "risk": "风险", "top_factors": "风险因素", "open": "在途", "open_short": "短时限在途",
+    "share_at_risk": "过半占比", "past_50pct": "过半", "past_75pct": "过 75%", "past_90pct": "过 90%",
+    "overdue": "超时", "overdue_all": "超时（全部）", "order_minutes_at_risk_10min": "近 10 分钟风险单·分钟",
+    "baseline": "正常水平", "threshold": "阈值", "value": "数值", "topic": "话题", "share_60min": "近 1 小时占比",
+    "usual_share": "平时占比", "cusum": "累积证据", "dispatches_60min": "近 1 小时派单",
+    "misfiled_60min": "描述与分类不符", "judged_contacts_60min": "近 1 小时新受理", "faults_30min": "30 分钟报修",
+    "province_faults_30min": "全省 30 分钟报修", "bounces_60min": "近 1 小时退单",
+}
+"""Evidence keys as a Chinese board shows them (keys not listed stay as they are)."""
+
+
+def _evidence_value_zh(key: str, v: Any) -> Any:
+    from detectors.fusion import CATEGORY_ZH, CHANNEL_ZH, CHECK_ZH, reason_zh
+    if key == "category":
+        return CATEGORY_ZH.get(v, v)
+    if key == "channel":
+        return CHANNEL_ZH.get(v, v)
+    if key == "check":
+        return CHECK_ZH.get(v, v)
+    if key == "top_factors" and isinstance(v, (list, tuple)):
+        return [reason_zh(str(x)) for x in v]
+    return v
+
+
+def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "en") -> str:
+    """The evidence as ``key: value`` pairs, numbers rounded, at most ``limit`` items; with ``lang="zh"`` the
+    keys and the category / channel / check / factor values in Chinese.
+
+    >>> evidence_text({"category": "fault_repair", "check": "receive_ack", "share_used": 1.0}, lang="zh")
+    '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 1.00'
+    """
     parts = []
     items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
     for k, v in items[:limit]:
+        if lang == "zh":
+            v = _evidence_value_zh(str(k), v)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
                 "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
             v = time.strftime("%m-%d %H:%M", time.localtime(v))  # an epoch time, not a quantity
@@ -138,7 +171,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6) -> str:
             v = ", ".join(str(x) for x in v[:4])
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in list(v.items())[:4])
-        parts.append(f"{k}: {v}")
+        parts.append(f"{EVIDENCE_ZH.get(str(k), k) if lang == 'zh' else k}: {v}")
     return " · ".join(parts)
 
 
