@@ -79,7 +79,8 @@ def _learn(b: Baseline, x: float) -> None:
     if n == 1:
         b.mean = float(x)
         return
-    a = b.alpha if b.alpha > 1.0 / n else 1.0 / n
+    inv = 1.0 / n
+    a = inv if inv > b.alpha else b.alpha   # max(b.alpha, inv)
     b.dev += a * (abs(x - b.mean) - b.dev)
     b.mean += a * (x - b.mean)
 
@@ -335,7 +336,9 @@ class ScopeDetectors:
             total += irisk
             risk = float(irisk)
             mean = b.mean
-            thr = max(floor, mean + 4.0 * b.dev + math.sqrt(max(mean, 0.0)))   # b.threshold(4.0, floor)
+            # b.threshold(4.0, floor) written out (``y if y > x else x`` is exactly max(x, y))
+            thr = mean + 4.0 * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+            thr = thr if thr > floor else floor
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
@@ -344,7 +347,7 @@ class ScopeDetectors:
             else:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
-                _learn(b, risk if n < warmup else min(risk, thr))
+                _learn(b, thr if n >= warmup and thr < risk else risk)   # min(risk, thr) after warm-up
                 if key in debounce:
                     self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
             if forecast:
