@@ -147,7 +147,8 @@ class _ScopePlan:
     """What :meth:`ScopeDetectors.evaluate` needs of one alert scope, built once (not every minute): its scope
     dict, board label, and per stage the counters, baseline key and baseline of its lag detector."""
 
-    __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys")
+    __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys",
+                 "topic_cusums")
 
     def __init__(self, det: "ScopeDetectors", skind: str, name: str, sc: Any) -> None:
         self.sc = sc
@@ -157,6 +158,7 @@ class _ScopePlan:
         self.label = f"{skind}={name}"
         self.lags: list[tuple[str, Any, tuple[Any, ...], Baseline]] = []
         self.series: list[tuple[str, SeriesAnomalyDetector]] | None = None   # made on first use
+        self.topic_cusums: list[ShareCusum] | None = None                     # made on first use
         self.topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...] = tuple(
             (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in det.topic_names)
         if skind in LAG_SCOPES:
@@ -552,6 +554,18 @@ class ScopeDetectors:
     def _new_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
 
+    def _topic_cusums(self, topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...]) -> list[ShareCusum]:
+        """The region's CUSUM per topic, in ``topic_keys`` order (made on first use; kept in the scope's plan,
+        so that the minute's loop needs no lookups)."""
+        cusums = self.topic_cusum
+        out = []
+        for _, _, _, ckey in topic_keys:
+            c = cusums.get(ckey)
+            if c is None:
+                c = cusums[ckey] = self._new_cusum()
+            out.append(c)
+        return out
+
     def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
                 prior: dict[str, float], plan: _ScopePlan | None = None) -> None:
         """``topic_surge``: the share of the region's new contacts that are angry about one topic has risen
@@ -569,12 +583,13 @@ class ScopeDetectors:
         surging: list[tuple[float, str, float]] = []   # (evidence, topic, usual share)
         topic_keys = plan.topic_keys if plan is not None else tuple(
             (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in self.topic_names)
-        cusums = self.topic_cusum
+        cs = plan.topic_cusums if plan is not None else None
+        if cs is None:
+            cs = self._topic_cusums(topic_keys)
+            if plan is not None:
+                plan.topic_cusums = cs
         threshold, half = cfg.topic_threshold, cfg.topic_threshold / 2
-        for topic, angry, _, ckey in topic_keys:
-            c = cusums.get(ckey)
-            if c is None:
-                c = cusums[ckey] = self._new_cusum()
+        for (topic, angry, _, _), c in zip(topic_keys, cs):
             # a minute without contacts leaves the statistic as it is (ShareCusum.update returns at once)
             stat = c.update(last.get(angry, 0.0), trials, prior=prior.get(topic)) if trials > 0 else c.statistic
             if stat < half:   # neither surging nor held: the common case
@@ -645,8 +660,13 @@ class ScopeDetectors:
               extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True) -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described."""
-        b = self._b(key)
-        thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
+        b = self.baselines.get(key)
+        if b is None:
+            b = self._b(key)
+        mean = b.mean
+        # max(floor, ...) and b.threshold(z, floor) written out (``y if y > x else x`` is exactly max(x, y))
+        thr = mean + z * b.dev if ratio else mean + z * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+        thr = thr if thr > floor else floor
         if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
             value = 0.0
             if key not in self.debounce:
@@ -664,7 +684,7 @@ class ScopeDetectors:
             if value >= 2.5 * thr:
                 want = "red"
         if b.n < self.cfg.warmup_ticks or value < thr:  # what is already unusual is not learned as normal
-            b.learn(value)
+            _learn(b, value)
         if want is None and key not in self.debounce:
             return
 
