@@ -48,8 +48,7 @@ MAX_LABELS = 10_000
 
 
 _safe_text_cached = lru_cache(maxsize=8192)(safe_text)
-"""Evidence strings and summaries repeat (categories, departments, the same customer texts, a detector restating
-its verdict): mask each once (safe_text is a pure function of its arguments)."""
+"""Evidence strings repeat (categories, departments, the same customer texts): mask each once."""
 
 
 class CommandError(ValueError):
@@ -121,7 +120,7 @@ class AlertPipeline:
                                             cond.tier, cond.score, "", {}, t, t)
             a.last_seen = t
             a.score, a.stage = float(cond.score), cond.stage
-            a.summary = _safe_text_cached(cond.summary, self.config.max_summary_chars)
+            a.summary = safe_text(cond.summary, self.config.max_summary_chars)
             a.evidence = mask_evidence(cond.evidence)
             duplicate = is_duplicate(a, cond.tier)
             action = self.holddown.on_active(a, t)

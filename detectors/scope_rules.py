@@ -99,6 +99,10 @@ class Debounce:
         self.clear_since: float | None = None
         self.hits: list[float] = []
 
+    def idle(self) -> bool:
+        """Nothing held, pending or firing: a calm verdict (``step(None, ...)``) would change nothing."""
+        return self.tier is None and self.candidate is None and not self.hits
+
     def step(self, want: str | None, t: float, hold_s: float, clear_s: float) -> tuple[bool, str | None]:
         """Feed the raw verdict; return (changed, tier now)."""
         if want is None:
@@ -350,7 +354,8 @@ class ScopeDetectors:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
                 _learn(b, thr if n >= warmup and thr < risk else risk)   # min(risk, thr) after warm-up
-                if key in debounce:
+                d = debounce.get(key)
+                if d is not None and not d.idle():
                     self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
             if forecast:
                 self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
