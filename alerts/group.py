@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import orjson
 
@@ -61,6 +61,19 @@ def _token(snap: Mapping[str, Any]) -> str:
 
 def _order(snap: Mapping[str, Any]) -> tuple[bool, int, str]:
     return (snap["status"] == "resolved", -TIER_RANK.get(snap["tier"], 0), snap["alert_id"])
+
+
+def _top_tier(snaps: Iterable[Mapping[str, Any]]) -> str | None:
+    """The most severe tier among ``snaps`` (the first of equals, as ``max(..., key=rank)``), without a key
+    function call per alert: every flush of a group recomputes it."""
+    rank = TIER_RANK.get
+    best, best_rank = None, -1
+    for snap in snaps:
+        tier = snap["tier"]
+        r = rank(tier, 0)
+        if r > best_rank:
+            best, best_rank = tier, r
+    return best
 
 
 class Grouper:
@@ -166,7 +179,7 @@ class Grouper:
         if not g.alerts:
             g.next_flush = None
             return note
-        g.top_tier = max((a["tier"] for a in g.alerts.values()), key=lambda x: TIER_RANK.get(x, 0))
+        g.top_tier = _top_tier(g.alerts.values())
         base = g.last_flush if g.last_flush is not None else now
         nxt = base + t.repeat_interval_s
         if nxt <= now:

@@ -72,6 +72,19 @@ class Baseline:
         return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
 
 
+def _learn(b: Baseline, x: float) -> None:
+    """:meth:`Baseline.learn` as a plain function: the same arithmetic, without a method call for each of the
+    few hundred thousand calm scope-minutes a day."""
+    n = b.n = b.n + 1
+    if n == 1:
+        b.mean = float(x)
+        return
+    inv = 1.0 / n
+    a = inv if inv > b.alpha else b.alpha   # max(b.alpha, inv)
+    b.dev += a * (abs(x - b.mean) - b.dev)
+    b.mean += a * (x - b.mean)
+
+
 class Debounce:
     """Hold-down and clear-down of one scope condition's tier: it fires when the raw verdict was active in
     most of the last ``hold`` minutes (k of n, so one calm minute in a rising queue does not restart the wait)
@@ -85,6 +98,10 @@ class Debounce:
         self.since = 0.0
         self.clear_since: float | None = None
         self.hits: list[float] = []
+
+    def idle(self) -> bool:
+        """Nothing held, pending or firing: a calm verdict (``step(None, ...)``) would change nothing."""
+        return self.tier is None and self.candidate is None and not self.hits
 
     def step(self, want: str | None, t: float, hold_s: float, clear_s: float) -> tuple[bool, str | None]:
         """Feed the raw verdict; return (changed, tier now)."""
@@ -120,6 +137,9 @@ class Debounce:
         return False, None
 
 
+_EMPTY: dict[str, float] = {}
+"""A minute without counts (read only)."""
+
 _RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 
 
@@ -131,7 +151,8 @@ class _ScopePlan:
     """What :meth:`ScopeDetectors.evaluate` needs of one alert scope, built once (not every minute): its scope
     dict, board label, and per stage the counters, baseline key and baseline of its lag detector."""
 
-    __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys")
+    __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys",
+                 "topic_cusums")
 
     def __init__(self, det: "ScopeDetectors", skind: str, name: str, sc: Any) -> None:
         self.sc = sc
@@ -141,6 +162,7 @@ class _ScopePlan:
         self.label = f"{skind}={name}"
         self.lags: list[tuple[str, Any, tuple[Any, ...], Baseline]] = []
         self.series: list[tuple[str, SeriesAnomalyDetector]] | None = None   # made on first use
+        self.topic_cusums: list[ShareCusum] | None = None                     # made on first use
         self.topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...] = tuple(
             (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in det.topic_names)
         if skind in LAG_SCOPES:
@@ -164,6 +186,7 @@ class ScopeDetectors:
         self.anomaly_scores: dict[str, dict[str, float]] = {}
         self._utc_offset_h = settings.clock.utc_offset_h
         self.topic_names = tuple(settings.tracking.topics)
+        self._angry_keys = tuple((topic, "angry:" + topic) for topic in self.topic_names)
         self.topic_cusum: dict[tuple[str, str], ShareCusum] = {}
         self.topic_minute: dict[str, int] = {}
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
@@ -171,8 +194,11 @@ class ScopeDetectors:
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
         self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
         self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
+        self._province_sums: dict[str, list[int]] | None = None
+        """Running (half, quick) sums of ``_province_half`` (integers, so exactly the sums of the hour)."""
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
+        self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
 
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
@@ -208,6 +234,16 @@ class ScopeDetectors:
                     self._dept_stage[(key[1], stage)] = sc.stages[stage]
         return plan
 
+    def _alert_plans(self, scopes: dict[tuple[str, str], Any]) -> list[_ScopePlan]:
+        """The plans of the alert scopes among ``scopes``, in their order; remade only when a scope was added
+        (the scope stage only ever adds scopes to its dict, never replaces one: a checkpoint makes a new stage)."""
+        cached = self._plan_list
+        if cached is not None and cached[0] is scopes and cached[1] == len(scopes):
+            return cached[2]
+        plans = [self._plan(key, sc) for key, sc in scopes.items() if key[0] in ALERT_SCOPES]
+        self._plan_list = (scopes, len(scopes), plans)
+        return plans
+
     def evaluate(self, t: float, scopes: dict[tuple[str, str], Any]) -> list[Condition]:
         out: list[Condition] = []
         cfg = self.cfg
@@ -220,15 +256,8 @@ class ScopeDetectors:
         if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
             self._province_lag(total)
         forecast = cfg.forecast_enabled
-        plans = self._plans
-        for key, sc in scopes.items():
-            skind = key[0]
-            if skind not in ALERT_SCOPES:
-                continue
-            plan = plans.get(key)
-            if plan is None or plan.sc is not sc:
-                plan = self._plan(key, sc)
-            name, scope = plan.name, plan.scope
+        for plan in self._alert_plans(scopes):
+            skind, name, scope, sc = plan.skind, plan.name, plan.scope, plan.sc
             if skind == "channel":
                 self._reclass(t, name, scope, sc, total, out)
                 continue
@@ -266,11 +295,22 @@ class ScopeDetectors:
     def _province_lag(self, total: Any) -> None:
         """The province's share, over the last hour, of short checks reaching half their deadline among those
         that reached it or closed before it, per stage: the floor of every scope's sequential lag test."""
+        sums = self._province_sums
+        if sums is None:   # first call (perhaps after a checkpoint refilled the histories)
+            sums = self._province_sums = {stage: [sum(h for h, _ in hist), sum(q for _, q in hist)]
+                                          for stage, hist in self._province_half.items()}
         for stage, hist in self._province_half.items():
             st = total.stages[stage]
+            run = sums[stage]
+            if len(hist) == hist.maxlen:   # the hour's oldest minute leaves the window
+                old_half, old_quick = hist[0]
+                run[0] -= old_half
+                run[1] -= old_quick
             hist.append((st.half_last, st.quick_last))
-            half = sum(h for h, _ in hist)
-            trials = half + sum(q for _, q in hist)
+            run[0] += st.half_last
+            run[1] += st.quick_last
+            half = run[0]
+            trials = half + run[1]
             self.province_half_share[stage] = half / trials if trials >= 30 else None
 
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
@@ -283,22 +323,28 @@ class ScopeDetectors:
         series = self.series
         skind = plan.skind
         total = 0
-        lag_th = self.cfg.lag_cusum_threshold
+        lag_th = cfg.lag_cusum_threshold
+        lag_cusum = self.lag_cusum
+        province = self.province_half_share if cfg.lag_cusum_province else None
         for stage, st, key, b in plan.lags:
             hot = False
             if lag_th > 0:
-                c = self.lag_cusum.get(key)
+                c = lag_cusum.get(key)
                 if c is None:
-                    c = self.lag_cusum[key] = self.new_lag_cusum()
-                p_floor = self.province_half_share[stage] if cfg.lag_cusum_province else None
-                hot = (c.update(st.half_last, st.half_last + st.quick_last, floor=p_floor) >= lag_th
-                       and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
+                    c = lag_cusum[key] = self.new_lag_cusum()
+                trials = st.half_last + st.quick_last
+                # a minute without trials leaves the statistic as it is (ShareCusum.update returns at once)
+                stat = (c.update(st.half_last, trials, floor=province[stage] if province is not None else None)
+                        if trials > 0 else c.statistic)
+                hot = (stat >= lag_th and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
             mean = b.mean
-            thr = max(floor, mean + 4.0 * b.dev + math.sqrt(max(mean, 0.0)))   # b.threshold(4.0, floor)
+            # b.threshold(4.0, floor) written out (``y if y > x else x`` is exactly max(x, y))
+            thr = mean + 4.0 * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+            thr = thr if thr > floor else floor
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
@@ -307,8 +353,9 @@ class ScopeDetectors:
             else:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
-                b.learn(risk if n < warmup else min(risk, thr))
-                if key in debounce:
+                _learn(b, thr if n >= warmup and thr < risk else risk)   # min(risk, thr) after warm-up
+                d = debounce.get(key)
+                if d is not None and not d.idle():
                     self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
             if forecast:
                 self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
@@ -418,8 +465,12 @@ class ScopeDetectors:
         c = self.topic_cusum.get((name, watch))
         if c is None:
             c = self.topic_cusum[(name, watch)] = self._new_cusum()
-        last = sc.last_minute()
-        c.update(last.get(hits_metric, 0.0), last.get(trials_metric, 0.0), prior=prior)
+        closed = sc.hist[-1]
+        if closed:   # else no trials: update would return at once
+            last = dict(closed)
+            trials = last.get(trials_metric, 0.0)
+            if trials > 0:
+                c.update(last.get(hits_metric, 0.0), trials, prior=prior)
         c.prior = prior
         return c
 
@@ -472,26 +523,32 @@ class ScopeDetectors:
                       score=max(moved.statistic, misfiled.statistic if misfiled is not None else 0.0),
                       describe=describe)
 
-    def _province_share(self, total: Any, watch: str, hits_metric: str, trials_metric: str) -> float | None:
+    def _province_share(self, total: Any, watch: str, hits_metric: str, trials_metric: str,
+                        last: dict[str, float] | None = None) -> float | None:
         """The province's usual share of ``hits_metric`` among ``trials_metric`` (its own ShareCusum, fed once
         per closed minute): the prior of every scope's estimate of the same share, so a scope judges from its
-        first hour and a wave early in its life is not learned as its normal. None while it is warming up."""
+        first hour and a wave early in its life is not learned as its normal. None while it is warming up.
+        ``last``: the province's last closed minute, if the caller already has it."""
         if not total.hist:
             return None
         p = self.topic_cusum.get(("\x00total", watch))
         if p is None:
             p = self.topic_cusum[("\x00total", watch)] = self._new_cusum()
-        if self.topic_minute.get("\x00total" + watch) != total.minute:
-            self.topic_minute["\x00total" + watch] = total.minute
-            tl = total.last_minute()
-            p.update(tl.get(hits_metric, 0.0), tl.get(trials_metric, 0.0))
+        mkey = "\x00total" + watch
+        if self.topic_minute.get(mkey) != total.minute:
+            self.topic_minute[mkey] = total.minute
+            tl = total.last_minute() if last is None else last
+            trials = tl.get(trials_metric, 0.0)
+            if trials > 0:   # else update would return at once
+                p.update(tl.get(hits_metric, 0.0), trials)
         return p.p0 if p.trials >= p.warmup_trials else None
 
     def _province_topics(self, total: Any) -> dict[str, float]:
         """The province's usual share of angry contacts per topic (see :meth:`_province_share`)."""
         prior = {}
-        for topic in self.topic_names:
-            p0 = self._province_share(total, topic, "angry:" + topic, "ctexts")
+        last = total.last_minute()
+        for topic, angry in self._angry_keys:
+            p0 = self._province_share(total, topic, angry, "ctexts", last)
             if p0 is not None:
                 prior[topic] = p0
         return prior
@@ -502,6 +559,18 @@ class ScopeDetectors:
     def _new_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=self.cfg.topic_odds_ratio, threshold=self.cfg.topic_threshold)
 
+    def _topic_cusums(self, topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...]) -> list[ShareCusum]:
+        """The region's CUSUM per topic, in ``topic_keys`` order (made on first use; kept in the scope's plan,
+        so that the minute's loop needs no lookups)."""
+        cusums = self.topic_cusum
+        out = []
+        for _, _, _, ckey in topic_keys:
+            c = cusums.get(ckey)
+            if c is None:
+                c = cusums[ckey] = self._new_cusum()
+            out.append(c)
+        return out
+
     def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
                 prior: dict[str, float], plan: _ScopePlan | None = None) -> None:
         """``topic_surge``: the share of the region's new contacts that are angry about one topic has risen
@@ -511,20 +580,23 @@ class ScopeDetectors:
         if not sc.hist or self.topic_minute.get(name) == sc.minute:
             return  # once per closed minute, whatever the tick
         self.topic_minute[name] = sc.minute
-        last = sc.last_minute()
+        closed = sc.hist[-1]   # the last closed minute's non-zero (metric, value) pairs
+        last = dict(closed) if closed else _EMPTY
         trials = last.get("ctexts", 0.0)
         key = ("topic", name)
         firing = key in self.debounce and self.debounce[key].tier is not None
         surging: list[tuple[float, str, float]] = []   # (evidence, topic, usual share)
         topic_keys = plan.topic_keys if plan is not None else tuple(
             (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in self.topic_names)
-        cusums = self.topic_cusum
+        cs = plan.topic_cusums if plan is not None else None
+        if cs is None:
+            cs = self._topic_cusums(topic_keys)
+            if plan is not None:
+                plan.topic_cusums = cs
         threshold, half = cfg.topic_threshold, cfg.topic_threshold / 2
-        for topic, angry, _, ckey in topic_keys:
-            c = cusums.get(ckey)
-            if c is None:
-                c = cusums[ckey] = self._new_cusum()
-            stat = c.update(last.get(angry, 0.0), trials, prior=prior.get(topic))
+        for (topic, angry, _, _), c in zip(topic_keys, cs):
+            # a minute without contacts leaves the statistic as it is (ShareCusum.update returns at once)
+            stat = c.update(last.get(angry, 0.0), trials, prior=prior.get(topic)) if trials > 0 else c.statistic
             if stat < half:   # neither surging nor held: the common case
                 continue
             if ((stat >= threshold and sc.window(angry, 60) >= cfg.topic_min_contacts)
@@ -593,8 +665,13 @@ class ScopeDetectors:
               extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True) -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described."""
-        b = self._b(key)
-        thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
+        b = self.baselines.get(key)
+        if b is None:
+            b = self._b(key)
+        mean = b.mean
+        # max(floor, ...) and b.threshold(z, floor) written out (``y if y > x else x`` is exactly max(x, y))
+        thr = mean + z * b.dev if ratio else mean + z * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+        thr = thr if thr > floor else floor
         if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
             value = 0.0
             if key not in self.debounce:
@@ -612,7 +689,7 @@ class ScopeDetectors:
             if value >= 2.5 * thr:
                 want = "red"
         if b.n < self.cfg.warmup_ticks or value < thr:  # what is already unusual is not learned as normal
-            b.learn(value)
+            _learn(b, value)
         if want is None and key not in self.debounce:
             return
 

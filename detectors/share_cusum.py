@@ -45,7 +45,7 @@ class ShareCusum:
     """
 
     __slots__ = ("odds_ratio", "threshold", "alpha", "warmup_trials", "min_p", "cap", "end_threshold", "p0",
-                 "trials", "statistic", "calm", "prior")
+                 "trials", "statistic", "calm", "prior", "_logs")
 
     def __init__(self, odds_ratio: float = 4.0, threshold: float = 10.0,
                  alpha: float = 1 / 2000, warmup_trials: int = 200, min_p: float = 0.02, cap: float = 3.0,
@@ -62,6 +62,8 @@ class ShareCusum:
         self.p0 = 0.0
         self.trials = 0
         self.statistic = 0.0
+        self._logs: tuple[float, float, float, float, float] = (-1.0, 0.0, 0.0, 0.0, 0.0)
+        """(p0, and the four log ratios of :func:`_log_ratios`) of the last p0 tested."""
 
     def usual(self, prior: float | None = None) -> float:
         """The usual share; with a ``prior`` (e.g. the province's share) a young estimate is shrunk toward it,
@@ -80,23 +82,45 @@ class ShareCusum:
         scope shares — the morning peak — is no evidence against this one)."""
         if trials <= 0:
             return self.statistic
-        hits = min(hits, trials)
+        # the arithmetic of usual(), alternative() and max()/min() written out (``b if b > a else a`` is exactly
+        # max(a, b)): this runs for every scope, topic and minute with contacts
+        hits = trials if trials < hits else hits
+        statistic = self.statistic
         if prior is not None or self.trials >= self.warmup_trials:
-            p0 = min(0.9, max(self.usual(prior), self.min_p, floor or 0.0))
-            p1 = self.alternative(p0)
-            llr = hits * math.log(p1 / p0) + (trials - hits) * math.log((1 - p1) / (1 - p0))
-            self.statistic = min(self.cap * self.threshold, max(0.0, self.statistic + llr))  # Page's CUSUM
-            pm = (p0 + p1) / 2
-            llr_half = hits * math.log(pm / p0) + (trials - hits) * math.log((1 - pm) / (1 - p0))
-            was_calm = self.calm >= self.end_threshold
-            self.calm = min(self.end_threshold, max(0.0, self.calm - llr_half))
-            if self.calm >= self.end_threshold and not was_calm:
-                self.statistic = 0.0  # back to usual long enough: the wave is over
-        if learn and self.statistic < self.threshold / 2:  # learn the usual share only while calm
+            if prior is None:
+                usual = self.p0
+            else:
+                most = 1.0 / self.alpha
+                n = most if most < self.trials else self.trials   # min(self.trials, most)
+                usual = (n * self.p0 + self.warmup_trials * prior) / (n + self.warmup_trials)
+            p0 = self.min_p if self.min_p > usual else usual
+            f = floor or 0.0
+            p0 = f if f > p0 else p0
+            p0 = p0 if p0 < 0.9 else 0.9
+            logs = self._logs
+            if logs[0] != p0:   # the same p0 recurs (a share floored at min_p, a steady province floor)
+                logs = self._logs = _log_ratios(p0, self.odds_ratio)
+            misses = trials - hits
+            llr = hits * logs[1] + misses * logs[2]
+            v = statistic + llr
+            v = v if v > 0.0 else 0.0
+            cap = self.cap * self.threshold
+            statistic = v if v < cap else cap   # Page's CUSUM
+            llr_half = hits * logs[3] + misses * logs[4]
+            end = self.end_threshold
+            was_calm = self.calm >= end
+            c = self.calm - llr_half
+            c = c if c > 0.0 else 0.0
+            self.calm = calm = c if c < end else end
+            if calm >= end and not was_calm:
+                statistic = 0.0  # back to usual long enough: the wave is over
+            self.statistic = statistic
+        if learn and statistic < self.threshold / 2:  # learn the usual share only while calm
             self.trials += int(trials)
-            a = 1.0 - (1.0 - max(self.alpha, 1.0 / self.trials)) ** trials
+            inv = 1.0 / self.trials
+            a = 1.0 - (1.0 - (inv if inv > self.alpha else self.alpha)) ** trials
             self.p0 += a * (hits / trials - self.p0)
-        return self.statistic
+        return statistic
 
     def alternative(self, p0: float | None = None) -> float:
         """The share the test looks for: the usual share with its odds × odds_ratio."""
@@ -109,3 +133,12 @@ class ShareCusum:
     def restore(self, state: list[float]) -> None:
         self.p0, self.trials, self.statistic = state[0], int(state[1]), state[2]
         self.calm = state[3] if len(state) > 3 else self.end_threshold
+
+
+def _log_ratios(p0: float, odds_ratio: float) -> tuple[float, float, float, float, float]:
+    """The log-likelihood ratios per hit and per miss of the test against ``p0`` (already within
+    [min_p, 0.9], so :meth:`ShareCusum.alternative` would not clamp it) and of the mirror test at the midpoint.
+    """
+    p1 = p0 * odds_ratio / (1.0 - p0 + odds_ratio * p0)
+    pm = (p0 + p1) / 2
+    return (p0, math.log(p1 / p0), math.log((1 - p1) / (1 - p0)), math.log(pm / p0), math.log((1 - pm) / (1 - p0)))
