@@ -135,6 +135,8 @@ EVIDENCE_ZH = {
     "province_faults_30min": "全省 30 分钟报修", "bounces_60min": "近 1 小时退单",
 }
 """Evidence keys as a Chinese board shows them (keys not listed stay as they are)."""
+CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
+"""The contract's customer tiers (contracts/events.md)."""
 
 
 def _evidence_value_zh(key: str, v: Any) -> Any:
@@ -145,6 +147,8 @@ def _evidence_value_zh(key: str, v: Any) -> Any:
         return CHANNEL_ZH.get(v, v)
     if key == "check":
         return CHECK_ZH.get(v, v)
+    if key == "customer_tier":
+        return CUSTOMER_TIER_ZH.get(v, v)
     if key == "top_factors" and isinstance(v, (list, tuple)):
         return [reason_zh(str(x)) for x in v]
     return v
