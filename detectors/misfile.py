@@ -43,7 +43,7 @@ class CategoryGuess:
     """
 
     __slots__ = ("alpha", "min_labels", "confidence", "max_features", "counts", "lifts", "totals", "docs", "n",
-                 "vocab", "_logs")
+                 "_logs")
 
     def __init__(self, alpha: float = 0.5, min_labels: int = 300, confidence: float = 0.9,
                  max_features: int = 50_000) -> None:
@@ -56,8 +56,12 @@ class CategoryGuess:
         self.totals: dict[str, int] = {}              # category -> feature count
         self.docs: dict[str, int] = {}                # category -> labelled texts
         self.n = 0
-        self.vocab = 0
-        self._logs: tuple[list[tuple[str, float, float]], float] | None = None   # per category: log prior, log base
+        self._logs: list[tuple[str, float, float]] | None = None   # per category: log prior, log base (cache)
+
+    @property
+    def mature(self) -> bool:
+        """Enough labels seen to give verdicts."""
+        return self.n >= self.min_labels
 
     @staticmethod
     def features(text: str) -> set[str]:
@@ -79,11 +83,10 @@ class CategoryGuess:
         for f in feats:
             row = counts.get(f)
             if row is None:
-                if self.vocab >= self.max_features:
+                if len(counts) >= self.max_features:
                     continue
                 row = counts[f] = {}
                 lifts[f] = {}
-                self.vocab += 1
             k = row[category] = row.get(category, 0) + 1
             lifts[f][category] = math.log((k + alpha) / alpha)
             added += 1
@@ -99,13 +102,13 @@ class CategoryGuess:
         if not known:
             return {}
         if self._logs is None:
-            av = self.alpha * (self.vocab + 1)
-            self._logs = ([(c, math.log(d / self.n), math.log(self.alpha / (self.totals.get(c, 0) + av)))
-                           for c, d in self.docs.items()], 0.0)
+            av = self.alpha * (len(self.counts) + 1)
+            self._logs = [(c, math.log(d / self.n), math.log(self.alpha / (self.totals.get(c, 0) + av)))
+                          for c, d in self.docs.items()]
         # log P(c) + sum over features of log((count + a) / (total + aV))
         #   = log P(c) + nk * log(a / (total + aV)) + sum over features seen in c of log((count + a) / a)
         nk = len(known)
-        logp = {c: lprior + nk * lbase for c, lprior, lbase in self._logs[0]}
+        logp = {c: lprior + nk * lbase for c, lprior, lbase in self._logs}
         for row in known:
             for c, lift in row.items():
                 logp[c] += lift
@@ -115,7 +118,7 @@ class CategoryGuess:
 
     def guess(self, text: str | Iterable[str], filed: str) -> str | None:
         """The category ``text`` confidently reads as, when that is not ``filed``; else None."""
-        if self.n < self.min_labels:
+        if not self.mature:
             return None
         proba = self.predict_proba_one(text)
         if not proba or filed not in self.docs:
@@ -133,7 +136,6 @@ class CategoryGuess:
         self.totals = dict(state.get("totals", {}))
         self.docs = dict(state.get("docs", {}))
         self.n = int(state.get("n", 0))
-        self.vocab = len(self.counts)
         a = self.alpha
         self.lifts = {f: {c: math.log((k + a) / a) for c, k in row.items()} for f, row in self.counts.items()}
         self._logs = None

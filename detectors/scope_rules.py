@@ -60,29 +60,16 @@ class Baseline:
         self.alpha = alpha
 
     def learn(self, x: float) -> None:
-        self.n += 1
-        if self.n == 1:
+        n = self.n = self.n + 1
+        if n == 1:
             self.mean = float(x)
             return
-        a = max(self.alpha, 1.0 / self.n)
+        a = max(self.alpha, 1.0 / n)
         self.dev += a * (abs(x - self.mean) - self.dev)
         self.mean += a * (x - self.mean)
 
     def threshold(self, z: float, floor: float) -> float:
         return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
-
-
-def _learn(b: Baseline, x: float) -> None:
-    """:meth:`Baseline.learn` as a plain function: the same arithmetic, without a method call for each of the
-    few hundred thousand calm scope-minutes a day."""
-    n = b.n = b.n + 1
-    if n == 1:
-        b.mean = float(x)
-        return
-    inv = 1.0 / n
-    a = inv if inv > b.alpha else b.alpha   # max(b.alpha, inv)
-    b.dev += a * (abs(x - b.mean) - b.dev)
-    b.mean += a * (x - b.mean)
 
 
 class Debounce:
@@ -194,8 +181,6 @@ class ScopeDetectors:
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
         self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
         self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
-        self._province_sums: dict[str, list[int]] | None = None
-        """Running (half, quick) sums of ``_province_half`` (integers, so exactly the sums of the hour)."""
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
@@ -295,22 +280,11 @@ class ScopeDetectors:
     def _province_lag(self, total: Any) -> None:
         """The province's share, over the last hour, of short checks reaching half their deadline among those
         that reached it or closed before it, per stage: the floor of every scope's sequential lag test."""
-        sums = self._province_sums
-        if sums is None:   # first call (perhaps after a checkpoint refilled the histories)
-            sums = self._province_sums = {stage: [sum(h for h, _ in hist), sum(q for _, q in hist)]
-                                          for stage, hist in self._province_half.items()}
         for stage, hist in self._province_half.items():
             st = total.stages[stage]
-            run = sums[stage]
-            if len(hist) == hist.maxlen:   # the hour's oldest minute leaves the window
-                old_half, old_quick = hist[0]
-                run[0] -= old_half
-                run[1] -= old_quick
             hist.append((st.half_last, st.quick_last))
-            run[0] += st.half_last
-            run[1] += st.quick_last
-            half = run[0]
-            trials = half + run[1]
+            half = sum(h for h, _ in hist)
+            trials = half + sum(q for _, q in hist)
             self.province_half_share[stage] = half / trials if trials >= 30 else None
 
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
@@ -341,10 +315,7 @@ class ScopeDetectors:
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
-            mean = b.mean
-            # b.threshold(4.0, floor) written out (``y if y > x else x`` is exactly max(x, y))
-            thr = mean + 4.0 * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
-            thr = thr if thr > floor else floor
+            thr = b.threshold(4.0, floor)
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
@@ -353,7 +324,7 @@ class ScopeDetectors:
             else:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
-                _learn(b, thr if n >= warmup and thr < risk else risk)   # min(risk, thr) after warm-up
+                b.learn(risk if n < warmup else min(risk, thr))
                 d = debounce.get(key)
                 if d is not None and not d.idle():
                     self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
@@ -668,10 +639,7 @@ class ScopeDetectors:
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)
-        mean = b.mean
-        # max(floor, ...) and b.threshold(z, floor) written out (``y if y > x else x`` is exactly max(x, y))
-        thr = mean + z * b.dev if ratio else mean + z * b.dev + math.sqrt(0.0 if 0.0 > mean else mean)
-        thr = thr if thr > floor else floor
+        thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
         if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
             value = 0.0
             if key not in self.debounce:
@@ -689,7 +657,7 @@ class ScopeDetectors:
             if value >= 2.5 * thr:
                 want = "red"
         if b.n < self.cfg.warmup_ticks or value < thr:  # what is already unusual is not learned as normal
-            _learn(b, value)
+            b.learn(value)
         if want is None and key not in self.debounce:
             return
 

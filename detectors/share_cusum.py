@@ -82,24 +82,19 @@ class ShareCusum:
         scope shares — the morning peak — is no evidence against this one)."""
         if trials <= 0:
             return self.statistic
-        # the arithmetic of usual(), alternative() and max()/min() written out (``b if b > a else a`` is exactly
-        # max(a, b)): this runs for every scope, topic and minute with contacts
+        # max()/min() written out (``b if b > a else a`` is exactly max(a, b)) and the log ratios cached per p0:
+        # this runs for every scope, topic and minute with contacts
         hits = trials if trials < hits else hits
         statistic = self.statistic
         if prior is not None or self.trials >= self.warmup_trials:
-            if prior is None:
-                usual = self.p0
-            else:
-                most = 1.0 / self.alpha
-                n = most if most < self.trials else self.trials   # min(self.trials, most)
-                usual = (n * self.p0 + self.warmup_trials * prior) / (n + self.warmup_trials)
+            usual = self.p0 if prior is None else self.usual(prior)
             p0 = self.min_p if self.min_p > usual else usual
             f = floor or 0.0
             p0 = f if f > p0 else p0
             p0 = p0 if p0 < 0.9 else 0.9
             logs = self._logs
             if logs[0] != p0:   # the same p0 recurs (a share floored at min_p, a steady province floor)
-                logs = self._logs = _log_ratios(p0, self.odds_ratio)
+                logs = self._logs = self._log_ratios(p0)
             misses = trials - hits
             llr = hits * logs[1] + misses * logs[2]
             v = statistic + llr
@@ -127,6 +122,13 @@ class ShareCusum:
         p0 = min(0.9, max(self.p0 if p0 is None else p0, self.min_p))
         return p0 * self.odds_ratio / (1.0 - p0 + self.odds_ratio * p0)
 
+    def _log_ratios(self, p0: float) -> tuple[float, float, float, float, float]:
+        """``p0`` and the log-likelihood ratios per hit and per miss of the test against it and of the mirror
+        test at the midpoint (cached by :meth:`update` while ``p0`` stays the same)."""
+        p1 = self.alternative(p0)
+        pm = (p0 + p1) / 2
+        return (p0, math.log(p1 / p0), math.log((1 - p1) / (1 - p0)), math.log(pm / p0), math.log((1 - pm) / (1 - p0)))
+
     def state(self) -> list[float]:
         return [self.p0, float(self.trials), self.statistic, self.calm]
 
@@ -134,11 +136,3 @@ class ShareCusum:
         self.p0, self.trials, self.statistic = state[0], int(state[1]), state[2]
         self.calm = state[3] if len(state) > 3 else self.end_threshold
 
-
-def _log_ratios(p0: float, odds_ratio: float) -> tuple[float, float, float, float, float]:
-    """The log-likelihood ratios per hit and per miss of the test against ``p0`` (already within
-    [min_p, 0.9], so :meth:`ShareCusum.alternative` would not clamp it) and of the mirror test at the midpoint.
-    """
-    p1 = p0 * odds_ratio / (1.0 - p0 + odds_ratio * p0)
-    pm = (p0 + p1) / 2
-    return (p0, math.log(p1 / p0), math.log((1 - p1) / (1 - p0)), math.log(pm / p0), math.log((1 - pm) / (1 - p0)))

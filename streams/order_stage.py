@@ -485,7 +485,7 @@ class OrderStage:
     def _filing(self, text: str, category: str) -> float:
         """What the text → category model makes of a new contact's category (a ``FILING_*`` of streams/signals)."""
         guess = self.misfile
-        if guess.n < guess.min_labels:
+        if not guess.mature:
             return S.FILING_UNJUDGED
         return S.FILING_MISFILED if guess.guess(text, category) is not None else S.FILING_AS_READ
 
