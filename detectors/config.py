@@ -84,6 +84,16 @@ class ScopeRulesConfig(BaseModel):
                                                              "a stall is judged")
     forecast_stall_share: float = Field(0.2, description="completions in the last 15 min at or below this share "
                                                          "of the orders that entered, with a queue, forecast breaches")
+    stall_min_orders: int = Field(3, description="open checks of a department waiting past its habit (and nothing "
+                                                 "completed meanwhile) that raise breach_forecast: the department "
+                                                 "has stopped taking or finishing orders (0 = off; detectors/stall.py)")
+    stall_quantile: float = Field(0.99, description="the department's habit: this quantile of its recent completion "
+                                                    "times, per check and category")
+    stall_factor: float = Field(1.5, description="a check is overdue by habit past max(factor x habit, habit + "
+                                                 "stall_margin_min)")
+    stall_margin_min: float = Field(3.0, description="... (minutes)")
+    stall_min_habit: int = Field(20, description="completions a department's habit needs before it is used "
+                                                 "(before that: the province's habit for the check and category)")
     anomaly_alerts: bool = Field(False, description="raise `anomaly` alerts from the seasonal series detector "
                                                     "(detectors/anomaly.py) on each region's arrivals, backlog "
                                                     "and order-minutes at risk; its scores always reach the board")

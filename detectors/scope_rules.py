@@ -28,10 +28,13 @@ from typing import Any, Callable
 from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.share_cusum import ShareCusum
+from detectors.stall import StallWatch
+from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
 
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
+CHECK_ZH = {"receive_ack": "受理", "dispatch": "派单", "dept_accept": "接单", "feedback": "到场/答复"}
 ALERT_SCOPES = ("region", "department", "channel")
 LAG_SCOPES = ("region", "department")
 ANOMALY_SCOPES = ("region", "total")
@@ -182,6 +185,10 @@ class ScopeDetectors:
         self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
         self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
+        c = self.cfg
+        self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
+                                min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
+        """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
 
@@ -275,7 +282,37 @@ class ScopeDetectors:
                            "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
             if self.topic_names:
                 self._topics(t, name, scope, sc, out, prior, plan)
+        if self.stall is not None:
+            self._stalls(t, out)
         return out
+
+    def _stalls(self, t: float, out: list[Condition]) -> None:
+        """``breach_forecast`` for departments that have stopped completing a check they normally complete
+        quickly (detectors/stall.py): orange once one of the waiting orders has used 75 % of its deadline."""
+        watch = self.stall
+        keys = set(watch.keys())
+        keys.update(k[1:] for k in self.debounce if k[0] == "stall")
+        for dept, check in sorted(keys):
+            s = watch.stalled(dept, check, t)
+            want = None if s is None else ("orange" if s.worst_share >= 0.75 else "yellow")
+            key = ("stall", dept, check)
+            if want is None and key not in self.debounce:
+                continue
+            stage = CHECK_STAGE.get(check, "decompose")
+
+            def describe(s: Any = s, dept: str = dept, check: str = check) -> tuple[str, dict[str, Any]]:
+                if s is None:
+                    return f"部门 {dept} {CHECK_ZH.get(check, check)}已恢复办理", {"department": dept, "check": check}
+                breach = (f"预计 {s.first_breach_min:.0f} 分钟后首单超时" if s.first_breach_min > 0
+                          else "已有工单超时")
+                return (f"部门 {dept} 通常 {s.habit_min:.0f} 分钟内{CHECK_ZH.get(check, check)}，现有 {s.waiting} 单已等待"
+                        f"超过其惯常用时（最久 {s.oldest_wait_min:.0f} 分钟），{s.quiet_min:.0f} 分钟内无一办结：{breach}",
+                        {"department": dept, "check": check, "waiting_past_habit": s.waiting, "open": s.open,
+                         "habit_min": round(s.habit_min, 1), "oldest_wait_min": round(s.oldest_wait_min, 1),
+                         "minutes_since_last_done": round(s.quiet_min, 1),
+                         "minutes_to_breach": round(s.first_breach_min, 1), "max_share_used": round(s.worst_share, 3)})
+            self._verdict(t, key, want, out, kind="breach_forecast", scope={"department": dept}, stage=stage,
+                          score=float(s.waiting if s is not None else 0), describe=describe)
 
     def _province_lag(self, total: Any) -> None:
         """The province's share, over the last hour, of short checks reaching half their deadline among those

@@ -40,6 +40,8 @@ MAX_CATCHUP_S = 3 * 3600.0
 """Longest stretch of event time the minute ticks catch up on after a gap in the input."""
 NEGATIVE = 0.7
 """Negativity from which a customer text counts as strongly negative (angry; streams/sentiment.py's scale)."""
+DEPARTMENT_CHECKS = frozenset(("dept_accept", "feedback"))
+"""The checks a department is answerable for (taking the order; a crew's arrival): watched for stalls."""
 SHORT_CHECK_S = 4 * 3600.0
 """Checks up to this long (arrival of a repair crew, accepting, dispatching) are watched by their share used;
 for multi-day checks (a reply within 5 days) passing half the deadline overnight is normal, so only their
@@ -308,6 +310,13 @@ class ScopeStage:
                 st.span_n += 1
             if age_key is not None:
                 st.ages[age_key] = (sig.value2, sig.value)
+        watch = self.detectors.stall
+        if watch is not None and short and sig.department:
+            check = sig.check.rstrip("~")  # type: ignore[union-attr]
+            if check in DEPARTMENT_CHECKS:
+                # a check moved to this department waits here from the move on
+                watch.opened(sig.department, check, sig.order_id, sig.t if moved else sig.value2, sig.value,
+                             sig.category)
 
     def _on_cross(self, sig: ScopeSignal, dims: _Dims) -> None:
         i = LEVELS.index(sig.value)
@@ -343,6 +352,10 @@ class ScopeStage:
                     st.short[i] -= 1
             if age_key is not None:
                 st.ages.pop(age_key, None)
+        watch = self.detectors.stall
+        if watch is not None and short and sig.department:
+            watch.closed(sig.department, sig.check.rstrip("~"), sig.order_id, sig.t,  # type: ignore[union-attr]
+                         moved=moved)
 
     def _on_arrival(self, sig: ScopeSignal, dims: _Dims) -> None:
         fault = sig.category == "fault_repair"
@@ -509,7 +522,8 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "topic_cusum": [[region, topic, c.state()] for (region, topic), c in det.topic_cusum.items()],
             "topic_minute": det.topic_minute,
             "lag_cusum": [[_SEP.join(map(str, k)), c.state()] for k, c in det.lag_cusum.items()],
-            "province_half": {st: list(h) for st, h in det._province_half.items()}}
+            "province_half": {st: list(h) for st, h in det._province_half.items()},
+            "stall": det.stall.state() if det.stall is not None else None}
 
 
 def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
@@ -567,4 +581,6 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         c.restore(st)
     for st_name, hist in state.get("province_half", {}).items():
         det._province_half[st_name].extend(tuple(x) for x in hist)
+    if det.stall is not None and state.get("stall"):
+        det.stall.restore(state["stall"])
     return stage
