@@ -85,6 +85,8 @@ of a busy worker's time when written every tick); conditions after it are replay
 MODELS_CKPT_EVERY_S = 10.0
 """The order stage's learned models (risk, text → category, quality) are checkpointed this often, when they have
 learned since (streams/model_state.py: a replaced worker resumes them; labels of the last interval are lost)."""
+MODEL_REPORT_EVERY_S = 5.0
+"""The risk model's quality report in the heartbeat is recomputed this often (~10 ms over a 2,000-label window)."""
 
 
 class ChangelogWriter:
@@ -272,6 +274,8 @@ class Live:
         self.models_saved: dict[str, int] = {"risk": 0, "category": 0}   # label counts of the last model checkpoint
         self.models_restored = False   # the models' start (a checkpoint or empty) has been decided
         self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
+        self.model_report: dict[str, Any] = {}
+        self.model_report_at = 0.0
         self.held_signals: list = []
         self.held_conditions: list = []
         """Takes applied but not yet in a checkpoint: acknowledged (committable) once a checkpoint holds them."""
@@ -343,13 +347,15 @@ class Live:
     async def _restore_models(self) -> None:
         """Start empty models from the richest checkpoint of ``ckpt:models`` (rule: streams/model_state.py).
         Called under ``lock`` before the first step that could learn."""
-        from streams.model_state import CKPT_KEY, LABELS_KEY, choose_checkpoint, is_empty, label_counts, restore_models
+        from streams.model_state import (CKPT_KEY, LABELS_KEY, choose_checkpoint, is_empty, label_counts,
+                                         restore_models)
 
         self.models_restored = True
         stage = self.order_stage
         if not is_empty(stage):
             return
-        counts = {k.decode(): orjson.loads(v) for k, v in (await self.redis.hgetall(self.prefix + LABELS_KEY)).items()}
+        raw_counts = await self.redis.hgetall(self.prefix + LABELS_KEY)
+        counts = {k.decode(): orjson.loads(v) for k, v in raw_counts.items()}
         name = choose_checkpoint(counts, self.worker)
         raw = await self.redis.hget(self.prefix + CKPT_KEY, name) if name is not None else None
         if not raw:
@@ -357,6 +363,7 @@ class Live:
         restore_models(stage, orjson.loads(raw))
         self.models_saved = label_counts(stage)
         self.models_origin = {"worker": name, **self.models_saved}
+        self.model_report_at = 0.0   # the next heartbeat reports the restored models
         log.info("learned models restored from the checkpoint of %s: %s", name, self.models_saved)
 
     async def _checkpoint_models(self) -> None:
@@ -690,13 +697,16 @@ class Live:
     async def heartbeat(self, now: float | None) -> None:
         from streams.model_state import model_report
 
+        if time.time() - self.model_report_at >= MODEL_REPORT_EVERY_S:
+            self.model_report_at = time.time()
+            self.model_report = model_report(self.order_stage)
         mine = sorted(self.owned_partitions(self.events_topic))
         lag = await self.consumer_lag()
         self.metrics.lag.set(lag)
         beat = {"worker": self.worker, "pid": os.getpid(), "wall": time.time(), "now": now, "partitions": mine,
                 "orders": len(self.store.local), "customers": len(self.customer_store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
-                "model": model_report(self.order_stage), "model_origin": self.models_origin}
+                "model": self.model_report, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     async def consumer_lag(self) -> int:
