@@ -82,6 +82,11 @@ SNAPSHOT_EVERY_S = 0.95
 ALERTS_CKPT_EVERY_S = 5.0
 """The alert pipeline's state is checkpointed this often (``state_dict`` of every episode and group was ~20 %
 of a busy worker's time when written every tick); conditions after it are replayed by a successor."""
+MODELS_CKPT_EVERY_S = 10.0
+"""The order stage's learned models (risk, text → category, quality) are checkpointed this often, when they have
+learned since (streams/model_state.py: a replaced worker resumes them; labels of the last interval are lost)."""
+MODEL_REPORT_EVERY_S = 5.0
+"""The risk model's quality report in the heartbeat is recomputed this often (~10 ms over a 2,000-label window)."""
 
 
 class ChangelogWriter:
@@ -265,6 +270,12 @@ class Live:
         self.scope_ckpt_at = 0.0
         self.snapshot_at = 0.0
         self.alerts_ckpt_at = 0.0
+        self.models_ckpt_at = 0.0
+        self.models_saved: dict[str, int] = {"risk": 0, "category": 0}   # label counts of the last model checkpoint
+        self.models_restored = False   # the models' start (a checkpoint or empty) has been decided
+        self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
+        self.model_report: dict[str, Any] = {}
+        self.model_report_at = 0.0
         self.held_signals: list = []
         self.held_conditions: list = []
         """Takes applied but not yet in a checkpoint: acknowledged (committable) once a checkpoint holds them."""
@@ -332,6 +343,43 @@ class Live:
                 return scope_from_state(self.settings, ck["state"])
         self.scope_cp = Checkpoint()
         return ScopeStage(self.settings)
+
+    async def _restore_models(self) -> None:
+        """Start empty models from the richest checkpoint of ``ckpt:models`` (rule: streams/model_state.py).
+        Called under ``lock`` before the first step that could learn."""
+        from streams.model_state import (CKPT_KEY, LABELS_KEY, choose_checkpoint, is_empty, label_counts,
+                                         restore_models)
+
+        self.models_restored = True
+        stage = self.order_stage
+        if not is_empty(stage):
+            return
+        raw_counts = await self.redis.hgetall(self.prefix + LABELS_KEY)
+        counts = {k.decode(): orjson.loads(v) for k, v in raw_counts.items()}
+        name = choose_checkpoint(counts, self.worker)
+        raw = await self.redis.hget(self.prefix + CKPT_KEY, name) if name is not None else None
+        if not raw:
+            return
+        restore_models(stage, orjson.loads(raw))
+        self.models_saved = label_counts(stage)
+        self.models_origin = {"worker": name, **self.models_saved}
+        self.model_report_at = 0.0   # the next heartbeat reports the restored models
+        log.info("learned models restored from the checkpoint of %s: %s", name, self.models_saved)
+
+    async def _checkpoint_models(self) -> None:
+        """Write this worker's learned models to Redis when they have learned since the last checkpoint."""
+        from streams.model_state import CKPT_KEY, LABELS_KEY, label_counts, models_state
+
+        counts = label_counts(self.order_stage)
+        if counts == self.models_saved:
+            return
+        # dumped at once, before any await: the models are not touched meanwhile (we hold ``lock`` anyway)
+        blob = orjson.dumps(models_state(self.order_stage, self.worker, time.time()))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.prefix + CKPT_KEY, self.worker, blob)
+        pipe.hset(self.prefix + LABELS_KEY, self.worker, orjson.dumps(counts))
+        await pipe.execute()
+        self.models_saved = counts
 
     async def _start_alerts(self) -> None:
         try:
@@ -466,6 +514,8 @@ class Live:
     async def on_events(self, events: list) -> None:
         await self.start_producer()
         async with self.lock:
+            if not self.models_restored:
+                await self._restore_models()
             await self._on_events(events)
 
     async def _on_events(self, events: list) -> None:
@@ -503,6 +553,8 @@ class Live:
         await self.start_producer()
         from streams.customer_stage import CustomerContext
         async with self.lock:
+            if not self.models_restored:
+                await self._restore_models()
             sigs: list = []
             conds: list = []
             risks: list = []
@@ -588,8 +640,13 @@ class Live:
         if now is None:
             return
         async with self.lock:
+            if not self.models_restored:
+                await self._restore_models()
             out = self.order_stage.advance(now)
             await self.flush_orders(out.signals, out.conditions, out.risks)
+            if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
+                self.models_ckpt_at = time.time()
+                await self._checkpoint_models()
         async with self.customer_lock:
             self.customer_stage.advance(now)   # housekeeping: forget customers quiet past the horizon
             await self.flush_customers()
@@ -638,12 +695,18 @@ class Live:
         return list(cmds)
 
     async def heartbeat(self, now: float | None) -> None:
+        from streams.model_state import model_report
+
+        if time.time() - self.model_report_at >= MODEL_REPORT_EVERY_S:
+            self.model_report_at = time.time()
+            self.model_report = model_report(self.order_stage)
         mine = sorted(self.owned_partitions(self.events_topic))
         lag = await self.consumer_lag()
         self.metrics.lag.set(lag)
         beat = {"worker": self.worker, "pid": os.getpid(), "wall": time.time(), "now": now, "partitions": mine,
                 "orders": len(self.store.local), "customers": len(self.customer_store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
-                "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None}
+                "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
+                "model": self.model_report, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     async def consumer_lag(self) -> int:
@@ -669,6 +732,9 @@ class Live:
                 workers[name.decode()] = w
         dlq = await self.redis.get(self.prefix + "dlq:count")
         stats = {k.decode(): int(v) for k, v in (await self.redis.hgetall(self.prefix + "stats")).items()}
+        from streams.model_state import pool_model_reports
+
+        snap["model"] = pool_model_reports([w.get("model") for w in workers.values()])
         snap["runtime"] = {"workers": workers, "lag": sum(w.get("lag", 0) for w in workers.values()),
                            "dlq": int(dlq or 0), "stats": stats, "wall": time.time(),
                            "clock_speed": self.settings.clock.speed}

@@ -33,6 +33,7 @@ from typing import Any
 
 from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
+from detectors.quality import RiskQuality
 from streams.intent import intent_phrases
 from detectors.risk import ComplaintRiskModel, order_features
 from streams import signals as S
@@ -89,6 +90,8 @@ class OrderStage:
         not call-backs, so the signal waits for the answer (in memory: lost if the worker dies meanwhile)."""
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
+        self.quality = RiskQuality()
+        """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
         self.tiering = OrderTiering(settings)
         self.topics = TopicTagger(settings.tracking.topics)
         self.misfile = CategoryGuess()
@@ -348,7 +351,7 @@ class OrderStage:
                     self.customers.escalated(o.customer_id, t, o.order_id)
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
                 if before is not None:
-                    self.risk_model.learn_one(before, True)
+                    self._learn_risk(before, True)
                     self.stats["labels_pos"] += 1
             return
         self._update_order(o, t, out, force=typ in ("created", "closed"))
@@ -589,6 +592,11 @@ class OrderStage:
                 o.order_tier = cond.tier
                 out.conditions.append(cond)
 
+    def _learn_risk(self, x: dict[str, float], y: bool) -> None:
+        """One late label for the risk model, judged first (progressive validation) by the quality tracker."""
+        self.quality.update(self.risk_model.predict_one(x), y)
+        self.risk_model.learn_one(x, y)
+
     def _housekeeping(self, now: float, out: StageOut) -> None:
         """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
         q = self._label_queue
@@ -599,7 +607,7 @@ class OrderStage:
                 continue  # escalated, reopened (and maybe closed again later: that closing labels it) or gone
             # the negative example is the order as it stood after its last event: derived from its state, so
             # nothing per order is kept for it and it survives a worker restart with the order itself
-            self.risk_model.learn_one(order_features(o, o.last_t, self.settings), False)
+            self._learn_risk(order_features(o, o.last_t, self.settings), False)
             self.stats["labels_neg"] += 1
         horizon = self.settings.tracking.evict_after_h * HOUR
         if now - self._oldest_order > horizon:   # else no order can be stale: skip the scan of all orders

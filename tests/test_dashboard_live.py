@@ -54,3 +54,38 @@ def test_alert_evidence_reads_in_chinese_on_a_chinese_board():
     assert evidence_text(ev, lang="zh") == ("分类: 故障报修 · 渠道: 95598 · 时限节点: 受理确认 · 客户等级: 潜在优质客户 · "
                                             "时限已用: 1.00 · 风险因素: 催办 2 次, 施压表述（录音、最后通牒、追究到底等）")
     assert evidence_text(ev, lang="en").startswith("category: fault_repair · channel: hotline")
+
+
+def _model(**over):
+    bins = [{"lo": 0.0, "hi": 0.1, "n": 1500, "predicted": 0.03, "observed": 0.02},
+            {"lo": 0.5, "hi": 0.6, "n": 60, "predicted": 0.55, "observed": 0.48},
+            {"lo": 0.9, "hi": 1.0, "n": 40, "predicted": 0.93, "observed": 0.85}]
+    return {"risk_auc": 0.87, "brier": 0.041, "labels": 5200, "positives": 310, "window": 2000,
+            "calibration": bins, "blend": 1.0, "category_labels": 4800, "category_mature": True, **over}
+
+
+def test_model_quality_section_shows_auc_and_reliability_chart(board_env):
+    put_snapshot(board_env["redis_url"], snapshot(model=_model()))
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert {m.label: m.value for m in at.metric}["Risk model AUC"] == "0.87"
+    assert "Model quality" in text and "AUC 0.87: the chance that an order which escalated" in text
+    assert "last 2000 labels · 5200 in all (310 escalated) · Brier 0.041" in text
+    assert "risk = 100% learned model + 0% expert rules" in text and "misfiling hints on" in text
+    charts = [c for c in at.get("vega_lite_chart") if "Observed escalation rate" in c.proto.spec]
+    assert len(charts) == 1   # the reliability chart (the heat map is the other one), with its dashed diagonal
+    assert "Predicted risk" in charts[0].proto.spec and "strokeDash" in charts[0].proto.spec
+
+
+def test_model_quality_says_learning_in_plain_words_when_labels_are_few(board_env):
+    young = _model(risk_auc=None, labels=12, positives=2, window=12, category_labels=30, category_mature=False,
+                   blend=0.03)
+    put_snapshot(board_env["redis_url"], snapshot(model=young))
+    at = app_test("root").run()   # a Chinese board
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "模型质量" in text and "模型学习中：已有 12 个标签（其中升级 2 个）" in text
+    assert "风险 = 3% 学习模型 + 97% 专家规则" in text and "学习中，暂不提示" in text
+    assert {m.label: m.value for m in at.metric}["风险模型 AUC"] == "—"
+    assert not [c for c in at.get("vega_lite_chart") if "实际升级比例" in c.proto.spec]

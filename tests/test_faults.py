@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.bench_live import _created, produce, sim_lines, stop
+from bench.bench_live import _created, iso, produce, sim_lines, stop
 from yujing.events import InvalidEvent, parse_event
 from tests.helpers import wait_until
 
@@ -63,6 +63,22 @@ def _stats(rig: dict) -> dict[str, int]:
     return {k: int(v) for k, v in rig["r"].hgetall(rig["prefix"] + "stats").items()}
 
 
+def _escalations(n: int, t: float) -> list[tuple[bytes, bytes]]:
+    """``n`` complaints escalated to 12398 ten seconds after filing: positive labels for the risk model."""
+    out = []
+    for i in range(n):
+        oid = f"ESC-{uuid.uuid4().hex[:4]}-{i}"
+        out.append((oid.encode(), _created(oid, t, "app")))
+        out.append((oid.encode(), orjson.dumps({"event_id": f"x-{oid}", "order_id": oid, "type": "escalated",
+                                                "ts": iso(t + 10), "to": "12398"})))
+    return out
+
+
+def _model_ckpt(rig: dict, worker: str = "w1") -> dict[str, int]:
+    raw = rig["r"].hget(rig["prefix"] + "ckpt:models:labels", worker)
+    return orjson.loads(raw) if raw else {"risk": 0, "category": 0}
+
+
 def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict) -> None:
     from alerts.store import AlertStore
     from streams.order_stage import OrderStage
@@ -70,9 +86,15 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
 
     lines = sim_lines(3000, end=time.time() - 30, seed=5)
     half = len(lines) // 2
+    escalations = _escalations(6, time.time() - 60)
+    lines = lines[:half] + escalations + lines[half:]
+    half += len(escalations)
     w = rig["start"]()
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:half]))
     wait_until(lambda: _stats(rig).get("events", 0) >= half, 60, "first half processed")
+    # the learned models are checkpointed (every 10 s) before the crash: 6 positives, texts → categories
+    wait_until(lambda: _model_ckpt(rig)["risk"] >= 6, 25, "models checkpointed")
+    before = _model_ckpt(rig)
 
     # silent hall orders whose 6-s deadline passes while the worker is dead, and the second half of the stream
     silent = [f"SIL-{uuid.uuid4().hex[:4]}-{i}" for i in range(3)]
@@ -82,6 +104,7 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     wait_until(lambda: _stats(rig).get("events", 0) >= half + 200, 30, "part of the second half processed")
     w.kill()  # SIGKILL mid-run: no flush, no commit, no goodbye
     w.wait(5)
+    at_kill = _model_ckpt(rig)   # the last model checkpoint before the crash
     time.sleep(7)  # the silent orders' deadlines pass while nobody is running
     rig["start"]()
 
@@ -95,6 +118,14 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
                 and a.get("scope", {}).get("order_id") in silent}
 
     wait_until(lambda: silent_alerted() == set(silent), 30, "receive_lag alerts for the orders that breached while down")
+
+    # the replaced worker resumed the learned models from the checkpoint instead of starting from the prior
+    beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1"))
+    assert beat["pid"] != w.pid and beat["model_origin"] == {"worker": "w1", **at_kill}
+    assert beat["model"]["positives"] >= 6 and beat["model"]["labels"] >= before["risk"]
+    assert beat["model"]["category_labels"] >= at_kill["category"] >= before["category"] > 0
+    snap = orjson.loads(rig["r"].get(rig["prefix"] + "board:snapshot"))
+    assert snap["model"]["positives"] >= 6 and snap["model"]["calibration"]
 
     # every event applied exactly once, as in a clean in-process run of the same stream
     clean = OrderStage(load_config(None))

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -73,7 +74,8 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
     cols[2].metric(t("kpi.lag", lang), "—" if lag is None else int(lag))
     auc = model.get("risk_auc")
     cols[3].metric(t("kpi.auc", lang), "—" if auc is None else f"{auc:.2f}",
-                   help=f"labels {model.get('labels', 0)} · positives {model.get('positives', 0)}")
+                   help=t("kpi.auc_help", lang, window=int(model.get("window") or 0),
+                          labels=int(model.get("labels") or 0), positives=int(model.get("positives") or 0)))
     cols[4].metric(t("kpi.workers", lang), int(rt.get("workers") or 0),
                    delta=None if rt.get("broker_ok", True) else t("kpi.broker_down", lang), delta_color="inverse")
 
@@ -101,6 +103,55 @@ def _risky(snap: dict[str, Any], lang: str) -> None:
     df = df.loc[:, [c for c in df.columns if not df[c].isna().all() and not (df[c].astype(str) == "").all()]]
     st.dataframe(df, hide_index=True, use_container_width=True, column_config={
         t("col.risk", lang): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1, width="small")})
+
+
+def reliability_chart(bins: list[dict[str, Any]], lang: str) -> alt.Chart | None:
+    """Predicted risk against the share that really escalated, per band of predicted risk, with the diagonal
+    of a perfectly calibrated model: the picture of "can I believe risk 0.8?"."""
+    rows = [{"predicted": float(b["predicted"]), "observed": float(b["observed"]), "n": int(b["n"])}
+            for b in bins or [] if b.get("n")]
+    if not rows:
+        return None
+    pred, obs, n = t("model.predicted", lang), t("model.observed", lang), t("model.count", lang)
+    df = pd.DataFrame(rows)
+    scale = alt.Scale(domain=[0, 1])
+    diagonal = alt.Chart(pd.DataFrame({"predicted": [0.0, 1.0], "observed": [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="#888").encode(x=alt.X("predicted:Q", scale=scale), y=alt.Y("observed:Q", scale=scale))
+    points = alt.Chart(df).mark_line(point=True, color="#1F77B4").encode(
+        x=alt.X("predicted:Q", scale=scale, title=pred, axis=alt.Axis(format="%")),
+        y=alt.Y("observed:Q", scale=scale, title=obs, axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("predicted:Q", title=pred, format=".0%"), alt.Tooltip("observed:Q", title=obs, format=".0%"),
+                 alt.Tooltip("n:Q", title=n)])
+    sizes = alt.Chart(df).mark_circle(color="#1F77B4", opacity=0.35).encode(
+        x="predicted:Q", y="observed:Q", size=alt.Size("n:Q", legend=None, title=n))
+    return (diagonal + points + sizes).properties(height=220)
+
+
+def _model_quality(snap: dict[str, Any], lang: str) -> None:
+    """The risk model's live quality in words and one chart (issue #7), and how far the category model is."""
+    st.subheader(t("model.title", lang), divider="gray")
+    model = snap.get("model") or {}
+    if not model:
+        st.caption(t("model.none", lang))
+        return
+    labels, positives = int(model.get("labels") or 0), int(model.get("positives") or 0)
+    auc = model.get("risk_auc")
+    if auc is None:
+        st.info(t("model.learning", lang, n=labels, pos=positives), icon=":material/school:")
+    else:
+        st.markdown(t("model.auc", lang, auc=float(auc)))
+        st.caption(t("model.counts", lang, window=int(model.get("window") or 0), labels=labels, positives=positives,
+                     brier=float(model.get("brier") or 0.0)))
+        chart = reliability_chart(model.get("calibration") or [], lang)
+        if chart is not None:
+            st.altair_chart(chart, use_container_width=True)
+            st.caption(t("model.chart_caption", lang))
+    if model.get("blend") is not None:
+        learned = float(model["blend"])
+        st.caption(t("model.blend", lang, learned=learned, prior=1.0 - learned))
+    if model.get("category_labels") is not None:
+        state = t("model.category_on" if model.get("category_mature") else "model.category_off", lang)
+        st.caption(t("model.category", lang, n=int(model["category_labels"]), state=state))
 
 
 def _rest_table(alerts: list[dict[str, Any]], now: float, lang: str) -> None:
@@ -162,6 +213,7 @@ def board(lang: str) -> None:
         _risky(snap, lang)
         if snap:
             _kpis(snap, lang)
+            _model_quality(snap, lang)
 
 
 def render() -> None:
