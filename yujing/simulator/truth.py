@@ -16,7 +16,8 @@ What the truth means (kept simple on purpose):
   (a reclassification moves them); feedback closes at ``arrived`` (fault repair) or the first ``replied``, and a
   pause moves its deadline by the pause.
 * **affected orders** of an incident — the orders its mechanism touched: receive incidents, the region's orders
-  waiting to be accepted during the window; an outage surge, the region's fault reports in the window; a
+  waiting to be accepted while the incident really had an agent off the shift (a cut that rounds to the same
+  staff changes nothing); an outage surge, the region's fault reports in the window; a
   department stall, orders waiting at the department during it; slow feedback, orders the department took on
   during it; a misclassification wave, the channel's orders filed under a wrong category in it; a sentiment storm,
   the region's customers it angered.
@@ -49,7 +50,7 @@ from datetime import datetime
 from typing import Any
 
 from streams.deadlines import CHECK_STAGE, Sla
-from yujing.simulator.engine import TZ, Order, SimOptions, Simulation
+from yujing.simulator.engine import TZ, UTC_OFFSET_S, Order, RegionState, SimOptions, Simulation
 from yujing.simulator.incidents import Incident
 
 INF = math.inf
@@ -174,11 +175,24 @@ class TruthSimulation(Simulation):
             tl.esc_t, tl.esc_ts, tl.esc_to = s, self.out[-1][1]["ts"], fields.get("to")
 
     # --- ground truth ---------------------------------------------------------------------------------
+    def staff_cut(self, rs: RegionState, t: float) -> bool:
+        """Whether a receive incident has really taken an agent off the region's shift at ``t``.
+
+        A cut to 30 % of one night agent still leaves one: such a minute harms nobody, and a breach then is the
+        usual night, not the incident.
+        """
+        local = t + UTC_OFFSET_S
+        planned = rs.agents[(int(local // 86400) + 3) % 7 >= 5][int(local % 86400 // 3600)]
+        return max(1, round(planned * self.agent_factor(rs, t))) < planned
+
     def _affected(self, inc: Incident, s: float, e: float) -> list[OrderTimeline]:
         tls = self.timelines.values()
         kind = inc.type
         if kind in ("understaffed_receive", "gradual_drift"):
-            return [o for o in tls if o.region == inc.region and o.created < e and o.accepted > s]
+            rs = next(r for r in self.regions if r.name == inc.region)
+            return [o for o in tls if o.region == inc.region and o.created < e and o.accepted > s
+                    and any(self.staff_cut(rs, x) for x in range(int(max(o.created, s)),
+                                                                  int(min(o.accepted, e)) + 1, 60))]
         if kind == "outage_surge":
             return [o for o in tls if o.region == inc.region and o.true_cat == "fault_repair" and s <= o.created < e]
         if kind == "department_stall":
@@ -197,7 +211,9 @@ class TruthSimulation(Simulation):
             from yujing.config import load_config
 
             sla = Sla(load_config(None).sla)
-        end = min(self.end, self.last_t) if end is None else end
+        if end is None:   # the planned end when the run got there, else (interrupted, endless) the last event
+            done = self.end < INF and (not self.heap or self.heap[0][0] >= self.end)
+            end = self.end if done else self.last_t
         breaches = {oid: tl.breaches(sla, end) for oid, tl in self.timelines.items()}
         membership: dict[str, list[str]] = {}
         incidents = []
