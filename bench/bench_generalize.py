@@ -141,6 +141,7 @@ def run_stream(p: dict[str, Any], work: Path) -> dict[str, Any]:
         row["seconds"][who] = _run(cmd)
         row[who] = _score(truth, d / who)
     row["false_alarms_yujing"] = false_alarm_detail(truth, d / "yujing")
+    row["incidents"] = json.loads((truth / "incidents.json").read_text())
     return row
 
 
@@ -175,6 +176,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                         d["lead_min"] for d in ds if d["lead_min"] is not None]) else None),
                                     "leads": [d["lead_min"] if d["detected"] else "miss" for d in ds]}
                                 for t, ds in sorted(per.items())}
+    out["missed"] = {who: [{"stream": r["plan"]["name"], "id": d["id"], "type": d["type"], "scope": d["scope"],
+                            "start": d["start"], "harm_ts": d["harm_ts"],
+                            "breached_orders": inc["stats"]["breached_orders"]}
+                           for r in rows for d, inc in zip(r[who]["incident_detail"], r["incidents"])
+                           if not d["detected"]] for who in ("yujing", "baseline")}
     fas = [a for r in rows for a in r["false_alarms_yujing"]]
     out["false_alarms"] = {
         "by_kind": dict(Counter(a["kind"] for a in fas).most_common()),
@@ -211,6 +217,9 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         lines.append(f"| {t} | {py[t]['detected']}/{py[t]['incidents']} | {_f(py[t]['median_lead_min'], 1)} | "
                      f"{pb[t]['detected']}/{pb[t]['incidents']} | {_f(pb[t]['median_lead_min'], 1)} | "
                      f"{', '.join('n/a' if x is None else str(x) for x in py[t]['leads'])} |")
+    lines += ["", "yujing missed: " + "; ".join(
+        f"{m['stream']} {m['type']} on {'/'.join(m['scope'].values())} at {m['start'][11:16]} "
+        f"({m['breached_orders']} orders breached)" for m in summary["missed"]["yujing"])]
     fa = summary["false_alarms"]
     lines += ["", f"yujing false alarms by kind {fa['by_kind']}; by scope {fa['by_scope_type']}; "
                   f"by tier {fa['by_tier']}; by local hour {fa['by_hour']}"]

@@ -6,7 +6,7 @@ Runs, each in its own subprocess (so one crash does not hide the others): bench_
 bench_memory, bench_sentiment, bench_nab, bench_models, the scenario comparison (``yujing replay`` vs the static-rule
 baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``) and
 bench_generalize (the same comparison on simulator streams with other regions, parameters and overlapping incidents).
-Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 12 min on the 2-core
+Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 15 min on the 2-core
 machine; ``--quick`` (smaller inputs, no scenarios/sentiment/NAB) about 3 min.
 """
 from __future__ import annotations

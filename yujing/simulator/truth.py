@@ -23,7 +23,7 @@ What the truth means (kept simple on purpose):
   the region's customers it angered.
 * **harm_ts** — the earliest deadline (from the incident start on) that an affected order breached in the checks
   the incident acts on (receive: receive_ack; department stall: dept_accept; slow feedback and outage: feedback;
-  misclassification: any), or for a sentiment storm the first escalation of an angered customer; null if none.
+  misclassification: dispatch or dept_accept), or for a sentiment storm the first escalation of an angered customer; null if none.
 
 >>> from datetime import datetime
 >>> from yujing.simulator import SimOptions, default_regions, iter_timed, parse_incident
@@ -60,7 +60,7 @@ STAGE_OF_TYPE = {"understaffed_receive": "receive", "sentiment_storm": "receive"
 HARM_CHECKS: dict[str, tuple[str, ...]] = {
     "understaffed_receive": ("receive_ack",), "gradual_drift": ("receive_ack",),
     "department_stall": ("dept_accept",), "slow_feedback": ("feedback",), "outage_surge": ("feedback",),
-    "misclassification_wave": ("receive_ack", "dispatch", "dept_accept", "feedback"), "sentiment_storm": ()}
+    "misclassification_wave": ("dispatch", "dept_accept"), "sentiment_storm": ()}
 PARAM_NAME = {"understaffed_receive": "staff_factor", "outage_surge": "fault_multiplier",
               "department_stall": "accept_rate", "misclassification_wave": "reclass_prob",
               "sentiment_storm": "multiplier", "slow_feedback": "handling_factor", "gradual_drift": "shrink_per_hour"}
