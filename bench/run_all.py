@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.run_all [--quick]
 
 Runs, each in its own subprocess (so one crash does not hide the others): bench_live, bench_replay,
-bench_memory, bench_sentiment, bench_nab, bench_models and the scenario comparison (``yujing replay`` vs the static-rule
-baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``).
-Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 12 min on the 2-core
+bench_memory, bench_sentiment, bench_nab, bench_models, the scenario comparison (``yujing replay`` vs the static-rule
+baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``) and
+bench_generalize (the same comparison on simulator streams with other regions, parameters and overlapping incidents).
+Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 15 min on the 2-core
 machine; ``--quick`` (smaller inputs, no scenarios/sentiment/NAB) about 3 min.
 """
 from __future__ import annotations
@@ -141,6 +142,10 @@ def table(r: dict) -> str:
         for k, v in (m.get("per_event") or {}).items():
             rows.append((f"model cost per replayed event: {k} (µs)", v, "replay µs per event",
                          m.get("replay_us_per_event")))
+    g = r.get("generalize") or {}
+    gy, gb = (g.get("mean") or {}).get("yujing") or {}, (g.get("mean") or {}).get("baseline") or {}
+    for k in gy:
+        rows.append((f"generalize mean of {g.get('k')} simulator streams: {k} (yujing)", gy[k], "baseline", gb.get(k)))
     if "nab_standard" in r:
         rows.append(("NAB standard (18 files)", r["nab_standard"], "Numenta HTM (58 files)", 70.5))
     lines = ["| figure | value | reference | ref value | ratio |", "| --- | ---: | --- | ---: | ---: |"]
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if not q:
         steps += [("sentiment", ["-m", "bench.bench_sentiment", "--n", "0"], 600), ("nab", ["-m", "bench.bench_nab"], 300),
-                  ("models", ["-m", "bench.bench_models"], 400)]
+                  ("models", ["-m", "bench.bench_models"], 400), ("generalize", ["-m", "bench.bench_generalize"], 900)]
     for name, args, timeout in steps:
         ok, secs, err = _run(args, timeout)
         runs[name] = {"ok": ok, "seconds": secs, **({} if ok else {"error": err})}
@@ -188,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         res["models"] = _load("models.json") if runs["models"]["ok"] else {}
         sent = _load("sentiment.json")
         res["sentiment"] = sentiment_figures(sent) if runs["sentiment"]["ok"] else {}
+        gen = _load("generalize.json")
+        res["generalize"] = {k: gen.get(k) for k in ("k", "hours", "mean", "per_type", "false_alarms")} \
+            if runs["generalize"]["ok"] else {}
         t = time.monotonic()
         res["scenarios"] = scenarios()
         runs["scenarios"] = {"ok": True, "seconds": round(time.monotonic() - t, 1)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -262,3 +263,87 @@ async def test_kafka_sink_creates_topic_and_keys_by_order(kafka_broker):
         partition_of[ev.order_id].add(rec.partition)
     assert all(len(p) == 1 for p in partition_of.values())
     assert len({p for ps in partition_of.values() for p in ps}) == 3
+
+
+# --- ground truth (--truth) ----------------------------------------------------------------------------------
+SCORE_TOOLS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "tools"
+
+
+@pytest.fixture(scope="module")
+def truth_run(tmp_path_factory):
+    """Six simulated hours with two overlapping incidents, written with and without --truth."""
+    from yujing.cli import app
+
+    d = tmp_path_factory.mktemp("truth")
+    args = ["simulate", "--speed", "0", "--hours", "6", "--seed", "21", "--start", "2026-07-14T06:00:00",
+            "--regions", "4", "--incident", "understaffed_receive:east:60:120:0.25",
+            "--incident", "department_stall:south-marketing:90:150", "--incident", "sentiment_storm:west:30:200"]
+    plain = CliRunner().invoke(app, args + ["--out", str(d / "plain.jsonl")])
+    assert plain.exit_code == 0, plain.output
+    res = CliRunner().invoke(app, args + ["--out", str(d / "events.jsonl"), "--truth", str(d / "truth")])
+    assert res.exit_code == 0, res.output
+    return d
+
+
+def test_truth_leaves_the_events_unchanged(truth_run):
+    assert (truth_run / "plain.jsonl").read_bytes() == (truth_run / "events.jsonl").read_bytes()
+
+
+def test_truth_loads_in_the_scorer_and_harm_lies_in_the_incident(truth_run):
+    import sys
+
+    if not (SCORE_TOOLS / "score.py").exists():
+        pytest.skip("shared/scenarios/tools not here")
+    sys.path.insert(0, str(SCORE_TOOLS))
+    import score  # type: ignore[import-not-found]
+
+    truth = score.Truth(str(truth_run / "truth"))
+    assert truth.days == pytest.approx(0.25)
+    by_type = {i["type"]: i for i in truth.incidents}
+    assert set(by_type) == {"understaffed_receive", "department_stall", "sentiment_storm"}
+    assert by_type["department_stall"]["scope"] == {"region": "south", "department": "south-marketing"}
+    assert by_type["department_stall"]["stage"] == "decompose" and by_type["understaffed_receive"]["stage"] == "receive"
+    for kind in ("understaffed_receive", "department_stall"):
+        inc = by_type[kind]
+        assert inc["_h"] is not None and inc["stats"]["breached_orders"] > 0
+        assert inc["_s"] <= inc["_h"] <= inc["_e"] + 30 * 60
+    assert truth.dept_region["south-marketing"] == "south"
+    # every order is there, with the departments it was sent to
+    created = [orjson.loads(x) for x in (truth_run / "events.jsonl").read_bytes().splitlines()]
+    orders = {e["order_id"] for e in created if e["type"] == "created"}
+    assert set(truth.orders) == orders
+    sent: dict[str, set] = defaultdict(set)
+    for e in created:
+        if e["type"] in ("dispatched", "reassigned"):
+            sent[e["order_id"]].add(e["department"])
+    assert all(set(truth.orders[o]["departments"]) == sent[o] for o in orders)
+    # the scorer runs on it: a result that alerts on the stalled department at the stall's start detects it
+    res = truth_run / "result"
+    res.mkdir()
+    stall = by_type["department_stall"]
+    (res / "alerts.jsonl").write_text(json.dumps({"record": "alert", "status": "firing", "ts": stall["start"],
+                                                  "stage": "decompose", "scope": {"department": "south-marketing"},
+                                                  "kind": "dispatch_lag", "tier": "yellow"}) + "\n")
+    got = score.score(str(truth_run / "truth"), str(res))
+    assert got["per_type"]["department_stall"]["recall"] == 1.0 and got["false_alarms"] == 0
+
+
+def test_truth_escalations_and_breaches_match_the_stream(truth_run):
+    truth_dir = truth_run / "truth"
+    orders = json.loads((truth_dir / "orders.json").read_text())
+    events = [orjson.loads(x) for x in (truth_run / "events.jsonl").read_bytes().splitlines()]
+    escalated = {e["order_id"]: e["ts"] for e in events if e["type"] == "escalated"}
+    assert escalated
+    assert {o: v["escalation_ts"] for o, v in orders.items() if v["escalation_ts"]} == escalated
+    # a receive breach: the order was accepted after its deadline, or not at all by the end
+    accepted = {e["order_id"]: e["ts"] for e in events if e["type"] == "accepted"}
+    receive = [(o, b) for o, v in orders.items() for b in v["breaches"] if b["check"] == "receive_ack"]
+    assert receive
+    for o, b in receive:
+        assert b["done"] == accepted.get(o) and (b["done"] is None or b["done"] > b["deadline"])
+    meta = json.loads((truth_dir / "meta.json").read_text())
+    assert meta["counts"]["orders"] == len(orders) and meta["counts"]["escalated_orders"] == len(escalated)
+    stall = next(i for i in json.loads((truth_dir / "incidents.json").read_text()) if i["type"] == "department_stall")
+    members = [v for v in orders.values() if stall["id"] in v["incidents"]]
+    assert len(members) == stall["stats"]["affected_orders"] > 5
+    assert all("south-marketing" in v["departments"] for v in members)

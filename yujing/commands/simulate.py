@@ -35,7 +35,10 @@ def simulate(
     demo: bool = typer.Option(False, "--demo", help="schedule visible incidents in the first 20 simulated minutes"),
     bad_rate: float = typer.Option(0.0, "--bad-rate", help="share of events followed by a duplicate or broken copy"),
     late_rate: float = typer.Option(0.005, "--late-rate", help="share of events delivered 20-180 s late"),
-    config: Optional[str] = typer.Option(None, "--config", help="TOML configuration (Kafka topic, partitions)"),
+    config: Optional[str] = typer.Option(None, "--config", help="TOML configuration (Kafka topic, partitions, SLA)"),
+    truth: Optional[str] = typer.Option(None, "--truth",
+                                        help="also write ground truth (incidents.json, orders.json, meta.json) "
+                                             "for shared/scenarios/tools/score.py into this directory"),
 ) -> None:
     """Simulate work-order events (discrete-event model of a province with queues, customers and incidents)."""
     import asyncio
@@ -74,7 +77,12 @@ def simulate(
         console.log(f"{n} events ({rate:,.0f}/s), simulated time {fmt_ts(t)}")
 
     gc.set_threshold(100_000, 50, 100)   # the simulation's garbage is acyclic: collecting often only costs time
-    stream = iter_timed(opts)
+    sim = None
+    if truth is not None:
+        from yujing.simulator.truth import TruthSimulation
+
+        sim = TruthSimulation(opts)
+    stream = iter_timed(opts, sim=sim)
     try:
         if kafka is not None:
             from yujing.config import load_config
@@ -94,3 +102,11 @@ def simulate(
         console.log("interrupted")
     except BrokenPipeError:
         pass
+    if sim is not None and truth is not None:
+        from streams.deadlines import Sla
+        from yujing.config import load_config
+
+        meta = sim.write_truth(truth, Sla(load_config(config).sla))
+        c = meta["counts"]
+        console.log(f"truth: {c['incidents']} incidents, {c['orders']} orders ({c['escalated_orders']} escalated, "
+                    f"{c['orders_with_breach']} with a breach) to {truth}")

@@ -638,13 +638,17 @@ def _bad_copy(rng: random.Random, ev: dict[str, Any]) -> dict[str, Any]:
     return bad
 
 
-def iter_timed(opts: SimOptions) -> Iterator[tuple[float, dict[str, Any]]]:
-    """(delivery time, event) in delivery order: the simulation plus late, duplicate and broken deliveries."""
+def iter_timed(opts: SimOptions, sim: Simulation | None = None) -> Iterator[tuple[float, dict[str, Any]]]:
+    """(delivery time, event) in delivery order: the simulation plus late, duplicate and broken deliveries.
+
+    ``sim`` runs instead of a fresh ``Simulation(opts)`` (e.g. a :class:`~yujing.simulator.truth.TruthSimulation`
+    built from the same options, to keep its ground truth).
+    """
     rng = random.Random(opts.seed * 104729 + 7)
     late_rate, bad_rate = opts.late_rate, opts.bad_rate
     held: list[tuple[float, int, dict[str, Any]]] = []
     n = 0
-    for t, ev in Simulation(opts).run():
+    for t, ev in (sim or Simulation(opts)).run():
         while held and held[0][0] <= t:
             rt, _, hev = heapq.heappop(held)
             yield rt, hev

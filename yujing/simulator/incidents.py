@@ -1,13 +1,16 @@
 """Injectable incidents: the trouble the monitor exists to see.
 
-A spec is ``TYPE[:scope[:start_min[:duration_min]]]``; ``scope`` is a region, a department or (for
-``misclassification_wave``) a channel; start is minutes after the simulation start. Missing parts get defaults:
-the first region (its first fitting department), start 0, a type-specific duration.
+A spec is ``TYPE[:scope[:start_min[:duration_min[:strength]]]]``; ``scope`` is a region, a department or (for
+``misclassification_wave``) a channel; start is minutes after the simulation start; strength is the type's
+multiplier, probability or rate (table below). Missing parts get defaults: the first region (its first fitting
+department), start 0, a type-specific duration and strength.
 
 >>> from yujing.simulator.province import default_regions
 >>> inc = parse_incident("understaffed_receive:east:10:30", default_regions(6))
 >>> inc.region, inc.start_min, inc.duration_min, inc.factor
 ('east', 10.0, 30.0, 0.3)
+>>> parse_incident("slow_feedback:east-repair-2:0:60:2.5", default_regions(6)).factor
+2.5
 >>> parse_incident("department_stall:south", default_regions(6)).department
 'south-marketing'
 """
@@ -58,7 +61,7 @@ def _department_for(kind: str, region: Region) -> str:
 
 
 def parse_incident(spec: str, regions: list[Region], seed_affected: int = 1800) -> Incident:
-    """Parse ``TYPE[:scope[:start_min[:duration_min]]]`` against the simulated regions."""
+    """Parse ``TYPE[:scope[:start_min[:duration_min[:strength]]]]`` against the simulated regions."""
     parts = spec.strip().split(":")
     kind = parts[0].strip()
     if kind not in INCIDENT_TYPES:
@@ -68,10 +71,11 @@ def parse_incident(spec: str, regions: list[Region], seed_affected: int = 1800) 
     try:
         start = float(parts[2]) if len(parts) > 2 and parts[2].strip() else 0.0
         duration = float(parts[3]) if len(parts) > 3 and parts[3].strip() else duration
+        factor = float(parts[4]) if len(parts) > 4 and parts[4].strip() else factor
     except ValueError:
-        raise ValueError(f"incident: start and duration must be minutes in {spec!r}") from None
-    if start < 0 or duration <= 0:
-        raise ValueError(f"incident: start must be >= 0 and duration > 0 in {spec!r}")
+        raise ValueError(f"incident: start, duration and strength must be numbers in {spec!r}") from None
+    if start < 0 or duration <= 0 or factor < 0:
+        raise ValueError(f"incident: start and strength must be >= 0 and duration > 0 in {spec!r}")
     by_region = {r.name: r for r in regions}
     dept_region = {d.name: r for r in regions for d in r.departments}
     region, department, channel = regions[0], None, None
