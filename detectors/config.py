@@ -84,6 +84,9 @@ class ScopeRulesConfig(BaseModel):
                                                              "a stall is judged")
     forecast_stall_share: float = Field(0.2, description="completions in the last 15 min at or below this share "
                                                          "of the orders that entered, with a queue, forecast breaches")
+    topic_province_floor: bool = Field(True, description="topic_surge tests a region's share against at least the "
+                                                         "province's share of the last hour (a rise every region "
+                                                         "shares, like an angrier afternoon, is no evidence)")
     stall_min_orders: int = Field(3, description="open checks of a department waiting past its habit (and nothing "
                                                  "completed meanwhile) that raise breach_forecast: the department "
                                                  "has stopped taking or finishing orders (0 = off; detectors/stall.py)")

@@ -245,6 +245,8 @@ class ScopeDetectors:
         province_frac = total_neg / total_texts if total_texts >= 50 else 0.0
         total_faults = total.window("faults", 30) if total is not None else 0.0
         prior = self._province_topics(total) if total is not None and self.topic_names else {}
+        floors = (self._province_topic_now(total) if total is not None and self.topic_names and cfg.topic_province_floor
+                  else {})
         if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
             self._province_lag(total)
         forecast = cfg.forecast_enabled
@@ -281,7 +283,7 @@ class ScopeDetectors:
                            "negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
                            "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
             if self.topic_names:
-                self._topics(t, name, scope, sc, out, prior, plan)
+                self._topics(t, name, scope, sc, out, prior, plan, floors)
         if self.stall is not None:
             self._stalls(t, out)
         return out
@@ -579,8 +581,17 @@ class ScopeDetectors:
             out.append(c)
         return out
 
+    def _province_topic_now(self, total: Any) -> dict[str, float]:
+        """The province's angry contacts per topic and its contacts (``ctexts``) in the last hour: the rest of
+        the province's share is the floor of every region's test (an afternoon when customers everywhere write
+        angrier about bills is no evidence against one region)."""
+        now = {topic: total.window(angry, 60) for topic, angry in self._angry_keys}
+        now["ctexts"] = total.window("ctexts", 60)
+        return now
+
     def _topics(self, t: float, name: str, scope: dict[str, str], sc: Any, out: list[Condition],
-                prior: dict[str, float], plan: _ScopePlan | None = None) -> None:
+                prior: dict[str, float], plan: _ScopePlan | None = None,
+                floors: dict[str, float] | None = None) -> None:
         """``topic_surge``: the share of the region's new contacts that are angry about one topic has risen
         (CUSUM per topic, per minute). One alert per region (its fingerprint is kind + scope), about the topic
         with the strongest evidence; the others that are surging too are listed in its evidence."""
@@ -602,9 +613,13 @@ class ScopeDetectors:
             if plan is not None:
                 plan.topic_cusums = cs
         threshold, half = cfg.topic_threshold, cfg.topic_threshold / 2
+        rest = floors["ctexts"] - sc.window("ctexts", 60) if floors and trials > 0 else 0.0
         for (topic, angry, _, _), c in zip(topic_keys, cs):
+            # the rest of the province's share in the last hour is the least this region's is tested against
+            floor = (floors[topic] - sc.window(angry, 60)) / rest if rest >= 50 else None
             # a minute without contacts leaves the statistic as it is (ShareCusum.update returns at once)
-            stat = c.update(last.get(angry, 0.0), trials, prior=prior.get(topic)) if trials > 0 else c.statistic
+            stat = (c.update(last.get(angry, 0.0), trials, prior=prior.get(topic), floor=floor)
+                    if trials > 0 else c.statistic)
             if stat < half:   # neither surging nor held: the common case
                 continue
             if ((stat >= threshold and sc.window(angry, 60) >= cfg.topic_min_contacts)

@@ -124,3 +124,20 @@ def test_a_rise_every_region_shares_is_no_evidence_against_one():
         alone.update(4, 10)
         shared.update(4, 10, floor=0.4)       # ... and so do the province's (the morning peak)
     assert alone.statistic >= 10.0 and shared.statistic == 0.0
+
+
+def test_an_angrier_afternoon_everywhere_is_no_surge_in_one_region():
+    """The rest of the province's share of the last hour is the floor of a region's test: when customers in
+    every region write angrier about bills (a daily rhythm, a national news story), no region is singled out."""
+    rng = random.Random(7)
+    stage = ScopeStage(load_config(None))
+    feed(stage, 0, 12, {"north": 0.03, "south": 0.03}, rng)
+    both = feed(stage, 12, 4, {"north": 0.15, "south": 0.15}, rng)
+    assert surges(both) == []
+    settings = load_config(None)
+    settings.detectors.scope.topic_province_floor = False   # without the floor both regions would alert
+    rng = random.Random(7)
+    stage = ScopeStage(settings)
+    feed(stage, 0, 12, {"north": 0.03, "south": 0.03}, rng)
+    assert {c.scope["region"] for c in surges(feed(stage, 12, 4, {"north": 0.15, "south": 0.15}, rng))} == \
+        {"north", "south"}
