@@ -84,6 +84,10 @@ class ScopeRulesConfig(BaseModel):
                                                              "a stall is judged")
     forecast_stall_share: float = Field(0.2, description="completions in the last 15 min at or below this share "
                                                          "of the orders that entered, with a queue, forecast breaches")
+    outage_customers: int = Field(100, description="customers a fault report must say are affected "
+                                                   "(affected_customers) to be a report of a large outage")
+    outage_reports: int = Field(3, description="reports of a large outage in a region within 30 min that raise "
+                                               "arrival_surge at once, day or night (0 = off)")
     topic_province_floor: bool = Field(True, description="topic_surge tests a region's share against at least the "
                                                          "province's share of the last hour (a rise every region "
                                                          "shares, like an angrier afternoon, is no evidence)")

@@ -266,12 +266,19 @@ class ScopeDetectors:
             faults = sc.window("faults", 30)
             # (learned whenever the province has faults to share; judged once the region has a few itself)
             fshare = faults / total_faults if total_faults >= 10 else None
+            # reports of one large outage (hundreds of customers) are the surge itself, at night too, when the
+            # province has too few reports for a share to say anything
+            large = sc.window("outages", 30) if cfg.outage_reports > 0 else 0.0
             self._rate(t, plan.rate_keys["surge"], fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
                        z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
                        judge=faults >= cfg.surge_min_faults,
-                       extra=lambda sc=sc, faults=faults: {
+                       force="yellow" if large >= cfg.outage_reports > 0 else None,
+                       note=(f"；30 分钟内 {large:.0f} 起报修称大面积停电（≥ {cfg.outage_customers:.0f} 户）"
+                             if large else ""),
+                       extra=lambda sc=sc, faults=faults, large=large: {
                            "faults_30min": faults, "province_faults_30min": total_faults,
-                           "affected_customers_30min": sc.window("affected", 30)})
+                           "affected_customers_30min": sc.window("affected", 30),
+                           "large_outage_reports_30min": large})
             # how much angrier the region's customers write than the province's: share of strongly negative
             # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
             neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
@@ -685,30 +692,37 @@ class ScopeDetectors:
 
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
-              extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True) -> None:
+              extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True, force: str | None = None,
+              note: str = "") -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
-        learns without judging (too little data for a verdict); ``extra`` gives more evidence when described."""
+        learns without judging (too little data for a verdict); ``extra`` gives more evidence when described;
+        ``force``: at least this tier whatever the value (the caller has direct evidence; nothing is learned),
+        ``note`` then says why."""
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)
         thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor)
-        if value is None:  # too little data to judge: neither learn nor judge, but let an alert clear
+        if value is None and force is None:  # too little data to judge: neither learn nor judge, but let it clear
             value = 0.0
             if key not in self.debounce:
                 return
             want = None
             return self._verdict(t, key, None, out, kind=kind, scope=scope, stage=stage, score=0.0,
                                  describe=lambda: (f"{_scope_text(scope)} {what}: 数据不足", {}))
+        known = value is not None
+        value = value if value is not None else 0.0
         if self.series is not None:
             self.series.append((t, key[0], "-", key[1], stage, float(value), thr))
         want = None
-        if judge and value >= thr and b.n >= self.cfg.warmup_ticks:
+        if judge and known and value >= thr and b.n >= self.cfg.warmup_ticks:
             want = "yellow"
             if value >= 1.5 * thr:
                 want = "orange"
             if value >= 2.5 * thr:
                 want = "red"
-        if b.n < self.cfg.warmup_ticks or value < thr:  # what is already unusual is not learned as normal
+        if force is not None and _RANK[force] > _RANK[want]:
+            want = force
+        elif known and (b.n < self.cfg.warmup_ticks or value < thr):  # the unusual is not learned as normal
             b.learn(value)
         if want is None and key not in self.debounce:
             return
@@ -716,7 +730,7 @@ class ScopeDetectors:
         def describe() -> tuple[str, dict[str, Any]]:
             shown = f"{value:.2f}" if ratio else f"{value:.0f}"
             normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
-            return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）",
+            return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）{note}",
                     {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
                      **(extra() if extra is not None else {})})
         self._verdict(t, key, want, out, kind=kind, scope=scope, stage=stage, score=float(value),

@@ -20,7 +20,7 @@ from yujing.config import Settings
 from yujing.records import Condition, STAGES
 
 LEVELS = (0.5, 0.75, 0.9, 1.0)
-EVENT_METRICS = ("arrivals", "faults", "affected", "reclass", "bounces", "urges", "repeats", "escalations",
+EVENT_METRICS = ("arrivals", "faults", "affected", "outages", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts", "dispatches", "judged",
                  "misfiled")
 WINDOW_MIN = 60
@@ -225,6 +225,8 @@ class ScopeStage:
         self.scopes: dict[tuple[str, str], ScopeState] = {}
         self.detectors = ScopeDetectors(settings)
         self.tick_s = settings.detectors.scope.tick_s
+        self.outage_customers = settings.detectors.scope.outage_customers
+        """Customers a fault report must say are affected to count as a large outage (metric ``outages``)."""
         self.next_tick: float | None = None
         self.now = 0.0
         self.track_ages = False
@@ -359,12 +361,15 @@ class ScopeStage:
 
     def _on_arrival(self, sig: ScopeSignal, dims: _Dims) -> None:
         fault = sig.category == "fault_repair"
+        large = fault and self.outage_customers > 0 and sig.value >= self.outage_customers
         for sc in dims.scopes:
             cur = sc.cur
             cur["arrivals"] += 1
             if fault:
                 cur["faults"] += 1
                 cur["affected"] += sig.value
+                if large:
+                    cur["outages"] += 1
 
     def _on_text(self, sig: ScopeSignal, dims: _Dims) -> None:
         value = sig.value
