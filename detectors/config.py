@@ -88,6 +88,9 @@ class ScopeRulesConfig(BaseModel):
                                                    "(affected_customers) to be a report of a large outage")
     outage_reports: int = Field(3, description="reports of a large outage in a region within 30 min that raise "
                                                "arrival_surge at once, day or night (0 = off)")
+    lag_hourly: bool = Field(True, description="a scope's lag threshold is at least what the same hour of the day "
+                                               "brought on earlier days (a desk that is this pressed every "
+                                               "morning peak is not news)")
     topic_province_floor: bool = Field(True, description="topic_surge tests a region's share against at least the "
                                                          "province's share of the last hour (a rise every region "
                                                          "shares, like an angrier afternoon, is no evidence)")

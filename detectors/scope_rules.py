@@ -75,6 +75,12 @@ class Baseline:
         return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
 
 
+HOURLY_ALPHA = 1 / 120
+"""Learning rate of an hour-of-day baseline per minute of that hour: about the last two days' hour."""
+HOURLY_MIN = 45
+"""Minutes of an hour of the day a scope must have seen before that hour's baseline counts."""
+
+
 class Debounce:
     """Hold-down and clear-down of one scope condition's tier: it fires when the raw verdict was active in
     most of the last ``hold`` minutes (k of n, so one calm minute in a rising queue does not restart the wait)
@@ -182,6 +188,9 @@ class ScopeDetectors:
         self.dept_region: dict[str, str] = {}   # department -> its region (told by the scope stage)
         self._dept_stage: dict[tuple[str, str], Any] = {}
         self.lag_cusum: dict[tuple[Any, ...], ShareCusum] = {}
+        self.hourly: dict[tuple[Any, ...], list[tuple[Baseline, int] | None]] = {}
+        """Per lag key and local hour of the day: the order-minutes at risk of that hour, and the local day it
+        was first seen (it counts from the next day on)."""
         self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
         self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
@@ -346,6 +355,9 @@ class ScopeDetectors:
         lag_th = cfg.lag_cusum_threshold
         lag_cusum = self.lag_cusum
         province = self.province_half_share if cfg.lag_cusum_province else None
+        hourly = self.hourly if cfg.lag_hourly else None
+        local = t + self._utc_offset_h * 3600.0
+        day, hour = int(local // 86400.0), int(local % 86400.0 // 3600.0)
         for stage, st, key, b in plan.lags:
             hot = False
             if lag_th > 0:
@@ -362,6 +374,17 @@ class ScopeDetectors:
             total += irisk
             risk = float(irisk)
             thr = b.threshold(4.0, floor)
+            if hourly is not None:
+                # the same hour of earlier days: a scope that is this pressed every morning is not news
+                hb = hourly.get(key)
+                if hb is None:
+                    hb = hourly[key] = [None] * 24
+                h = hb[hour]
+                if h is None:
+                    h = hb[hour] = (Baseline(alpha=HOURLY_ALPHA), day)
+                if h[0].n >= HOURLY_MIN and h[1] < day:   # learned on an earlier day, not the last few minutes
+                    thr = max(thr, h[0].threshold(4.0, floor))
+                h[0].learn(risk if h[0].n < warmup else min(risk, thr))
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n

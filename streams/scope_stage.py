@@ -528,7 +528,9 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "topic_minute": det.topic_minute,
             "lag_cusum": [[_SEP.join(map(str, k)), c.state()] for k, c in det.lag_cusum.items()],
             "province_half": {st: list(h) for st, h in det._province_half.items()},
-            "stall": det.stall.state() if det.stall is not None else None}
+            "stall": det.stall.state() if det.stall is not None else None,
+            "hourly": [[_SEP.join(map(str, k)), [None if h is None else [h[0].mean, h[0].dev, h[0].n, h[1]] for h in hb]]
+                       for k, hb in det.hourly.items()]}
 
 
 def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
@@ -542,7 +544,7 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
     >>> r.scopes[("region", "north")].window("arrivals", 60), r.next_tick == s.next_tick
     (1.0, True)
     """
-    from detectors.scope_rules import Baseline, Debounce
+    from detectors.scope_rules import HOURLY_ALPHA, Baseline, Debounce
 
     stage = ScopeStage(settings)
     stage.next_tick = state["next_tick"]
@@ -588,4 +590,14 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         det._province_half[st_name].extend(tuple(x) for x in hist)
     if det.stall is not None and state.get("stall"):
         det.stall.restore(state["stall"])
+    for k, hb in state.get("hourly", []):
+        hours: list = []
+        for h in hb:
+            if h is None:
+                hours.append(None)
+                continue
+            b = Baseline(alpha=HOURLY_ALPHA)
+            b.mean, b.dev, b.n = h[0], h[1], h[2]
+            hours.append((b, h[3]))
+        det.hourly[key_of(k)] = hours
     return stage
