@@ -133,6 +133,11 @@ EVIDENCE_ZH = {
     "usual_share": "平时占比", "cusum": "累积证据", "dispatches_60min": "近 1 小时派单",
     "misfiled_60min": "描述与分类不符", "judged_contacts_60min": "近 1 小时新受理", "faults_30min": "30 分钟报修",
     "province_faults_30min": "全省 30 分钟报修", "bounces_60min": "近 1 小时退单",
+    "affected_customers_30min": "30 分钟受影响户数", "large_outage_reports_30min": "大面积停电报修",
+    "department": "部门", "waiting_past_habit": "超惯常用时", "habit_min": "惯常用时（分）",
+    "oldest_wait_min": "最久等待（分）", "minutes_since_last_done": "距上次办结（分）",
+    "minutes_to_breach": "距首单超时（分）", "max_share_used": "时限已用（最大）",
+    "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",
 }
 """Evidence keys as a Chinese board shows them (keys not listed stay as they are)."""
 CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}

@@ -222,7 +222,7 @@ class ScopeDetectors:
             summary, evidence = describe()
             if tier is None:
                 self.last.pop(key, None)
-                summary = f"{_scope_text(scope)} {kind} 恢复正常; " + summary
+                summary = f"{_scope_text(scope)} {KIND_ZH.get(kind, kind)}已恢复正常；" + summary
             out.append(Condition(kind=kind, scope=scope, tier=tier, ts=t, stage=stage, score=score,
                                  summary=summary, evidence=evidence))
 
@@ -287,7 +287,7 @@ class ScopeDetectors:
                        extra=lambda sc=sc, faults=faults, large=large: {
                            "faults_30min": faults, "province_faults_30min": total_faults,
                            "affected_customers_30min": sc.window("affected", 30),
-                           "large_outage_reports_30min": large})
+                           "large_outage_reports_30min": int(large)})
             # how much angrier the region's customers write than the province's: share of strongly negative
             # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
             neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
@@ -320,7 +320,7 @@ class ScopeDetectors:
 
             def describe(s: Any = s, dept: str = dept, check: str = check) -> tuple[str, dict[str, Any]]:
                 if s is None:
-                    return f"部门 {dept} {CHECK_ZH.get(check, check)}已恢复办理", {"department": dept, "check": check}
+                    return f"{CHECK_ZH.get(check, check)}已恢复办理", {"department": dept, "check": check}
                 breach = (f"预计 {s.first_breach_min:.0f} 分钟后首单超时" if s.first_breach_min > 0
                           else "已有工单超时")
                 return (f"部门 {dept} 通常 {s.habit_min:.0f} 分钟内{CHECK_ZH.get(check, check)}，现有 {s.waiting} 单已等待"
@@ -763,5 +763,17 @@ class ScopeDetectors:
         return list(self.last.values())
 
 
+SCOPE_ZH = {"region": "区域", "department": "部门", "channel": "渠道", "category": "分类"}
+KIND_ZH = {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedback_lag": "反馈超时",
+           "breach_forecast": "预测超时", "sentiment_drop": "情绪恶化", "reclassification": "重新分类",
+           "reassignment_bounce": "反复转派", "arrival_surge": "来电激增", "anomaly": "异常", "topic_surge": "问题集中爆发"}
+"""Words of the summaries (they reach staff's phones as they are)."""
+
+
 def _scope_text(scope: dict[str, str]) -> str:
-    return " ".join(f"{k}={v}" for k, v in scope.items())
+    """``区域 north`` (a summary's subject).
+
+    >>> _scope_text({"department": "north-repair-1"})
+    '部门 north-repair-1'
+    """
+    return " ".join(f"{SCOPE_ZH.get(k, k)} {v}" for k, v in scope.items())
