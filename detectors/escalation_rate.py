@@ -29,7 +29,7 @@ class EscalationRate:
     0.024
     """
 
-    __slots__ = ("tau", "prior", "limit", "refresh_every", "_keys", "_ratio", "_province", "_since")
+    __slots__ = ("tau", "prior", "limit", "refresh_every", "_keys", "ratios", "_province", "_since")
 
     def __init__(self, half_life_h: float = 12.0, prior_escalations: float = 3.0, limit: float = 1.5,
                  refresh_every: int = 200) -> None:
@@ -41,7 +41,8 @@ class EscalationRate:
         (between them a key's ratio is refreshed by its own orders only: the hot path reads a cached float)."""
         self._since = 0
         self._keys: dict[str, list[float]] = {}      # key -> [orders, escalations, t of the last update]
-        self._ratio: dict[str, float] = {}           # key -> log ratio as of its last update (the hot path reads it)
+        self.ratios: dict[str | None, float] = {}
+        """key -> :meth:`log_ratio` as of the key's last refresh (the risk features read it directly)."""
         self._province = [0.0, 0.0, 0.0]
 
     def _decayed(self, c: list[float], t: float) -> list[float]:
@@ -90,16 +91,16 @@ class EscalationRate:
         n, e, _ = self._keys[key]
         pn, pe, _ = self._province
         if pe <= 0.0 or pn <= 0.0:
-            self._ratio[key] = 0.0
+            self.ratios[key] = 0.0
             return
         rate = pe / pn
         shrunk = (e + self.prior) / (n + self.prior / rate)
         z = math.log(shrunk / rate)
-        self._ratio[key] = -self.limit if z < -self.limit else (self.limit if z > self.limit else z)
+        self.ratios[key] = -self.limit if z < -self.limit else (self.limit if z > self.limit else z)
 
     def log_ratio(self, key: str | None) -> float:
         """log(rate of ``key`` / rate of the province), as of the key's last order or escalation; 0 if unknown."""
-        return self._ratio.get(key, 0.0) if key else 0.0
+        return self.ratios.get(key, 0.0)
 
     def __len__(self) -> int:
         return len(self._keys)

@@ -66,7 +66,8 @@ def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
         ("dissatisfied", 1.0 if o.satisfaction == "dissatisfied" else 0.0),
         ("unresolved", 1.0 if o.resolution == "unresolved" else 0.0),
         ("closed", 1.0 if o.closed_at is not None else 0.0), ("prior_escalations", float(min(o.prior_esc, 2))),
-        ("region_esc", ctx.region_rates.log_ratio(o.region)), ("dept_esc", ctx.dept_rates.log_ratio(o.department)),
+        ("region_esc", ctx.region_rates.ratios.get(o.region, 0.0)),
+        ("dept_esc", ctx.dept_rates.ratios.get(o.department, 0.0)),
     ]
 
 
