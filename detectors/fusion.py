@@ -70,7 +70,8 @@ REASON_ZH = {
     "repeat_contact_7d": "7 天内重复来电", "premium_customer": "优质客户", "potential_premium_customer": "潜在优质客户",
     "reclassified": "曾改类", "reassigned": "曾转派", "reopened": "曾重开", "dissatisfied_revisit": "回访不满意",
     "closed_unresolved": "未解决即办结", "outage_size": "停电影响面大", "customer_messages": "客户追加诉求",
-    "customer_escalated_before": "该客户曾升级投诉",
+    "customer_escalated_before": "该客户曾升级投诉", "region_escalating": "所在区域近期升级投诉偏多",
+    "department_escalating": "承办部门近期升级投诉偏多",
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from river import linear_model, optim
 
 from detectors.config import RiskConfig
+from detectors.escalation_rate import EscalationRate
 
 # Rule prior (log-odds); weights are domain judgement (domain.md "Signals that predict escalation").
 PRIOR_BIAS = -5.0
@@ -42,15 +43,19 @@ FACTOR_TEXT: dict[str, str] = {
     "tier=premium": "premium_customer", "tier=potential": "potential_premium_customer", "reclass": "reclassified",
     "bounces": "reassigned", "reopens": "reopened", "dissatisfied": "dissatisfied_revisit",
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
-    "prior_escalations": "customer_escalated_before",
+    "prior_escalations": "customer_escalated_before", "region_esc": "region_escalating",
+    "dept_esc": "department_escalating",
 }
 
 
-def order_terms(o: Any, t: float) -> list[tuple[str, float]]:
+def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
     """The numeric features of an order (``streams.orders.OrderState``) at time ``t``, in a fixed order, zeros
-    included: the one list of them, read by :func:`order_features` and :meth:`ComplaintRiskModel.predict_order`."""
+    included: the one list of them, read by :func:`order_features` and :meth:`ComplaintRiskModel.predict_order`.
+    ``ctx`` (a :class:`ComplaintRiskModel`) brings what is not the order's own: the recent escalation rates of
+    its region and department (0, the province's rate, without one)."""
     checks = o.checks
     share = checks.max_share(o.paused_at if o.paused_at is not None else t) if checks else 0.0
+    ctx = ctx if ctx is not None else _NO_CONTEXT
     return [
         ("share_max", share if share < 3.0 else 3.0), ("breached", float(min(o.breached, 3))),
         ("urges", float(min(o.urges, 5))), ("messages", float(min(o.messages, 5))), ("neg_max", o.neg_max),
@@ -61,19 +66,27 @@ def order_terms(o: Any, t: float) -> list[tuple[str, float]]:
         ("dissatisfied", 1.0 if o.satisfaction == "dissatisfied" else 0.0),
         ("unresolved", 1.0 if o.resolution == "unresolved" else 0.0),
         ("closed", 1.0 if o.closed_at is not None else 0.0), ("prior_escalations", float(min(o.prior_esc, 2))),
+        ("region_esc", ctx.region_rates.ratios.get(o.region, 0.0)),
+        ("dept_esc", ctx.dept_rates.ratios.get(o.department, 0.0)),
     ]
 
 
-def order_features(o: Any, t: float, settings: Any = None) -> dict[str, float]:
-    """Features of an order (``streams.orders.OrderState``) at time ``t``, from what is known at ``t``."""
+def order_features(o: Any, t: float, settings: Any = None, ctx: Any = None) -> dict[str, float]:
+    """Features of an order (``streams.orders.OrderState``) at time ``t``, from what is known at ``t``
+    (``ctx``: the risk model, for the features that are not the order's own, see :func:`order_terms`)."""
     x: dict[str, float] = {f"cat={o.category}": 1.0, f"ch={o.channel}": 1.0, f"tier={o.tier}": 1.0,
                            f"stage={o.stage}": 1.0}
-    x.update(order_terms(o, t))
+    x.update(order_terms(o, t, ctx))
     return x
 
 
 
 
+class _NoContext:
+    region_rates = dept_rates = EscalationRate()
+
+
+_NO_CONTEXT = _NoContext()
 _share = itemgetter(1)
 
 
@@ -98,6 +111,10 @@ class ComplaintRiskModel:
                                                      intercept_lr=self.config.learning_rate)
         # start the learned model at the prior, so learning refines domain knowledge instead of replacing it
         self.model._weights.update(PRIOR_WEIGHTS)  # noqa: SLF001 - river exposes weights as a dict-like
+        self.region_rates = EscalationRate()
+        self.dept_rates = EscalationRate()
+        """Recent escalation rates (detectors/escalation_rate.py), kept up to date by the order stage: the
+        features that are not the order's own (they read 0, the province's rate, until it does)."""
         self.n_pos = 0
         self.n_neg = 0
         self._generation = 0   # bumped on every learn: memoised partial sums are stale after it
@@ -132,7 +149,7 @@ class ComplaintRiskModel:
         >>> from streams.orders import Checks, OrderState
         >>> m, o = ComplaintRiskModel(), OrderState("WO-1")
         >>> o.urges, o.neg_max, o.checks = 2, 0.8, Checks.from_dict({"feedback": [0.0, 3600.0, 0.0, 1, None]})
-        >>> m.predict_order(o, 2000.0) == m.predict_explain(order_features(o, 2000.0))
+        >>> m.predict_order(o, 2000.0) == m.predict_explain(order_features(o, 2000.0, ctx=m))
         True
         """
         key = (o.category, o.channel, o.tier, o.stage)
@@ -141,7 +158,7 @@ class ComplaintRiskModel:
             head = self._head(key)
         _, z_prior, z_model, pushing, w, w_prior = head
         pushing = list(pushing)
-        z_prior, z_model = self._accumulate(order_terms(o, t), z_prior, z_model, pushing, w, w_prior)
+        z_prior, z_model = self._accumulate(order_terms(o, t, self), z_prior, z_model, pushing, w, w_prior)
         z = w_prior * z_prior + w * z_model
         if not pushing:
             return _sigmoid(z), ["baseline"]
@@ -205,7 +222,8 @@ class ComplaintRiskModel:
         m = self.model
         return {"weights": [[k, float(v)] for k, v in m._weights.to_dict().items()],  # noqa: SLF001
                 "intercept": float(m.intercept), "iterations": int(m.optimizer.n_iterations),
-                "n_pos": self.n_pos, "n_neg": self.n_neg}
+                "n_pos": self.n_pos, "n_neg": self.n_neg,
+                "region_rates": self.region_rates.state(), "dept_rates": self.dept_rates.state()}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Take over a :meth:`state` (learning rate and L2 stay this model's configuration)."""
@@ -219,6 +237,8 @@ class ComplaintRiskModel:
         m.optimizer.n_iterations = int(state.get("iterations", 0))
         self.n_pos = int(state.get("n_pos", 0))
         self.n_neg = int(state.get("n_neg", 0))
+        self.region_rates.restore(state.get("region_rates", {}))
+        self.dept_rates.restore(state.get("dept_rates", {}))
         self._generation += 1   # memoised partial sums were built from the old weights
         self._heads.clear()
 

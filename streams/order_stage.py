@@ -31,6 +31,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from detectors.escalation_rate import EscalationRate
 from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
 from detectors.quality import RiskQuality
@@ -92,6 +93,11 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self.quality = RiskQuality()
         """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
+        self.region_rates = self.risk_model.region_rates
+        self.dept_rates = self.risk_model.dept_rates
+        """Recent escalations per new order of each region and department (the risk model's context features,
+        kept up to date here): a region counts an order when it is created, a department when the order is sent
+        there; both count its escalation."""
         self.tiering = OrderTiering(settings)
         self.topics = TopicTagger(settings.tracking.topics)
         self.misfile = CategoryGuess()
@@ -216,7 +222,7 @@ class OrderStage:
             self.stats["after_close"] += 1
             return
         # the positive example is the order as it stood just before the escalation (no label leaks into it)
-        before = order_features(o, t, self.settings) if typ == "escalated" else None
+        before = order_features(o, t, self.settings, self.risk_model) if typ == "escalated" else None
         if typ == "created":
             if o.created is not None:
                 return
@@ -226,6 +232,7 @@ class OrderStage:
                           _shared(ev.area, "urban"), _shared(ev.region, "?"))
             o.customer_id = ev.customer_id or ""
             o.affected = ev.affected_customers or 0
+            self.region_rates.seen(o.region, t)
             known = self._repeat_contacts(o, t, out)
             out.signals.append(self._sig(S.ARRIVAL, o, t, None, value=float(o.affected)))
             self._open(o, "receive_ack", t, out)
@@ -261,6 +268,7 @@ class OrderStage:
                 self._recategorise(o, old, t, out)
             if ev.department and ev.department != o.department:
                 o.department = _shared(ev.department, ev.department)
+                self.dept_rates.seen(o.department, t)
                 for check in ("dispatch", "dept_accept", "feedback"):
                     self._rehome(o, check, t, out)
             if o.first_dispatched is None:
@@ -281,6 +289,7 @@ class OrderStage:
         elif typ == "dept_accepted":
             if ev.department and not o.department:
                 o.department = _shared(ev.department, ev.department)
+                self.dept_rates.seen(o.department, t)
             if o.dept_accepted is None:
                 o.dept_accepted = t
                 for check in ("receive_ack", "dispatch", "dept_accept"):
@@ -347,6 +356,8 @@ class OrderStage:
         elif typ == "escalated":
             if o.escalated_at is None:
                 o.escalated_at = t
+                self.region_rates.escalated(o.region, t)
+                self.dept_rates.escalated(o.department, t)
                 if o.customer_id:
                     self.customers.escalated(o.customer_id, t, o.order_id)
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
@@ -586,7 +597,7 @@ class OrderStage:
             o.risk_tier = tier
             out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
         if self.tiering.verdict_tier(o, risk) != o.order_tier:  # build the condition only when it changes
-            x = order_features(o, t, self.settings)   # the feature dict only when the condition is built
+            x = order_features(o, t, self.settings, self.risk_model)   # the feature dict only when the condition is built
             cond = self.tiering.order_condition(o, x, risk, factors, t)
             if cond is not None:
                 o.order_tier = cond.tier
@@ -607,7 +618,7 @@ class OrderStage:
                 continue  # escalated, reopened (and maybe closed again later: that closing labels it) or gone
             # the negative example is the order as it stood after its last event: derived from its state, so
             # nothing per order is kept for it and it survives a worker restart with the order itself
-            self._learn_risk(order_features(o, o.last_t, self.settings), False)
+            self._learn_risk(order_features(o, o.last_t, self.settings, self.risk_model), False)
             self.stats["labels_neg"] += 1
         horizon = self.settings.tracking.evict_after_h * HOUR
         if now - self._oldest_order > horizon:   # else no order can be stale: skip the scan of all orders
