@@ -138,10 +138,16 @@ EVIDENCE_ZH = {
     "oldest_wait_min": "最久等待（分）", "minutes_since_last_done": "距上次办结（分）",
     "minutes_to_breach": "距首单超时（分）", "max_share_used": "时限已用（最大）",
     "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",
+    "tier": "级别", "by": "操作人", "assignee": "指派给", "reason": "原因", "notified": "已通知", "receivers": "接收人",
+    "until": "截至", "label": "标注",
 }
 """Evidence keys as a Chinese board shows them (keys not listed stay as they are)."""
 CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
 """The contract's customer tiers (contracts/events.md)."""
+REASON_ZH = {"cleared": "条件已消除", "stale": "久无更新自动解除", "ack_timeout": "确认超时", "unack": "取消确认",
+             "unacknowledged": "无人确认，已升级", "assigned": "已指派", "group": "分组通知", "repeat": "重复提醒",
+             "digest": "汇总通知"}
+"""Reasons of lifecycle records (alerts/pipeline.py) as a quality team reads them."""
 
 
 def _evidence_value_zh(key: str, v: Any) -> Any:
@@ -154,6 +160,10 @@ def _evidence_value_zh(key: str, v: Any) -> Any:
         return CHECK_ZH.get(v, v)
     if key == "customer_tier":
         return CUSTOMER_TIER_ZH.get(v, v)
+    if key == "tier" and isinstance(v, str):
+        return tier_label(v, "zh")
+    if key == "reason" and isinstance(v, str):
+        return REASON_ZH.get(v, v)
     if key == "top_factors" and isinstance(v, (list, tuple)):
         return [reason_zh(str(x)) for x in v]
     return v
@@ -165,6 +175,8 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
 
     >>> evidence_text({"category": "fault_repair", "check": "receive_ack", "share_used": 1.0}, lang="zh")
     '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 1.00'
+    >>> evidence_text({"tier": "red", "by": "duty", "reason": "cleared"}, lang="zh")   # an alert's timeline
+    '级别: 红色 · I级 · 操作人: duty · 原因: 条件已消除'
     """
     parts = []
     items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]

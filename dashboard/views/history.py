@@ -147,7 +147,7 @@ def story(alert_id: str, lang: str) -> pd.DataFrame:
                   if rec.get(k) not in (None, "", [], {})}
         rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{rec.get('status')}", lang),
                      t("col.who", lang): clean(rec.get("by") or rec.get("acked_by") or "", 64),
-                     t("col.detail", lang): clean(evidence_text(detail) or rec.get("summary"), 200)})
+                     t("col.detail", lang): clean(evidence_text(detail, lang=lang) or rec.get("summary"), 200)})
     snap = data.board_data().snapshot  # board actions are on the wall clock; a demo's alerts run faster
     for entry in store.audit_log(2000):
         det = entry.get("detail") or {}
@@ -156,7 +156,7 @@ def story(alert_id: str, lang: str) -> pd.DataFrame:
             rows.append({"ts": data.on_alert_clock(data.epoch(entry.get("ts")), snap) or 0,
                          t("col.what", lang): f"{t('status.board', lang)}: {t('action.' + str(entry.get('action')), lang)}",
                          t("col.who", lang): clean(entry.get("who"), 64),
-                         t("col.detail", lang): clean(evidence_text(extra), 200)})
+                         t("col.detail", lang): clean(evidence_text(extra, lang=lang), 200)})
     rows.sort(key=lambda r: r["ts"])
     for r in rows:
         r[t("col.time", lang)] = _fmt(r.pop("ts"))
@@ -175,7 +175,7 @@ def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
     ep = by_id[aid]
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
-        st.caption(md(evidence_text(ep["evidence"], limit=12)))
+        st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
     with st.container(key="h_story"):
         st.dataframe(story(aid, lang), hide_index=True, use_container_width=True)
     deliveries = data.store().deliveries(alert_id=aid)
