@@ -146,7 +146,7 @@ CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户"
 """The contract's customer tiers (contracts/events.md)."""
 REASON_ZH = {"cleared": "条件已消除", "stale": "久无更新自动解除", "ack_timeout": "确认超时", "unack": "取消确认",
              "unacknowledged": "无人确认，已升级", "assigned": "已指派", "group": "分组通知", "repeat": "重复提醒",
-             "digest": "汇总通知"}
+             "digest": "汇总通知", "manual": "人工解除", "expired": "静默到期", "removed": "静默已撤销"}
 """Reasons of lifecycle records (alerts/pipeline.py) as a quality team reads them."""
 
 
