@@ -62,17 +62,22 @@ class Baseline:
         self.n = 0
         self.alpha = alpha
 
+    # max() written out (``b if b > a else a`` is exactly max(a, b)): both run twice per lag key and minute
     def learn(self, x: float) -> None:
         n = self.n = self.n + 1
         if n == 1:
             self.mean = float(x)
             return
-        a = max(self.alpha, 1.0 / n)
-        self.dev += a * (abs(x - self.mean) - self.dev)
-        self.mean += a * (x - self.mean)
+        inv, a = 1.0 / n, self.alpha
+        a = inv if inv > a else a
+        mean = self.mean
+        self.dev += a * (abs(x - mean) - self.dev)
+        self.mean = mean + a * (x - mean)
 
     def threshold(self, z: float, floor: float) -> float:
-        return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
+        mean = self.mean
+        v = mean + z * self.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+        return v if v > floor else floor
 
     def untouched(self) -> bool:
         """Only zeros learned so far: learning another zero would only count it (``n``), and the threshold is
