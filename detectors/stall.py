@@ -105,7 +105,8 @@ class StallWatch:
 
     def habit(self, key: tuple[str, ...]) -> float | None:
         """The habitual completion time (s, the ``quantile`` of recent ones) of a habit key; None: too few yet.
-        Recomputed after every ten new durations."""
+        Recomputed after every ten new durations (always from the same ones, whoever asks: :meth:`closed` asks
+        before it adds each, so :meth:`stalled` may skip asking)."""
         seen = self._seen.get(key, 0)
         cached = self._habits.get(key)
         if cached is not None and seen - cached[0] < 10:
