@@ -62,17 +62,31 @@ class Baseline:
         self.n = 0
         self.alpha = alpha
 
+    # max() written out (``b if b > a else a`` is exactly max(a, b)): both run twice per lag key and minute
     def learn(self, x: float) -> None:
         n = self.n = self.n + 1
         if n == 1:
             self.mean = float(x)
             return
-        a = max(self.alpha, 1.0 / n)
-        self.dev += a * (abs(x - self.mean) - self.dev)
-        self.mean += a * (x - self.mean)
+        inv, a = 1.0 / n, self.alpha
+        a = inv if inv > a else a
+        mean = self.mean
+        self.dev += a * (abs(x - mean) - self.dev)
+        self.mean = mean + a * (x - mean)
 
     def threshold(self, z: float, floor: float) -> float:
-        return max(floor, self.mean + z * self.dev + math.sqrt(max(self.mean, 0.0)))
+        mean = self.mean
+        v = mean + z * self.dev + math.sqrt(0.0 if 0.0 > mean else mean)
+        return v if v > floor else floor
+
+    def untouched(self) -> bool:
+        """Only zeros learned so far: learning another zero would only count it (``n``), and the threshold is
+        that of ``Baseline()``.
+
+        >>> b = Baseline(); b.learn(0.0); b.untouched(), b.n
+        (True, 1)
+        """
+        return self.mean == 0.0 and self.dev == 0.0
 
 
 HOURLY_ALPHA = 1 / 120
@@ -143,9 +157,25 @@ def _rank(t: str | None) -> int:
     return _RANK[t]
 
 
+class _LagWatch:
+    """What :meth:`ScopeDetectors._lags` needs of one stage of one scope, looked up once (not every minute): the
+    stage's counters, the lag key, its baseline, and (made on first use) its sequential test and its baselines
+    per local hour of the day."""
+
+    __slots__ = ("stage", "st", "key", "baseline", "cusum", "hours")
+
+    def __init__(self, det: "ScopeDetectors", stage: str, st: Any, key: tuple[Any, ...]) -> None:
+        self.stage = stage
+        self.st = st
+        self.key = key
+        self.baseline = det._b(key)
+        self.cusum: ShareCusum | None = None                        # det.lag_cusum[key]
+        self.hours: list[tuple[Baseline, int] | None] | None = None  # det.hourly[key]
+
+
 class _ScopePlan:
     """What :meth:`ScopeDetectors.evaluate` needs of one alert scope, built once (not every minute): its scope
-    dict, board label, and per stage the counters, baseline key and baseline of its lag detector."""
+    dict, board label, and per stage its lag detector (:class:`_LagWatch`)."""
 
     __slots__ = ("sc", "skind", "name", "scope", "label", "lags", "rate_keys", "series", "topic_keys",
                  "topic_cusums")
@@ -156,15 +186,14 @@ class _ScopePlan:
         self.name = name
         self.scope = {skind: name}
         self.label = f"{skind}={name}"
-        self.lags: list[tuple[str, Any, tuple[Any, ...], Baseline]] = []
+        self.lags: list[_LagWatch] = []
         self.series: list[tuple[str, SeriesAnomalyDetector]] | None = None   # made on first use
         self.topic_cusums: list[ShareCusum] | None = None                     # made on first use
         self.topic_keys: tuple[tuple[str, str, str, tuple[str, str]], ...] = tuple(
             (topic, "angry:" + topic, "topic:" + topic, (name, topic)) for topic in det.topic_names)
         if skind in LAG_SCOPES:
             for stage in STAGES:
-                key = ("lag", skind, name, stage)
-                self.lags.append((stage, sc.stages[stage], key, det._b(key)))
+                self.lags.append(_LagWatch(det, stage, sc.stages[stage], ("lag", skind, name, stage)))
         self.rate_keys = {kind: (kind, name) for kind in ("surge", "sentiment", "bounce")}
 
 
@@ -193,6 +222,9 @@ class ScopeDetectors:
         was first seen (it counts from the next day on)."""
         self._province_half: dict[str, deque[tuple[int, int]]] = {st: deque(maxlen=60) for st in STAGES}
         self.province_half_share: dict[str, float | None] = {st: None for st in STAGES}
+        self._province_sums: dict[str, list[int]] | None = None
+        """Running sums of ``_province_half`` per stage (half, quick); counts, so exactly the sums of the
+        history. Made on the first tick: before it a checkpoint may refill the history."""
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         c = self.cfg
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
@@ -308,7 +340,8 @@ class ScopeDetectors:
         """``breach_forecast`` for departments that have stopped completing a check they normally complete
         quickly (detectors/stall.py): orange once one of the waiting orders has used 75 % of its deadline."""
         watch = self.stall
-        keys = set(watch.keys())
+        # only a department with enough open checks can be stalled; one with a verdict may need to clear
+        keys = watch.candidates()
         keys.update(k[1:] for k in self.debounce if k[0] == "stall")
         for dept, check in sorted(keys):
             s = watch.stalled(dept, check, t)
@@ -335,11 +368,22 @@ class ScopeDetectors:
     def _province_lag(self, total: Any) -> None:
         """The province's share, over the last hour, of short checks reaching half their deadline among those
         that reached it or closed before it, per stage: the floor of every scope's sequential lag test."""
+        sums = self._province_sums
+        if sums is None:   # first tick (after a checkpoint refilled the history): sum it once
+            sums = self._province_sums = {stage: [sum(h for h, _ in hist), sum(q for _, q in hist)]
+                                          for stage, hist in self._province_half.items()}
         for stage, hist in self._province_half.items():
             st = total.stages[stage]
+            hq = sums[stage]
+            if len(hist) == hist.maxlen:   # the minute leaving the hour
+                gone_half, gone_quick = hist[0]
+                hq[0] -= gone_half
+                hq[1] -= gone_quick
             hist.append((st.half_last, st.quick_last))
-            half = sum(h for h, _ in hist)
-            trials = half + sum(q for _, q in hist)
+            hq[0] += st.half_last
+            hq[1] += st.quick_last
+            half = hq[0]
+            trials = half + hq[1]
             self.province_half_share[stage] = half / trials if trials >= 30 else None
 
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
@@ -353,17 +397,19 @@ class ScopeDetectors:
         skind = plan.skind
         total = 0
         lag_th = cfg.lag_cusum_threshold
-        lag_cusum = self.lag_cusum
         province = self.province_half_share if cfg.lag_cusum_province else None
-        hourly = self.hourly if cfg.lag_hourly else None
+        hourly = cfg.lag_hourly
         local = t + self._utc_offset_h * 3600.0
         day, hour = int(local // 86400.0), int(local % 86400.0 // 3600.0)
-        for stage, st, key, b in plan.lags:
+        # the threshold of a baseline that has only learned zeros; above zero, nothing-at-risk stays calm
+        zero_thr = Baseline().threshold(4.0, floor)
+        for w in plan.lags:
+            stage, st, key, b = w.stage, w.st, w.key, w.baseline
             hot = False
             if lag_th > 0:
-                c = lag_cusum.get(key)
+                c = w.cusum
                 if c is None:
-                    c = lag_cusum[key] = self.new_lag_cusum()
+                    c = w.cusum = self._lag_cusum(key)
                 trials = st.half_last + st.quick_last
                 # a minute without trials leaves the statistic as it is (ShareCusum.update returns at once)
                 stat = (c.update(st.half_last, trials, floor=province[stage] if province is not None else None)
@@ -373,18 +419,29 @@ class ScopeDetectors:
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
-            thr = b.threshold(4.0, floor)
-            if hourly is not None:
-                # the same hour of earlier days: a scope that is this pressed every morning is not news
-                hb = hourly.get(key)
+            h: Baseline | None = None
+            if hourly:
+                hours = w.hours
+                if hours is None:
+                    hours = w.hours = self._hours(key)
+                hb = hours[hour]
                 if hb is None:
-                    hb = hourly[key] = [None] * 24
-                h = hb[hour]
-                if h is None:
-                    h = hb[hour] = (Baseline(alpha=HOURLY_ALPHA), day)
-                if h[0].n >= HOURLY_MIN and h[1] < day:   # learned on an earlier day, not the last few minutes
-                    thr = max(thr, h[0].threshold(4.0, floor))
-                h[0].learn(risk if h[0].n < warmup else min(risk, thr))
+                    hb = hours[hour] = (Baseline(alpha=HOURLY_ALPHA), day)
+                h = hb[0]
+            # a stage that has never had an order at risk (most departments' receive stage, quiet desks): its
+            # baselines stay exactly zero and learning another zero only counts the minute
+            quiet = not irisk and not hot and zero_thr > 0.0 and b.untouched() and (h is None or h.untouched())
+            if quiet:
+                thr = zero_thr
+                if h is not None:
+                    h.n += 1
+            else:
+                thr = b.threshold(4.0, floor)
+                if h is not None:
+                    # the same hour of earlier days: a scope that is this pressed every morning is not news
+                    if h.n >= HOURLY_MIN and hb[1] < day:   # learned on an earlier day, not the last few minutes
+                        thr = max(thr, h.threshold(4.0, floor))
+                    h.learn(risk if h.n < warmup else min(risk, thr))
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
@@ -393,7 +450,10 @@ class ScopeDetectors:
             else:
                 # the common case, a calm scope: learn (winsorised after warm-up: an incident cannot teach the
                 # baseline that it is normal) and let a pending or firing verdict see the calm minute
-                b.learn(risk if n < warmup else min(risk, thr))
+                if quiet:
+                    b.n += 1
+                else:
+                    b.learn(risk if n < warmup else min(risk, thr))
                 d = debounce.get(key)
                 if d is not None and not d.idle():
                     self._lag(t, plan, stage, st, key, b, risk, thr, out, calm=True)
@@ -592,6 +652,18 @@ class ScopeDetectors:
             if p0 is not None:
                 prior[topic] = p0
         return prior
+
+    def _lag_cusum(self, key: tuple[Any, ...]) -> ShareCusum:
+        c = self.lag_cusum.get(key)
+        if c is None:
+            c = self.lag_cusum[key] = self.new_lag_cusum()
+        return c
+
+    def _hours(self, key: tuple[Any, ...]) -> list[tuple[Baseline, int] | None]:
+        hb = self.hourly.get(key)
+        if hb is None:
+            hb = self.hourly[key] = [None] * 24
+        return hb
 
     def new_lag_cusum(self) -> ShareCusum:
         return ShareCusum(odds_ratio=4.0, threshold=self.cfg.lag_cusum_threshold)

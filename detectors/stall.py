@@ -105,7 +105,8 @@ class StallWatch:
 
     def habit(self, key: tuple[str, ...]) -> float | None:
         """The habitual completion time (s, the ``quantile`` of recent ones) of a habit key; None: too few yet.
-        Recomputed after every ten new durations."""
+        Recomputed after every ten new durations (always from the same ones, whoever asks: :meth:`closed` asks
+        before it adds each, so :meth:`stalled` may skip asking)."""
         seen = self._seen.get(key, 0)
         cached = self._habits.get(key)
         if cached is not None and seen - cached[0] < 10:
@@ -131,6 +132,12 @@ class StallWatch:
         """The (department, check) pairs with open checks."""
         return [k for k, v in self.open.items() if v]
 
+    def candidates(self) -> set[tuple[str, str]]:
+        """The (department, check) pairs with enough open checks to be stalled (:meth:`stalled` is None for
+        the others)."""
+        n = self.min_orders
+        return {k for k, v in self.open.items() if len(v) >= n}
+
     def stalled(self, dept: str, check: str, now: float) -> Stall | None:
         """The evidence if ``dept`` has stopped completing ``check`` at ``now``, else None."""
         checks = self.open.get((dept, check))
@@ -140,7 +147,10 @@ class StallWatch:
         waiting = 0
         oldest = habit = worst = 0.0
         first_breach = float("inf")
+        margin = self.margin_s
         for start, deadline, category in checks.values():
+            if now - start <= margin:
+                continue   # within every habit's limit (``_over(q) >= q + margin``, q >= 0): no lookup needed
             q = self._habit_for(dept, check, category)
             if q is None:
                 continue
