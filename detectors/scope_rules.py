@@ -317,8 +317,8 @@ class ScopeDetectors:
                        note=(f"；30 分钟内 {large:.0f} 起报修称大面积停电（≥ {cfg.outage_customers:.0f} 户）"
                              if large else ""),
                        extra=lambda sc=sc, faults=faults, large=large: {
-                           "faults_30min": faults, "province_faults_30min": total_faults,
-                           "affected_customers_30min": sc.window("affected", 30),
+                           "faults_30min": int(faults), "province_faults_30min": int(total_faults),
+                           "affected_customers_30min": int(sc.window("affected", 30)),
                            "large_outage_reports_30min": int(large)})
             # how much angrier the region's customers write than the province's: share of strongly negative
             # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
@@ -815,6 +815,7 @@ class ScopeDetectors:
                 want = "orange"
             if value >= 2.5 * thr:
                 want = "red"
+        measured = want is not None   # the value itself is unusual (not only the caller's direct evidence)
         if force is not None and _RANK[force] > _RANK[want]:
             want = force
         elif known and (b.n < self.cfg.warmup_ticks or value < thr):  # the unusual is not learned as normal
@@ -825,7 +826,11 @@ class ScopeDetectors:
         def describe() -> tuple[str, dict[str, Any]]:
             shown = f"{value:.2f}" if ratio else f"{value:.0f}"
             normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
-            return (f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）{note}",
+            if note and not measured:   # the direct evidence alone: no "normal" worth quoting yet
+                text = f"{_scope_text(scope)} {note.lstrip('；')}" + (f"（{what} {shown}）" if known else "")
+            else:
+                text = f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）{note}"
+            return (text,
                     {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
                      **(extra() if extra is not None else {})})
         self._verdict(t, key, want, out, kind=kind, scope=scope, stage=stage, score=float(value),
