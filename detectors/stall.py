@@ -128,10 +128,6 @@ class StallWatch:
         return own if own is not None else self.habit(("", check, category))
 
     # -------------------------------------------------------------------------------------------- judging
-    def keys(self) -> list[tuple[str, str]]:
-        """The (department, check) pairs with open checks."""
-        return [k for k, v in self.open.items() if v]
-
     def candidates(self) -> set[tuple[str, str]]:
         """The (department, check) pairs with enough open checks to be stalled (:meth:`stalled` is None for
         the others)."""
@@ -176,7 +172,8 @@ class StallWatch:
         return {"open": [[d, c, {o: list(v) for o, v in m.items()}] for (d, c), m in self.open.items() if m],
                 "durations": [[sep.join(k), list(v)] for k, v in self.durations.items()],
                 "seen": [[sep.join(k), n] for k, n in self._seen.items()],
-                "last_done": [[d, c, t] for (d, c), t in self.last_done.items()]}
+                "last_done": [[d, c, t] for (d, c), t in self.last_done.items()],
+                "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()]}
 
     def restore(self, state: dict[str, Any]) -> None:
         sep = "\x1f"
@@ -184,4 +181,5 @@ class StallWatch:
         self.durations = {tuple(k.split(sep)): deque(v, maxlen=self.memory) for k, v in state.get("durations", [])}
         self._seen = {tuple(k.split(sep)): n for k, n in state.get("seen", [])}
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
-        self._habits = {}
+        # the cached habits too: recomputed from the durations now, they could differ from the ones in use
+        self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}
