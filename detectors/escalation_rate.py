@@ -112,15 +112,17 @@ class EscalationRate:
         True
         """
         return {"keys": {k: list(c) for k, c in self._keys.items()}, "province": list(self._province),
-                "since": self._since}
+                "since": self._since, "ratios": {k: v for k, v in self.ratios.items() if k is not None}}
 
     def restore(self, state: dict) -> None:
         self._keys = {k: [float(x) for x in c] for k, c in state.get("keys", {}).items()}
         self._province = [float(x) for x in state.get("province", [0.0, 0.0, 0.0])]
         self._since = int(state.get("since", 0))
-        self.ratios = {}
+        # the ratios as they were read (each is refreshed lazily: recomputed now, some would differ)
+        self.ratios = {k: float(v) for k, v in state.get("ratios", {}).items()}
         for key in self._keys:
-            self._update(key)
+            if key not in self.ratios:   # a state written before ratios were kept
+                self._update(key)
 
     def __len__(self) -> int:
         return len(self._keys)
