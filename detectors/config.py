@@ -115,6 +115,9 @@ class ScopeRulesConfig(BaseModel):
     red_orders: int = Field(6, description="overdue orders that make it red")
     warmup_ticks: int = Field(120, description="ticks a scope's baseline learns before its detectors may fire")
     hold_minutes: int = Field(5, description="a scope condition must hold this long before it fires")
+    sequential_hold_minutes: int = Field(1, description="... a sequential test's (reclassification, topic_surge): "
+                                                        "its CUSUM has weighed the evidence over time already, so "
+                                                        "it fires at the first minute past its threshold")
     clear_minutes: int = Field(20, description="... and stay clear this long before it resolves")
 
 

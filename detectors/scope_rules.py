@@ -89,6 +89,9 @@ class Baseline:
         return self.mean == 0.0 and self.dev == 0.0
 
 
+SEQUENTIAL_KINDS = frozenset(("reclassification", "topic_surge"))
+"""Kinds whose verdict is a sequential test's (a CUSUM has already weighed the evidence over time): they hold for
+``sequential_hold_minutes``, not ``hold_minutes``."""
 HOURLY_ALPHA = 1 / 120
 """Learning rate of an hour-of-day baseline per minute of that hour: about the last two days' hour."""
 HOURLY_MIN = 45
@@ -247,7 +250,8 @@ class ScopeDetectors:
             if want is None:
                 return
             d = self.debounce[key] = Debounce()
-        changed, tier = d.step(want, t, self.cfg.hold_minutes * 60.0, self.cfg.clear_minutes * 60.0)
+        hold = self.cfg.hold_minutes if kind not in SEQUENTIAL_KINDS else self.cfg.sequential_hold_minutes
+        changed, tier = d.step(want, t, hold * 60.0, self.cfg.clear_minutes * 60.0)
         if tier is not None:
             self.last[key] = {"kind": kind, "scope": scope, "stage": stage, "tier": tier, "score": score}
         if changed:

@@ -141,3 +141,17 @@ def test_an_angrier_afternoon_everywhere_is_no_surge_in_one_region():
     feed(stage, 0, 12, {"north": 0.03, "south": 0.03}, rng)
     assert {c.scope["region"] for c in surges(feed(stage, 12, 4, {"north": 0.15, "south": 0.15}, rng))} == \
         {"north", "south"}
+
+
+def test_a_sequential_test_fires_at_its_first_minute_past_the_threshold():
+    """The CUSUM has weighed the evidence over time already: no extra hold-down (hold_minutes) on top of it."""
+    fired = {}
+    for hold in (1, 5):
+        settings = load_config(None)
+        settings.detectors.scope.sequential_hold_minutes = hold
+        rng = random.Random(3)
+        stage = ScopeStage(settings)
+        feed(stage, 0, 12, {"north": 0.03, "south": 0.03}, rng)
+        wave = feed(stage, 12, 3, {"north": 0.25, "south": 0.03}, rng)
+        fired[hold] = next(c.ts for c in surges(wave) if c.tier is not None)
+    assert fired[5] - fired[1] >= 2 * 60
