@@ -8,6 +8,16 @@ record and sends nothing.
 ...           phase="firing")
 >>> is_duplicate(a, "yellow"), is_duplicate(a, "red"), is_duplicate(None, "yellow")
 (True, False, False)
+
+A per-order deadline verdict that has seen less of the same deadline than the alert already has is an older
+view of the order, not news either: a worker that took over an order re-derives its crossings (90 %, then
+100 % at once) while the alert already says 100 %. A new deadline (a pause, a new category) may lower it.
+
+>>> a.evidence = {"check": "receive_ack", "deadline": 600.0, "share_used": 1.0}
+>>> is_older_view(a, {"check": "receive_ack", "deadline": 600.0, "share_used": 0.9})
+True
+>>> is_older_view(a, {"check": "receive_ack", "deadline": 900.0, "share_used": 0.67})   # deadline moved
+False
 """
 from __future__ import annotations
 
@@ -17,3 +27,17 @@ from alerts.state import Alert
 def is_duplicate(alert: Alert | None, tier: str | None) -> bool:
     """True when an active verdict at ``tier`` repeats what the firing ``alert`` already says."""
     return alert is not None and alert.phase == "firing" and tier is not None and tier == alert.tier
+
+
+def is_older_view(alert: Alert | None, evidence: dict | None) -> bool:
+    """True when a per-order deadline verdict (``evidence`` with ``check``, ``deadline``, ``share_used``) has
+    seen less of the same check and deadline than the active ``alert``."""
+    if alert is None or alert.phase != "firing" or "order_id" not in alert.scope or not evidence:
+        return False
+    cur = alert.evidence or {}
+    try:
+        return (evidence.get("deadline") is not None and evidence.get("deadline") == cur.get("deadline")
+                and evidence.get("check") == cur.get("check")
+                and float(evidence.get("share_used", 0.0)) < float(cur.get("share_used", 0.0)))
+    except (TypeError, ValueError):
+        return False

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from alerts.config import AlertsConfig
-from alerts.dedup import is_duplicate
+from alerts.dedup import is_duplicate, is_older_view
 from alerts.escalate import Escalation
 from alerts.group import Grouper
 from alerts.holddown import HoldDown
@@ -119,6 +119,10 @@ class AlertPipeline:
                 a = self.alerts[fp] = Alert(fp, self._new_id(fp, t), cond.kind, cond.stage, dict(cond.scope),
                                             cond.tier, cond.score, "", {}, t, t)
             a.last_seen = t
+            if is_older_view(a, cond.evidence):   # an order's older view (a replaced worker catching up)
+                self._schedule(a)
+                self._flush(t)
+                return out
             a.score, a.stage = float(cond.score), cond.stage
             a.summary = safe_text(cond.summary, self.config.max_summary_chars)
             a.evidence = mask_evidence(cond.evidence)

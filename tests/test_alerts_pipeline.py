@@ -37,6 +37,22 @@ def test_dedup_repeated_verdict_is_silent():
     assert len(p.active()) == 1
 
 
+def deadline_cond(tier, ts, share, deadline):
+    return Condition("receive_lag", {"order_id": "W9", "region": "north"}, tier, ts, stage="receive", score=share,
+                     summary="", evidence={"check": "receive_ack", "deadline": deadline, "share_used": share})
+
+
+def test_an_older_view_of_the_same_deadline_changes_nothing():
+    """A replaced worker re-derives an order's crossings (90 %, then 100 % at once) while the alert says red."""
+    p = AlertPipeline(quiet_cfg())
+    assert statuses(p.process(deadline_cond("red", NOON, 1.0, NOON - 60))) == ["firing"]
+    assert p.process(deadline_cond("orange", NOON + 5, 0.9, NOON - 60)) == []
+    assert p.process(deadline_cond("red", NOON + 5, 1.0, NOON - 60)) == []
+    assert p.active()[0]["tier"] == "red"
+    # a new deadline (the order was re-categorised, its clock paused) may lower it: that is news
+    assert statuses(p.process(deadline_cond("orange", NOON + 9, 0.67, NOON + 900))) == ["tier_changed"]
+
+
 def test_tier_changes_up_and_down():
     p = AlertPipeline(quiet_cfg())
     p.process(order("blue", NOON))
