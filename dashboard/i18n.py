@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from detectors.fusion import KIND_ZH
+
 TEXT: dict[str, tuple[str, str]] = {
     # key: (zh, en)
     "app.title": ("预警 · 95598 投诉风险监测", "Yujing · 95598 complaint-risk monitor"),
@@ -179,21 +181,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "action.unsilence": ("取消静默", "unsilence"),
     "action.resolve": ("解除", "resolve"),
     "action.label": ("标注", "label"),
-    # alert kinds: Chinese names; English keeps the documented identifiers (README, contracts)
-    "kind.receive_lag": ("受理超时", "receive_lag"),
-    "kind.dispatch_lag": ("派单超时", "dispatch_lag"),
-    "kind.feedback_lag": ("反馈超时", "feedback_lag"),
-    "kind.backlog_growth": ("积压增长", "backlog_growth"),
-    "kind.breach_forecast": ("预测超时", "breach_forecast"),
-    "kind.sentiment_drop": ("情绪恶化", "sentiment_drop"),
-    "kind.reclassification": ("重新分类", "reclassification"),
-    "kind.reassignment_bounce": ("反复转派", "reassignment_bounce"),
-    "kind.repeat_contact": ("重复来电", "repeat_contact"),
-    "kind.complaint_risk": ("投诉风险", "complaint_risk"),
-    "kind.arrival_surge": ("来电激增", "arrival_surge"),
-    "kind.anomaly": ("异常", "anomaly"),
-    "kind.topic_surge": ("问题集中爆发", "topic_surge"),
-    "kind.heartbeat": ("数据中断", "heartbeat"),
+    # alert kinds: Chinese names (detectors/fusion.py KIND_ZH); English keeps the documented identifiers
+    **{f"kind.{kind}": (zh, kind) for kind, zh in KIND_ZH.items()},
     "store.missing": ("预警存储暂不可用：{err}", "Alert store unavailable: {err}"),
 }
 

@@ -59,6 +59,11 @@ LAG_KIND = {"receive_ack": "receive_lag", "dispatch": "dispatch_lag", "dept_acce
 
 STAGE_ZH = {"receive": "受理", "decompose": "派单", "feedback": "反馈"}
 CHECK_ZH = {"receive_ack": "受理确认", "dispatch": "派单", "dept_accept": "部门接单", "feedback": "到场/答复"}
+KIND_ZH = {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedback_lag": "反馈超时", "backlog_growth": "积压增长",
+           "breach_forecast": "预测超时", "sentiment_drop": "情绪恶化", "reclassification": "重新分类",
+           "reassignment_bounce": "反复转派", "repeat_contact": "重复来电", "complaint_risk": "投诉风险",
+           "arrival_surge": "来电激增", "anomaly": "异常", "topic_surge": "问题集中爆发", "heartbeat": "数据中断"}
+"""Alert kinds in Chinese: summaries (they reach staff's phones) and the board (dashboard/i18n.py) use these."""
 CATEGORY_ZH = {"complaint": "投诉", "report": "举报", "fault_repair": "故障报修", "service_request": "服务申请",
                "consultation": "咨询", "opinion": "意见", "suggestion": "建议", "praise": "表扬"}
 CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "web": "网站", "hall": "营业厅", "sms": "短信",

@@ -25,31 +25,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-__all__ = ["RiskQuality", "rank_auc", "pool_reports"]
+from yujing.metrics import roc_auc
 
-
-def rank_auc(scores: list[float], labels: list[int]) -> float | None:
-    """Mann-Whitney ROC AUC (ties count one half), O(n log n); None without both classes.
-
-    >>> rank_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
-    0.75
-    """
-    n_pos = sum(1 for y in labels if y)
-    n_neg = len(labels) - n_pos
-    if not n_pos or not n_neg:
-        return None
-    order = sorted(range(len(scores)), key=scores.__getitem__)
-    rank_sum = 0.0   # sum of the positives' ranks (1-based, ties share their mean rank)
-    i = 0
-    while i < len(order):
-        j = i
-        s = scores[order[i]]
-        while j + 1 < len(order) and scores[order[j + 1]] == s:
-            j += 1
-        mid = (i + j) / 2 + 1
-        rank_sum += mid * sum(1 for k in range(i, j + 1) if labels[order[k]])
-        i = j + 1
-    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+__all__ = ["RiskQuality", "pool_reports"]
 
 
 class RiskQuality:
@@ -88,7 +66,7 @@ class RiskQuality:
         ys = [y for _, y in self.recent]
         n = len(ps)
         pos = sum(ys)
-        auc = rank_auc(ps, ys) if pos >= min_each and n - pos >= min_each else None
+        auc = roc_auc(ps, ys) if pos >= min_each and n - pos >= min_each else None
         sq = sum((p - y) ** 2 for p, y in self.recent)
         sums = [[0, 0.0, 0] for _ in range(self.bins)]   # per bin: n, sum of p, positives
         for p, y in self.recent:

@@ -29,12 +29,12 @@ from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.share_cusum import ShareCusum
 from detectors.stall import StallWatch
+from detectors.fusion import CHECK_ZH, KIND_ZH
 from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
 
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
-CHECK_ZH = {"receive_ack": "受理", "dispatch": "派单", "dept_accept": "接单", "feedback": "到场/答复"}
 ALERT_SCOPES = ("region", "department", "channel")
 LAG_SCOPES = ("region", "department")
 ANOMALY_SCOPES = ("region", "total")
@@ -357,10 +357,11 @@ class ScopeDetectors:
 
             def describe(s: Any = s, dept: str = dept, check: str = check) -> tuple[str, dict[str, Any]]:
                 if s is None:
-                    return f"{CHECK_ZH.get(check, check)}已恢复办理", {"department": dept, "check": check}
+                    return f"「{CHECK_ZH.get(check, check)}」已恢复办理", {"department": dept, "check": check}
                 breach = (f"预计 {s.first_breach_min:.0f} 分钟后首单超时" if s.first_breach_min > 0
                           else "已有工单超时")
-                return (f"部门 {dept} 通常 {s.habit_min:.0f} 分钟内{CHECK_ZH.get(check, check)}，现有 {s.waiting} 单已等待"
+                return (f"部门 {dept}「{CHECK_ZH.get(check, check)}」通常 {s.habit_min:.0f} 分钟内完成，"
+                        f"现有 {s.waiting} 单已等待"
                         f"超过其惯常用时（最久 {s.oldest_wait_min:.0f} 分钟），{s.quiet_min:.0f} 分钟内无一办结：{breach}",
                         {"department": dept, "check": check, "waiting_past_habit": s.waiting, "open": s.open,
                          "habit_min": round(s.habit_min, 1), "oldest_wait_min": round(s.oldest_wait_min, 1),
@@ -845,10 +846,7 @@ class ScopeDetectors:
 
 
 SCOPE_ZH = {"region": "区域", "department": "部门", "channel": "渠道", "category": "分类"}
-KIND_ZH = {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedback_lag": "反馈超时",
-           "breach_forecast": "预测超时", "sentiment_drop": "情绪恶化", "reclassification": "重新分类",
-           "reassignment_bounce": "反复转派", "arrival_surge": "来电激增", "anomaly": "异常", "topic_surge": "问题集中爆发"}
-"""Words of the summaries (they reach staff's phones as they are)."""
+"""A summary's subject (summaries reach staff's phones as they are)."""
 
 
 def _scope_text(scope: dict[str, str]) -> str:
