@@ -197,17 +197,20 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
 
 
 def ago(seconds: float | None, lang: str) -> str:
-    """``12 min`` / ``3 h 5 min`` (``—`` when unknown).
+    """How long something has lasted, in the board's language (``—`` when unknown).
 
-    >>> ago(65, "en"), ago(3 * 3600 + 300, "zh"), ago(None, "en")
-    ('1 min', '3 h 5 min', '—')
+    >>> ago(65, "en"), ago(3 * 3600 + 300, "zh"), ago(20, "zh"), ago(None, "en")
+    ('1 min', '3 小时 5 分钟', '不到 1 分钟', '—')
     """
     if seconds is None:
         return "—"
     m = max(0, int(seconds // 60))
+    zh = lang == "zh"
+    if m == 0:
+        return "不到 1 分钟" if zh else "< 1 min"
     if m < 60:
-        return f"{m} min"
-    return f"{m // 60} h {m % 60} min"
+        return f"{m} 分钟" if zh else f"{m} min"
+    return f"{m // 60} 小时 {m % 60} 分钟" if zh else f"{m // 60} h {m % 60} min"
 
 
 def tier_tiles(counts: dict[str, int], lang: str) -> None:

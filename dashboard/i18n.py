@@ -73,6 +73,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.labels": ("标注", "Labels"),
     "col.fired": ("触发", "Fired"),
     "col.mtta": ("确认用时(分)", "Time to ack (min)"),
+    "filter.all": ("全部", "All"),
     "col.mttr": ("解决用时(分)", "Time to resolve (min)"),
     "acked_by": ("已确认：{who}", "Acked by {who}"),
     "unacked": ("未确认", "Not acknowledged"),

@@ -81,17 +81,17 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     def opts(key: str) -> list[str]:
         return sorted({str(e[key]) for e in eps if e.get(key)})
 
+    def pick(col: int, key: str, options: list[str], fmt: Any = str) -> list[str]:
+        return c[col].multiselect(t(f"col.{key}", lang), options, format_func=fmt, key=f"h_{key}",
+                                  placeholder=t("filter.all", lang))
+
     sel = {
-        "tier": c[1].multiselect(t("col.tier", lang), TIER_ORDER, format_func=lambda x: tier_label(x, lang),
-                                 key="h_tier"),
-        "kind": c[2].multiselect(t("col.kind", lang), opts("kind"), key="h_kind",
-                                 format_func=lambda x: kind_label(x, lang)),
-        "stage": c[3].multiselect(t("col.stage", lang), ["receive", "decompose", "feedback"],
-                                  format_func=lambda x: t("stage." + x, lang), key="h_stage"),
-        "region": c[4].multiselect(t("col.region", lang), opts("region"), key="h_region"),
-        "department": c[5].multiselect(t("col.department", lang), opts("department"), key="h_dept"),
-        "status": c[6].multiselect(t("col.status", lang), opts("status"),
-                                   format_func=lambda x: t("status." + x, lang), key="h_status"),
+        "tier": pick(1, "tier", list(TIER_ORDER), lambda x: tier_label(x, lang)),
+        "kind": pick(2, "kind", opts("kind"), lambda x: kind_label(x, lang)),
+        "stage": pick(3, "stage", ["receive", "decompose", "feedback"], lambda x: t("stage." + x, lang)),
+        "region": pick(4, "region", opts("region")),
+        "department": pick(5, "department", opts("department")),
+        "status": pick(6, "status", opts("status"), lambda x: t("status." + x, lang)),
     }
     return [e for e in eps if all(not v or str(e.get(k)) in v for k, v in sel.items())]
 
@@ -106,6 +106,15 @@ def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
         t("col.mttr", lang): round((e["resolved"] - e["fired"]) / 60, 1) if e["resolved"] and e["fired"] else None,
         t("col.labels", lang): ", ".join(t("label." + str(x), lang) for x in e["labels"] if x),
         t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps])
+
+
+def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The table as the screen shows it: a time not (yet) known reads "—", not "None" (the CSV keeps blanks)."""
+    out = df.copy()
+    for col in (t("col.mtta", lang), t("col.mttr", lang)):
+        if col in out:
+            out[col] = [("—" if v is None or v != v else f"{v:.1f}") for v in out[col]]
+    return out
 
 
 def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
@@ -229,7 +238,8 @@ def render() -> None:
         st.info(t("hist.none", lang))
     else:
         df = _table(eps, lang)
-        st.dataframe(df.drop(columns=["alert_id"]), hide_index=True, use_container_width=True, height=300)
+        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
+                     height=300)
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{time.strftime('%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")
