@@ -1,6 +1,7 @@
-"""One active alert as a card with its actions: acknowledge in one click, the rest behind "More".
+"""One active alert as a card with its actions: acknowledge in one click, the rest behind "More"; a group of
+order alerts (:mod:`dashboard.alert_group`) as one card with "acknowledge all".
 
-Used by the live board (every alert) and the staff view (alerts routed to me, with the playbook).
+Used by the live board and the staff view (alerts routed to me, with the playbook).
 """
 from __future__ import annotations
 
@@ -11,23 +12,26 @@ import streamlit as st
 
 from dashboard import actions, data
 from dashboard.auth import User, can
-from dashboard.components import ago, evidence_text, kind_label, md, scope_md, tier_badge
+from dashboard.alert_group import AlertGroup
+from dashboard.components import ago, clean, evidence_text, kind_label, md, scope_md, tier_badge
 from dashboard.i18n import t
 from dashboard.playbooks import playbook
 
 
-def _send(user: User, action: str, alert: dict[str, Any], lang: str, **fields: Any) -> None:
+def _send(user: User, action: str, alert: dict[str, Any], lang: str, quiet: bool = False, **fields: Any) -> bool:
     try:
         actions.perform(data.store(), user, action, alert, **fields)
     except actions.NotAllowed:
         st.error(t("form.not_allowed", lang))
-        return
+        return False
     except ValueError as exc:
         st.error(str(exc))
-        return
+        return False
     st.session_state.setdefault("pending", {})[alert["alert_id"]] = action
     data.refresh()
-    st.toast(t("form.sent", lang, action=t("action." + action, lang)))
+    if not quiet:
+        st.toast(t("form.sent", lang, action=t("action." + action, lang)))
+    return True
 
 
 def _more(user: User, alert: dict[str, Any], lang: str) -> None:
@@ -108,12 +112,48 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                     icon=":material/checklist:")
 
 
-def sort_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Most severe first; within a tier unacknowledged before acknowledged, then the oldest first.
+def group_card(user: User, group: AlertGroup, now: float, lang: str, *, new: set[str] | frozenset = frozenset(),
+               top: int = 3, show_playbook: bool = False) -> None:
+    """Render a group of order alerts (:mod:`dashboard.alert_group`): how many orders, how many unacknowledged,
+    since when, the ``top`` riskiest ones, all of them in a table behind an expander, and one click to
+    acknowledge every unacknowledged one the user may acknowledge (one command and one audit entry each)."""
+    alerts, tier = group.alerts, group.tier
+    oldest = group.oldest
+    with st.container(border=True, key=f"group-{group.key}"):
+        head, buttons = st.columns([5, 2], vertical_alignment="center")
+        with head:
+            region = f" · {md(t('col.region', lang))} {md(group.region, 80)}" if group.region else ""
+            st.markdown(f"{tier_badge(tier, lang)} **{md(kind_label(group.kind, lang))}**{region} · "
+                        f"**{t('group.orders', lang, n=len(alerts))}**"
+                        f" · {t('col.since', lang)} {ago(now - oldest if oldest else None, lang)}")
+            for a in alerts[:top]:
+                st.markdown(f"- {md(a.get('summary'), 200)}")
+            fresh = sum(1 for a in alerts if a["alert_id"] in new)
+            state = [f":red[**:material/fiber_new: {t('group.new', lang, n=fresh)}**]"] if fresh else []
+            unacked = group.unacked
+            state.append((":material/notifications_active: " + t("group.unacked", lang, n=unacked)) if unacked
+                         else (":material/check_circle: " + t("group.all_acked", lang)))
+            st.caption(" · ".join(state))
+        with buttons:
+            todo = [a for a in alerts if not a.get("acked_by") and can(user.role, "ack", tier)]
+            if todo and st.button(t("btn.ack_all", lang, n=len(todo)), key=f"ackall-{group.key}",
+                                  type="primary" if tier == "red" else "secondary", icon=":material/done_all:",
+                                  use_container_width=True):
+                sent = sum(_send(user, "ack", a, lang, quiet=True) for a in todo)
+                st.toast(t("form.sent_n", lang, n=sent, action=t("action.ack", lang)))
+        with st.expander(t("group.all", lang, n=len(alerts))):
+            st.dataframe(order_table(alerts, now, lang), hide_index=True, use_container_width=True)
+        if show_playbook:
+            st.info(f"**{t('staff.next', lang)}** · {playbook(group.kind, lang)}", icon=":material/checklist:")
 
-    An acknowledged red alert is still the worst thing going on: it stays above the orange ones, marked as
-    being handled, instead of dropping out of sight below them.
-    """
-    from dashboard.components import TIER_RANK
-    return sorted(alerts, key=lambda a: (-TIER_RANK.get(a.get("tier"), 0), bool(a.get("acked_by")),
-                                         data.fired_at(a) or 0))
+
+def order_table(alerts: list[dict[str, Any]], now: float, lang: str) -> Any:
+    """The orders of a group as a table (masked plain text: a dataframe never renders markup)."""
+    import pandas as pd
+    return pd.DataFrame([{
+        t("col.order", lang): str((a.get("scope") or {}).get("order_id") or ""),
+        t("col.score", lang): round(float(a.get("score") or 0.0), 2),
+        t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
+        t("col.summary", lang): clean(a.get("summary"), 160),
+        t("col.evidence", lang): clean(evidence_text(a.get("evidence"), lang=lang), 160),
+        t("col.ack", lang): clean(a.get("acked_by") or "", 40)} for a in alerts])

@@ -140,6 +140,12 @@ EVIDENCE_ZH = {
     "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",
     "tier": "级别", "by": "操作人", "assignee": "指派给", "reason": "原因", "notified": "已通知", "receivers": "接收人",
     "until": "截至", "label": "标注",
+    "arrivals_60min": "近 1 小时新单", "last_text": "客户最近留言", "mean_deadline_min": "平均时限（分）",
+    "misfiled_cusum": "分类不符累积证据", "misfiled_share_60min": "近 1 小时分类不符占比",
+    "misfiled_threshold": "分类不符阈值", "misfiled_usual_share": "平时分类不符占比",
+    "negative_texts_60min": "近 1 小时负面留言", "negativity_max": "最强负面", "share_max": "时限已用（最大）",
+    "texts_60min": "近 1 小时留言", "time_in_stage_min": "本环节已用（分）", "topics": "话题", "urges": "催办",
+    "urges_60min": "近 1 小时催办",
 }
 """Evidence keys as a Chinese board shows them (keys not listed stay as they are)."""
 CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}

@@ -29,6 +29,8 @@ class DashboardConfig(BaseModel):
     default_lang: Literal["zh", "en"] = Field("zh", description="UI language for users who did not choose one")
     sound: bool = Field(True, description="offer the audible cue for a new red alert (each user still opts in)")
     max_cards: int = Field(12, ge=1, description="active alerts shown as action cards; the rest in a table")
+    group_orders_min: int = Field(3, ge=0, description="per-order alerts of one kind, region and tier fold into "
+                                                       "one card once there are this many (0 = never fold)")
 
     def users_path(self) -> Path:
         """Where the users file is: ``$YUJING_USERS_FILE`` if set, else :attr:`users_file`."""

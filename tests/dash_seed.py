@@ -20,10 +20,6 @@ ALERTS = (
 
 def seed(redis_url: str, prefix: str = "yj:") -> list[dict[str, Any]]:
     """Write one firing record per alert in :data:`ALERTS`; returns their dicts (as the board reads them)."""
-    import redis
-    from alerts.store import AlertStore
-    store = (AlertStore.from_url(redis_url, prefix=prefix) if hasattr(AlertStore, "from_url")
-             else AlertStore(redis.Redis.from_url(redis_url, decode_responses=True), prefix=prefix))
     now = time.time()
     out = []
     for i, (tier, kind, stage, scope, summary, evidence) in enumerate(ALERTS):
@@ -32,5 +28,12 @@ def seed(redis_url: str, prefix: str = "yj:") -> list[dict[str, Any]]:
                           stage=stage, scope=scope, tier=tier, score=0.9 - i / 10, summary=summary,
                           evidence=evidence, extra={"seq": 1})
         out.append(rec.to_dict())
-    store.apply(out)
+    writer(redis_url, prefix).apply(out)
     return out
+
+
+def writer(redis_url: str, prefix: str = "yj:") -> Any:
+    """The worker's alert store on ``redis_url``."""
+    import redis
+    from alerts.store import AlertStore
+    return AlertStore(redis.Redis.from_url(redis_url, decode_responses=True), prefix=prefix)

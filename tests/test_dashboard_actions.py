@@ -82,3 +82,60 @@ def test_duty_manager_silence_requires_reason_and_expiry(board_env, seeded):
     (cmd,) = commands(board_env["redis_url"])
     assert cmd["action"] == "silence" and cmd["reason"] == "planned outage in north"
     assert float(cmd["until"]) > float(cmd["ts"]) + 3.9 * 3600
+
+
+def _order_alerts(redis_url: str, n: int, region: str = "east") -> list[dict]:
+    """``n`` red complaint-risk alerts of single orders in one region, written by the worker's AlertStore."""
+    import time as _time
+
+    from tests.dash_seed import writer
+    from yujing.records import AlertRecord, fingerprint
+    now = _time.time()
+    out = []
+    for i in range(n):
+        scope = {"order_id": f"WO-20261123-9{i:05d}", "region": region}
+        fp = fingerprint("complaint_risk", scope)
+        out.append(AlertRecord(alert_id=f"{fp}-1", fingerprint=fp, status="firing", ts=now - 60 * i,
+                               kind="complaint_risk", stage="feedback", scope=scope, tier="red", score=0.5 + i / 100,
+                               summary=f"工单 {i} 投诉风险 客户电话13912345678", evidence={"urges": i},
+                               extra={"seq": 1}).to_dict())
+    writer(redis_url).apply(out)
+    return out
+
+
+def test_order_alerts_of_one_kind_and_region_fold_into_one_card(board_env, seeded):
+    _order_alerts(board_env["redis_url"], 30)
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "Active alerts · 34" in text
+    assert "30 orders" in text and "30 unacknowledged" in text
+    # one card for the thirty, not thirty cards: the aggregate alerts of lower tiers are still on the first screen
+    assert "sentiment\\_drop" in text and "repeat\\_contact" in text
+    assert not [b for b in at.button if b.key and b.key.startswith("ack-") and "WO-20261123-9" in b.key]
+    # the aggregate red leads its tier, the group comes next; the riskiest order is quoted first
+    assert text.index("receive\\_lag") < text.index("30 orders") < text.index("工单 29 投诉风险")
+    assert "13912345678" not in text
+    table = next(d.value for d in at.dataframe if "Order" in d.value.columns)
+    assert len(table) == 30 and table.iloc[0]["Order"] == "WO-20261123-900029"
+
+
+def test_acknowledge_all_sends_one_audited_ack_per_unacknowledged_order(board_env, seeded):
+    orders = _order_alerts(board_env["redis_url"], 4)
+    at = app_test("duty").run()
+    at.button(key="ackall-red|complaint_risk|east").click().run()
+    assert not at.exception, at.exception
+    acks = [(c["action"], c["alert_id"]) for c in commands(board_env["redis_url"])]
+    assert sorted(acks) == sorted(("ack", o["alert_id"]) for o in orders)
+    from dashboard import data
+    log = [e for e in data.store().audit_log(50) if e.get("action") == "ack"]
+    assert len(log) == 4 and {e.get("who") for e in log} == {"duty"}
+
+
+def test_few_order_alerts_stay_single_cards(board_env, seeded):
+    orders = _order_alerts(board_env["redis_url"], 2)
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    keys = {b.key for b in at.button if b.key}
+    assert {f"ack-{o['alert_id']}" for o in orders} <= keys
+    assert not any(k.startswith("ackall-") for k in keys)

@@ -89,3 +89,27 @@ def test_model_quality_says_learning_in_plain_words_when_labels_are_few(board_en
     assert "风险 = 3% 学习模型 + 97% 专家规则" in text and "学习中，暂不提示" in text
     assert {m.label: m.value for m in at.metric}["风险模型 AUC"] == "—"
     assert not [c for c in at.get("vega_lite_chart") if "实际升级比例" in c.proto.spec]
+
+
+def test_every_evidence_key_the_detectors_write_reads_in_chinese():
+    """A Chinese board shows no English evidence key: replay a simulator stream with incidents and collect the
+    keys of every alert's evidence."""
+    from dashboard.components import EVIDENCE_ZH
+    from streams.monitor import Monitor
+    from yujing.config import load_config
+    from yujing.events import parse_event
+    from yujing.simulator import SimOptions, iter_events, parse_incident, regions_from_spec
+
+    regions = regions_from_spec("6")
+    specs = ["outage_surge:east:300:120", "department_stall:south-marketing:320:120", "sentiment_storm:west:280:200",
+             "misclassification_wave:wechat:300:200", "slow_feedback:north:330:150"]
+    opts = SimOptions(start=1783958400.0, hours=10, seed=5, regions=regions,
+                      incidents=[parse_incident(s, regions) for s in specs])
+    monitor = Monitor(load_config(None))
+    keys: dict[str, str] = {}
+    for raw in iter_events(opts):
+        for a in monitor.ingest(parse_event(raw)).alerts:
+            for k in (a.evidence or {}):
+                keys.setdefault(k, a.kind)
+    assert len({kind for kind in keys.values()}) >= 4, keys   # several detectors spoke
+    assert {k: kind for k, kind in keys.items() if k not in EVIDENCE_ZH} == {}

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.alert_card import alert_card, sort_alerts
+from dashboard.alert_card import alert_card, group_card
+from dashboard.alert_group import AlertGroup, board_items
 from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css, kind_label,
                                   scope_plain, stage_card, tier_label, tier_tiles)
 from dashboard.i18n import factor_text, t
@@ -194,12 +195,16 @@ def board(lang: str) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"{t('active.title', lang)} · {len(bd.active)}", divider="gray")
-        ordered = sort_alerts(bd.active)
-        if not ordered:
+        items = board_items(bd.active, cfg.group_orders_min)
+        if not items:
             st.success(t("active.none", lang), icon=":material/verified:")
-        for alert in ordered[:cfg.max_cards]:
-            alert_card(user, alert, now, lang, new=alert["alert_id"] in new)
-        rest = ordered[cfg.max_cards:]
+        for item in items[:cfg.max_cards]:
+            if isinstance(item, AlertGroup):
+                group_card(user, item, now, lang, new=new)
+            else:
+                alert_card(user, item, now, lang, new=item["alert_id"] in new)
+        rest = [a for item in items[cfg.max_cards:]
+                for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
                 _rest_table(rest, now, lang)

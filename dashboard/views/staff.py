@@ -7,7 +7,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
-from dashboard.alert_card import alert_card, sort_alerts
+from dashboard.alert_card import alert_card, group_card
+from dashboard.alert_group import AlertGroup, board_items
 from dashboard.auth import User
 from dashboard.components import inject_css, md
 from dashboard.i18n import t
@@ -51,10 +52,13 @@ def render() -> None:
             st.caption(t("staff.no_profile", lang))
         if bd.error:
             st.warning(t("store.missing", lang, err=bd.error[:200]))
-        mine = sort_alerts([a for a in bd.active if routed_to(user, a)])
+        mine = board_items([a for a in bd.active if routed_to(user, a)], data.settings().dashboard.group_orders_min)
         if not mine:
             st.success(t("staff.none", lang), icon=":material/verified:")
-        for alert in mine:
-            alert_card(user, alert, now, lang, show_playbook=True)
+        for item in mine:
+            if isinstance(item, AlertGroup):
+                group_card(user, item, now, lang, show_playbook=True)
+            else:
+                alert_card(user, item, now, lang, show_playbook=True)
 
     _mine()

@@ -11,6 +11,9 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="faust workers 
          config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration (default: the shipped "
                                                                       "sample yujing/default.toml)"),
          speed: float = typer.Option(30.0, "--speed", min=0.1, help="simulated seconds per wall second"),
+         warmup_hours: float = typer.Option(3.0, "--warmup-hours", min=0.0,
+                                            help="simulated hours sent at once first, so the detectors' baselines "
+                                                 "are warm when the demo's incidents start"),
          board_port: int = typer.Option(8501, "--board-port", help="port of the board"),
          kafka_port: int = typer.Option(19092, "--kafka-port", help="port of the embedded Kafka-protocol broker"),
          redis_port: int = typer.Option(16379, "--redis-port", help="port of the embedded redis-server"),
@@ -31,6 +34,7 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="faust workers 
         typer.echo(f"error: config file not found: {cfg}", err=True)
         raise typer.Exit(2)
     plan = DemoPlan(config=Path(cfg), workers=workers, kafka_port=kafka_port, redis_port=redis_port,
-                    board_port=board_port, metrics_port=metrics_port, speed=speed, data_dir=data_dir, keep_data=keep_data,
+                    board_port=board_port, metrics_port=metrics_port, speed=speed, warmup_hours=warmup_hours,
+                    data_dir=data_dir, keep_data=keep_data,
                     board=not no_board, simulate_args=list(sim))
     raise typer.Exit(asyncio.run(run_demo(plan)))

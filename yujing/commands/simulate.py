@@ -33,6 +33,10 @@ def simulate(
     incident: List[str] = typer.Option([], "--incident",
                                        help="TYPE[:region|department|channel[:start_min[:duration_min]]], repeatable"),
     demo: bool = typer.Option(False, "--demo", help="schedule visible incidents in the first 20 simulated minutes"),
+    warmup_hours: float = typer.Option(0.0, "--warmup-hours",
+                                       help="first simulate this many hours before --start as fast as possible "
+                                            "(a monitor that has seen an ordinary morning), then pace; incident "
+                                            "start minutes still count from --start"),
     bad_rate: float = typer.Option(0.0, "--bad-rate", help="share of events followed by a duplicate or broken copy"),
     late_rate: float = typer.Option(0.005, "--late-rate", help="share of events delivered 20-180 s late"),
     config: Optional[str] = typer.Option(None, "--config", help="TOML configuration (Kafka topic, partitions, SLA)"),
@@ -44,6 +48,7 @@ def simulate(
     import asyncio
     import gc
     import sys
+    from dataclasses import replace
 
     from rich.console import Console
 
@@ -54,8 +59,8 @@ def simulate(
     console = Console(stderr=True)
     if (out is None) == (kafka is None):
         raise typer.BadParameter("give exactly one of --out FILE|- or --kafka BROKER")
-    if scale <= 0 or hours < 0 or speed < 0 or not 0 <= bad_rate <= 1 or not 0 <= late_rate <= 1:
-        raise typer.BadParameter("--scale must be > 0; --hours, --speed >= 0; rates in [0, 1]")
+    if scale <= 0 or hours < 0 or speed < 0 or warmup_hours < 0 or not 0 <= bad_rate <= 1 or not 0 <= late_rate <= 1:
+        raise typer.BadParameter("--scale must be > 0; --hours, --speed, --warmup-hours >= 0; rates in [0, 1]")
     try:
         region_list = regions_from_spec(regions)
         incidents = [parse_incident(s, region_list) for s in incident]
@@ -63,11 +68,16 @@ def simulate(
         raise typer.BadParameter(str(exc)) from None
     if demo:
         incidents = demo_incidents(region_list) + incidents
-    opts = SimOptions(start=_parse_start(start), hours=hours, seed=seed, regions=region_list, scale=scale,
-                      incidents=incidents, bad_rate=bad_rate, late_rate=late_rate)
+    warmup_s = warmup_hours * 3600.0
+    if warmup_s:   # the stream starts earlier; incidents keep their place after --start
+        incidents = [replace(inc, start_min=inc.start_min + warmup_hours * 60.0) for inc in incidents]
+    t0 = _parse_start(start)
+    opts = SimOptions(start=t0 - warmup_s, hours=hours + warmup_hours if hours else 0.0, seed=seed,
+                      regions=region_list, scale=scale, incidents=incidents, bad_rate=bad_rate, late_rate=late_rate)
     for inc in incidents:
         scope = inc.department or inc.channel or inc.region
-        console.log(f"incident {inc.type} on {scope}: minute {inc.start_min:g} for {inc.duration_min:g} min")
+        console.log(f"incident {inc.type} on {scope}: from {fmt_ts(opts.start + inc.start_min * 60.0)} "
+                    f"for {inc.duration_min:g} min")
     import time
 
     t_start = time.monotonic()
@@ -90,13 +100,14 @@ def simulate(
             kcfg = load_config(config).kafka
             n = asyncio.run(produce_kafka(stream, kafka, topic or kcfg.events_topic, speed=speed,
                                           partitions=kcfg.partitions, replication=kcfg.replication,
-                                          progress=progress))
+                                          progress=progress, pace_from=t0))
             console.log(f"done: {n} events to {topic or kcfg.events_topic}")
         elif out == "-":
-            write_jsonl(stream, sys.stdout.buffer, speed=speed, progress=progress if sys.stderr.isatty() else None)
+            write_jsonl(stream, sys.stdout.buffer, speed=speed, progress=progress if sys.stderr.isatty() else None,
+                        pace_from=t0)
         else:
             with open(out, "wb") as fh:  # type: ignore[arg-type]
-                n = write_jsonl(stream, fh, speed=speed, progress=progress)
+                n = write_jsonl(stream, fh, speed=speed, progress=progress, pace_from=t0)
             console.log(f"done: {n} events to {out}")
     except KeyboardInterrupt:
         console.log("interrupted")

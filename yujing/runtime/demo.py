@@ -47,6 +47,9 @@ class DemoPlan:
     metrics_port: int = 9108
     """Prometheus port of worker-1 (worker-N: +N-1); 0 = off."""
     speed: float = 30.0
+    warmup_hours: float = 3.0
+    """Simulated hours sent at once before the paced stream: the board opens on a monitor that has learned an
+    ordinary morning (baselines warm), and the demo's incidents start after it."""
     data_dir: Path = Path("var")
     keep_data: bool = False
     board: bool = True
@@ -180,6 +183,7 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
     if "simulate" not in missing:
         children.append(Child("simulator", yujing_argv("simulate", "--kafka", f"kafka://{plan.bootstrap}",
                                                        "--speed", f"{plan.speed:g}", "--demo", "--hours", "0",
+                                                       "--warmup-hours", f"{plan.warmup_hours:g}",
                                                        *plan.simulate_args),
                               env=env, log=logs / "simulator.log", depends_on=("broker",)))
     if "worker" not in missing:

@@ -23,15 +23,27 @@ Progress = Callable[[int, float], None]
 
 
 class Pacer:
-    """Maps simulated time to wall time: :meth:`delay` says how long to wait before emitting at ``t``."""
+    """Maps simulated time to wall time: :meth:`delay` says how long to wait before emitting at ``t``.
 
-    def __init__(self, speed: float) -> None:
+    Events before ``pace_from`` (a warm-up prelude) go out at once; pacing starts at the first one after it.
+
+    >>> p = Pacer(speed=60.0, pace_from=1_000.0)
+    >>> p.delay(10.0), p.delay(999.0)          # the prelude: no waiting
+    (0.0, 0.0)
+    >>> p.delay(1_000.0)                       # the first paced event anchors simulated to wall time
+    0.0
+    >>> 0.9 < p.delay(1_060.0) <= 1.0          # one simulated minute later = one wall second at 60x
+    True
+    """
+
+    def __init__(self, speed: float, pace_from: float | None = None) -> None:
         self.speed = speed
+        self.pace_from = pace_from
         self.sim0: float | None = None
         self.wall0 = 0.0
 
     def delay(self, t: float) -> float:
-        if self.speed <= 0:
+        if self.speed <= 0 or (self.pace_from is not None and t < self.pace_from):
             return 0.0
         if self.sim0 is None:
             self.sim0, self.wall0 = t, time.monotonic()
@@ -40,9 +52,10 @@ class Pacer:
 
 
 def write_jsonl(stream: Iterable[tuple[float, dict[str, Any]]], out: BinaryIO, speed: float = 0.0,
-                progress: Progress | None = None, every_s: float = 5.0) -> int:
-    """Write ``(time, event)`` pairs as JSON Lines to a binary file, paced; return the number written."""
-    pacer, dumps, write = Pacer(speed), orjson.dumps, out.write
+                progress: Progress | None = None, every_s: float = 5.0, pace_from: float | None = None) -> int:
+    """Write ``(time, event)`` pairs as JSON Lines to a binary file, paced from ``pace_from`` on; return the
+    number written."""
+    pacer, dumps, write = Pacer(speed, pace_from), orjson.dumps, out.write
     n, last_report, last_t = 0, time.monotonic(), 0.0
     pending: list[bytes] = []
     for t, ev in stream:
@@ -110,8 +123,10 @@ async def ensure_topic(servers: list[str], topic: str, partitions: int, replicat
 
 async def produce_kafka(stream: Iterable[tuple[float, dict[str, Any]]], broker: str, topic: str,
                         speed: float = 1.0, partitions: int = 12, replication: int = 1,
-                        progress: Progress | None = None, every_s: float = 5.0) -> int:
-    """Send events to ``topic`` keyed by ``order_id`` (JSON bytes), paced; return the number sent."""
+                        progress: Progress | None = None, every_s: float = 5.0,
+                        pace_from: float | None = None) -> int:
+    """Send events to ``topic`` keyed by ``order_id`` (JSON bytes), paced from ``pace_from`` on; return the
+    number sent."""
     from aiokafka import AIOKafkaProducer
 
     servers = bootstrap_servers(broker)
@@ -119,7 +134,7 @@ async def produce_kafka(stream: Iterable[tuple[float, dict[str, Any]]], broker: 
     producer = AIOKafkaProducer(bootstrap_servers=servers, linger_ms=20, max_batch_size=256 * 1024,
                                 max_request_size=4 * 1024 * 1024, acks=1, request_timeout_ms=30000)
     await producer.start()
-    pacer, dumps = Pacer(speed), orjson.dumps
+    pacer, dumps = Pacer(speed, pace_from), orjson.dumps
     n, last_report, last_t = 0, time.monotonic(), 0.0
     inflight: list[asyncio.Future[Any]] = []
     try:
