@@ -5,15 +5,15 @@ link to the alert on the board. Plain text only, every field masked again on the
 >>> snap = {"alert_id": "ab-1", "fingerprint": "ab", "status": "firing", "ts": "2026-07-14T09:40:00+08:00",
 ...         "since": "2026-07-14T09:32:40+08:00", "kind": "receive_lag", "stage": "receive",
 ...         "scope": {"region": "north", "order_id": "WO-1"}, "tier": "red", "score": 1.2,
-...         "summary": "客户13812345678要打12398", "evidence": {"used_share": 1.05}}
+...         "summary": "客户13812345678要打12398", "evidence": {"share_used": 1.05}}
 >>> title, body = render(Notification("k", "staff", "group", 0.0, [snap]), "zh", "http://board")
 >>> title
-'【红色预警 I级】受理超时 · region=north order_id=WO-1 (1)'
+'【红色预警 I级】受理超时 · 区域 north · 工单 WO-1 (1)'
 >>> print(body)
-[红色 I级] 受理超时 · 受理 · region=north order_id=WO-1
+[红色 I级] 受理超时 · 受理 · 区域 north · 工单 WO-1
   状态: 触发 · 开始于 2026-07-14 09:32
   摘要: 客户138****5678要打12398
-  依据: used_share=1.05
+  依据: 时限已用=1.05
   查看: http://board/?alert=ab-1
 """
 from __future__ import annotations
@@ -22,17 +22,13 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
+from detectors.fusion import EVIDENCE_ZH, KIND_ZH, SCOPE_ZH
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK
 
 TIER_NAME = {"zh": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
              "en": {"blue": "Blue", "yellow": "Yellow", "orange": "Orange", "red": "Red"}}
-KIND_NAME = {"zh": {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedback_lag": "反馈超时",
-                    "backlog_growth": "积压增长", "breach_forecast": "超时预测", "sentiment_drop": "情绪恶化",
-                    "reclassification": "工单改类", "reassignment_bounce": "反复转派", "repeat_contact": "重复来电",
-                    "complaint_risk": "投诉风险", "anomaly": "异常波动",
-                    "topic_surge": "问题集中爆发", "arrival_surge": "来电激增", "heartbeat": "数据中断"},
-             "en": {}}
+KIND_NAME = {"zh": KIND_ZH, "en": {}}
 STAGE_NAME = {"zh": {"receive": "受理", "decompose": "派单", "feedback": "反馈"}, "en": {}}
 STATUS_NAME = {"zh": {"firing": "触发", "tier_changed": "等级变化", "acknowledged": "已确认", "escalated": "已升级",
                       "silenced": "已静默", "resolved": "已解除", "pending": "待定"}, "en": {}}
@@ -54,15 +50,17 @@ def _tier(lang: str, tier: str) -> str:
     return f"{_name(TIER_NAME, lang, tier)} {level}级" if lang == "zh" else f"{_name(TIER_NAME, lang, tier)} {level}"
 
 
-def _where(scope: dict[str, Any]) -> str:
+def _where(scope: dict[str, Any], lang: str) -> str:
+    if lang == "zh":
+        return " · ".join(f"{SCOPE_ZH.get(k, k)} {safe_text(str(v), 60)}" for k, v in scope.items()) or "-"
     return " ".join(f"{k}={safe_text(str(v), 60)}" for k, v in scope.items()) or "-"
 
 
-def _evidence(ev: dict[str, Any]) -> str:
+def _evidence(ev: dict[str, Any], lang: str) -> str:
     parts = []
     for k, v in list(ev.items())[:8]:
         v = round(v, 3) if isinstance(v, float) else v
-        parts.append(f"{k}={safe_text(str(v), 80)}")
+        parts.append(f"{EVIDENCE_ZH.get(k, k) if lang == 'zh' else k}={safe_text(str(v), 80)}")
     return ", ".join(parts) or "-"
 
 
@@ -79,8 +77,8 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
     w = WORDS.get(lang, WORDS["en"])
     alerts = sorted(n.alerts, key=lambda a: (a["status"] == "resolved", -TIER_RANK.get(a["tier"], 0)))
     top = alerts[0]
-    group = " ".join(f"{k}={safe_text(str(v), 40)}" for k, v in n.group.items() if k not in ("kind", "tier") and v)
-    where = group or _where(top["scope"])
+    group = _where({k: v for k, v in n.group.items() if k not in ("kind", "tier") and v}, lang)
+    where = group if group != "-" else _where(top["scope"], lang)
     if lang == "zh":
         title = f"【{_name(TIER_NAME, lang, top['tier'])}{w['warning']} {TIER_LEVEL.get(top['tier'], '?')}级】"
     else:
@@ -91,12 +89,12 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
     lines = []
     for a in alerts[:MAX_LISTED]:
         lines.append(f"[{_tier(lang, a['tier'])}] {_name(KIND_NAME, lang, a['kind'])} · "
-                     f"{_name(STAGE_NAME, lang, a.get('stage'))} · {_where(a['scope'])}")
+                     f"{_name(STAGE_NAME, lang, a.get('stage'))} · {_where(a['scope'], lang)}")
         lines.append(f"  {w['status']}: {_name(STATUS_NAME, lang, a['status'])} · {w['since']} "
                      f"{_short_ts(a.get('since', ''))}")
         if a.get("summary"):
             lines.append(f"  {w['summary']}: {safe_text(a['summary'], 300)}")
-        lines.append(f"  {w['evidence']}: {_evidence(a.get('evidence') or {})}")
+        lines.append(f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang)}")
         lines.append(f"  {w['link']}: {alert_link(board_url, a['alert_id'])}")
     if len(alerts) > MAX_LISTED:
         lines.append(w["more"].format(n=len(alerts) - MAX_LISTED))

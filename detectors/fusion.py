@@ -64,6 +64,34 @@ KIND_ZH = {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedb
            "reassignment_bounce": "反复转派", "repeat_contact": "重复来电", "complaint_risk": "投诉风险",
            "arrival_surge": "来电激增", "anomaly": "异常", "topic_surge": "问题集中爆发", "heartbeat": "数据中断"}
 """Alert kinds in Chinese: summaries (they reach staff's phones) and the board (dashboard/i18n.py) use these."""
+SCOPE_ZH = {"region": "区域", "department": "部门", "channel": "渠道", "category": "分类", "order_id": "工单",
+            "customer_id": "客户"}
+"""What an alert is about, in Chinese: summaries and notifications (they reach staff's phones as they are)."""
+EVIDENCE_ZH = {
+    "category": "分类", "channel": "渠道", "check": "时限节点", "customer_tier": "客户等级", "deadline": "时限",
+    "share_used": "时限已用", "risk": "风险", "top_factors": "风险因素", "open": "在途", "open_short": "短时限在途",
+    "share_at_risk": "过半占比", "past_50pct": "过半", "past_75pct": "过 75%", "past_90pct": "过 90%",
+    "overdue": "超时", "overdue_all": "超时（全部）", "order_minutes_at_risk_10min": "近 10 分钟风险单·分钟",
+    "baseline": "正常水平", "threshold": "阈值", "value": "数值", "topic": "话题", "share_60min": "近 1 小时占比",
+    "usual_share": "平时占比", "cusum": "累积证据", "dispatches_60min": "近 1 小时派单",
+    "misfiled_60min": "描述与分类不符", "judged_contacts_60min": "近 1 小时新受理", "faults_30min": "30 分钟报修",
+    "province_faults_30min": "全省 30 分钟报修", "bounces_60min": "近 1 小时退单",
+    "affected_customers_30min": "30 分钟受影响户数", "large_outage_reports_30min": "大面积停电报修",
+    "department": "部门", "waiting_past_habit": "超惯常用时", "habit_min": "惯常用时（分）",
+    "oldest_wait_min": "最久等待（分）", "minutes_since_last_done": "距上次办结（分）",
+    "minutes_to_breach": "距首单超时（分）", "max_share_used": "时限已用（最大）",
+    "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",
+    "tier": "级别", "by": "操作人", "assignee": "指派给", "reason": "原因", "notified": "已通知", "receivers": "接收人",
+    "until": "截至", "label": "标注",
+    "arrivals_60min": "近 1 小时新单", "last_text": "客户最近留言", "mean_deadline_min": "平均时限（分）",
+    "misfiled_cusum": "分类不符累积证据", "misfiled_share_60min": "近 1 小时分类不符占比",
+    "misfiled_threshold": "分类不符阈值", "misfiled_usual_share": "平时分类不符占比",
+    "negative_texts_60min": "近 1 小时负面留言", "negativity_max": "最强负面", "share_max": "时限已用（最大）",
+    "texts_60min": "近 1 小时留言", "time_in_stage_min": "本环节已用（分）", "topics": "话题", "urges": "催办",
+    "urges_60min": "近 1 小时催办",
+}
+"""Evidence keys in Chinese, for the board and the notifications (keys not listed stay as they are). The
+detectors write the keys, so their names live here; tests/test_dashboard_live.py checks every key is listed."""
 CATEGORY_ZH = {"complaint": "投诉", "report": "举报", "fault_repair": "故障报修", "service_request": "服务申请",
                "consultation": "咨询", "opinion": "意见", "suggestion": "建议", "praise": "表扬"}
 CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "web": "网站", "hall": "营业厅", "sms": "短信",

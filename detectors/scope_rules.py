@@ -29,7 +29,7 @@ from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.share_cusum import ShareCusum
 from detectors.stall import StallWatch
-from detectors.fusion import CHECK_ZH, KIND_ZH
+from detectors.fusion import CHECK_ZH, KIND_ZH, SCOPE_ZH
 from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
@@ -849,8 +849,6 @@ class ScopeDetectors:
         return list(self.last.values())
 
 
-SCOPE_ZH = {"region": "区域", "department": "部门", "channel": "渠道", "category": "分类"}
-"""A summary's subject (summaries reach staff's phones as they are)."""
 
 
 def _scope_text(scope: dict[str, str]) -> str:

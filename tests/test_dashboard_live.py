@@ -94,7 +94,7 @@ def test_model_quality_says_learning_in_plain_words_when_labels_are_few(board_en
 def test_every_evidence_key_the_detectors_write_reads_in_chinese():
     """A Chinese board shows no English evidence key: replay a simulator stream with incidents and collect the
     keys of every alert's evidence."""
-    from dashboard.components import EVIDENCE_ZH
+    from detectors.fusion import EVIDENCE_ZH
     from streams.monitor import Monitor
     from yujing.config import load_config
     from yujing.events import parse_event
