@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, KIND_ZH, SCOPE_ZH
+from detectors.fusion import EVIDENCE_ZH, KIND_ZH, SCOPE_ZH, evidence_value_zh
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK
 
@@ -60,7 +60,10 @@ def _evidence(ev: dict[str, Any], lang: str) -> str:
     parts = []
     for k, v in list(ev.items())[:8]:
         v = round(v, 3) if isinstance(v, float) else v
-        parts.append(f"{EVIDENCE_ZH.get(k, k) if lang == 'zh' else k}={safe_text(str(v), 80)}")
+        if lang == "zh":
+            k, v = EVIDENCE_ZH.get(k, k), evidence_value_zh(k, v)
+            v = "、".join(map(str, v)) if isinstance(v, list) else v
+        parts.append(f"{k}={safe_text(str(v), 80)}")
     return ", ".join(parts) or "-"
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import t
-from detectors.fusion import EVIDENCE_ZH
+from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
 from yujing.masking import mask_pii
 
 TIER_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue")
@@ -125,8 +125,6 @@ def kind_label(kind: Any, lang: str) -> str:
     return str(kind if kind is not None else "—") if text == f"kind.{kind}" else text
 
 
-CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
-"""The contract's customer tiers (contracts/events.md)."""
 REASON_ZH = {"cleared": "条件已消除", "stale": "久无更新自动解除", "ack_timeout": "确认超时", "unack": "取消确认",
              "unacknowledged": "无人确认，已升级", "assigned": "已指派", "group": "分组通知", "repeat": "重复提醒",
              "digest": "汇总通知", "manual": "人工解除", "expired": "静默到期", "removed": "静默已撤销"}
@@ -134,22 +132,11 @@ REASON_ZH = {"cleared": "条件已消除", "stale": "久无更新自动解除", 
 
 
 def _evidence_value_zh(key: str, v: Any) -> Any:
-    from detectors.fusion import CATEGORY_ZH, CHANNEL_ZH, CHECK_ZH, reason_zh
-    if key == "category":
-        return CATEGORY_ZH.get(v, v)
-    if key == "channel":
-        return CHANNEL_ZH.get(v, v)
-    if key == "check":
-        return CHECK_ZH.get(v, v)
-    if key == "customer_tier":
-        return CUSTOMER_TIER_ZH.get(v, v)
     if key == "tier" and isinstance(v, str):
         return tier_label(v, "zh")
     if key == "reason" and isinstance(v, str):
         return REASON_ZH.get(v, v)
-    if key == "top_factors" and isinstance(v, (list, tuple)):
-        return [reason_zh(str(x)) for x in v]
-    return v
+    return evidence_value_zh(key, v)
 
 
 def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "en") -> str:

@@ -108,6 +108,29 @@ REASON_ZH = {
 }
 
 
+CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
+"""The contract's customer tiers (contracts/events.md)."""
+
+
+def evidence_value_zh(key: str, v: Any) -> Any:
+    """An evidence value in Chinese where it is a code (category, channel, check, customer tier, top factors).
+
+    >>> evidence_value_zh("category", "fault_repair"), evidence_value_zh("top_factors", ["deadline_breached"])
+    ('故障报修', ['已超时'])
+    """
+    if key == "category":
+        return CATEGORY_ZH.get(v, v)
+    if key == "channel":
+        return CHANNEL_ZH.get(v, v)
+    if key == "check":
+        return CHECK_ZH.get(v, v)
+    if key == "customer_tier":
+        return CUSTOMER_TIER_ZH.get(v, v)
+    if key == "top_factors" and isinstance(v, (list, tuple)):
+        return [reason_zh(str(x)) for x in v]
+    return v
+
+
 def reason_zh(reason: str) -> str:
     """A top factor in words a duty manager reads (factor names stay English in the records)."""
     if reason.startswith("urged_"):
