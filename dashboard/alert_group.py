@@ -50,8 +50,10 @@ class AlertGroup:
 
 
 def is_order_alert(alert: dict[str, Any]) -> bool:
-    """An alert about one work order (its scope names the order), not about a region, department or channel."""
-    return bool((alert.get("scope") or {}).get("order_id"))
+    """An alert about one work order or one customer (its scope names them), not about a region, department
+    or channel."""
+    scope = alert.get("scope") or {}
+    return bool(scope.get("order_id") or scope.get("customer_id"))
 
 
 def board_items(alerts: list[dict[str, Any]], min_group: int = 3) -> list[dict[str, Any] | AlertGroup]:

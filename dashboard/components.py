@@ -35,6 +35,7 @@ CSS = """
 .yj-tile {flex:1; border-radius:.6rem; padding:.55rem .9rem; color:#fff; line-height:1.15;}
 .yj-tile .n {font-size:2.6rem; font-weight:700;}
 .yj-tile .l {font-size:.95rem; opacity:.95;}
+.yj-tile .s {font-size:.8rem; opacity:.9; margin-top:.15rem;}
 .yj-tile.zero {opacity:.35;}
 .yj-pill {display:inline-block; border-radius:1rem; padding:.25rem .9rem; font-weight:600; color:#fff;}
 .yj-pill.ok {background:#2E9E5B;} .yj-pill.stale {background:#D7263D; animation: yjblink 1s infinite;}
@@ -183,14 +184,17 @@ def ago(seconds: float | None, lang: str) -> str:
     return f"{m // 60} 小时 {m % 60} 分钟" if zh else f"{m // 60} h {m % 60} min"
 
 
-def tier_tiles(counts: dict[str, int], lang: str) -> None:
-    """Four big tiles: active alerts by tier, in the national colours (red first)."""
+def tier_tiles(counts: dict[str, int], lang: str, scopes: dict[str, int] | None = None) -> None:
+    """Four big tiles: active alerts by tier, in the national colours (red first); ``scopes``: how many of them
+    are about a region, department or channel rather than one order (a line under the count when any)."""
     tiles = []
     for tier in TIER_ORDER:
         n = int(counts.get(tier, 0))
+        k = int((scopes or {}).get(tier, 0))
         fg = "#222" if tier == "yellow" else "#fff"
+        sub = f'<div class="s">{t("tile.scopes", lang, n=k)}</div>' if k else ""
         tiles.append(f'<div class="yj-tile{" zero" if n == 0 else ""}" style="background:{TIER_COLOR[tier]};'
-                     f'color:{fg}"><div class="n">{n}</div><div class="l">{t("tier." + tier, lang)}</div></div>')
+                     f'color:{fg}"><div class="n">{n}</div><div class="l">{t("tier." + tier, lang)}</div>{sub}</div>')
     st.markdown(f'<div class="yj-tiles">{"".join(tiles)}</div>', unsafe_allow_html=True)
 
 

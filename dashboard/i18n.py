@@ -43,6 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
                      "snapshot {wall_age}s ago · newest event {event_gap}s ago · {epm} events/min"),
     "fresh.sim": ("模拟时钟 ×{speed}", "simulated clock ×{speed}"),
     "banner.new_red": ("新红色预警：{n} 条 — 请立即处理", "New red alert: {n} — act now"),
+    "tile.scopes": ("其中区域/部门/渠道 {n} 条", "{n} about a region, department or channel"),
     "active.title": ("活动预警", "Active alerts"),
     "active.none": ("当前无活动预警", "No active alerts"),
     "active.more": ("其余 {n} 条活动预警", "{n} more active alerts"),

@@ -139,3 +139,11 @@ def test_few_order_alerts_stay_single_cards(board_env, seeded):
     keys = {b.key for b in at.button if b.key}
     assert {f"ack-{o['alert_id']}" for o in orders} <= keys
     assert not any(k.startswith("ackall-") for k in keys)
+
+
+def test_tiles_say_how_many_alerts_are_about_a_region_or_department(board_env, seeded):
+    _order_alerts(board_env["redis_url"], 5)
+    at = app_test("duty").run()
+    tiles = next(m.value for m in at.markdown if m.allow_html and m.value.startswith("<div class=\"yj-tiles\">"))
+    assert ">6</div>" in tiles                      # red: the seeded region alert and five orders
+    assert tiles.count("about a region, department or channel") == 3   # red, orange, yellow; the blue one is a customer

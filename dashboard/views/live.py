@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.alert_card import alert_card, group_card
-from dashboard.alert_group import AlertGroup, board_items
+from dashboard.alert_group import AlertGroup, board_items, is_order_alert
 from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css, kind_label,
                                   scope_plain, stage_card, tier_label, tier_tiles)
 from dashboard.i18n import factor_text, t
@@ -177,7 +177,7 @@ def board(lang: str) -> None:
     top_l, top_r = st.columns([3, 1], vertical_alignment="center")
     with top_l:
         counts = Counter(a.get("tier") for a in bd.active)
-        tier_tiles(counts, lang)
+        tier_tiles(counts, lang, Counter(a.get("tier") for a in bd.active if not is_order_alert(a)))
     with top_r:
         clock = time.strftime("%H:%M:%S", time.localtime(now))
         st.markdown(f'<span class="yj-clock">{clock}</span>', unsafe_allow_html=True)
