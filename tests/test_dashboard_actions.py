@@ -147,3 +147,15 @@ def test_tiles_say_how_many_alerts_are_about_a_region_or_department(board_env, s
     tiles = next(m.value for m in at.markdown if m.allow_html and m.value.startswith("<div class=\"yj-tiles\">"))
     assert ">6</div>" in tiles                      # red: the seeded region alert and five orders
     assert tiles.count("about a region, department or channel") == 3   # red, orange, yellow; the blue one is a customer
+
+
+def test_quality_team_filters_history_to_region_level_alerts(board_env, seeded):
+    _order_alerts(board_env["redis_url"], 5)
+    at = app_test("qa").run()                         # the quality team lands on the alert history
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+    assert len(table) == 9
+    at.multiselect(key="h_level").select("scope").run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+    assert len(table) == 3 and not table["Scope"].str.contains("Order|customer_id").any()

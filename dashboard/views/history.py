@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import actions, data
+from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
                                   tier_label)
@@ -51,6 +52,7 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
                     "stage": last.get("stage"), "tier": max_tier, "status": last.get("status"),
                     "scope": scope, "region": scope.get("region"), "department": scope.get("department"),
+                    "level": "order" if is_order_alert({"scope": scope}) else "scope",
                     "summary": last.get("summary"), "evidence": last.get("evidence"), "fired": fired or None,
                     "acked": acked, "acked_by": acked_by, "resolved": resolved, "labels": labels,
                     "deliveries": last.get("deliveries") or []})
@@ -63,7 +65,7 @@ def _fmt(ts: float | None) -> str:
 
 
 def _filters(lang: str) -> tuple[float, float | None]:
-    c = st.columns([2, 1, 1, 1, 1, 1, 1])
+    c = st.columns([2, 1, 1, 1, 1, 1, 1, 1])
     today = date.today()
     rng = c[0].date_input(t("hist.range", lang), (today - timedelta(days=7), today), key="h_range")
     start, end = (rng if isinstance(rng, (list, tuple)) and len(rng) == 2 else (today - timedelta(days=7), today))
@@ -92,6 +94,7 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
         "region": pick(4, "region", opts("region")),
         "department": pick(5, "department", opts("department")),
         "status": pick(6, "status", opts("status"), lambda x: t("status." + x, lang)),
+        "level": pick(7, "level", ["scope", "order"], lambda x: t("level." + x, lang)),
     }
     return [e for e in eps if all(not v or str(e.get(k)) in v for k, v in sel.items())]
 
