@@ -85,7 +85,8 @@ def scope_text(scope: dict[str, Any] | None) -> str:
 
 
 _SCOPE_KEYS = {"order_id": "col.order", "region": "col.region", "department": "col.department",
-               "category": "col.category", "channel": "col.channel", "stage": "col.stage"}
+               "category": "col.category", "channel": "col.channel", "stage": "col.stage",
+               "customer_id": "col.customer"}
 
 
 def scope_md(scope: dict[str, Any] | None, lang: str = "en") -> str:

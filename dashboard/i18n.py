@@ -69,6 +69,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.department": ("部门", "Department"),
     "col.category": ("类别", "Category"),
     "col.channel": ("渠道", "Channel"),
+    "col.customer": ("客户", "Customer"),
     "col.age": ("时长(分)", "Age (min)"),
     "col.text": ("客户原话（已脱敏）", "Customer text (masked)"),
     "col.labels": ("标注", "Labels"),
