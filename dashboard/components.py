@@ -102,7 +102,8 @@ def scope_md(scope: dict[str, Any] | None, lang: str = "en") -> str:
     parts = []
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else md(k, 40)
-        value = _PUNCT.sub(r"\\\1", " ".join(str(v).split())[:64]) if k == "order_id" else md(v, 80)
+        value = (_PUNCT.sub(r"\\\1", " ".join(str(v).split())[:64]) if k == "order_id"
+                 else md(evidence_value_zh(k, v) if lang == "zh" else v, 80))
         parts.append(f"{key} {value}")
     return " · ".join(parts) or "—"
 
@@ -112,11 +113,14 @@ def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120
 
     >>> scope_plain({"order_id": "WO-20261123-5808000009", "region": "east"}, "en")
     'Order WO-20261123-5808000009 · Region east'
+    >>> scope_plain({"category": "complaint", "customer_id": "C-42"}, "zh")
+    '类别 投诉 · 客户 C-42'
     """
     parts = []
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else clean(k, 40)
-        value = " ".join(str(v).split())[:64] if k == "order_id" else clean(v, 80)
+        value = (" ".join(str(v).split())[:64] if k == "order_id"
+                 else clean(evidence_value_zh(k, v) if lang == "zh" else v, 80))
         parts.append(f"{key} {value}")
     return (" · ".join(parts) or "—")[:limit]
 
