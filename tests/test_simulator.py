@@ -347,3 +347,25 @@ def test_truth_escalations_and_breaches_match_the_stream(truth_run):
     members = [v for v in orders.values() if stall["id"] in v["incidents"]]
     assert len(members) == stall["stats"]["affected_orders"] > 5
     assert all("south-marketing" in v["departments"] for v in members)
+
+
+def test_a_strong_outage_drains_instead_of_feeding_itself():
+    """Reports of one large outage share its repair, and a customer opens a second order only once: a 5x outage for
+    three hours used to leave a queue whose urges and repeat orders outgrew the region's capacity, ten times the
+    normal events a day later and growing."""
+    from collections import Counter
+
+    from yujing.simulator import SimOptions, iter_events, parse_incident, regions_from_spec
+
+    regions = regions_from_spec("4")
+    start = 1783958400.0                                              # a Monday, 00:00 +08:00
+    opts = SimOptions(start=start, hours=72, seed=21, regions=regions, scale=0.8,
+                      incidents=[parse_incident("outage_surge:north:540:180:5", regions)])
+    per_day: Counter[int] = Counter()
+    reports = 0
+    for ev in iter_events(opts):
+        day = int((datetime.fromisoformat(ev["ts"]).timestamp() - start) // 86400)
+        per_day[day] += 1
+        reports += ev["type"] == "created" and ev.get("affected_customers", 0) >= 900
+    assert reports > 100                                             # the outage happened, loudly
+    assert per_day[2] < 1.3 * per_day[0], per_day                    # two days later: an ordinary day again

@@ -45,6 +45,9 @@ DESK_FAULT_MIN = (2.0, 0.5)
 TRAVEL_MIN = {"urban": 18.0, "rural": 40.0, "remote": 65.0}
 REPAIR_MIN = (70.0, 0.4)
 CREW_RETURN_MIN = 10.0
+OUTAGE_CREWS = 2                   # crews a department sends to a large outage
+OUTAGE_REPAIR_FACTOR = 2.0         # a large outage takes longer to repair than one fault
+OUTAGE_CONFIRM_MIN = (6.0, 0.5)    # a report of an outage already being repaired: confirmed on site / closed
 HANDLING_H = {"consultation": (2.0, 0.9), "complaint": (8.0, 0.6), "service_request": (30.0, 0.8),
               "opinion": (36.0, 0.7), "suggestion": (40.0, 0.7), "report": (30.0, 0.7), "praise": (10.0, 0.6)}
 CLOSE_AFTER_REPLY_MIN = (40.0, 0.8)
@@ -128,10 +131,11 @@ class Order:
     __slots__ = ("oid", "rs", "customer", "tier", "sensitive", "temper", "lang", "channel", "area", "category",
                  "true_cat", "billing", "outage", "storm", "repeat", "created", "accepted", "done", "closed",
                  "escalated", "urges", "tone", "dept", "right_dept", "bounce", "recv_span", "fb_span", "paused_s",
-                 "repeat_spawned", "reopened", "agent")
+                 "repeat_spawned", "reopened", "agent", "outage_of")
 
     def __init__(self) -> None:
         self.accepted = self.done = self.closed = self.escalated = self.repeat_spawned = self.reopened = False
+        self.outage_of: Incident | None = None   # reports one large outage: one repair restores them all
         self.urges = self.tone = 0
         self.bounce: str | None = None
         self.paused_s = 0.0
@@ -185,6 +189,7 @@ class Simulation:
         self.regions = [RegionState(i + 1, r, opts.scale) for i, r in enumerate(regions)]
         self.dept_region = {d.name: rs for rs in self.regions for d in rs.region.departments}
         self.incidents = list(opts.incidents)
+        self._outage_jobs: dict[tuple[float, str, str], tuple[float, float]] = {}
         tag = f"{zlib.crc32(f'{opts.seed}|{self.t0}'.encode()) & 0xFFFF:04x}"
         day = datetime.fromtimestamp(self.t0, TZ).strftime("%Y%m%d")
         self.order_prefix = f"WO-{day}-{tag}"
@@ -355,8 +360,12 @@ class Simulation:
                                   "customer_tier": o.tier, "region": rs.name, "area": o.area}
         if cat == "fault_repair":
             surge = [i for i in self._active("outage_surge", t) if i.region == rs.name] if self.incidents else None
-            if surge and rnd() < 0.8:
+            if repeat_of is not None and repeat_of.outage_of is not None:
+                o.outage, o.outage_of = True, repeat_of.outage_of    # calls again about the same outage
+                fields["affected_customers"] = int(o.outage_of.affected * (0.5 + rnd()))
+            elif surge and rnd() < 0.8:
                 o.outage = True
+                o.outage_of = surge[0]
                 fields["affected_customers"] = int(surge[0].affected * (0.5 + rnd()))
             elif rnd() < FAULT_AFFECTED_PROB:
                 o.outage = True
@@ -473,7 +482,13 @@ class Simulation:
 
     def _dept_accepted(self, t: float, o: Order) -> None:
         self.emit(t, o, "dept_accepted", department=o.dept)
-        if o.true_cat == "fault_repair" and o.dept in o.rs.crews:
+        if o.true_cat == "fault_repair" and o.dept in o.rs.crews and o.outage_of is not None:
+            # one more report of a large outage: the crews already sent to it restore everybody at once
+            arrive0, restored0 = self._outage_repair(t, o)
+            arrive = max(arrive0, t + self.lognorm(*OUTAGE_CONFIRM_MIN) * 60.0)
+            self.at(arrive, self._arrived, o)
+            self.at(max(restored0, arrive + self.lognorm(*OUTAGE_CONFIRM_MIN) * 60.0), self._replied, o)
+        elif o.true_cat == "fault_repair" and o.dept in o.rs.crews:
             crews = o.rs.crews[o.dept]
             crew, start = crews.take(t)
             arrive = start + self.lognorm(TRAVEL_MIN[o.area], 0.25) * 60.0
@@ -490,6 +505,25 @@ class Simulation:
                 self.at(pause_at, self._paused, o)
                 handling += o.paused_s
             self.at(t + handling, self._replied, o)
+
+    def _outage_repair(self, t: float, o: Order) -> tuple[float, float]:
+        """(crews on site, power back) of the repair of ``o``'s outage by ``o``'s department: the first report
+        sends :data:`OUTAGE_CREWS` crews; power comes back after the repair, and not before the reports stop
+        (the incident's end). Without it every report took a crew of its own, and a strong outage left a queue
+        that grew for days (urges, repeat contacts, more reports)."""
+        inc = o.outage_of
+        key = (inc.start_min, inc.region, o.dept)
+        job = self._outage_jobs.get(key)
+        if job is None:
+            crews = o.rs.crews[o.dept]
+            taken = [crews.take(t) for _ in range(OUTAGE_CREWS)]
+            arrive = max(start for _, start in taken) + self.lognorm(TRAVEL_MIN[o.area], 0.25) * 60.0
+            restored = max(arrive + self.lognorm(*REPAIR_MIN) * 60.0 * OUTAGE_REPAIR_FACTOR,
+                           self.t0 + inc.end_min * 60.0 + self.lognorm(*OUTAGE_CONFIRM_MIN) * 60.0)
+            for crew, _ in taken:
+                crews.release(crew, restored + CREW_RETURN_MIN * 60.0)
+            job = self._outage_jobs[key] = (arrive, restored)
+        return job
 
     # --- feedback -------------------------------------------------------------------------------------
     def _paused(self, t: float, o: Order) -> None:
@@ -573,7 +607,9 @@ class Simulation:
             if tone == 2 and rnd() < THREAT_BLUFF:
                 tone = 3
             self.nag(t, o, tone)
-            if late > 1.3 and not o.repeat_spawned and rnd() < REPEAT_CONTACT_PROB:
+            # a customer opens a second order once; after that they urge it (a repeat of a repeat made an overloaded
+            # region's own retries outgrow its capacity: the queue never drained)
+            if late > 1.3 and not o.repeat_spawned and not o.repeat and rnd() < REPEAT_CONTACT_PROB:
                 o.repeat_spawned = True
                 self.at(t + rng.uniform(2.0, 30.0) * 60.0, self._repeat_contact, o)
             self.maybe_escalate(t, o, late=late)
