@@ -361,8 +361,7 @@ class Simulation:
         if cat == "fault_repair":
             surge = [i for i in self._active("outage_surge", t) if i.region == rs.name] if self.incidents else None
             if repeat_of is not None and repeat_of.outage_of is not None:
-                o.outage, o.outage_of = True, repeat_of.outage_of    # calls again about the same outage
-                fields["affected_customers"] = int(o.outage_of.affected * (0.5 + rnd()))
+                o.outage_of = repeat_of.outage_of   # calls again about the same outage: its repair restores both
             elif surge and rnd() < 0.8:
                 o.outage = True
                 o.outage_of = surge[0]
