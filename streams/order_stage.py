@@ -437,11 +437,14 @@ class OrderStage:
         start = ck[i + START]
         span = max(1.0, ck[i + DEADLINE] - start)
         share = (t - start) / span
-        for level in LEVELS:
-            if level <= share and level > ck[i + CROSSED]:
-                self._cross(o, check, level, t, out)
+        passed = [level for level in LEVELS if ck[i + CROSSED] < level <= share]
+        for level in passed:
+            # several levels passed at one instant (a worker catching up on an order it took over): the scopes count
+            # every crossing, the order's alert hears only the last (90 % then 100 % at one instant flapped a red
+            # alert down and up)
+            self._cross(o, check, level, t, out, verdict=level == passed[-1])
 
-    def _cross(self, o: OrderState, check: str, level: float, t: float, out: StageOut) -> None:
+    def _cross(self, o: OrderState, check: str, level: float, t: float, out: StageOut, verdict: bool = True) -> None:
         ck = o.checks
         i = ck.find(check)
         if level <= ck[i + CROSSED]:
@@ -452,7 +455,7 @@ class OrderStage:
         out.signals.append(self._check_sig(S.CROSS, o, t, check, ck[i + DEPT], level, deadline - start))
         if level >= 1.0:
             o.breached += 1
-        cond = self.tiering.lag_condition(o, check, level, t, deadline, stage)
+        cond = self.tiering.lag_condition(o, check, level, t, deadline, stage) if verdict else None
         if cond is not None:
             out.conditions.append(cond)
         self._update_order(o, t, out)

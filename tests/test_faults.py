@@ -153,6 +153,11 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
             seen[ident] = raw
             n += 1
     assert n > 0
+    if dups:   # the whole timeline of the first one, to see where it came from
+        aid = orjson.loads(dups[0][0])["alert_id"]
+        story = [raw for key in r.scan_iter(match=rig["prefix"] + "tl:*", count=1000)
+                 for raw in r.zrange(key, 0, -1) if orjson.loads(raw)["alert_id"] == aid]
+        print("\n".join(str(x)[:500] for x in story))
     assert not dups, f"{len(dups)} duplicate lifecycle records of {n}, e.g.\n{dups[0][0]}\n{dups[0][1]}"
     print(f"\nafter kill -9: {st} ; {n} lifecycle records, all unique")
 

@@ -221,3 +221,17 @@ def test_order_state_round_trip_keeps_duplicates_known(stage):
     legacy = {**o.to_dict(), "seen": ["x-1", "x-2"]}          # written before the digests
     old = OrderState.from_dict(legacy)
     assert not old.remember("x-1", 64) and old.seen[:16] == o.seen[:16]
+
+
+def test_levels_passed_at_one_instant_give_every_crossing_but_one_verdict(stage):
+    """A worker catching up on an order it took over passes 50 … 100 % at one instant: the scopes count every
+    crossing, the order's alert hears only the last (90 % then 100 % at one instant flapped a red alert down and up
+    in the kill -9 test)."""
+    from streams.order_stage import StageOut
+
+    run(stage, created(0))                                   # hotline: the call must be taken within 5 minutes
+    o = stage.orders["WO-1"]
+    out = StageOut()
+    stage._cross_due(o, "receive_ack", (T0 + timedelta(minutes=6)).timestamp(), out)
+    assert [s.value for s in out.signals if s.kind == S.CROSS] == [0.5, 0.75, 0.9, 1.0]
+    assert [(c.kind, c.tier) for c in out.conditions if c.kind == "receive_lag"] == [("receive_lag", "red")]
