@@ -41,3 +41,25 @@ def is_older_view(alert: Alert | None, evidence: dict | None) -> bool:
                 and float(evidence.get("share_used", 0.0)) < float(cur.get("share_used", 0.0)))
     except (TypeError, ValueError):
         return False
+
+
+def last_per_instant(conditions: list) -> list:
+    """Of several verdicts on one alert at one instant keep the last, in order: an instant has one state.
+
+    A worker catching up on an order it took over may judge it twice at one event time (the overdue check it
+    caught up on, then the event that closed it); both shells pass a batch through here before the pipeline, or the
+    alert went red -> orange within one second of event time.
+
+    >>> from types import SimpleNamespace as C
+    >>> out = last_per_instant([C(fingerprint="a", ts=1.0, tier="red"), C(fingerprint="b", ts=1.0, tier="blue"),
+    ...                         C(fingerprint="a", ts=1.0, tier="orange"), C(fingerprint="a", ts=2.0, tier="red")])
+    >>> [(c.fingerprint, c.ts, c.tier) for c in out]
+    [('b', 1.0, 'blue'), ('a', 1.0, 'orange'), ('a', 2.0, 'red')]
+    """
+    if len(conditions) < 2:
+        return conditions
+    last = {(c.fingerprint, c.ts): i for i, c in enumerate(conditions)}
+    if len(last) == len(conditions):
+        return conditions
+    return [c for i, c in enumerate(conditions) if last[(c.fingerprint, c.ts)] == i]
+

@@ -32,6 +32,7 @@ from faust.types import TP
 
 from aiokafka.partitioner import murmur2
 
+from alerts.dedup import last_per_instant
 from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
                          Inbox, internal_topic)
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
@@ -622,13 +623,18 @@ class Live:
         if self.pipeline is None:
             return
         records: list = []
+        conds = []
         for rec in events:
             if self.alert_cp.seen(rec.offset):
                 continue
             cond = decode_condition(rec.value)
             self.clock.follow(cond.ts)
+            conds.append(cond)
+            last_offset = rec.offset
+        for cond in last_per_instant(conds):
             records.extend(self.pipeline.process(cond))
-            self.alert_cp.offset = rec.offset
+        if conds:
+            self.alert_cp.offset = last_offset
         await self.emit_alerts(records)
         await self.send_notifications()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from alerts.dedup import last_per_instant
 from yujing.records import AlertRecord, Condition, RiskRecord
 
 
@@ -65,7 +66,7 @@ class Monitor:
     def _alerts(self, conditions: list[Condition], out: Output) -> None:
         pipeline = self.pipeline
         alerts = out.alerts
-        for cond in conditions:
+        for cond in last_per_instant(conditions):
             alerts.extend(pipeline.tick(cond.ts))
             alerts.extend(pipeline.process(cond))
         out.conditions.extend(conditions)
