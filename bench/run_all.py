@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if not q:
         steps += [("sentiment", ["-m", "bench.bench_sentiment", "--n", "0"], 600), ("nab", ["-m", "bench.bench_nab"], 300),
-                  ("models", ["-m", "bench.bench_models"], 400), ("generalize", ["-m", "bench.bench_generalize"], 900)]
+                  ("models", ["-m", "bench.bench_models"], 400), ("generalize", ["-m", "bench.bench_generalize", "--k", "8"], 900)]
     for name, args, timeout in steps:
         ok, secs, err = _run(args, timeout)
         runs[name] = {"ok": ok, "seconds": secs, **({} if ok else {"error": err})}
