@@ -22,14 +22,14 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, KIND_ZH, SCOPE_ZH, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, KIND_ZH, STAGE_ZH, evidence_value_zh, scope_zh
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK
 
 TIER_NAME = {"zh": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
              "en": {"blue": "Blue", "yellow": "Yellow", "orange": "Orange", "red": "Red"}}
 KIND_NAME = {"zh": KIND_ZH, "en": {}}
-STAGE_NAME = {"zh": {"receive": "受理", "decompose": "派单", "feedback": "反馈"}, "en": {}}
+STAGE_NAME = {"zh": STAGE_ZH, "en": {}}
 STATUS_NAME = {"zh": {"firing": "触发", "tier_changed": "等级变化", "acknowledged": "已确认", "escalated": "已升级",
                       "silenced": "已静默", "resolved": "已解除", "pending": "待定"}, "en": {}}
 WORDS = {"zh": {"status": "状态", "since": "开始于", "summary": "摘要", "evidence": "依据", "link": "查看",
@@ -52,7 +52,7 @@ def _tier(lang: str, tier: str) -> str:
 
 def _where(scope: dict[str, Any], lang: str) -> str:
     if lang == "zh":
-        return " · ".join(f"{SCOPE_ZH.get(k, k)} {safe_text(str(v), 60)}" for k, v in scope.items()) or "-"
+        return scope_zh({k: safe_text(str(v), 60) for k, v in scope.items()}, " · ") or "-"
     return " ".join(f"{k}={safe_text(str(v), 60)}" for k, v in scope.items()) or "-"
 
 

@@ -13,7 +13,8 @@ import streamlit as st
 from dashboard import actions, data
 from dashboard.auth import User, can
 from dashboard.alert_group import AlertGroup
-from dashboard.components import ago, clean, evidence_text, kind_label, md, scope_md, tier_badge
+from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain, tier_badge,
+                                  tier_label)
 from dashboard.i18n import t
 from dashboard.playbooks import playbook
 
@@ -142,18 +143,27 @@ def group_card(user: User, group: AlertGroup, now: float, lang: str, *, new: set
                 sent = sum(_send(user, "ack", a, lang, quiet=True) for a in todo)
                 st.toast(t("form.sent_n", lang, n=sent, action=t("action.ack", lang)))
         with st.expander(t("group.all", lang, n=len(alerts))):
-            st.dataframe(order_table(alerts, now, lang), hide_index=True, use_container_width=True)
+            st.dataframe(alert_table(alerts, now, lang, orders=True), hide_index=True, use_container_width=True)
         if show_playbook:
             st.info(f"**{t('staff.next', lang)}** · {playbook(group.kind, lang)}", icon=":material/checklist:")
 
 
-def order_table(alerts: list[dict[str, Any]], now: float, lang: str) -> Any:
-    """The orders of a group as a table (masked plain text: a dataframe never renders markup)."""
+def alert_table(alerts: list[dict[str, Any]], now: float, lang: str, orders: bool = False) -> Any:
+    """Alerts as a table (masked plain text: a dataframe never renders markup). ``orders``: the orders of one
+    group (order number and risk score first, the group's tier and kind said once on its card); otherwise tier,
+    kind and scope first (the board's active alerts beyond the cards)."""
     import pandas as pd
+
+    def head(a: dict[str, Any]) -> dict[str, Any]:
+        if orders:
+            return {t("col.order", lang): str((a.get("scope") or {}).get("order_id") or ""),
+                    t("col.score", lang): round(float(a.get("score") or 0.0), 2)}
+        return {t("col.tier", lang): tier_label(a.get("tier"), lang),
+                t("col.kind", lang): clean(kind_label(a.get("kind"), lang), 40),
+                t("col.scope", lang): scope_plain(a.get("scope"), lang)}
+
     return pd.DataFrame([{
-        t("col.order", lang): str((a.get("scope") or {}).get("order_id") or ""),
-        t("col.score", lang): round(float(a.get("score") or 0.0), 2),
-        t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
+        **head(a), t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
         t("col.summary", lang): clean(a.get("summary"), 160),
         t("col.evidence", lang): clean(evidence_text(a.get("evidence"), lang=lang), 160),
         t("col.ack", lang): clean(a.get("acked_by") or "", 40)} for a in alerts])

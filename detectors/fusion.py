@@ -108,6 +108,15 @@ REASON_ZH = {
 }
 
 
+def scope_zh(scope: dict[str, Any], sep: str = " ") -> str:
+    """What an alert is about, in Chinese (values as they are: mask them first where they may hold personal data).
+
+    >>> scope_zh({"department": "north-repair-1"}), scope_zh({"order_id": "WO-1", "region": "east"}, " · ")
+    ('部门 north-repair-1', '工单 WO-1 · 区域 east')
+    """
+    return sep.join(f"{SCOPE_ZH.get(k, k)} {v}" for k, v in scope.items())
+
+
 CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
 """The contract's customer tiers (contracts/events.md)."""
 

@@ -28,8 +28,8 @@ from typing import Any, Callable
 from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.share_cusum import ShareCusum
+from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
 from detectors.stall import StallWatch
-from detectors.fusion import CHECK_ZH, KIND_ZH, SCOPE_ZH
 from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
@@ -230,6 +230,8 @@ class ScopeDetectors:
         history. Made on the first tick: before it a checkpoint may refill the history."""
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
         c = self.cfg
+        self._zero_threshold = Baseline().threshold(4.0, c.risk_minutes_floor)
+        """The lag threshold of a baseline that has only learned zeros (above zero, nothing-at-risk stays calm)."""
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
                                 min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
@@ -258,7 +260,7 @@ class ScopeDetectors:
             summary, evidence = describe()
             if tier is None:
                 self.last.pop(key, None)
-                summary = f"{_scope_text(scope)} {KIND_ZH.get(kind, kind)}已恢复正常；" + summary
+                summary = f"{scope_zh(scope)} {KIND_ZH.get(kind, kind)}已恢复正常；" + summary
             out.append(Condition(kind=kind, scope=scope, tier=tier, ts=t, stage=stage, score=score,
                                  summary=summary, evidence=evidence))
 
@@ -406,8 +408,7 @@ class ScopeDetectors:
         hourly = cfg.lag_hourly
         local = t + self._utc_offset_h * 3600.0
         day, hour = int(local // 86400.0), int(local % 86400.0 // 3600.0)
-        # the threshold of a baseline that has only learned zeros; above zero, nothing-at-risk stays calm
-        zero_thr = Baseline().threshold(4.0, floor)
+        zero_thr = self._zero_threshold
         for w in plan.lags:
             stage, st, key, b = w.stage, w.st, w.key, w.baseline
             hot = False
@@ -501,7 +502,7 @@ class ScopeDetectors:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
-            return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
+            return (f"{scope_zh(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
                     f"（{at75} 单过 75%，{at100} 单超时；近 10 分钟风险单·分钟 {risk:.0f}，正常约 {b.mean:.1f}）",
                     {"open": st.open, "open_short": st.short_open, "share_at_risk": round(frac, 3),
                      "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
@@ -562,7 +563,7 @@ class ScopeDetectors:
         if want is None and key not in self.debounce:
             return
         self._verdict(t, key, want, out, kind="anomaly", scope=scope, stage=None, score=worst,
-                      describe=lambda: (f"{_scope_text(scope)} {worst_metric} 异常（异常分 {worst:.2f}）",
+                      describe=lambda: (f"{scope_zh(scope)} {worst_metric} 异常（异常分 {worst:.2f}）",
                                         {"metric": worst_metric, "value": values.get(worst_metric),
                                          "scores": dict(scores)}))
 
@@ -617,7 +618,7 @@ class ScopeDetectors:
             ev = {"value": n60, "dispatches_60min": d60, "share_60min": round(share, 3),
                   "usual_share": round(usual, 3), "cusum": round(moved.statistic, 2),
                   "threshold": cfg.reclass_threshold, "bounces_60min": sc.window("bounces", 60)}
-            summary = (f"{_scope_text(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）")
+            summary = (f"{scope_zh(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）")
             if misfiled is not None:
                 m_usual = misfiled.usual(misfiled.prior)
                 ev.update({"misfiled_60min": m60, "judged_contacts_60min": c60,
@@ -752,7 +753,7 @@ class ScopeDetectors:
         def describe() -> tuple[str, dict[str, Any]]:
             hits60, texts60 = sc.window("angry:" + topic, 60), sc.window("ctexts", 60)
             share = hits60 / texts60 if texts60 else 0.0
-            return (f"{_scope_text(scope)} 近 1 小时新增诉求中对「{TOPIC_ZH.get(topic, topic)}」强烈不满的 "
+            return (f"{scope_zh(scope)} 近 1 小时新增诉求中对「{TOPIC_ZH.get(topic, topic)}」强烈不满的 "
                     f"{hits60:.0f} 件，占 {share:.0%}（平时约 {usual:.0%}）：同一问题集中爆发，可能演变为投诉/12398 升级",
                     {"topic": topic, "topics": [tp for _, tp, _ in surging], "angry_contacts_60min": hits60,
                      "contacts_60min": sc.window("topic:" + topic, 60), "texts_60min": texts60,
@@ -786,7 +787,7 @@ class ScopeDetectors:
 
         def describe() -> tuple[str, dict[str, Any]]:
             f = self.forecaster.forecast(st.short_open, st.closed_hist, mean_deadline)
-            return (f"{_scope_text(scope)} {STAGE_ZH[stage]}环节近 15 分钟进 {came15:.0f} 单、仅办结 {done15:.0f} 单，"
+            return (f"{scope_zh(scope)} {STAGE_ZH[stage]}环节近 15 分钟进 {came15:.0f} 单、仅办结 {done15:.0f} 单，"
                     f"积压 {st.short_open} 单，时限约 {mean_deadline:.0f} 分钟：预计将超时",
                     {**f, "done_15min": done15, "arrived_15min": came15,
                      "past_50pct": st.short[0], "past_75pct": st.short[1],
@@ -812,7 +813,7 @@ class ScopeDetectors:
                 return
             want = None
             return self._verdict(t, key, None, out, kind=kind, scope=scope, stage=stage, score=0.0,
-                                 describe=lambda: (f"{_scope_text(scope)} {what}: 数据不足", {}))
+                                 describe=lambda: (f"{scope_zh(scope)} {what}: 数据不足", {}))
         known = value is not None
         value = value if value is not None else 0.0
         if self.series is not None:
@@ -836,9 +837,9 @@ class ScopeDetectors:
             shown = f"{value:.2f}" if ratio else f"{value:.0f}"
             normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
             if note and not measured:   # the direct evidence alone: no "normal" worth quoting yet
-                text = f"{_scope_text(scope)} {note.lstrip('；')}" + (f"（{what} {shown}）" if known else "")
+                text = f"{scope_zh(scope)} {note.lstrip('；')}" + (f"（{what} {shown}）" if known else "")
             else:
-                text = f"{_scope_text(scope)} {what} {shown}（正常约 {normal}）{note}"
+                text = f"{scope_zh(scope)} {what} {shown}（正常约 {normal}）{note}"
             return (text,
                     {"value": round(value, 4), "baseline": round(b.mean, 4), "threshold": round(thr, 4),
                      **(extra() if extra is not None else {})})
@@ -848,13 +849,3 @@ class ScopeDetectors:
     def active_summary(self) -> list[dict[str, Any]]:
         return list(self.last.values())
 
-
-
-
-def _scope_text(scope: dict[str, str]) -> str:
-    """``区域 north`` (a summary's subject).
-
-    >>> _scope_text({"department": "north-repair-1"})
-    '部门 north-repair-1'
-    """
-    return " ".join(f"{SCOPE_ZH.get(k, k)} {v}" for k, v in scope.items())

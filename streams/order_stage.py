@@ -31,7 +31,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from detectors.escalation_rate import EscalationRate
 from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
 from detectors.quality import RiskQuality

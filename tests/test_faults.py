@@ -157,7 +157,8 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
         aid = orjson.loads(dups[0][0])["alert_id"]
         story = [raw for key in r.scan_iter(match=rig["prefix"] + "tl:*", count=1000)
                  for raw in r.zrange(key, 0, -1) if orjson.loads(raw)["alert_id"] == aid]
-        print("\n".join(str(x)[:500] for x in story))
+        keep = ("seq", "ts", "status", "tier", "direction", "escalation_step", "evidence")
+        print("\n".join(str({k: v for k, v in orjson.loads(x).items() if k in keep}) for x in story))
     assert not dups, f"{len(dups)} duplicate lifecycle records of {n}, e.g.\n{dups[0][0]}\n{dups[0][1]}"
     print(f"\nafter kill -9: {st} ; {n} lifecycle records, all unique")
 

@@ -14,10 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from dashboard.alert_card import alert_card, group_card
+from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import (ago, clean, evidence_text, freshness, heatmap, inject_css, kind_label,
-                                  scope_plain, stage_card, tier_label, tier_tiles)
+from dashboard.components import clean, freshness, heatmap, inject_css, stage_card, tier_label, tier_tiles
 from dashboard.i18n import factor_text, t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
@@ -155,17 +154,6 @@ def _model_quality(snap: dict[str, Any], lang: str) -> None:
         st.caption(t("model.category", lang, n=int(model["category_labels"]), state=state))
 
 
-def _rest_table(alerts: list[dict[str, Any]], now: float, lang: str) -> None:
-    df = pd.DataFrame([{
-        t("col.tier", lang): tier_label(a.get("tier"), lang), t("col.kind", lang): clean(kind_label(a.get("kind"), lang), 40),
-        t("col.scope", lang): scope_plain(a.get("scope"), lang),
-        t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
-        t("col.summary", lang): clean(a.get("summary"), 160),
-        t("col.evidence", lang): clean(evidence_text(a.get("evidence")), 160),
-        t("col.ack", lang): clean(a.get("acked_by") or "", 40)} for a in alerts])
-    st.dataframe(df, hide_index=True, use_container_width=True)
-
-
 def board(lang: str) -> None:
     """One refresh of the whole board (the fragment's body)."""
     user = require_user()
@@ -207,7 +195,7 @@ def board(lang: str) -> None:
                 for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
-                _rest_table(rest, now, lang)
+                st.dataframe(alert_table(rest, now, lang), hide_index=True, use_container_width=True)
     with right:
         st.subheader(t("heat.title", lang), divider="gray")
         chart = heatmap(snap.get("regions") or {}, lang)
