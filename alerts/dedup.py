@@ -3,7 +3,9 @@
 The pipeline still refreshes the alert's evidence and ``last_seen`` (so it does not go stale), but emits no
 record and sends nothing.
 
->>> from alerts.state import Alert
+>>> from typing import Any, Callable
+
+from alerts.state import Alert
 >>> a = Alert("fp", "fp-1", "receive_lag", "receive", {"order_id": "W1"}, "yellow", 1.0, "", {}, 0.0, 0.0,
 ...           phase="firing")
 >>> is_duplicate(a, "yellow"), is_duplicate(a, "red"), is_duplicate(None, "yellow")
@@ -20,6 +22,8 @@ True
 False
 """
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from alerts.state import Alert
 
@@ -43,23 +47,32 @@ def is_older_view(alert: Alert | None, evidence: dict | None) -> bool:
         return False
 
 
-def last_per_instant(conditions: list) -> list:
+def last_per_instant(conditions: list, instant: Callable[[Any], float] | None = None) -> list:
     """Of several verdicts on one alert at one instant keep the last, in order: an instant has one state.
 
     A worker catching up on an order it took over may judge it twice at one event time (the overdue check it
     caught up on, then the event that closed it); both shells pass a batch through here before the pipeline, or the
-    alert went red -> orange within one second of event time.
+    alert went red -> orange within one second of event time. ``instant`` says when a verdict will be recorded
+    (default: its ``ts``; the pipeline records a late verdict when it learns it, see
+    :meth:`alerts.pipeline.AlertPipeline.process_all`).
 
     >>> from types import SimpleNamespace as C
     >>> out = last_per_instant([C(fingerprint="a", ts=1.0, tier="red"), C(fingerprint="b", ts=1.0, tier="blue"),
     ...                         C(fingerprint="a", ts=1.0, tier="orange"), C(fingerprint="a", ts=2.0, tier="red")])
     >>> [(c.fingerprint, c.ts, c.tier) for c in out]
     [('b', 1.0, 'blue'), ('a', 1.0, 'orange'), ('a', 2.0, 'red')]
+    >>> late = last_per_instant(out, instant=lambda c: max(c.ts, 5.0))   # both of a's recorded at 5
+    >>> [(c.fingerprint, c.ts, c.tier) for c in late]
+    [('b', 1.0, 'blue'), ('a', 2.0, 'red')]
     """
     if len(conditions) < 2:
         return conditions
-    last = {(c.fingerprint, c.ts): i for i, c in enumerate(conditions)}
+    when = instant or _ts
+    last = {(c.fingerprint, when(c)): i for i, c in enumerate(conditions)}
     if len(last) == len(conditions):
         return conditions
-    return [c for i, c in enumerate(conditions) if last[(c.fingerprint, c.ts)] == i]
+    return [c for i, c in enumerate(conditions) if last[(c.fingerprint, when(c))] == i]
 
+
+def _ts(c: Any) -> float:
+    return c.ts

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from alerts.config import AlertsConfig
-from alerts.dedup import is_duplicate, is_older_view
+from alerts.dedup import is_duplicate, is_older_view, last_per_instant
 from alerts.escalate import Escalation
 from alerts.group import Grouper
 from alerts.holddown import HoldDown
@@ -137,6 +137,24 @@ class AlertPipeline:
                     out += self._change_tier(a, cond.tier, t)
             self._schedule(a)
         self._flush(t)
+        return out
+
+    def process_all(self, conds: list[Condition]) -> list[AlertRecord]:
+        """Apply a batch of verdicts in order, each with :meth:`process`; of several on one alert that would be
+        recorded at one instant only the last counts (an instant has one state).
+
+        A verdict older than its alert's last record is recorded when it is learned, at that record's time (the
+        story never runs backwards): a worker that took over an order and caught up on two of its deadline levels
+        at once, after the alert had already escalated, recorded orange and red at one second."""
+        alerts = self.alerts
+
+        def instant(c: Condition) -> float:
+            a = alerts.get(c.fingerprint)
+            return c.ts if a is None or c.ts >= a.last_record_ts else a.last_record_ts
+
+        out: list[AlertRecord] = []
+        for cond in last_per_instant(conds, instant):
+            out += self.process(cond)
         return out
 
     def tick(self, now: float) -> list[AlertRecord]:

@@ -32,7 +32,6 @@ from faust.types import TP
 
 from aiokafka.partitioner import murmur2
 
-from alerts.dedup import last_per_instant
 from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
                          Inbox, internal_topic)
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
@@ -631,8 +630,7 @@ class Live:
             self.clock.follow(cond.ts)
             conds.append(cond)
             last_offset = rec.offset
-        for cond in last_per_instant(conds):
-            records.extend(self.pipeline.process(cond))
+        records.extend(self.pipeline.process_all(conds))
         if conds:
             self.alert_cp.offset = last_offset
         await self.emit_alerts(records)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from alerts.dedup import last_per_instant
 from yujing.records import AlertRecord, Condition, RiskRecord
 
 
@@ -64,11 +63,7 @@ class Monitor:
         self.now = 0.0
 
     def _alerts(self, conditions: list[Condition], out: Output) -> None:
-        pipeline = self.pipeline
-        alerts = out.alerts
-        for cond in last_per_instant(conditions):
-            alerts.extend(pipeline.tick(cond.ts))
-            alerts.extend(pipeline.process(cond))
+        out.alerts.extend(self.pipeline.process_all(conditions))
         out.conditions.extend(conditions)
 
     def _stage_out(self, so: Any, out: Output) -> None:

@@ -53,6 +53,32 @@ def test_an_older_view_of_the_same_deadline_changes_nothing():
     assert statuses(p.process(deadline_cond("orange", NOON + 9, 0.67, NOON + 900))) == ["tier_changed"]
 
 
+
+def dispatch_cond(tier, ts, check, share, deadline):
+    return Condition("dispatch_lag", {"order_id": "W7", "region": "south"}, tier, ts, stage="decompose",
+                     score=share, summary="", evidence={"check": check, "deadline": deadline, "share_used": share})
+
+
+def test_late_verdicts_recorded_at_one_instant_keep_only_the_last():
+    """Seen in the kill -9 test: an order's alert, red for its dispatch deadline, escalated at 12:02:50; the worker
+    that took the order over then learned (late) that it had been dispatched, and caught up on the department's
+    acceptance deadline — 90 % and 100 % at once. Both verdicts are older than the escalation, so both would be
+    recorded at 12:02:50: red -> orange -> red at one second. One instant has one state: only the last counts."""
+    p = AlertPipeline(quiet_cfg())
+    fired = p.process_all([dispatch_cond("red", NOON, "dispatch", 1.0, NOON)])
+    assert statuses(fired) == ["firing"]
+    p.alerts[fired[0].fingerprint].last_record_ts = NOON + 720   # its escalation record, 12 min later
+    late = [dispatch_cond("orange", NOON - 900, "dept_accept", 0.9, NOON - 800),
+            dispatch_cond("red", NOON - 800, "dept_accept", 1.0, NOON - 800)]
+    out = p.process_all(late)
+    assert out == []   # red already: the evidence moves on to the new check, no record
+    assert p.active()[0]["evidence"]["check"] == "dept_accept"
+    assert p.active()[0]["tier"] == "red"
+    # verdicts at their own, later instants are all recorded, in order
+    out = p.process_all([dispatch_cond("orange", NOON + 800, "dept_accept", 0.9, NOON + 900),
+                         dispatch_cond("red", NOON + 900, "dept_accept", 1.0, NOON + 900)])
+    assert [(r.tier, r.ts) for r in out] == [("orange", NOON + 800), ("red", NOON + 900)]
+
 def test_tier_changes_up_and_down():
     p = AlertPipeline(quiet_cfg())
     p.process(order("blue", NOON))
