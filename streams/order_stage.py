@@ -35,7 +35,7 @@ from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
 from detectors.quality import RiskQuality
 from streams.intent import intent_phrases
-from detectors.risk import ComplaintRiskModel, order_features
+from detectors.risk import ComplaintRiskModel, order_features, press
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
@@ -308,10 +308,12 @@ class OrderStage:
             self._move(o, "feedback")
         elif typ == "customer_message":
             o.messages += 1
+            press(o, t)
             if ev.text:
                 self._text(o, ev.text, t, out)
         elif typ == "urged":
             o.urges += 1
+            press(o, t)
             out.signals.append(self._sig(S.URGE, o, t, o.stage))
             if ev.text:
                 self._text(o, ev.text, t, out)
@@ -343,6 +345,7 @@ class OrderStage:
             if o.closed_at is not None:
                 o.closed_at = None
                 o.reopens += 1
+                press(o, t)
                 o.stage = "feedback"
             if ev.text:
                 self._text(o, ev.text, t, out)
