@@ -90,6 +90,8 @@ class OrderStage:
         not call-backs, so the signal waits for the answer (in memory: lost if the worker dies meanwhile)."""
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
+        self._min_change = settings.detectors.risk.min_change
+        """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self.quality = RiskQuality()
         """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
         self.region_rates = self.risk_model.region_rates
@@ -597,7 +599,7 @@ class OrderStage:
     def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
         risk, factors = self.risk_model.predict_order(o, t)
         tier = self.tiering.risk_tier(risk)
-        if force or abs(risk - o.risk) >= 0.02 or tier != o.risk_tier:
+        if force or abs(risk - o.risk) >= self._min_change or tier != o.risk_tier:
             o.risk = risk
             o.risk_tier = tier
             out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
