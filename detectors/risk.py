@@ -4,7 +4,8 @@ An online logistic regression (river) learns from late labels — an ``escalated
 order closed and quiet past a horizon is a negative — with progressive validation (predict first, learn when
 the label arrives). Until enough labels have arrived its output is blended with a rule prior built from the
 signals the grid-company literature names (domain.md): lateness, urges, negative tone and threats, repeat
-contacts, premium customers, outages, dissatisfied revisits. Features use only what is known at ``t``.
+contacts, premium customers, outages, dissatisfied revisits, and how hard the customer is chasing right now
+(:func:`pressure`: urges and messages decayed over two hours). Features use only what is known at ``t``.
 
 >>> m = ComplaintRiskModel()
 >>> calm = {"cat=consultation": 1.0, "share_max": 0.1}
@@ -35,6 +36,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "reopens": 0.8, "dissatisfied": 2.2, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
     "cat=consultation": -0.3, "cat=suggestion": -1.5, "cat=praise": -4.0, "prior_escalations": 1.5,
+    "pressure": 0.4,
 }
 
 FACTOR_TEXT: dict[str, str] = {
@@ -44,7 +46,7 @@ FACTOR_TEXT: dict[str, str] = {
     "bounces": "reassigned", "reopens": "reopened", "dissatisfied": "dissatisfied_revisit",
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
     "prior_escalations": "customer_escalated_before", "region_esc": "region_escalating",
-    "dept_esc": "department_escalating",
+    "dept_esc": "department_escalating", "pressure": "chasing_now",
 }
 
 
@@ -68,7 +70,45 @@ def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
         ("closed", 1.0 if o.closed_at is not None else 0.0), ("prior_escalations", float(min(o.prior_esc, 2))),
         ("region_esc", ctx.region_rates.ratios.get(o.region, 0.0)),
         ("dept_esc", ctx.dept_rates.ratios.get(o.department, 0.0)),
+        ("pressure", pressure(o, t)),
     ]
+
+
+PRESSURE_TAU_S = 2 * 3600.0
+"""Time constant of :func:`pressure` (seconds): a contact weighs ``1/e`` two hours later."""
+
+
+def press(o: Any, t: float) -> None:
+    """Note a customer chasing the order at ``t`` (an urge, a message, a reopening) in its decayed count."""
+    last = o.pressed_t
+    if t >= last:
+        o.pressed = o.pressed * math.exp((last - t) / PRESSURE_TAU_S) + 1.0
+        o.pressed_t = t
+    else:   # a late delivery: it counts as much as it weighs at the latest contact's time
+        o.pressed = o.pressed + math.exp((t - last) / PRESSURE_TAU_S)
+
+
+def pressure(o: Any, t: float) -> float:
+    """How hard the customer is chasing at ``t``: contacts decayed with :data:`PRESSURE_TAU_S` (two urges ten
+    minutes apart read ~2, one urge two hours ago ~0.37), capped at 4.
+
+    Why: ``urges`` and ``messages`` count contacts over the order's life; a customer calling again and again
+    within the hour is the moment before a complaint goes to 12398 (urges per hour, issue #7), and that
+    moment fades if the calls stop. Only contacts up to ``t`` count (nothing later is known at ``t``).
+
+    >>> from streams.orders import OrderState
+    >>> o = OrderState("WO-1")
+    >>> press(o, 0.0); press(o, 600.0)
+    >>> round(pressure(o, 600.0), 2), round(pressure(o, 600.0 + PRESSURE_TAU_S), 2), pressure(OrderState("x"), 5.0)
+    (1.92, 0.71, 0.0)
+    """
+    p = o.pressed
+    if not p:
+        return 0.0
+    dt = t - o.pressed_t
+    if dt > 0.0:
+        p *= math.exp(-dt / PRESSURE_TAU_S)
+    return p if p < 4.0 else 4.0
 
 
 def order_features(o: Any, t: float, settings: Any = None, ctx: Any = None) -> dict[str, float]:

@@ -35,7 +35,7 @@ from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
 from detectors.quality import RiskQuality
 from streams.intent import intent_phrases
-from detectors.risk import ComplaintRiskModel, order_features
+from detectors.risk import ComplaintRiskModel, order_features, press
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
@@ -90,6 +90,8 @@ class OrderStage:
         not call-backs, so the signal waits for the answer (in memory: lost if the worker dies meanwhile)."""
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
+        self._min_change = settings.detectors.risk.min_change
+        """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self.quality = RiskQuality()
         """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
         self.region_rates = self.risk_model.region_rates
@@ -308,10 +310,12 @@ class OrderStage:
             self._move(o, "feedback")
         elif typ == "customer_message":
             o.messages += 1
+            press(o, t)
             if ev.text:
                 self._text(o, ev.text, t, out)
         elif typ == "urged":
             o.urges += 1
+            press(o, t)
             out.signals.append(self._sig(S.URGE, o, t, o.stage))
             if ev.text:
                 self._text(o, ev.text, t, out)
@@ -343,6 +347,7 @@ class OrderStage:
             if o.closed_at is not None:
                 o.closed_at = None
                 o.reopens += 1
+                press(o, t)
                 o.stage = "feedback"
             if ev.text:
                 self._text(o, ev.text, t, out)
@@ -594,7 +599,7 @@ class OrderStage:
     def _update_order(self, o: OrderState, t: float, out: StageOut, force: bool = False) -> None:
         risk, factors = self.risk_model.predict_order(o, t)
         tier = self.tiering.risk_tier(risk)
-        if force or abs(risk - o.risk) >= 0.02 or tier != o.risk_tier:
+        if force or abs(risk - o.risk) >= self._min_change or tier != o.risk_tier:
             o.risk = risk
             o.risk_tier = tier
             out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
