@@ -65,3 +65,12 @@ def test_pressure_survives_a_checkpoint_of_the_order():
     t = T0 + 2 * H
     assert pressure(back, t) == pressure(o, t) > 0
     assert order_features(back, t) == order_features(o, t)
+
+
+def test_every_risk_factor_reads_in_chinese():
+    """The board and notifications say a risk's top factors in Chinese: a factor without a translation would show
+    its English code name to a duty manager."""
+    from detectors.fusion import REASON_ZH
+    from detectors.risk import FACTOR_TEXT
+
+    assert set(FACTOR_TEXT.values()) <= set(REASON_ZH)
