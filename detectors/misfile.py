@@ -108,7 +108,7 @@ class CategoryGuess:
             return {}
         feats = self.features(text) if isinstance(text, str) else set(text)
         lifts = self.lifts
-        known = [lifts[f] for f in feats if f in lifts]
+        known = [row for row in map(lifts.get, feats) if row is not None]   # the features' rows, in their order
         if not known:
             return {}
         if self._logs is None:

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -64,16 +65,19 @@ def order_values(o: Any, t: float, ctx: Any = None) -> tuple[float, ...]:
     checks = o.checks
     share = checks.max_share(o.paused_at if o.paused_at is not None else t) if checks else 0.0
     ctx = ctx if ctx is not None else _NO_CONTEXT
+    # counts capped with ``n if n < cap else cap`` (exactly min(n, cap) for these ints): no call per term
+    breached, urges, messages, intents = o.breached, o.urges, o.messages, o.intents
+    r24, r7, reclass, bounces, reopens, prior = o.repeat_24h, o.repeat_7d, o.reclass, o.bounces, o.reopens, o.prior_esc
     return (
-        share if share < 3.0 else 3.0, float(min(o.breached, 3)),
-        float(min(o.urges, 5)), float(min(o.messages, 5)), o.neg_max,
-        o.neg_last, 1.0 if o.threats else 0.0, float(min(o.intents, 2)),
-        float(min(o.repeat_24h, 3)), float(min(o.repeat_7d, 3)),
-        float(min(o.reclass, 2)), float(min(o.bounces, 3)),
-        float(min(o.reopens, 2)), math.log1p(o.affected),
+        share if share < 3.0 else 3.0, float(breached if breached < 3 else 3),
+        float(urges if urges < 5 else 5), float(messages if messages < 5 else 5), o.neg_max,
+        o.neg_last, 1.0 if o.threats else 0.0, float(intents if intents < 2 else 2),
+        float(r24 if r24 < 3 else 3), float(r7 if r7 < 3 else 3),
+        float(reclass if reclass < 2 else 2), float(bounces if bounces < 3 else 3),
+        float(reopens if reopens < 2 else 2), math.log1p(o.affected),
         1.0 if o.satisfaction == "dissatisfied" else 0.0,
         1.0 if o.resolution == "unresolved" else 0.0,
-        1.0 if o.closed_at is not None else 0.0, float(min(o.prior_esc, 2)),
+        1.0 if o.closed_at is not None else 0.0, float(prior if prior < 2 else 2),
         ctx.region_rates.ratios.get(o.region, 0.0),
         ctx.dept_rates.ratios.get(o.department, 0.0),
     )
@@ -175,10 +179,10 @@ class ComplaintRiskModel:
         weights = self._term_weights
         if weights[0] != self._generation:
             weights = self._weigh_terms()
-        # _accumulate over (TERMS, order_values) with both weights of each term looked up once per generation
-        for (k, prior_w, model_w), v in zip(weights[1], order_values(o, t, self)):
-            if not v:
-                continue
+        # _accumulate over (TERMS, order_values) with both weights of each term looked up once per generation;
+        # compress() drops the zero terms (most of them) before the loop, as _accumulate's ``if not v`` would
+        values = order_values(o, t, self)
+        for (k, prior_w, model_w), v in compress(zip(weights[1], values), values):
             pw = prior_w * v
             mw = model_w * v
             z_prior += pw
