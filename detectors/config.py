@@ -65,6 +65,10 @@ class ScopeRulesConfig(BaseModel):
     lag_cusum_threshold: float = Field(10.0, description="evidence (CUSUM) that the share of a scope's short SLA "
                                                         "checks reaching half their deadline has risen, at which its "
                                                         "lag alert turns yellow (0 = off)")
+    lag_cusum_fast_orders: int = Field(1, description="orders past 75 % of their deadline that let a scope lag "
+                                       "verdict backed by the sequential lag test fire after sequential_hold_minutes "
+                                       "instead of hold_minutes (its CUSUM has already weighed the evidence over "
+                                       "time; 0: never)")
     lag_cusum_min_orders: int = Field(2, description="orders of the scope's stage past half their deadline now "
                                                      "that the sequential lag test needs before it turns yellow")
     lag_cusum_province: bool = Field(True, description="the sequential lag test compares a scope with the "

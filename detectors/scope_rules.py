@@ -246,13 +246,14 @@ class ScopeDetectors:
 
     def _verdict(self, t: float, key: tuple[Any, ...], want: str | None, out: list[Condition], *, kind: str,
                  scope: dict[str, str], stage: str | None, score: float,
-                 describe: Callable[[], tuple[str, dict[str, Any]]]) -> None:
+                 describe: Callable[[], tuple[str, dict[str, Any]]], sequential: bool = False) -> None:
         d = self.debounce.get(key)
         if d is None:
             if want is None:
                 return
             d = self.debounce[key] = Debounce()
-        hold = self.cfg.hold_minutes if kind not in SEQUENTIAL_KINDS else self.cfg.sequential_hold_minutes
+        hold = (self.cfg.sequential_hold_minutes if sequential or kind in SEQUENTIAL_KINDS
+                else self.cfg.hold_minutes)
         changed, tier = d.step(want, t, hold * 60.0, self.cfg.clear_minutes * 60.0)
         if tier is not None:
             self.last[key] = {"kind": kind, "scope": scope, "stage": stage, "tier": tier, "score": score}
@@ -511,7 +512,7 @@ class ScopeDetectors:
                      "time_in_stage_min": round(st.time_in_stage_min(), 1),
                      "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
-                      describe=describe)
+                      describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 
     def _covering_department(self, region: str, stage: str, at50: int) -> str | None:
         """A department of ``region`` whose own lag alert on ``stage`` is on (or coming on) and that holds most (≥ 80 %) of
