@@ -43,7 +43,7 @@ class CategoryGuess:
     """
 
     __slots__ = ("alpha", "min_labels", "confidence", "max_features", "counts", "lifts", "totals", "docs", "n",
-                 "_logs")
+                 "_logs", "_lift_of")
 
     def __init__(self, alpha: float = 0.5, min_labels: int = 300, confidence: float = 0.9,
                  max_features: int = 50_000) -> None:
@@ -57,6 +57,7 @@ class CategoryGuess:
         self.docs: dict[str, int] = {}                # category -> labelled texts
         self.n = 0
         self._logs: list[tuple[str, float, float]] | None = None   # per category: log prior, log base (cache)
+        self._lift_of: list[float] = []   # count k -> log((k + alpha) / alpha), the lift of every row entry (cache)
 
     @property
     def mature(self) -> bool:
@@ -78,7 +79,7 @@ class CategoryGuess:
         self._logs = None
         self.docs[category] = self.docs.get(category, 0) + 1
         counts, lifts = self.counts, self.lifts
-        alpha = self.alpha
+        lift_of = self._lift_of
         added = 0
         for f in feats:
             row = counts.get(f)
@@ -88,9 +89,18 @@ class CategoryGuess:
                 row = counts[f] = {}
                 lifts[f] = {}
             k = row[category] = row.get(category, 0) + 1
-            lifts[f][category] = math.log((k + alpha) / alpha)
+            lifts[f][category] = lift_of[k] if k < len(lift_of) else self._lift(k)
             added += 1
         self.totals[category] = self.totals.get(category, 0) + added
+
+    def _lift(self, k: int) -> float:
+        """``log((k + alpha) / alpha)``, computed once per count: most features of a text have been counted
+        before, so learning a text would otherwise take a logarithm per feature."""
+        table, alpha = self._lift_of, self.alpha
+        while len(table) <= k:
+            n = len(table)
+            table.append(math.log((n + alpha) / alpha))
+        return table[k]
 
     def predict_proba_one(self, text: str | Iterable[str]) -> dict[str, float]:
         """Posterior over the categories seen so far (empty before any label or for a text without features)."""
@@ -98,7 +108,7 @@ class CategoryGuess:
             return {}
         feats = self.features(text) if isinstance(text, str) else set(text)
         lifts = self.lifts
-        known = [lifts[f] for f in feats if f in lifts]
+        known = [row for row in map(lifts.get, feats) if row is not None]   # the features' rows, in their order
         if not known:
             return {}
         if self._logs is None:

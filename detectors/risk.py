@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import math
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -50,28 +51,44 @@ FACTOR_TEXT: dict[str, str] = {
 }
 
 
-def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
-    """The numeric features of an order (``streams.orders.OrderState``) at time ``t``, in a fixed order, zeros
-    included: the one list of them, read by :func:`order_features` and :meth:`ComplaintRiskModel.predict_order`.
-    ``ctx`` (a :class:`ComplaintRiskModel`) brings what is not the order's own: the recent escalation rates of
-    its region and department (0, the province's rate, without one)."""
+TERMS: tuple[str, ...] = (
+    "share_max", "breached", "urges", "messages", "neg_max", "neg_last", "threat", "intent", "repeat_24h",
+    "repeat_7d", "reclass", "bounces", "reopens", "log_affected", "dissatisfied", "unresolved", "closed",
+    "prior_escalations", "region_esc", "dept_esc", "pressure")
+"""Names of the numeric features, in the fixed order of :func:`order_values`."""
+
+
+def order_values(o: Any, t: float, ctx: Any = None) -> tuple[float, ...]:
+    """The numeric features of an order (``streams.orders.OrderState``) at time ``t``, in the order of
+    :data:`TERMS`, zeros included: the one place they are computed, read by :func:`order_terms` and (without
+    pairing them with their names) by :meth:`ComplaintRiskModel.predict_order`. ``ctx`` (a
+    :class:`ComplaintRiskModel`) brings what is not the order's own: the recent escalation rates of its region
+    and department (0, the province's rate, without one)."""
     checks = o.checks
     share = checks.max_share(o.paused_at if o.paused_at is not None else t) if checks else 0.0
     ctx = ctx if ctx is not None else _NO_CONTEXT
-    return [
-        ("share_max", share if share < 3.0 else 3.0), ("breached", float(min(o.breached, 3))),
-        ("urges", float(min(o.urges, 5))), ("messages", float(min(o.messages, 5))), ("neg_max", o.neg_max),
-        ("neg_last", o.neg_last), ("threat", 1.0 if o.threats else 0.0), ("intent", float(min(o.intents, 2))),
-        ("repeat_24h", float(min(o.repeat_24h, 3))), ("repeat_7d", float(min(o.repeat_7d, 3))),
-        ("reclass", float(min(o.reclass, 2))), ("bounces", float(min(o.bounces, 3))),
-        ("reopens", float(min(o.reopens, 2))), ("log_affected", math.log1p(o.affected)),
-        ("dissatisfied", 1.0 if o.satisfaction == "dissatisfied" else 0.0),
-        ("unresolved", 1.0 if o.resolution == "unresolved" else 0.0),
-        ("closed", 1.0 if o.closed_at is not None else 0.0), ("prior_escalations", float(min(o.prior_esc, 2))),
-        ("region_esc", ctx.region_rates.ratios.get(o.region, 0.0)),
-        ("dept_esc", ctx.dept_rates.ratios.get(o.department, 0.0)),
-        ("pressure", pressure(o, t)),
-    ]
+    # counts capped with ``n if n < cap else cap`` (exactly min(n, cap) for these ints): no call per term
+    breached, urges, messages, intents = o.breached, o.urges, o.messages, o.intents
+    r24, r7, reclass, bounces, reopens, prior = o.repeat_24h, o.repeat_7d, o.reclass, o.bounces, o.reopens, o.prior_esc
+    return (
+        share if share < 3.0 else 3.0, float(breached if breached < 3 else 3),
+        float(urges if urges < 5 else 5), float(messages if messages < 5 else 5), o.neg_max,
+        o.neg_last, 1.0 if o.threats else 0.0, float(intents if intents < 2 else 2),
+        float(r24 if r24 < 3 else 3), float(r7 if r7 < 3 else 3),
+        float(reclass if reclass < 2 else 2), float(bounces if bounces < 3 else 3),
+        float(reopens if reopens < 2 else 2), math.log1p(o.affected),
+        1.0 if o.satisfaction == "dissatisfied" else 0.0,
+        1.0 if o.resolution == "unresolved" else 0.0,
+        1.0 if o.closed_at is not None else 0.0, float(prior if prior < 2 else 2),
+        ctx.region_rates.ratios.get(o.region, 0.0),
+        ctx.dept_rates.ratios.get(o.department, 0.0),
+        pressure(o, t),
+    )
+
+
+def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
+    """:func:`order_values` paired with their names (:data:`TERMS`)."""
+    return list(zip(TERMS, order_values(o, t, ctx)))
 
 
 PRESSURE_TAU_S = 2 * 3600.0
@@ -159,6 +176,7 @@ class ComplaintRiskModel:
         self.n_neg = 0
         self._generation = 0   # bumped on every learn: memoised partial sums are stale after it
         self._heads: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+        self._term_weights: tuple[int, tuple[tuple[str, float, float], ...]] = (-1, ())
 
     def _prior(self, x: dict[str, float]) -> float:
         return PRIOR_BIAS + sum(PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items())
@@ -198,7 +216,20 @@ class ComplaintRiskModel:
             head = self._head(key)
         _, z_prior, z_model, pushing, w, w_prior = head
         pushing = list(pushing)
-        z_prior, z_model = self._accumulate(order_terms(o, t, self), z_prior, z_model, pushing, w, w_prior)
+        weights = self._term_weights
+        if weights[0] != self._generation:
+            weights = self._weigh_terms()
+        # _accumulate over (TERMS, order_values) with both weights of each term looked up once per generation;
+        # compress() drops the zero terms (most of them) before the loop, as _accumulate's ``if not v`` would
+        values = order_values(o, t, self)
+        for (k, prior_w, model_w), v in compress(zip(weights[1], values), values):
+            pw = prior_w * v
+            mw = model_w * v
+            z_prior += pw
+            z_model += mw
+            c = w_prior * pw + w * mw
+            if c > 0.05:
+                pushing.append((k, c))
         z = w_prior * z_prior + w * z_model
         if not pushing:
             return _sigmoid(z), ["baseline"]
@@ -223,6 +254,14 @@ class ComplaintRiskModel:
             if c > 0.05:
                 pushing.append((k, c))
         return z_prior, z_model
+
+    def _weigh_terms(self) -> tuple[int, tuple[tuple[str, float, float], ...]]:
+        """The prior's and the model's weight of each of :data:`TERMS` (0 if it has none), as of now: the weights
+        only change when the model learns (or is restored), which bumps the generation."""
+        learned = self.model._weights.get  # noqa: SLF001
+        self._term_weights = (self._generation,
+                              tuple((k, PRIOR_WEIGHTS.get(k, 0.0), learned(k, 0.0)) for k in TERMS))
+        return self._term_weights
 
     def _head(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
         """Partial sums of the four categorical terms of one (category, channel, tier, stage), and the blend."""

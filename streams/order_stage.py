@@ -117,6 +117,7 @@ class OrderStage:
         # gone stale (-inf: unknown, e.g. the orders came from a changelog)
         self._oldest_order = -INF
         self._text_cache: dict[str, tuple[float, bool, bool]] = {}
+        self._phrase_cache: dict[str, tuple[bool, bool]] = {}
         self._text_gen: Any = None
 
     # ------------------------------------------------------------------------------------------ public
@@ -532,7 +533,7 @@ class OrderStage:
             self._text_gen = gen
         hit = self._text_cache.get(text) if gen is not None else None
         if hit is None:
-            hit = (float(scorer.score_one(text)), bool(scorer.escalation_phrases(text)), bool(intent_phrases(text)))
+            hit = (float(scorer.score_one(text)),) + self._phrases(text, gen is not None)
             if gen is not None:
                 if len(self._text_cache) >= TEXT_CACHE_SIZE:
                     self._text_cache.clear()
@@ -549,6 +550,18 @@ class OrderStage:
         o.last_text = text[:200]
         stage = o.stage if o.stage != "closed" else None
         out.signals.append(self._sig(S.TEXT, o, t, stage, value=neg, value2=1.0 if threats else 0.0))
+
+    def _phrases(self, text: str, cached: bool) -> tuple[bool, bool]:
+        """Whether ``text`` threatens escalation and whether it voices intent: fixed phrase lists, so unlike the
+        negativity score they are kept when the scorer learns (only ``cached`` when the score may be)."""
+        hit = self._phrase_cache.get(text) if cached else None
+        if hit is None:
+            hit = (bool(self.scorer.escalation_phrases(text)), bool(intent_phrases(text)))
+            if cached:
+                if len(self._phrase_cache) >= TEXT_CACHE_SIZE:
+                    self._phrase_cache.clear()
+                self._phrase_cache[text] = hit
+        return hit
 
     # ------------------------------------------------------------------------------------------ customers
     def _repeat_contacts(self, o: OrderState, t: float, out: StageOut) -> bool:
