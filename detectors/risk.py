@@ -82,7 +82,7 @@ def order_values(o: Any, t: float, ctx: Any = None) -> tuple[float, ...]:
         1.0 if o.closed_at is not None else 0.0, float(prior if prior < 2 else 2),
         ctx.region_rates.ratios.get(o.region, 0.0),
         ctx.dept_rates.ratios.get(o.department, 0.0),
-        pressure(o, t),
+        pressure(o, t, ctx.pressure_tau_s),
     )
 
 
@@ -92,20 +92,22 @@ def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
 
 
 PRESSURE_TAU_S = 2 * 3600.0
-"""Time constant of :func:`pressure` (seconds): a contact weighs ``1/e`` two hours later."""
+"""Default time constant of :func:`pressure` (seconds; ``detectors.risk.pressure_tau_min``): a contact weighs
+``1/e`` two hours later."""
 
 
-def press(o: Any, t: float) -> None:
-    """Note a customer chasing the order at ``t`` (an urge, a message, a reopening) in its decayed count."""
+def press(o: Any, t: float, tau: float = PRESSURE_TAU_S) -> None:
+    """Note a customer chasing the order at ``t`` (an urge, a message, a reopening) in its decayed count
+    (``tau``: the time constant, the same :func:`pressure` reads it with)."""
     last = o.pressed_t
     if t >= last:
-        o.pressed = o.pressed * math.exp((last - t) / PRESSURE_TAU_S) + 1.0
+        o.pressed = o.pressed * math.exp((last - t) / tau) + 1.0
         o.pressed_t = t
     else:   # a late delivery: it counts as much as it weighs at the latest contact's time
-        o.pressed = o.pressed + math.exp((t - last) / PRESSURE_TAU_S)
+        o.pressed = o.pressed + math.exp((t - last) / tau)
 
 
-def pressure(o: Any, t: float) -> float:
+def pressure(o: Any, t: float, tau: float = PRESSURE_TAU_S) -> float:
     """How hard the customer is chasing at ``t``: contacts decayed with :data:`PRESSURE_TAU_S` (two urges ten
     minutes apart read ~2, one urge two hours ago ~0.37), capped at 4.
 
@@ -124,7 +126,7 @@ def pressure(o: Any, t: float) -> float:
         return 0.0
     dt = t - o.pressed_t
     if dt > 0.0:
-        p *= math.exp(-dt / PRESSURE_TAU_S)
+        p *= math.exp(-dt / tau)
     return p if p < 4.0 else 4.0
 
 
@@ -141,6 +143,7 @@ def order_features(o: Any, t: float, settings: Any = None, ctx: Any = None) -> d
 
 class _NoContext:
     region_rates = dept_rates = EscalationRate()
+    pressure_tau_s = PRESSURE_TAU_S
 
 
 _NO_CONTEXT = _NoContext()
@@ -172,6 +175,8 @@ class ComplaintRiskModel:
         self.dept_rates = EscalationRate()
         """Recent escalation rates (detectors/escalation_rate.py), kept up to date by the order stage: the
         features that are not the order's own (they read 0, the province's rate, until it does)."""
+        self.pressure_tau_s = self.config.pressure_tau_min * 60.0
+        """Time constant of the ``pressure`` feature (:func:`pressure`), from the config."""
         self.n_pos = 0
         self.n_neg = 0
         self._generation = 0   # bumped on every learn: memoised partial sums are stale after it

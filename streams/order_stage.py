@@ -91,6 +91,7 @@ class OrderStage:
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
+        self._pressure_tau = self.risk_model.pressure_tau_s
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self.quality = RiskQuality()
         """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
@@ -311,12 +312,12 @@ class OrderStage:
             self._move(o, "feedback")
         elif typ == "customer_message":
             o.messages += 1
-            press(o, t)
+            press(o, t, self._pressure_tau)
             if ev.text:
                 self._text(o, ev.text, t, out)
         elif typ == "urged":
             o.urges += 1
-            press(o, t)
+            press(o, t, self._pressure_tau)
             out.signals.append(self._sig(S.URGE, o, t, o.stage))
             if ev.text:
                 self._text(o, ev.text, t, out)
@@ -348,7 +349,7 @@ class OrderStage:
             if o.closed_at is not None:
                 o.closed_at = None
                 o.reopens += 1
-                press(o, t)
+                press(o, t, self._pressure_tau)
                 o.stage = "feedback"
             if ev.text:
                 self._text(o, ev.text, t, out)

@@ -74,3 +74,20 @@ def test_every_risk_factor_reads_in_chinese():
     from detectors.risk import FACTOR_TEXT
 
     assert set(FACTOR_TEXT.values()) <= set(REASON_ZH)
+
+
+def test_the_time_constant_is_configuration():
+    """``detectors.risk.pressure_tau_min`` sets how fast a customer's chasing fades, in the stage and the model."""
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+
+    s = load_config(None)
+    s.detectors.risk.pressure_tau_min = 30.0
+    st = OrderStage(s)
+    feed(st, [created("WO-1", T0), ev(1, "WO-1", "urged", T0 + 600)])
+    x = order_features(st.orders["WO-1"], T0 + 600 + 1800, ctx=st.risk_model)
+    assert round(x["pressure"], 4) == round(math.exp(-1.0), 4)            # one time constant: 30 min
+    default = OrderStage(load_config(None))
+    feed(default, [created("WO-1", T0), ev(1, "WO-1", "urged", T0 + 600)])
+    y = order_features(default.orders["WO-1"], T0 + 600 + 1800, ctx=default.risk_model)
+    assert round(y["pressure"], 4) == round(math.exp(-0.25), 4)           # the default two hours
