@@ -3,9 +3,7 @@
 The pipeline still refreshes the alert's evidence and ``last_seen`` (so it does not go stale), but emits no
 record and sends nothing.
 
->>> from typing import Any, Callable
-
-from alerts.state import Alert
+>>> from alerts.state import Alert
 >>> a = Alert("fp", "fp-1", "receive_lag", "receive", {"order_id": "W1"}, "yellow", 1.0, "", {}, 0.0, 0.0,
 ...           phase="firing")
 >>> is_duplicate(a, "yellow"), is_duplicate(a, "red"), is_duplicate(None, "yellow")

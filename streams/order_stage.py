@@ -91,8 +91,9 @@ class OrderStage:
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
-        self._pressure_tau = self.risk_model.pressure_tau_s
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
+        self._pressure_tau = self.risk_model.pressure_tau_s
+        """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""
         self.quality = RiskQuality()
         """The risk model's live quality: each label is scored by the model before it learns it (board, issue #7)."""
         self.region_rates = self.risk_model.region_rates
