@@ -1,19 +1,23 @@
 """The live shell under load: real Tansu, real redis-server, ``yujing worker`` subprocesses.
 
-What it measures (one broker, one Redis, one 12-partition topic filled with simulator events):
+What it measures (one broker, one Redis; each topology drains its own 12-partition topic holding the same
+simulator events):
 
 * ``raw_consume_eps``: a bare aiokafka consumer reading the whole topic (first record → last record), the
   ceiling any worker on this broker and machine can reach;
-* ``worker_eps``: one ``yujing worker`` processing the same topic, timed by its Redis counter
-  ``<prefix>stats.events`` (first increase → reaching the topic's size), so group join is excluded on both;
-* e2e latency: new ``created`` orders produced at a fixed rate (1k/s, 5k/s); each one's risk record lands in
-  the hash ``<prefix>risk:latest`` under its order id. A Lua script polls which of the pending ids are there
-  every ~10 ms, so every event gets its own latency (send call → visible in Redis), p50/p99;
+* two topologies of the same core: ``one_process`` (one ``yujing worker --role all``) and ``split``, the
+  production one (an order worker ``--role orders`` and the aggregator ``--role aggregates``: scope stage and
+  alert pipeline in their own process). ``worker_eps`` is the split order worker's (``worker_eps_one_process``
+  next to it), timed by the Redis counter ``<prefix>stats.events`` (first increase → reaching the topic's
+  size), so group join is excluded on both;
+* e2e latency per topology: new ``created`` orders produced at a fixed rate (1k/s, 5k/s); each one's risk
+  record lands in the hash ``<prefix>risk:latest`` under its order id. A Lua script polls which of the pending
+  ids are there every ~10 ms, so every event gets its own latency (send call → visible in Redis), p50/p99;
 * ``silent_breach_alert_s``: hall orders nobody accepts, with the hall receive deadline set to 6 s by the
   bench's config: seconds from each deadline to the red ``receive_lag`` alert in the AlertStore, the median of
   five orders whose deadlines fall at different phases of the 1-s tick (``silent_breach_worst_s``: the worst);
-* two workers in another consumer group on the same topic: throughput, and that the per-order counters
-  (``stats``) equal the single worker's.
+* two order workers + the aggregator in another consumer group on the split run's topic: throughput, and
+  that the per-order counters (``stats``) equal the single order worker's.
 
 Ports: broker 19610, redis 19611 (``--port-base``). Run alone: ``.venv/bin/python -m bench.bench_live [--quick]``.
 """
@@ -79,9 +83,14 @@ class Rig:
         self.redis_server.start()
         import redis
         self.r = redis.Redis.from_url(self.redis_server.url, decode_responses=True)
-        from yujing.runtime.tansu import ensure_topics
-        asyncio.run(ensure_topics(self.broker.bootstrap, {self.topic: PARTITIONS}))
+        self.use_topic(self.topic)
         return self
+
+    def use_topic(self, name: str) -> None:
+        """Create ``name`` (12 partitions) and make it the input of the workers started from now on."""
+        from yujing.runtime.tansu import ensure_topics
+        asyncio.run(ensure_topics(self.broker.bootstrap, {name: PARTITIONS}))
+        self.topic = name
 
     def __exit__(self, *exc: Any) -> None:
         for p in self.procs:
@@ -106,11 +115,12 @@ class Rig:
             + "".join(f'"{k}" = {v}\n' for k, v in chans.items()))
         return cfg
 
-    def start_worker(self, app_id: str, name: str) -> subprocess.Popen:
+    def start_worker(self, app_id: str, name: str, role: str = "all") -> subprocess.Popen:
         log = open(self.tmp / f"{app_id}-{name}.log", "ab")
         p = subprocess.Popen(
             [sys.executable, "-m", "yujing.cli", "worker", "--config", str(self.config(app_id)), "--workers-dir",
-             str(self.tmp / "faust" / app_id / name), "--name", name, "--metrics-port", "0", "--loglevel", "info"],
+             str(self.tmp / "faust" / app_id / name), "--name", name, "--role", role, "--metrics-port", "0",
+             "--loglevel", "info"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True)
         log.close()
@@ -373,6 +383,50 @@ def top_frames(stacks: Path, n: int = 25) -> dict:
     return {"samples": total, "self_pct": share(own), "inclusive_pct": share(incl)}
 
 
+TOPOLOGIES = {"one_process": (("w1", "all"),), "split": (("w1", "orders"), ("agg", "aggregates"))}
+"""One process running the whole pipeline, and the production topology: an order worker + the aggregator."""
+
+
+def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int], profile: bool) -> dict:
+    """Drain a fresh topic holding ``lines`` with the topology's workers, then the latency runs."""
+    rig.use_topic(f"bench-{uuid.uuid4().hex[:6]}-events")
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines))
+    app_id = topology[:3] + uuid.uuid4().hex[:4]
+    procs = [rig.start_worker(app_id, name, role) for name, role in TOPOLOGIES[topology]]
+    res: dict[str, Any] = {"roles": [role for _, role in TOPOLOGIES[topology]], "app_id": app_id}
+    spy = None
+    if profile:
+        spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(procs[0].pid),
+                                "-r", "50", "-f", "raw", "-o", str(rig.tmp / f"{topology}.stacks"), "-d", "600"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res["worker"] = wait_events(rig, app_id, len(lines), timeout=240)
+    if spy is not None:
+        spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        spy.wait(30)
+        res["worker_profile"] = top_frames(rig.tmp / f"{topology}.stacks")
+    print(f"live[{topology}]: drain {res['worker']}", file=sys.stderr)
+    res["worker"]["counters"] = rig.counters(app_id)
+    # the fill ends in the past: one event at "now" moves the clock and fires the fill's overdue timers,
+    # which must be done before the latency runs start
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, [(b"PRIMER", _created("PRIMER", time.time()))]))
+    expected = len(lines) + 1
+    settle(rig, app_id, expected)
+    for rate, secs in zip((1000, 5000), e2e_s):
+        res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(rig, app_id, rate, secs))
+        expected += res[f"e2e_{rate // 1000}k"]["sent"]
+        print(f"live[{topology}]: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
+        settle(rig, app_id, expected)
+    res["silent_breach"] = silent_breach(rig, app_id)
+    print(f"live[{topology}]: silent breach {res['silent_breach']}", file=sys.stderr)
+    settle(rig, app_id, expected + res["silent_breach"]["orders"])
+    for p in procs:
+        stop(p)
+    rig.procs.clear()
+    res["worker"]["counters_whole_run"] = rig.counters(app_id)
+    res["worker"]["alert_episodes"] = alert_count(rig, app_id)
+    return res
+
+
 def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, profile: bool = False) -> dict:
     fill = fill or (8_000 if quick else 40_000)
     e2e_s = (4, 4) if quick else (20, 10)
@@ -385,63 +439,38 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
         print(f"live: topic filled with {len(lines)} events", file=sys.stderr)
         res["raw_consume"] = asyncio.run(raw_consume(rig.broker.bootstrap, rig.topic, len(lines)))
         print(f"live: raw consume {res['raw_consume']}", file=sys.stderr)
-
-        one = "b1" + uuid.uuid4().hex[:4]
-        w1 = rig.start_worker(one, "w1")
-        spy = None
+        for topology in ("one_process", "split"):
+            res[topology] = measure_topology(rig, lines, topology, e2e_s, profile and topology == "split")
         if profile:
-            spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(w1.pid),
-                                    "-r", "50", "-f", "raw", "-o", str(rig.tmp / "worker.stacks"), "-d", "600"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        res["worker"] = wait_events(rig, one, len(lines), timeout=240)
-        if spy is not None:
-            spy.send_signal(2)  # SIGINT: py-spy writes what it has
-            spy.wait(30)
-            res["worker_profile"] = top_frames(rig.tmp / "worker.stacks")
-            PROFILE_OUT.write_text(json.dumps(res["worker_profile"], indent=2, ensure_ascii=False))
-        print(f"live: one worker {res['worker']}", file=sys.stderr)
-        res["worker"]["counters"] = rig.counters(one)
-        # the fill ends in the past: one event at "now" moves the clock and fires the fill's overdue timers,
-        # which must be done before the latency runs start
-        asyncio.run(produce(rig.broker.bootstrap, rig.topic, [(b"PRIMER", _created("PRIMER", time.time()))]))
-        expected = len(lines) + 1
-        settle(rig, one, expected)
-        for rate, secs in zip((1000, 5000), e2e_s):
-            res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(rig, one, rate, secs))
-            expected += res[f"e2e_{rate // 1000}k"]["sent"]
-            print(f"live: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
-            settle(rig, one, expected)
-        res["silent_breach"] = silent_breach(rig, one)
-        print(f"live: silent breach {res['silent_breach']}", file=sys.stderr)
-        total = rig.counters(one).get("events", 0)
-        for p in rig.procs:
-            stop(p)
-        rig.procs.clear()
+            PROFILE_OUT.write_text(json.dumps(res["split"].get("worker_profile"), indent=2, ensure_ascii=False))
 
-        two = "b2" + uuid.uuid4().hex[:4]
-        rig.start_worker(two, "w1")
-        rig.start_worker(two, "w2")
+        # two order workers + the aggregator on the split run's topic (fill + its latency runs)
+        split = res["split"]["worker"]
+        total = split["counters_whole_run"].get("events", 0)
+        two = "two" + uuid.uuid4().hex[:4]
+        for name, role in (("w1", "orders"), ("w2", "orders"), ("agg", "aggregates")):
+            rig.start_worker(two, name, role)
         res["two_workers"] = wait_events(rig, two, total, timeout=240)
         time.sleep(2)
-        c1 = {k: res["worker"]["counters"].get(k, 0) for k in COUNTERS}
+        c1 = {k: split["counters_whole_run"].get(k, 0) for k in COUNTERS}
         c2 = {k: rig.counters(two).get(k, 0) for k in COUNTERS}
-        c1_all = {k: rig.counters(one).get(k, 0) for k in COUNTERS}
         res["two_workers"]["counters"] = rig.counters(two)
-        res["worker"]["counters_whole_run"] = rig.counters(one)
-        res["two_workers"]["counters_match_one_worker"] = c2 == c1_all
+        res["two_workers"]["counters_match_one_worker"] = c2 == c1
         res["two_workers"]["alert_episodes"] = alert_count(rig, two)
-        res["worker"]["alert_episodes"] = alert_count(rig, one)
-        print(f"live: two workers {res['two_workers']} (one worker, whole run: {c1_all}; fill only: {c1})",
-              file=sys.stderr)
+        print(f"live: two order workers {res['two_workers']} (one, whole run: {c1})", file=sys.stderr)
+    one, split = res["one_process"], res["split"]
     res["raw_consume_eps"] = res["raw_consume"]["eps"]
-    res["worker_eps"] = res["worker"]["eps"]
+    res["worker_eps"] = split["worker"]["eps"]
+    res["worker_eps_one_process"] = one["worker"]["eps"]
     res["two_workers_eps"] = res["two_workers"]["eps"]
-    res["e2e_p50_ms_1k"] = res["e2e_1k"]["p50_ms"]
-    res["e2e_p99_ms_1k"] = res["e2e_1k"]["p99_ms"]
-    res["e2e_p50_ms_5k"] = res["e2e_5k"]["p50_ms"]
-    res["e2e_p99_ms_5k"] = res["e2e_5k"]["p99_ms"]
-    res["silent_breach_alert_s"] = res["silent_breach"]["alert_after_deadline_s"]
-    res["silent_breach_worst_s"] = res["silent_breach"].get("worst_s")
+    for name, r in (("", split), ("_one_process", one)):
+        res[f"e2e_p50_ms_1k{name}"] = r["e2e_1k"]["p50_ms"]
+        res[f"e2e_p99_ms_1k{name}"] = r["e2e_1k"]["p99_ms"]
+        res[f"e2e_p50_ms_5k{name}"] = r["e2e_5k"]["p50_ms"]
+        res[f"e2e_p99_ms_5k{name}"] = r["e2e_5k"]["p99_ms"]
+    res["silent_breach_alert_s"] = split["silent_breach"]["alert_after_deadline_s"]
+    res["silent_breach_worst_s"] = split["silent_breach"].get("worst_s")
+    res["silent_breach_alert_s_one_process"] = one["silent_breach"]["alert_after_deadline_s"]
     return res
 
 

@@ -109,14 +109,19 @@ def sentiment_figures(sent: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(r: dict) -> str:
-    rows = [("worker_eps (1 worker, 12 partitions)", r.get("worker_eps"), "raw_consume_eps", r.get("raw_consume_eps")),
-            ("two_workers_eps", r.get("two_workers_eps"), "worker_eps", r.get("worker_eps")),
+    rows = [("worker_eps (order worker + aggregator, 12 partitions)", r.get("worker_eps"), "raw_consume_eps",
+             r.get("raw_consume_eps")),
+            ("worker_eps_one_process (role all)", r.get("worker_eps_one_process"), "worker_eps", r.get("worker_eps")),
+            ("two_workers_eps (2 order workers + aggregator)", r.get("two_workers_eps"), "worker_eps",
+             r.get("worker_eps")),
             ("replay_eps (wall, simulator stream)", r.get("replay_eps"), "replay_eps_cpu (1 dedicated core)",
              r.get("replay_eps_cpu")),
             ("replay_eps public-1 (wall)", r.get("replay_eps_public1"), "worker_eps", r.get("worker_eps")),
             ("e2e_p50_ms_1k", r.get("e2e_p50_ms_1k"), "target 1000 ms", 1000),
             ("e2e_p99_ms_1k", r.get("e2e_p99_ms_1k"), "target 2000 ms", 2000),
             ("e2e_p99_ms_5k", r.get("e2e_p99_ms_5k"), "e2e_p99_ms_1k", r.get("e2e_p99_ms_1k")),
+            ("e2e_p99_ms_1k_one_process", r.get("e2e_p99_ms_1k_one_process"), "e2e_p99_ms_1k", r.get("e2e_p99_ms_1k")),
+            ("e2e_p99_ms_5k_one_process", r.get("e2e_p99_ms_5k_one_process"), "e2e_p99_ms_5k", r.get("e2e_p99_ms_5k")),
             ("silent_breach_alert_s (median of 5, after deadline)", r.get("silent_breach_alert_s"), "tick_s + 1 s", 2.0),
             ("silent_breach_worst_s (worst of 5)", r.get("silent_breach_worst_s"), "tick_s + 1 s", 2.0),
             ("bytes_per_open_order (largest size)", r.get("bytes_per_open_order"), "tracemalloc B/order (smallest)",
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.monotonic()
     runs: dict[str, Any] = {}
     steps = [
-        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else ["--profile"]), 420),
+        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else ["--profile"]), 720),
         ("replay", ["-m", "bench.bench_replay"] + (["--limit", "10000", "--sim-events", "20000"] if q
                                                     else ["--sim-events", "200000", "--profile"]), 400),
         ("memory", ["-m", "bench.bench_memory", "--sizes", "10000,100000" if q else "10000,100000,1000000"], 400),
@@ -178,7 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     live, rep, mem = _load("live.json"), _load("replay.json"), _load("memory.json")
     res: dict[str, Any] = {"quick": q, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": runs}
     for k in ("worker_eps", "raw_consume_eps", "two_workers_eps", "e2e_p50_ms_1k", "e2e_p99_ms_1k",
-              "e2e_p50_ms_5k", "e2e_p99_ms_5k", "silent_breach_alert_s", "silent_breach_worst_s"):
+              "e2e_p50_ms_5k", "e2e_p99_ms_5k", "silent_breach_alert_s", "silent_breach_worst_s",
+              "worker_eps_one_process", "e2e_p50_ms_1k_one_process", "e2e_p99_ms_1k_one_process",
+              "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
     res["replay_eps"] = rep.get("replay_eps") if runs["replay"]["ok"] else None

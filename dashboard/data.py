@@ -109,6 +109,22 @@ class EventFlow:
 _FLOW = EventFlow()
 
 
+def role_counts(beats: dict[str, Any]) -> dict[str, int]:
+    """Live workers per role (``all`` for a heartbeat that names none), in pipeline order.
+
+    >>> role_counts({"w1": {"role": "orders"}, "w2": {"role": "orders"}, "agg": {"role": "aggregates"}})
+    {'orders': 2, 'aggregates': 1}
+    >>> role_counts({"old": {}})
+    {'all': 1}
+    """
+    counts: dict[str, int] = {}
+    for beat in beats.values():
+        role = (beat or {}).get("role") or "all"
+        counts[role] = counts.get(role, 0) + 1
+    order = ("orders", "aggregates", "all")
+    return dict(sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+
 def normalise(snap: dict[str, Any] | None, flow: EventFlow | None = None) -> dict[str, Any] | None:
     """The worker's snapshot with the board's headline fields filled in (existing fields are kept).
 

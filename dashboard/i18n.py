@@ -132,6 +132,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.auc": ("风险模型 AUC", "Risk model AUC"),
     "kpi.workers": ("工作进程", "Workers"),
     "kpi.broker_down": ("消息代理不可用", "Broker unreachable"),
+    "kpi.workers_help": ("在线进程（心跳 15 秒内）：{roles}", "Live processes (heartbeat within 15 s): {roles}"),
+    "role.orders": ("订单处理", "orders"),
+    "role.aggregates": ("汇总与告警", "aggregates & alerts"),
+    "role.all": ("全流程", "whole pipeline"),
     "kpi.auc_help": ("近期 {window} 个已知结果上的排序准确度（0.5 = 随机，1 = 完美）；累计标签 {labels} 个，其中升级 {positives} 个",
                      "Ranking accuracy on the last {window} known outcomes (0.5 = chance, 1 = perfect); "
                      "{labels} labels so far, {positives} escalated"),

@@ -201,18 +201,40 @@ def _log_failed_send(fut: "asyncio.Future") -> None:
         log.error("produce failed: %r", fut.exception())
 
 
+ROLES = ("all", "orders", "aggregates")
+"""What a worker process runs. ``orders``: the order and customer stages (input events, the changelogged
+tables, risk records), any number of them in one consumer group. ``aggregates``: the scope stage and the
+alert pipeline (the two one-partition topics), one per installation, in a consumer group of its own
+(``<app_id>-aggregates``). ``all``: both in one process (a single worker, the tests, a small site).
+Splitting them keeps the aggregates' minute ticks and checkpoints off the event path (the risk records'
+latency) and lets the two halves use two cores."""
+
+
+def group_id(app_id: str, role: str) -> str:
+    """The consumer group (faust app id) of a role: the aggregates have their own, so that the order workers'
+    assignment (events, contacts, contexts, their tables) never has to place the one-partition topics.
+
+    >>> group_id("yujing", "all"), group_id("yujing", "orders"), group_id("yujing", "aggregates")
+    ('yujing', 'yujing', 'yujing-aggregates')
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return f"{app_id}-aggregates" if role == "aggregates" else app_id
+
+
 class Live:
     """What one worker process holds: the stages it owns, the clock, Redis, metrics and its topics."""
 
-    def __init__(self, app: faust.App, settings: Settings, worker_name: str) -> None:
+    def __init__(self, app: faust.App, settings: Settings, worker_name: str, role: str = "all") -> None:
         import redis.asyncio as aioredis
-        from aiokafka.partitioner import murmur2
 
-        from streams.customer_stage import CustomerStage, CustomerState, DeferredCustomers
-        from streams.order_stage import OrderStage
-        from streams.orders import OrderState
+        from streams.customer_stage import DeferredCustomers
 
         self.app, self.settings, self.worker = app, settings, worker_name
+        group_id(settings.kafka.app_id, role)   # validates the role
+        self.role = role
+        self.runs_orders = role in ("all", "orders")
+        self.runs_aggregates = role in ("all", "aggregates")
         k = settings.kafka
         self.utc = settings.clock.utc_offset_h
         self.clock = LiveClock(settings.clock.speed)
@@ -230,35 +252,24 @@ class Live:
                                         internal=True, **raw)
         self.context_topic = app.topic(internal_topic(settings, CUSTOMER_CONTEXT), partitions=k.partitions,
                                        internal=True, **raw)
-        for topic in (self.events_topic, self.signals_topic, self.conditions_topic, self.contacts_topic,
-                      self.context_topic):
+        inputs = ((self.events_topic, self.contacts_topic, self.context_topic) if self.runs_orders else ()) + \
+            ((self.signals_topic, self.conditions_topic) if self.runs_aggregates else ())
+        for topic in inputs:
             app.inboxes[topic.get_topic_name()] = Inbox(app)
-        self.table = app.Table(ORDERS_TABLE, default=None, partitions=k.partitions, key_type=str, value_type=bytes)
-        self.table.value_serializer = "raw"   # OrderState JSON bytes; keys stay faust's JSON strings
-        self.customers_table = app.Table(CUSTOMERS_TABLE, default=None, partitions=k.partitions, key_type=str,
-                                         value_type=bytes)
-        self.customers_table.value_serializer = "raw"   # CustomerState JSON bytes
-        n = k.partitions
-
-        def partitioner(table: Any) -> Any:
-            def partition_for(key: str) -> int:
-                p = getattr(table.data, "_key_partition", {}).get(key)
-                return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
-            return partition_for
-
-        self.store: TableStore = TableStore(
-            _LocalStore(self.table), encode=lambda o: orjson.dumps(o.to_dict()),
-            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partitioner(self.table))
-        self.customer_store: TableStore = TableStore(
-            _LocalStore(self.customers_table), encode=lambda c: orjson.dumps(c.to_dict()),
-            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))
+        self.input_topics = [t.get_topic_name() for t in inputs]
+        self.table: Any = None
+        self.customers_table: Any = None
+        self.store: Any = None
+        self.customer_store: Any = None
+        self.order_stage: Any = None
+        self.customer_stage: Any = None
+        self.customer_requests = DeferredCustomers()
+        if self.runs_orders:
+            self._order_stages(app, settings)
         self.producer: Any = None       # our own aiokafka producer: faust's send costs ~2 ms per record
         self.changelog: ChangelogWriter | None = None
         self.customer_changelog: ChangelogWriter | None = None
         self.outbox: Outbox | None = None
-        self.customer_requests = DeferredCustomers()
-        self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
-        self.customer_stage = CustomerStage(settings, self.customer_store)
         self.sent_customer_stats: dict[str, int] = {}
         self.scope_stage: Any = None
         self.pipeline: Any = None
@@ -272,7 +283,7 @@ class Live:
         self.alerts_ckpt_at = 0.0
         self.models_ckpt_at = 0.0
         self.models_saved: dict[str, int] = {"risk": 0, "category": 0}   # label counts of the last model checkpoint
-        self.models_restored = False   # the models' start (a checkpoint or empty) has been decided
+        self.models_restored = not self.runs_orders   # the models' start (a checkpoint or empty) is decided
         self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
         self.model_report: dict[str, Any] = {}
         self.model_report_at = 0.0
@@ -288,6 +299,36 @@ class Live:
         self.customer_lock = asyncio.Lock()
         """The same for the customer stage (taken inside ``lock`` by a rebalance, never the other way round)."""
 
+    def _order_stages(self, app: faust.App, settings: Settings) -> None:
+        """The order and customer stages over their changelogged tables (``orders`` and ``customers``)."""
+        from aiokafka.partitioner import murmur2
+
+        from streams.customer_stage import CustomerStage, CustomerState
+        from streams.order_stage import OrderStage
+        from streams.orders import OrderState
+
+        n = settings.kafka.partitions
+        self.table = app.Table(ORDERS_TABLE, default=None, partitions=n, key_type=str, value_type=bytes)
+        self.table.value_serializer = "raw"   # OrderState JSON bytes; keys stay faust's JSON strings
+        self.customers_table = app.Table(CUSTOMERS_TABLE, default=None, partitions=n, key_type=str,
+                                         value_type=bytes)
+        self.customers_table.value_serializer = "raw"   # CustomerState JSON bytes
+
+        def partitioner(table: Any) -> Any:
+            def partition_for(key: str) -> int:
+                p = getattr(table.data, "_key_partition", {}).get(key)
+                return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
+            return partition_for
+
+        self.store = TableStore(
+            _LocalStore(self.table), encode=lambda o: orjson.dumps(o.to_dict()),
+            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partitioner(self.table))
+        self.customer_store = TableStore(
+            _LocalStore(self.customers_table), encode=lambda c: orjson.dumps(c.to_dict()),
+            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))
+        self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
+        self.customer_stage = CustomerStage(settings, self.customer_store)
+
     # ---------------------------------------------------------------------------------------- ownership
     def owns(self, topic: Any, partition: int = 0) -> bool:
         return TP(topic.get_topic_name(), partition) in self.app.consumer.assignment()
@@ -302,6 +343,20 @@ class Live:
             await self._on_rebalanced()
 
     async def _on_rebalanced(self) -> None:
+        if self.runs_orders:
+            await self._rebalance_orders()
+        if self.owns(self.signals_topic):
+            if self.scope_stage is None:
+                self.scope_stage = await self._restore_scopes()
+        else:
+            self.scope_stage = None
+        if self.owns(self.conditions_topic):
+            if self.pipeline is None:
+                await self._start_alerts()
+        else:
+            self.pipeline = None
+
+    async def _rebalance_orders(self) -> None:
         mine = self.owned_partitions(self.events_topic)
         gone = set(range(self.settings.kafka.partitions)) - mine
         dropped = self.store.drop_partitions(gone)
@@ -316,16 +371,6 @@ class Live:
             self.customer_store.reload()
             self.customer_stage.restored()
             log.info("rebalanced: %d customers held, %d dropped", len(self.customer_store.local), dropped)
-        if self.owns(self.signals_topic):
-            if self.scope_stage is None:
-                self.scope_stage = await self._restore_scopes()
-        else:
-            self.scope_stage = None
-        if self.owns(self.conditions_topic):
-            if self.pipeline is None:
-                await self._start_alerts()
-        else:
-            self.pipeline = None
 
     async def _restore_scopes(self) -> Any:
         """Take over the aggregates: from the last checkpoint when it is consistent with the topic, else empty."""
@@ -420,8 +465,9 @@ class Live:
             return
         self.producer = producer
         self.outbox = Outbox(producer)
-        self.changelog = ChangelogWriter(self.producer, self.table.changelog_topic.get_topic_name())
-        self.customer_changelog = ChangelogWriter(self.producer, self.customers_table.changelog_topic.get_topic_name())
+        if self.runs_orders:
+            self.changelog = ChangelogWriter(producer, self.table.changelog_topic.get_topic_name())
+            self.customer_changelog = ChangelogWriter(producer, self.customers_table.changelog_topic.get_topic_name())
 
     def inbox(self, topic: Any) -> Inbox:
         return self.app.inboxes[topic.get_topic_name()]
@@ -643,17 +689,8 @@ class Live:
         await self.heartbeat(now)
         if now is None:
             return
-        async with self.lock:
-            if not self.models_restored:
-                await self._restore_models()
-            out = self.order_stage.advance(now)
-            await self.flush_orders(out.signals, out.conditions, out.risks)
-            if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
-                self.models_ckpt_at = time.time()
-                await self._checkpoint_models()
-        async with self.customer_lock:
-            self.customer_stage.advance(now)   # housekeeping: forget customers quiet past the horizon
-            await self.flush_customers()
+        if self.order_stage is not None:
+            await self._tick_orders(now)
         if self.scope_stage is not None:
             conds = self.scope_stage.advance(now)
             for c in conds:
@@ -672,7 +709,7 @@ class Live:
                 self.inbox(self.signals_topic).ack(held)
         if self.pipeline is not None:
             records = list(self.pipeline.tick(now))
-            beat = self.deadman.check(self.clock, now)
+            beat = self.deadman.check(await self.feed_silent_for(), now)
             if beat is not None:
                 records.extend(self.pipeline.process(beat))
             for cmd in await self.read_commands():
@@ -690,6 +727,37 @@ class Live:
                 await self.redis.set(self.prefix + "ckpt:alerts", orjson.dumps(ck))
                 self.inbox(self.conditions_topic).ack(held)
 
+    async def _tick_orders(self, now: float) -> None:
+        async with self.lock:
+            if not self.models_restored:
+                await self._restore_models()
+            out = self.order_stage.advance(now)
+            await self.flush_orders(out.signals, out.conditions, out.risks)
+            if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
+                self.models_ckpt_at = time.time()
+                await self._checkpoint_models()
+        async with self.customer_lock:
+            self.customer_stage.advance(now)   # housekeeping: forget customers quiet past the horizon
+            await self.flush_customers()
+
+    def last_event_wall(self) -> float | None:
+        """Wall time (epoch s) this worker last received an input event, None before the first."""
+        heard = self.clock.heard_wall
+        return None if heard is None else time.time() - (self.clock.wall() - heard)
+
+    async def feed_silent_for(self) -> float | None:
+        """Seconds since any worker of the installation last received an event (the dead-man's switch).
+
+        Read from every worker's heartbeat, stale ones included: the alert pipeline's worker may run no order
+        stage at all (role ``aggregates``), or own only some quiet partitions, and a worker that died stays
+        the last witness of the feed."""
+        beats = await self.redis.hvals(self.prefix + "workers")
+        walls = [w for w in (orjson.loads(b).get("last_event_wall") for b in beats) if w is not None]
+        own = self.last_event_wall()
+        if own is not None:
+            walls.append(own)
+        return time.time() - max(walls) if walls else None
+
     async def read_commands(self) -> list:
         res = await _maybe_await(self.alert_store.read_commands(self.cmd_last_id, 0))
         if not res:
@@ -701,21 +769,27 @@ class Live:
     async def heartbeat(self, now: float | None) -> None:
         from streams.model_state import model_report
 
-        if time.time() - self.model_report_at >= MODEL_REPORT_EVERY_S:
+        if self.order_stage is not None and time.time() - self.model_report_at >= MODEL_REPORT_EVERY_S:
             self.model_report_at = time.time()
             self.model_report = model_report(self.order_stage)
         mine = sorted(self.owned_partitions(self.events_topic))
         lag = await self.consumer_lag()
         self.metrics.lag.set(lag)
-        beat = {"worker": self.worker, "pid": os.getpid(), "wall": time.time(), "now": now, "partitions": mine,
-                "orders": len(self.store.local), "customers": len(self.customer_store.local), "lag": lag, "events": self.order_stage.stats.get("events", 0),
+        orders = self.order_stage is not None
+        beat = {"worker": self.worker, "role": self.role, "pid": os.getpid(), "wall": time.time(), "now": now,
+                "partitions": mine, "orders": len(self.store.local) if orders else 0,
+                "customers": len(self.customer_store.local) if orders else 0, "lag": lag,
+                "events": self.order_stage.stats.get("events", 0) if orders else 0,
+                "last_event_wall": self.last_event_wall(),
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
-                "model": self.model_report, "model_origin": self.models_origin}
+                "model": self.model_report if orders else None, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     async def consumer_lag(self) -> int:
+        """Records of this worker's input topics not yet handed to its agents (events, signals, conditions...)."""
         consumer = self.app.consumer
-        tps = [tp for tp in consumer.assignment() if tp.topic == self.events_topic.get_topic_name()]
+        inputs = set(self.input_topics)
+        tps = [tp for tp in consumer.assignment() if tp.topic in inputs]
         lag = 0
         for tp in tps:
             try:
@@ -800,10 +874,31 @@ async def _maybe_await(x: Any) -> Any:
     return x
 
 
-def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
-    """Attach the agents, the orders table and the timer to ``app``; returns the process's :class:`Live`."""
-    live = Live(app, settings, worker_name)
+def install(app: faust.App, settings: Settings, worker_name: str, role: str = "all") -> Live:
+    """Attach the agents of ``role`` (see :data:`ROLES`), their tables and the timer to ``app``; returns the
+    process's :class:`Live`."""
+    live = Live(app, settings, worker_name, role)
+    if live.runs_orders:
+        _install_order_agents(app, live)
+    if live.runs_aggregates:
+        _install_aggregate_agents(app, live)
 
+    @app.timer(settings.clock.tick_s, name="advance_clock")
+    async def advance_clock() -> None:
+        """Silent orders, minute ticks and alert timers happen here, on the live clock."""
+        try:
+            await live.tick()
+        except Exception:
+            log.exception("tick failed")
+
+    @app.on_rebalance_complete.connect
+    async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:
+        asyncio.ensure_future(live.on_rebalanced())
+
+    return live
+
+
+def _install_order_agents(app: faust.App, live: Live) -> None:
     @app.agent(live.events_topic, name="track_orders")
     async def track_orders(stream: faust.StreamT) -> None:
         """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
@@ -822,6 +917,8 @@ def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
         async for take in live.inbox(live.context_topic).takes(stream, BATCH):
             await live.on_contexts(take.records)
 
+
+def _install_aggregate_agents(app: faust.App, live: Live) -> None:
     @app.agent(live.signals_topic, name="aggregate_scopes")
     async def aggregate_scopes(stream: faust.StreamT) -> None:
         """ScopeSignals → ScopeStage aggregates and their detectors (one partition: see streams.app)."""
@@ -835,17 +932,3 @@ def install(app: faust.App, settings: Settings, worker_name: str) -> Live:
         async for take in live.inbox(live.conditions_topic).takes(stream, CONDITIONS_BATCH, ack=False):
             await live.on_conditions(take.records)
             live.held_conditions.append(take)   # acknowledged with the next alert checkpoint
-
-    @app.timer(settings.clock.tick_s, name="advance_clock")
-    async def advance_clock() -> None:
-        """Silent orders, minute ticks and alert timers happen here, on the live clock."""
-        try:
-            await live.tick()
-        except Exception:
-            log.exception("tick failed")
-
-    @app.on_rebalance_complete.connect
-    async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:
-        asyncio.ensure_future(live.on_rebalanced())
-
-    return live

@@ -78,9 +78,11 @@ def internal_topic(settings: Settings, name: str) -> str:
 
 
 def create_app(settings: Settings, worker_name: str = "worker-1", *, web_port: int | None = None,
-               workers_dir: str | Path = "var/faust", **overrides: Any) -> faust.App:
+               workers_dir: str | Path = "var/faust", group: str | None = None, **overrides: Any) -> faust.App:
     """The faust App for this process (created once; a second call returns the same App).
 
+    ``group`` is the consumer group (faust's app id), ``kafka.app_id`` by default; the aggregates role has its
+    own (``streams.agents.group_id``). Topic names always derive from ``kafka.app_id``.
     ``web_port=None`` disables faust's own web server (our metrics are served by prometheus_client).
     State lives under ``<workers_dir>/<worker_name>``; the supervisor wipes it after a broker restart.
     """
@@ -110,7 +112,7 @@ def create_app(settings: Settings, worker_name: str = "worker-1", *, web_port: i
         producer_acks=1,
     )
     conf.update(overrides)
-    _APP = faust.App(k.app_id, **conf)
+    _APP = faust.App(group or k.app_id, **conf)
     _APP.transport = BatchTransport(_APP.conf.broker_consumer, _APP)
     _APP.inboxes = {}    # topic name → Inbox (see :class:`BatchConsumer`), filled by ``streams.agents.install``
     return _APP

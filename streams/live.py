@@ -45,9 +45,12 @@ class LiveClock:
         self.newest: float | None = None
         self.newest_wall = 0.0
         self.last: float | None = None
+        self.heard_wall: float | None = None
+        """Wall time of the last event, however old its time (the dead-man's switch: is the feed alive?)."""
 
     def observe(self, t: float) -> None:
         """An event with time ``t`` arrived now."""
+        self.heard_wall = self.wall()
         if self.newest is None or t > self.newest:
             self.newest = t
             self.newest_wall = self.wall()
@@ -110,18 +113,22 @@ class Checkpoint:
 
 
 class DeadMansSwitch:
-    """A heartbeat alert: active while nothing has moved the live clock for ``after_s`` wall seconds — the
-    feed stopped, the broker is gone or the workers are stuck. Silence is itself a condition to warn about.
+    """A heartbeat alert: active while no input event has arrived for ``after_s`` wall seconds — the feed
+    stopped, the broker is gone or the workers are stuck. Silence is itself a condition to warn about.
 
-    >>> clock = LiveClock(wall=lambda: wall[0]); wall = [100.0]
+    The caller says how long the feed has been silent (every worker's last event, from their heartbeats: the
+    pipeline's worker may not read events itself); None before the first event ever.
+
     >>> switch = DeadMansSwitch(after_s=60)
-    >>> clock.observe(1_000.0); switch.check(clock, 1_000.0) is None
+    >>> switch.check(None, 1_000.0) is None                        # no event yet: nothing to miss
     True
-    >>> wall[0] = 200.0; cond = switch.check(clock, 1_100.0); (cond.kind, cond.tier)
+    >>> switch.check(5.0, 1_000.0) is None
+    True
+    >>> cond = switch.check(100.0, 1_100.0); (cond.kind, cond.tier)
     ('heartbeat', 'orange')
-    >>> switch.check(clock, 1_101.0) is None                         # still silent: no new verdict
+    >>> switch.check(101.0, 1_101.0) is None                       # still silent: no new verdict
     True
-    >>> clock.observe(1_105.0); switch.check(clock, 1_105.0).tier is None   # events again: it clears
+    >>> switch.check(0.5, 1_105.0).tier is None                    # events again: it clears
     True
     """
 
@@ -129,10 +136,9 @@ class DeadMansSwitch:
         self.after_s = after_s
         self.active = False
 
-    def check(self, clock: "LiveClock", now: float) -> Condition | None:
-        if clock.newest_wall == 0.0:
+    def check(self, silent_for: float | None, now: float) -> Condition | None:
+        if silent_for is None:
             return None
-        silent_for = clock.wall() - clock.newest_wall
         silent = self.after_s > 0 and silent_for >= self.after_s
         if silent == self.active:
             return None

@@ -102,7 +102,9 @@ def snapshot(now: float | None = None, **over: Any) -> dict[str, Any]:
                           "channel": "hotline", "stage": "feedback", "age_min": 95,
                           "text": "<script>alert(1)</script> 再不来我就打12398，电话13812345678"}],
         "model": {"risk_auc": 0.83, "labels": 40, "positives": 6},
-        "runtime": {"workers": 2, "restarts": 0, "broker_ok": True, "events": []},
+        "runtime": {"workers": {"worker-1": {"role": "orders", "wall": now}, "aggregator": {"role": "aggregates",
+                                                                                            "wall": now}},
+                    "restarts": 0, "broker_ok": True, "events": []},
     }
     snap.update(over)
     return snap

@@ -48,9 +48,21 @@ def _yujing_commands() -> dict[str, Any]:
 
 
 def test_services_are_the_production_set() -> None:
-    assert {"kafka", "redis", "topics", "worker", "board", "simulator"} <= set(SERVICES)
+    assert {"kafka", "redis", "topics", "worker", "aggregator", "board", "simulator"} <= set(SERVICES)
     assert SERVICES["simulator"]["profiles"] == ["demo"]
     assert all("profiles" not in s for name, s in SERVICES.items() if name != "simulator")
+
+
+def test_order_workers_scale_out_and_the_aggregator_runs_the_one_partition_stages() -> None:
+    def role(service: str) -> str:
+        cmd = SERVICES[service]["command"]
+        return cmd[cmd.index("--role") + 1]
+
+    from streams.agents import ROLES
+
+    assert (role("worker"), role("aggregator")) == ("orders", "aggregates") and {"orders", "aggregates"} <= set(ROLES)
+    assert "container_name" not in SERVICES["worker"] and "ports" not in SERVICES["worker"]   # --scale worker=N
+    assert "replicas" not in (SERVICES["aggregator"].get("deploy") or {})                     # exactly one
 
 
 def test_kafka_is_a_single_kraft_node() -> None:

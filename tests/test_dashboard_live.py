@@ -26,6 +26,9 @@ def test_board_shows_snapshot_figures_and_fresh_pill(board_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Backlog"] in ("120", "40", "300")
     assert metrics["Events/min"] == "250"
+    workers = next(m for m in at.metric if m.label == "Workers")
+    assert workers.value == "2" and workers.proto.help == ("Live processes (heartbeat within 15 s): "
+                                                          "orders ×1 · aggregates & alerts ×1")
 
 
 def test_stale_snapshot_turns_red(board_env):

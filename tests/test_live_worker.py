@@ -23,6 +23,7 @@ from tests.helpers import wait_until
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=8))
 SPEED = 60.0  # event seconds per wall second: a 5-minute hotline deadline passes in 5 s
+SILENT_FEED_S = 15.0  # wall seconds without any input event before the heartbeat (dead-man's switch) alert
 
 
 def _iso(t: float) -> str:
@@ -114,14 +115,18 @@ def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.Temp
     cfg = tmp / "live.toml"
     cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
                    f'dlq_topic = "{topic}.dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
-                   f'[redis]\nurl = "{redis_server}"\nprefix = "{prefix}"\n[clock]\nspeed = {SPEED}\n')
+                   f'[redis]\nurl = "{redis_server}"\nprefix = "{prefix}"\n[clock]\nspeed = {SPEED}\n'
+                   f'heartbeat_after_s = {SILENT_FEED_S}\n')
     lines = _events(tmp)
     bad = _bad_lines(orjson.loads(lines[0]))
     odd = _legal_oddities(lines)
     log = open(tmp / "worker.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "yujing.cli", "worker", "--config", str(cfg), "--workers-dir",
-                             str(tmp / "faust"), "--name", "w1", "--metrics-port", "19540", "--loglevel", "info"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    procs = [subprocess.Popen([sys.executable, "-m", "yujing.cli", "worker", "--config", str(cfg), "--workers-dir",
+                               str(tmp / "faust"), "--name", name, "--role", role, "--metrics-port", str(port),
+                               "--loglevel", "info"],
+                              cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+             for name, role, port in (("w1", "orders", 19540), ("agg", "aggregates", 19541))]
     r = redis.Redis.from_url(redis_server, decode_responses=True)
     try:
         t_start = time.monotonic()
@@ -129,14 +134,16 @@ def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.Temp
         valid = len(lines) + len(odd)
         wait_until(lambda: int(r.hget(prefix + "stats", "events") or 0) >= valid, 60, "all events processed")
         elapsed = time.monotonic() - t_start
-        yield {"r": r, "prefix": prefix, "lines": lines, "bad": bad, "odd": odd, "topic": topic, "proc": proc,
+        yield {"r": r, "prefix": prefix, "lines": lines, "bad": bad, "odd": odd, "topic": topic, "procs": procs,
                "bootstrap": kafka_broker, "elapsed": elapsed, "log": tmp / "worker.log"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         log.close()
         r.close()
 
@@ -178,8 +185,14 @@ def test_board_snapshot_and_heartbeat_in_redis(live_run):
     wait_until(lambda: r.get(prefix + "board:snapshot") is not None, 10, "board snapshot")
     snap = orjson.loads(r.get(prefix + "board:snapshot"))
     assert set(snap["stages"]) == {"receive", "decompose", "feedback"}
-    assert "w1" in snap["runtime"]["workers"] and snap["runtime"]["dlq"] == len(live_run["bad"])
+    assert snap["runtime"]["dlq"] == len(live_run["bad"])
     assert r.hlen(prefix + "risk:latest") > 0
+    w1, agg = snap["runtime"]["workers"]["w1"], snap["runtime"]["workers"]["agg"]
+    assert (w1["role"], agg["role"]) == ("orders", "aggregates")
+    # the order worker holds the input's partitions and its orders; the aggregator the two one-partition stages
+    assert w1["partitions"] == [0, 1, 2, 3] and w1["orders"] > 0 and w1["last_event_wall"] is not None
+    assert not (w1["scope_stage"] or w1["alert_pipeline"]) and agg["scope_stage"] and agg["alert_pipeline"]
+    assert agg["partitions"] == [] and agg["orders"] == 0 and agg["model"] is None
 
 
 def test_live_aggregates_equal_in_process_core(live_run):
@@ -233,6 +246,26 @@ def test_silent_order_alerts_within_two_seconds_of_deadline(live_run):
     wait_until(red_alert, 5 * 60 / SPEED + 10, "red receive_lag alert for the silent order")
     waited = time.monotonic() - sent
     assert waited < 5 * 60 / SPEED + 2 + 3, waited   # deadline + 2 s tick slack + produce/group latency
+
+
+def test_silent_feed_raises_the_heartbeat_alert_on_the_aggregator_and_an_event_clears_it(live_run):
+    """The dead-man's switch lives with the alert pipeline, on a worker that reads no events itself: it judges
+    the feed by every worker's heartbeat (last event seen), so a silent feed alerts and one event clears it."""
+    from alerts.store import AlertStore
+
+    r, prefix = live_run["r"], live_run["prefix"]
+    store = AlertStore(r, prefix)
+
+    def heartbeat() -> list[dict]:
+        return [a for a in store.active() if a.get("kind") == "heartbeat"]
+
+    wait_until(lambda: heartbeat(), SILENT_FEED_S + 20, "heartbeat alert on a silent feed")
+    assert heartbeat()[0]["tier"] == "orange"
+    ev = {"event_id": "feed-back", "order_id": "WO-FEED", "type": "created", "ts": _iso(time.time()),
+          "category": "consultation", "channel": "app", "customer_id": "C-F", "customer_tier": "regular",
+          "region": "north", "area": "urban"}
+    asyncio.run(_produce(live_run["bootstrap"], live_run["topic"], [orjson.dumps(ev)]))
+    wait_until(lambda: not heartbeat(), 15, "heartbeat alert resolved once events arrive again")
 
 
 def test_live_clock_follows_events_not_wall():

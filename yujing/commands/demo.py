@@ -7,7 +7,10 @@ from typing import List, Optional
 import typer
 
 
-def demo(workers: int = typer.Option(1, "--workers", min=1, help="faust workers (they split the partitions)"),
+def demo(workers: int = typer.Option(1, "--workers", min=1, help="order workers (they split the partitions)"),
+         split: bool = typer.Option(True, "--split/--one-process",
+                                    help="aggregates and alerts in a worker of their own (default), or every "
+                                         "worker running the whole pipeline"),
          config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration (default: the shipped "
                                                                       "sample yujing/default.toml)"),
          speed: float = typer.Option(30.0, "--speed", min=0.1, help="simulated seconds per wall second"),
@@ -17,7 +20,8 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="faust workers 
          board_port: int = typer.Option(8501, "--board-port", help="port of the board"),
          kafka_port: int = typer.Option(19092, "--kafka-port", help="port of the embedded Kafka-protocol broker"),
          redis_port: int = typer.Option(16379, "--redis-port", help="port of the embedded redis-server"),
-         metrics_port: int = typer.Option(9108, "--metrics-port", help="Prometheus port of worker-1 (+1 each)"),
+         metrics_port: int = typer.Option(9108, "--metrics-port",
+                                          help="Prometheus port of worker-1 (+1 each, the aggregator last)"),
          data_dir: Path = typer.Option(Path("var"), "--data-dir", help="redis AOF, worker state, logs"),
          keep_data: bool = typer.Option(False, "--keep-data", help="keep the board's Redis data of the last run"),
          no_board: bool = typer.Option(False, "--no-board", help="run without the board"),
@@ -33,7 +37,7 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="faust workers 
     if not Path(cfg).is_file():
         typer.echo(f"error: config file not found: {cfg}", err=True)
         raise typer.Exit(2)
-    plan = DemoPlan(config=Path(cfg), workers=workers, kafka_port=kafka_port, redis_port=redis_port,
+    plan = DemoPlan(config=Path(cfg), workers=workers, split=split, kafka_port=kafka_port, redis_port=redis_port,
                     board_port=board_port, metrics_port=metrics_port, speed=speed, warmup_hours=warmup_hours,
                     data_dir=data_dir, keep_data=keep_data,
                     board=not no_board, simulate_args=list(sim))

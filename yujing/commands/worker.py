@@ -1,7 +1,9 @@
 """``yujing worker``: one live stream-processing worker (faust) around the core.
 
 Start as many as there are cores to spare: workers with the same ``kafka.app_id`` share the partitions of
-the input topic; a replaced worker recovers its orders from the table's changelog.
+the input topic; a replaced worker recovers its orders from the table's changelog. ``--role`` splits the
+pipeline over processes: any number of ``orders`` workers and one ``aggregates`` worker (scope stage and
+alert pipeline, off the event path); ``all`` (the default) runs both halves in one process.
 """
 from __future__ import annotations
 
@@ -19,11 +21,15 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
            name: Optional[str] = typer.Option(None, "--name", help="worker name (default: host-pid)"),
            metrics_port: int = typer.Option(9108, "--metrics-port", help="Prometheus /metrics port, 0 = off"),
            web_port: Optional[int] = typer.Option(None, "--web-port", help="faust web port (default: off)"),
-           loglevel: str = typer.Option("warning", "--loglevel", help="debug, info, warning, error")) -> None:
+           loglevel: str = typer.Option("warning", "--loglevel", help="debug, info, warning, error"),
+           role: str = typer.Option("all", "--role",
+                                    help="all; orders (order and customer stages: start as many as needed); "
+                                         "aggregates (scope stage and alert pipeline: one per installation)")
+           ) -> None:
     """Run one live worker: consume work-order events, keep the board and alerts in Redis current."""
     import faust
 
-    from streams.agents import install
+    from streams.agents import ROLES, group_id, install
     from streams.app import create_app
     from yujing.config import load_config
 
@@ -32,10 +38,14 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(2)
+    if role not in ROLES:
+        typer.echo(f"error: --role must be one of {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
     _ensure_topics(settings)
     worker_name = name or f"{socket.gethostname()}-{os.getpid()}"
-    app = create_app(settings, worker_name, web_port=web_port, workers_dir=workers_dir)
-    live = install(app, settings, worker_name)
+    app = create_app(settings, worker_name, web_port=web_port, workers_dir=workers_dir,
+                     group=group_id(settings.kafka.app_id, role))
+    live = install(app, settings, worker_name, role)
     if metrics_port:
         live.metrics.serve(metrics_port)
     faust.Worker(app, loglevel=loglevel.upper(), quiet=True).execute_from_commandline()

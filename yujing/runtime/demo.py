@@ -41,11 +41,15 @@ class DemoPlan:
 
     config: Path = DEFAULT_CONFIG
     workers: int = 1
+    """Order workers (they split the input's partitions)."""
+    split: bool = True
+    """The scope stage and the alert pipeline in a worker of their own (``aggregator``, role ``aggregates``;
+    the order workers run role ``orders``); False: one process runs both halves (role ``all``)."""
     kafka_port: int = 19092
     redis_port: int = 16379
     board_port: int = 8501
     metrics_port: int = 9108
-    """Prometheus port of worker-1 (worker-N: +N-1); 0 = off."""
+    """Prometheus port of worker-1 (worker-N: +N-1, the aggregator: +workers); 0 = off."""
     speed: float = 30.0
     warmup_hours: float = 3.0
     """Simulated hours sent at once before the paced stream: the board opens on a monitor that has learned an
@@ -71,8 +75,6 @@ class DemoPlan:
     def users_file(self) -> Path:
         return self.data_dir / "demo-users.toml"
 
-    def worker_dir(self, i: int) -> Path:
-        return self.data_dir / "faust" / f"worker-{i}"
 
 
 def yujing_argv(*args: str) -> list[str]:
@@ -148,6 +150,19 @@ class RuntimeEvents:
                                           "detail": detail}, maxlen=EVENTS_MAXLEN, approximate=True)
 
 
+def worker_roles(plan: DemoPlan) -> list[tuple[str, str]]:
+    """(name, role) of each worker the demo starts.
+
+    >>> worker_roles(DemoPlan(workers=2))
+    [('worker-1', 'orders'), ('worker-2', 'orders'), ('aggregator', 'aggregates')]
+    >>> worker_roles(DemoPlan(split=False))
+    [('worker-1', 'all')]
+    """
+    if not plan.split:
+        return [(f"worker-{i}", "all") for i in range(1, plan.workers + 1)]
+    return [(f"worker-{i}", "orders") for i in range(1, plan.workers + 1)] + [("aggregator", "aggregates")]
+
+
 def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[str, str]]:
     """The supervised children of the demo, and the parts that are missing (name -> file)."""
     settings = load_config(plan.config)
@@ -187,13 +202,12 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
                                                        *plan.simulate_args),
                               env=env, log=logs / "simulator.log", depends_on=("broker",)))
     if "worker" not in missing:
-        for i in range(1, plan.workers + 1):
-            name = f"worker-{i}"
+        for i, (name, role) in enumerate(worker_roles(plan)):
             wanted = {"--name": name, "--workers-dir": str(plan.data_dir / "faust"),
-                      "--metrics-port": str(plan.metrics_port + i - 1 if plan.metrics_port else 0)}
+                      "--metrics-port": str(plan.metrics_port + i if plan.metrics_port else 0), "--role": role}
             opts = [x for opt, val in wanted.items() if _accepts_option("worker", opt) for x in (opt, val)]
             argv = yujing_argv("worker", *opts)
-            wdir = plan.worker_dir(i)
+            wdir = plan.data_dir / "faust" / name
             children.append(Child(name, argv, env={**env, "YUJING_WORKER_NAME": name},
                                   log=logs / f"{name}.log", depends_on=("broker", "redis"),
                                   fresh=lambda d=wdir: shutil.rmtree(d, ignore_errors=True)))
