@@ -1,6 +1,9 @@
-"""Soak run under faults: a live worker killed with ``kill -9`` again and again, redis-server killed once.
+"""Soak run under faults: live workers killed with ``kill -9`` again and again, redis-server killed once.
 
-    .venv/bin/python -m bench.bench_faults [--events 20000] [--kills 5]
+    .venv/bin/python -m bench.bench_faults [--events 20000] [--kills 5] [--topology split|one_process]
+
+The default topology is production's: an order worker and the aggregator (scope stage + alert pipeline),
+killed in turn (order worker, aggregator, order worker, …); ``one_process`` kills the one ``--role all`` worker.
 
 Real parts only (the rig of :mod:`bench.bench_live`: embedded Tansu broker, our own redis-server with AOF,
 ``yujing worker`` subprocesses). The stream is produced in chunks; during each chunk the worker is killed
@@ -27,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from bench.bench_live import Rig, produce, sim_lines, stop
+from bench.bench_live import TOPOLOGIES, Rig, produce, sim_lines, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -83,7 +86,8 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 5.0) -> list[di
     return out
 
 
-def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int = 11) -> dict[str, Any]:
+def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int = 11,
+        topology: str = "split") -> dict[str, Any]:
     from alerts.store import AlertStore
     from streams.order_stage import OrderStage
     from yujing.config import load_config
@@ -93,22 +97,24 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
     app_id = "soak"
     lines = sim_lines(events, end=time.time() - 60, seed=seed)
     chunks = [lines[i * len(lines) // kills:(i + 1) * len(lines) // kills] for i in range(kills)]
-    result: dict[str, Any] = {"events": len(lines), "kills": [], "redis_restart": None}
+    result: dict[str, Any] = {"events": len(lines), "topology": topology, "kills": [], "redis_restart": None}
+    roles = dict(TOPOLOGIES[topology])
     with Rig(port_base) as rig:
-        w = rig.start_worker(app_id, "w1")
+        procs = {name: rig.start_worker(app_id, name, role) for name, role in roles.items()}
         sent = 0
         for i, chunk in enumerate(chunks):
+            victim = list(roles)[i % len(roles)]
             asyncio.run(produce(rig.broker.bootstrap, rig.topic, chunk))
             sent += len(chunk)
-            time.sleep(rng.uniform(0.0, 1.5))        # the worker is draining the chunk …
+            time.sleep(rng.uniform(0.0, 1.5))        # the workers are draining the chunk …
             at = applied(rig, app_id)
-            stop(w, kill=True)                       # … SIGKILL: no flush, no commit, no goodbye
+            stop(procs[victim], kill=True)           # … SIGKILL: no flush, no commit, no goodbye
             time.sleep(rng.uniform(0.5, 3.0))
             if i == kills // 2:                      # and once, redis-server too (AOF)
                 rig.redis_server.kill()
                 rig.redis_server.start()
                 result["redis_restart"] = {"after_chunk": i}
-            w = rig.start_worker(app_id, "w1")
+            procs[victim] = rig.start_worker(app_id, victim, roles[victim])
             # the restarted worker resumes from its last committed offsets; the next chunk gives it new work
             pending = at < sent
             if not pending and i + 1 < len(chunks):
@@ -116,9 +122,9 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
                 chunks[i + 1] = chunks[i + 1][1:]
                 sent += 1
             back = wait_for(lambda: applied(rig, app_id) > at, 120) if i + 1 < len(chunks) or pending else 0.0
-            result["kills"].append({"chunk": i, "killed_at_applied": at, "sent": sent,
+            result["kills"].append({"chunk": i, "victim": victim, "killed_at_applied": at, "sent": sent,
                                     "restart_to_progress_s": round(back, 1) if back is not None else None})
-            print(f"kill {i + 1}/{kills}: {at} of {sent} applied; progress again after "
+            print(f"kill {i + 1}/{kills} ({victim}): {at} of {sent} applied; progress again after "
                   f"{back if back is None else round(back, 1)} s", flush=True)
         clean = OrderStage(load_config(None))
         for _, v in lines:
@@ -133,7 +139,8 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
         n, dups = lifecycle_duplicates(rig, app_id)
         store = AlertStore(rig.r, f"{app_id}:")
         before_wipe = {a["alert_id"] for a in store.history(limit=100000)}
-        stop(w)
+        for w in procs.values():
+            stop(w)
         records = asyncio.run(read_topic(rig.broker.bootstrap, f"{app_id}-alerts"))
         store.rebuild(r for r in records if r.get("record", "alert") == "alert")
         after_wipe = {a["alert_id"] for a in store.history(limit=100000)}
@@ -154,8 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--port-base", type=int, default=19650)
+    ap.add_argument("--topology", choices=sorted(TOPOLOGIES), default="split")
     a = ap.parse_args(argv)
-    res = run(a.events, a.kills, a.port_base)
+    res = run(a.events, a.kills, a.port_base, topology=a.topology)
     OUT.mkdir(parents=True, exist_ok=True)
     res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (OUT / "faults.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")

@@ -114,6 +114,7 @@ def create_app(settings: Settings, worker_name: str = "worker-1", *, web_port: i
     conf.update(overrides)
     _APP = faust.App(group or k.app_id, **conf)
     _APP.transport = BatchTransport(_APP.conf.broker_consumer, _APP)
+    _APP.fetch_max_wait_ms = k.fetch_max_wait_ms   # read by the consumer thread (:class:`_ConsumerThread`)
     _APP.inboxes = {}    # topic name → Inbox (see :class:`BatchConsumer`), filled by ``streams.agents.install``
     return _APP
 
@@ -205,16 +206,14 @@ class Inbox:
             self.app.consumer.ack_offsets(parts)
 
 
-FETCH_MAX_WAIT_MS = 100
-"""Tansu does not answer a waiting fetch when data arrives: it always waits the full ``fetch.max.wait``.
-faust's 1500 ms added ~0.75 s on average to every topic hop (events, signals, conditions); 100 ms costs ten
-empty fetches a second on an idle worker."""
-
-
 class _ConsumerThread(_AioKafkaConsumerThread):
+    """Tansu does not answer a waiting fetch when data arrives: it always waits the full ``fetch.max.wait``.
+    faust's 1500 ms added ~0.75 s on average to every topic hop (events, signals, conditions); the configured
+    ``kafka.fetch_max_wait_ms`` (100 ms by default) costs ten empty fetches a second on an idle worker."""
+
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS   # read when the consumer starts its fetcher
+        consumer._fetch_max_wait_ms = self.app.fetch_max_wait_ms   # read when the consumer starts its fetcher
         return consumer
 
 

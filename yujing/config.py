@@ -38,6 +38,9 @@ class KafkaConfig(BaseModel):
     replication: int = Field(1, ge=1, description="replication factor of created topics")
     app_id: str = Field("yujing", description="faust app id = consumer group; workers with one id share work")
     session_timeout_s: float = Field(10.0, description="consumer session timeout; Tansu's first join waits half")
+    fetch_max_wait_ms: int = Field(100, ge=1, description="longest a consumer fetch waits for data: Tansu always "
+                                   "waits all of it, so each topic hop adds up to this much latency; smaller costs "
+                                   "more empty fetches on an idle worker")
 
 
 class RedisConfig(BaseModel):
