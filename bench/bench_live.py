@@ -17,7 +17,10 @@ simulator events):
   bench's config: seconds from each deadline to the red ``receive_lag`` alert in the AlertStore, the median of
   five orders whose deadlines fall at different phases of the 1-s tick (``silent_breach_worst_s``: the worst);
 * two order workers + the aggregator in another consumer group on the split run's topic: throughput, and
-  that the per-order counters (``stats``) equal the single order worker's.
+  that the per-order counters (``stats``) equal the single order worker's;
+* CPU seconds of every worker process over each drain (``/proc``): with broker, producer and workers sharing two
+  cores, wall-clock throughput cannot show scale-out, so ``*_eps_core_each`` gives events per CPU second of the
+  busiest process — the throughput if each worker had a core of its own.
 
 Ports: broker 19610, redis 19611 (``--port-base``). Run alone: ``.venv/bin/python -m bench.bench_live [--quick]``.
 """
@@ -215,17 +218,30 @@ async def raw_consume(bootstrap: str, topic: str, expect: int, timeout: float = 
             "join_s": round(joined - t_start, 1)}
 
 
-def wait_events(rig: Rig, app_id: str, target: int, timeout: float) -> dict:
-    """Poll ``stats.events`` until it reaches ``target``; records/s from its first increase."""
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_events(rig: Rig, app_id: str, target: int, timeout: float,
+                procs: dict[str, subprocess.Popen] | None = None) -> dict:
+    """Poll ``stats.events`` until it reaches ``target``; records/s from its first increase.
+
+    With ``procs`` (name → worker process), also the CPU seconds each spent over the same span: on a machine
+    with fewer cores than processes (broker, producer and workers share two here) wall-clock throughput hides
+    scale-out, while CPU per event shows what each worker would do with a core of its own."""
     first = None
     start = time.monotonic()
     deadline = start + timeout
     n0 = rig.counters(app_id).get("events", 0)
     n = n0
+    cpu0: dict[str, float] = {}
     while time.monotonic() < deadline:
         n = rig.counters(app_id).get("events", 0)
         if n > n0 and first is None:
             first, n_first = time.monotonic(), n
+            cpu0 = {name: cpu_s(p.pid) for name, p in (procs or {}).items()}
         if n >= target:
             break
         time.sleep(0.05)
@@ -235,8 +251,15 @@ def wait_events(rig: Rig, app_id: str, target: int, timeout: float) -> dict:
     span = max(last - first, 1e-3)
     # the first poll that saw progress already included n_first events: count them at the average rate
     eps = (n - n_first) / span if n > n_first else None
-    return {"events": n, "eps": round(eps) if eps else None, "seconds": round(span, 2),
-            "startup_s": round(first - start, 1), "complete": n >= target}
+    out = {"events": n, "eps": round(eps) if eps else None, "seconds": round(span, 2),
+           "startup_s": round(first - start, 1), "complete": n >= target}
+    if cpu0 and n > n_first:
+        cpu = {name: round(cpu_s(p.pid) - cpu0[name], 2) for name, p in procs.items()}
+        out["cpu_s"] = cpu
+        out["cpu_ms_per_1k_events"] = {name: round(1e6 * c / (n - n_first), 1) for name, c in cpu.items()}
+        # the busiest process with a core to itself limits the group (the events spread over the order workers)
+        out["eps_core_each"] = round((n - n_first) / max(cpu.values())) if max(cpu.values()) > 0 else None
+    return out
 
 
 # --------------------------------------------------------------------------------------------- e2e
@@ -399,7 +422,8 @@ def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int
         spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(procs[0].pid),
                                 "-r", "50", "-f", "raw", "-o", str(rig.tmp / f"{topology}.stacks"), "-d", "600"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    res["worker"] = wait_events(rig, app_id, len(lines), timeout=240)
+    res["worker"] = wait_events(rig, app_id, len(lines), timeout=240,
+                                procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs)))
     if spy is not None:
         spy.send_signal(2)  # SIGINT: py-spy writes what it has
         spy.wait(30)
@@ -448,9 +472,9 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
         split = res["split"]["worker"]
         total = split["counters_whole_run"].get("events", 0)
         two = "two" + uuid.uuid4().hex[:4]
-        for name, role in (("w1", "orders"), ("w2", "orders"), ("agg", "aggregates")):
-            rig.start_worker(two, name, role)
-        res["two_workers"] = wait_events(rig, two, total, timeout=240)
+        procs2 = {name: rig.start_worker(two, name, role)
+                  for name, role in (("w1", "orders"), ("w2", "orders"), ("agg", "aggregates"))}
+        res["two_workers"] = wait_events(rig, two, total, timeout=240, procs=procs2)
         time.sleep(2)
         c1 = {k: split["counters_whole_run"].get(k, 0) for k in COUNTERS}
         c2 = {k: rig.counters(two).get(k, 0) for k in COUNTERS}
@@ -463,6 +487,9 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
     res["worker_eps"] = split["worker"]["eps"]
     res["worker_eps_one_process"] = one["worker"]["eps"]
     res["two_workers_eps"] = res["two_workers"]["eps"]
+    # throughput if each worker process had a core of its own: events / CPU seconds of the busiest one
+    res["worker_eps_core_each"] = split["worker"].get("eps_core_each")
+    res["two_workers_eps_core_each"] = res["two_workers"].get("eps_core_each")
     for name, r in (("", split), ("_one_process", one)):
         res[f"e2e_p50_ms_1k{name}"] = r["e2e_1k"]["p50_ms"]
         res[f"e2e_p99_ms_1k{name}"] = r["e2e_1k"]["p99_ms"]

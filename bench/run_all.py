@@ -114,6 +114,10 @@ def table(r: dict) -> str:
             ("worker_eps_one_process (role all)", r.get("worker_eps_one_process"), "worker_eps", r.get("worker_eps")),
             ("two_workers_eps (2 order workers + aggregator)", r.get("two_workers_eps"), "worker_eps",
              r.get("worker_eps")),
+            ("worker_eps_core_each (events / CPU s of the busiest process)", r.get("worker_eps_core_each"),
+             "worker_eps", r.get("worker_eps")),
+            ("two_workers_eps_core_each", r.get("two_workers_eps_core_each"), "worker_eps_core_each",
+             r.get("worker_eps_core_each")),
             ("replay_eps (wall, simulator stream)", r.get("replay_eps"), "replay_eps_cpu (1 dedicated core)",
              r.get("replay_eps_cpu")),
             ("replay_eps public-1 (wall)", r.get("replay_eps_public1"), "worker_eps", r.get("worker_eps")),
@@ -185,7 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     for k in ("worker_eps", "raw_consume_eps", "two_workers_eps", "e2e_p50_ms_1k", "e2e_p99_ms_1k",
               "e2e_p50_ms_5k", "e2e_p99_ms_5k", "silent_breach_alert_s", "silent_breach_worst_s",
               "worker_eps_one_process", "e2e_p50_ms_1k_one_process", "e2e_p99_ms_1k_one_process",
-              "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process"):
+              "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process",
+              "worker_eps_core_each", "two_workers_eps_core_each"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
     res["replay_eps"] = rep.get("replay_eps") if runs["replay"]["ok"] else None

@@ -222,6 +222,20 @@ def group_id(app_id: str, role: str) -> str:
     return f"{app_id}-aggregates" if role == "aggregates" else app_id
 
 
+def partition_lag(highwater: int, read: int | None, committed: int | None) -> int:
+    """Records of one partition not yet handed to the agent: from the last offset handed over (``read``) or,
+    before anything was handed over since the worker started, from the group's committed offset (the next to
+    read); a partition never committed counts whole.
+
+    >>> partition_lag(100, read=89, committed=50), partition_lag(100, read=None, committed=100)
+    (10, 0)
+    >>> partition_lag(100, read=None, committed=None), partition_lag(100, read=120, committed=None)
+    (100, 0)
+    """
+    start = read + 1 if read is not None else committed if committed is not None else 0
+    return max(0, highwater - start)
+
+
 class Live:
     """What one worker process holds: the stages it owns, the clock, Redis, metrics and its topics."""
 
@@ -296,6 +310,8 @@ class Live:
         self.started = time.time()
         self.lock = asyncio.Lock()
         """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await."""
+        self.stage_start_lock = asyncio.Lock()
+        """Starts of the one-partition stages (rebalance handler and agents may both try)."""
         self.customer_lock = asyncio.Lock()
         """The same for the customer stage (taken inside ``lock`` by a rebalance, never the other way round)."""
 
@@ -345,16 +361,23 @@ class Live:
     async def _on_rebalanced(self) -> None:
         if self.runs_orders:
             await self._rebalance_orders()
-        if self.owns(self.signals_topic):
-            if self.scope_stage is None:
-                self.scope_stage = await self._restore_scopes()
-        else:
+        if not self.owns(self.signals_topic):
             self.scope_stage = None
-        if self.owns(self.conditions_topic):
-            if self.pipeline is None:
-                await self._start_alerts()
-        else:
+        if not self.owns(self.conditions_topic):
             self.pipeline = None
+        await self.ensure_one_partition_stages()
+
+    async def ensure_one_partition_stages(self) -> None:
+        """Start (restore) the scope stage and the alert pipeline when this worker owns their partition.
+
+        Called after a rebalance and by their agents before each step: the first signals and conditions may
+        arrive before the rebalance handler has run, and dropping them would lose them for good (their offsets
+        are committed with the next checkpoint)."""
+        async with self.stage_start_lock:
+            if self.scope_stage is None and self.owns(self.signals_topic):
+                self.scope_stage = await self._restore_scopes()
+            if self.pipeline is None and self.owns(self.conditions_topic):
+                await self._start_alerts()
 
     async def _rebalance_orders(self) -> None:
         mine = self.owned_partitions(self.events_topic)
@@ -645,8 +668,9 @@ class Live:
 
     async def on_signals(self, events: list) -> None:
         await self.start_producer()
+        await self.ensure_one_partition_stages()
         scope = self.scope_stage
-        if scope is None:
+        if scope is None:   # the partition was revoked meanwhile: its new owner reads these again
             return
         from streams.signals import ScopeSignal
         conds: list = []
@@ -665,7 +689,8 @@ class Live:
 
     async def on_conditions(self, events: list) -> None:
         await self.start_producer()
-        if self.pipeline is None:
+        await self.ensure_one_partition_stages()
+        if self.pipeline is None:   # the partition was revoked meanwhile: its new owner reads these again
             return
         records: list = []
         conds = []
@@ -773,33 +798,38 @@ class Live:
             self.model_report_at = time.time()
             self.model_report = model_report(self.order_stage)
         mine = sorted(self.owned_partitions(self.events_topic))
-        lag = await self.consumer_lag()
+        lags = self.lag_by_topic()
+        lag = sum(lags.values())
         self.metrics.lag.set(lag)
         orders = self.order_stage is not None
         beat = {"worker": self.worker, "role": self.role, "pid": os.getpid(), "wall": time.time(), "now": now,
                 "partitions": mine, "orders": len(self.store.local) if orders else 0,
                 "customers": len(self.customer_store.local) if orders else 0, "lag": lag,
                 "events": self.order_stage.stats.get("events", 0) if orders else 0,
-                "last_event_wall": self.last_event_wall(),
+                "last_event_wall": self.last_event_wall(), "lag_by_topic": lags,
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
                 "model": self.model_report if orders else None, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     async def consumer_lag(self) -> int:
         """Records of this worker's input topics not yet handed to its agents (events, signals, conditions...)."""
+        return sum(self.lag_by_topic().values())
+
+    def lag_by_topic(self) -> dict[str, int]:
         consumer = self.app.consumer
         inputs = set(self.input_topics)
-        tps = [tp for tp in consumer.assignment() if tp.topic in inputs]
-        lag = 0
-        for tp in tps:
+        lags: dict[str, int] = {}
+        for tp in consumer.assignment():
+            if tp.topic not in inputs:
+                continue
             try:
                 hw = consumer.highwater(tp)
             except Exception:
                 continue
-            pos = consumer._read_offset.get(tp)  # last offset handed to the stream
             if hw is not None:
-                lag += max(0, hw - ((pos + 1) if pos is not None else 0))
-        return lag
+                lags[tp.topic] = lags.get(tp.topic, 0) + partition_lag(
+                    hw, consumer._read_offset.get(tp), consumer._committed_offset.get(tp))
+        return lags
 
     async def write_snapshot(self, now: float) -> None:
         snap = self.scope_stage.snapshot(now)
