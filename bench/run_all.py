@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.monotonic()
     runs: dict[str, Any] = {}
     steps = [
-        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else ["--profile"]), 720),
+        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else []), 720),
         ("replay", ["-m", "bench.bench_replay"] + (["--limit", "10000", "--sim-events", "20000"] if q
                                                     else ["--sim-events", "200000", "--profile"]), 400),
         ("memory", ["-m", "bench.bench_memory", "--sizes", "10000,100000" if q else "10000,100000,1000000"], 400),
