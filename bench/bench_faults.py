@@ -77,7 +77,7 @@ def lifecycle_duplicates(rig: Rig, app_id: str) -> tuple[int, int]:
     for key in rig.r.scan_iter(match=f"{app_id}:tl:*", count=1000):
         for raw in rig.r.zrange(key, 0, -1):
             rec = orjson.loads(raw)
-            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"))
+            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"), rec.get("tier"))
             dups += ident in seen
             seen.add(ident)
             n += 1

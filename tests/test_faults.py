@@ -145,14 +145,16 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
 def _assert_no_repeated_lifecycle_record(rig: dict) -> int:
     """No lifecycle record twice: (alert_id, status, ts, escalation step) unique in every timeline."""
     r = rig["r"]
-    seen: dict[tuple[str, str, str, object], bytes] = {}
+    seen: dict[tuple[str, str, str, object, object], bytes] = {}
     dups: list[tuple[bytes, bytes]] = []
     n = 0
     for key in r.scan_iter(match=rig["prefix"] + "tl:*", count=1000):
         for raw in r.zrange(key, 0, -1):
             rec = orjson.loads(raw)
-            # two escalation steps may share a ts when the clock passes both at once: the step tells them apart
-            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"))
+            # two escalation steps may share a ts when the clock passes both at once: the step tells them apart;
+            # a replaced worker catching up on an order may move its risk alert up and back down at one instant
+            # (orange → red → orange, two different tier changes): the tier tells those apart
+            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"), rec.get("tier"))
             if ident in seen:
                 dups.append((seen[ident], raw))
             seen[ident] = raw
