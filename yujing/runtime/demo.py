@@ -260,7 +260,7 @@ async def run_demo(plan: DemoPlan, console: Console | None = None) -> int:
             console.rule(f"[bold green]board: {plan.board_url}  (ready after {time.monotonic() - t0:.1f}s)")
             for user, pw in logins.items():
                 console.print(f"  login {user:<10} password {pw}")
-        console.print(f"[bold]yujing demo running: {plan.workers} worker(s), simulator at {plan.speed:g}x. "
+        console.print(f"[bold]yujing demo running: {plan.workers} order worker(s){' + the aggregator' if plan.split else ' (each the whole pipeline)'}, simulator at {plan.speed:g}x. "
                       "Ctrl-C stops everything.")
     except (asyncio.TimeoutError, TimeoutError):
         if not run.done():
