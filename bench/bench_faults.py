@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from bench.bench_live import TOPOLOGIES, Rig, produce, sim_lines, stop
+from bench.bench_live import TOPOLOGIES, Rig, produce, sim_lines, stop, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -71,15 +71,23 @@ def wait_for(pred: Any, timeout: float, poll: float = 0.2) -> float | None:
     return None
 
 
-def lifecycle_duplicates(rig: Rig, app_id: str) -> tuple[int, int]:
-    seen: set[tuple[Any, ...]] = set()
-    dups = n = 0
-    for key in rig.r.scan_iter(match=f"{app_id}:tl:*", count=1000):
-        for raw in rig.r.zrange(key, 0, -1):
+def repeated_records(r: Any, prefix: str) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """Lifecycle records in the AlertStore's timelines, and the pairs recorded twice.
+
+    A record is one lifecycle step: alert, status, time, escalation step and tier. Two escalation steps may share
+    a time when the clock passes both at once (the step tells them apart); a replaced worker catching up on an
+    order may move its risk alert up and back down at one instant (orange → red → orange: two different tier
+    changes, the tier tells them apart)."""
+    seen: dict[tuple[Any, ...], bytes] = {}
+    dups: list[tuple[bytes, bytes]] = []
+    n = 0
+    for key in r.scan_iter(match=f"{prefix}tl:*", count=1000):
+        for raw in r.zrange(key, 0, -1):
             rec = orjson.loads(raw)
             ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"), rec.get("tier"))
-            dups += ident in seen
-            seen.add(ident)
+            if ident in seen:
+                dups.append((seen[ident], raw))
+            seen[ident] = raw
             n += 1
     return n, dups
 
@@ -163,18 +171,17 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
                                  for n, b in beats(rig, app_id).items() if n in procs}
         time.sleep(5)
         got = applied(rig, app_id)
-        n, dups = lifecycle_duplicates(rig, app_id)
+        n, repeated = repeated_records(rig.r, f"{app_id}:")
         store = AlertStore(rig.r, f"{app_id}:")
         before_wipe = {a["alert_id"] for a in store.history(limit=100000)}
-        for w in procs.values():
-            stop(w)
+        stop_all(procs.values())
         records = asyncio.run(read_topic(rig.broker.bootstrap, f"{app_id}-alerts"))
         store.rebuild(r for r in records if r.get("record", "alert") == "alert")
         after_wipe = {a["alert_id"] for a in store.history(limit=100000)}
         result.update({
             "applied": got, "expected_applied": expected, "exactly_once": got == expected,
             "all_applied_s": round(done, 1) if done is not None else None,
-            "lifecycle_records": n, "lifecycle_duplicates": dups,
+            "lifecycle_records": n, "lifecycle_duplicates": len(repeated),
             "episodes_in_redis": len(before_wipe), "episodes_after_rebuild_from_topic": len(after_wipe),
             "rebuild_matches": before_wipe == after_wipe,
         })

@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -96,8 +95,7 @@ class Rig:
         self.topic = name
 
     def __exit__(self, *exc: Any) -> None:
-        for p in self.procs:
-            stop(p)
+        stop_all(self.procs)
         self.r.close()
         self.redis_server.stop()
         self.broker.stop()
@@ -146,6 +144,15 @@ def stop(p: subprocess.Popen, kill: bool = False) -> None:
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait(5)
+
+
+def stop_all(procs: Iterable[subprocess.Popen]) -> None:
+    """Stop several workers at once: SIGTERM to all first, so their graceful shutdowns overlap."""
+    procs = [p for p in procs if p.poll() is None]
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        stop(p)
 
 
 # --------------------------------------------------------------------------------------------- kafka i/o
@@ -443,8 +450,7 @@ def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int
     res["silent_breach"] = silent_breach(rig, app_id)
     print(f"live[{topology}]: silent breach {res['silent_breach']}", file=sys.stderr)
     settle(rig, app_id, expected + res["silent_breach"]["orders"])
-    for p in procs:
-        stop(p)
+    stop_all(procs)
     rig.procs.clear()
     res["worker"]["counters_whole_run"] = rig.counters(app_id)
     res["worker"]["alert_episodes"] = alert_count(rig, app_id)

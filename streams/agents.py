@@ -210,6 +210,13 @@ Splitting them keeps the aggregates' minute ticks and checkpoints off the event 
 latency) and lets the two halves use two cores."""
 
 
+def check_role(role: str) -> str:
+    """``role`` if it is one of :data:`ROLES`, else a ValueError saying which are."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
+
+
 def group_id(app_id: str, role: str) -> str:
     """The consumer group (faust app id) of a role: the aggregates have their own, so that the order workers'
     assignment (events, contacts, contexts, their tables) never has to place the one-partition topics.
@@ -217,9 +224,7 @@ def group_id(app_id: str, role: str) -> str:
     >>> group_id("yujing", "all"), group_id("yujing", "orders"), group_id("yujing", "aggregates")
     ('yujing', 'yujing', 'yujing-aggregates')
     """
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    return f"{app_id}-aggregates" if role == "aggregates" else app_id
+    return f"{app_id}-aggregates" if check_role(role) == "aggregates" else app_id
 
 
 def partition_lag(highwater: int, read: int | None, committed: int | None) -> int:
@@ -245,8 +250,7 @@ class Live:
         from streams.customer_stage import DeferredCustomers
 
         self.app, self.settings, self.worker = app, settings, worker_name
-        group_id(settings.kafka.app_id, role)   # validates the role
-        self.role = role
+        self.role = check_role(role)
         self.runs_orders = role in ("all", "orders")
         self.runs_aggregates = role in ("all", "aggregates")
         k = settings.kafka
@@ -373,6 +377,8 @@ class Live:
         Called after a rebalance and by their agents before each step: the first signals and conditions may
         arrive before the rebalance handler has run, and dropping them would lose them for good (their offsets
         are committed with the next checkpoint)."""
+        if self.scope_stage is not None and self.pipeline is not None:
+            return   # the common case, once per step: both running
         async with self.stage_start_lock:
             if self.scope_stage is None and self.owns(self.signals_topic):
                 self.scope_stage = await self._restore_scopes()
@@ -608,6 +614,7 @@ class Live:
             sigs.extend(out.signals)
             conds.extend(out.conditions)
             risks.extend(out.risks)
+        self.clock.heard()   # the feed is alive (the dead-man's switch), whatever the events' times
         for d in dead:
             self.send(self.dlq_topic, d)   # sent with the batch's other output in flush_orders
         if dead:
@@ -811,11 +818,8 @@ class Live:
                 "model": self.model_report if orders else None, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
-    async def consumer_lag(self) -> int:
-        """Records of this worker's input topics not yet handed to its agents (events, signals, conditions...)."""
-        return sum(self.lag_by_topic().values())
-
     def lag_by_topic(self) -> dict[str, int]:
+        """Records of this worker's input topics not yet handed to its agents, per topic."""
         consumer = self.app.consumer
         inputs = set(self.input_topics)
         lags: dict[str, int] = {}

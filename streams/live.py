@@ -46,11 +46,15 @@ class LiveClock:
         self.newest_wall = 0.0
         self.last: float | None = None
         self.heard_wall: float | None = None
-        """Wall time of the last event, however old its time (the dead-man's switch: is the feed alive?)."""
+        """Wall time input last arrived, however old its events' times (the dead-man's switch: is the feed
+        alive?). Set by :meth:`heard`, once per batch."""
+
+    def heard(self) -> None:
+        """Input arrived now (a batch of events, valid or not)."""
+        self.heard_wall = self.wall()
 
     def observe(self, t: float) -> None:
         """An event with time ``t`` arrived now."""
-        self.heard_wall = self.wall()
         if self.newest is None or t > self.newest:
             self.newest = t
             self.newest_wall = self.wall()

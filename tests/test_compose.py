@@ -65,6 +65,15 @@ def test_order_workers_scale_out_and_the_aggregator_runs_the_one_partition_stage
     assert "replicas" not in (SERVICES["aggregator"].get("deploy") or {})                     # exactly one
 
 
+def test_an_unknown_worker_role_is_refused_before_anything_starts() -> None:
+    from typer.testing import CliRunner
+
+    from yujing.cli import app
+
+    res = CliRunner().invoke(app, ["worker", "--role", "aggregator", "--metrics-port", "0"])
+    assert res.exit_code == 2 and "role must be one of all, orders, aggregates" in res.output
+
+
 def test_kafka_is_a_single_kraft_node() -> None:
     kafka = SERVICES["kafka"]
     env = _env(kafka)

@@ -80,7 +80,6 @@ def _model_ckpt(rig: dict, worker: str = "w1") -> dict[str, int]:
 
 
 def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict) -> None:
-    from alerts.store import AlertStore
     from streams.order_stage import OrderStage
     from yujing.config import load_config
 
@@ -111,13 +110,8 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     unique = {parse_event(v).event_id for _, v in lines} | {f"e-{s}" for s in silent}
     wait_until(lambda: (lambda s: s.get("events", 0) - s.get("duplicates", 0))(_stats(rig)) >= len(unique), 90,
           "every event applied after the restart")
-    store = AlertStore(rig["r"], rig["prefix"])
-
-    def silent_alerted() -> set[str]:
-        return {a["scope"].get("order_id") for a in store.history() if a.get("kind") == "receive_lag"
-                and a.get("scope", {}).get("order_id") in silent}
-
-    wait_until(lambda: silent_alerted() == set(silent), 30, "receive_lag alerts for the orders that breached while down")
+    wait_until(lambda: _receive_lag_alerted(rig, silent) == set(silent), 30,
+               "receive_lag alerts for the orders that breached while down")
 
     # the replaced worker resumed the learned models from the checkpoint instead of starting from the prior
     beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1"))
@@ -143,22 +137,11 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
 
 
 def _assert_no_repeated_lifecycle_record(rig: dict) -> int:
-    """No lifecycle record twice: (alert_id, status, ts, escalation step) unique in every timeline."""
+    """No lifecycle record twice (``bench.bench_faults.repeated_records``); on failure the first one's timeline."""
+    from bench.bench_faults import repeated_records
+
     r = rig["r"]
-    seen: dict[tuple[str, str, str, object, object], bytes] = {}
-    dups: list[tuple[bytes, bytes]] = []
-    n = 0
-    for key in r.scan_iter(match=rig["prefix"] + "tl:*", count=1000):
-        for raw in r.zrange(key, 0, -1):
-            rec = orjson.loads(raw)
-            # two escalation steps may share a ts when the clock passes both at once: the step tells them apart;
-            # a replaced worker catching up on an order may move its risk alert up and back down at one instant
-            # (orange → red → orange, two different tier changes): the tier tells those apart
-            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"), rec.get("tier"))
-            if ident in seen:
-                dups.append((seen[ident], raw))
-            seen[ident] = raw
-            n += 1
+    n, dups = repeated_records(r, rig["prefix"])
     assert n > 0
     if dups:   # the whole timeline of the first one, to see where it came from
         aid = orjson.loads(dups[0][0])["alert_id"]
@@ -170,12 +153,18 @@ def _assert_no_repeated_lifecycle_record(rig: dict) -> int:
     return n
 
 
+def _receive_lag_alerted(rig: dict, orders: list[str]) -> set[str]:
+    """Which of ``orders`` have a ``receive_lag`` alert in the AlertStore's history."""
+    from alerts.store import AlertStore
+
+    return {a["scope"].get("order_id") for a in AlertStore(rig["r"], rig["prefix"]).history()
+            if a.get("kind") == "receive_lag" and a.get("scope", {}).get("order_id") in orders}
+
+
 def test_kill_9_aggregator_mid_run_alerts_what_breached_meanwhile(rig: dict) -> None:
     """Production topology: the aggregator (scope stage + alert pipeline) dies with ``kill -9`` while orders
     breach. The replaced one resumes from its Redis checkpoints and replays the conditions after them: the
     breaches are alerted, nothing is recorded twice, and the order worker never stopped."""
-    from alerts.store import AlertStore
-
     lines = sim_lines(2000, end=time.time() - 30, seed=8)
     half = len(lines) // 2
     rig["start"]("w1", "orders")
@@ -193,14 +182,8 @@ def test_kill_9_aggregator_mid_run_alerts_what_breached_meanwhile(rig: dict) -> 
                "the order worker carries on alone")
     time.sleep(7)  # the silent orders' 6-s deadlines pass; their conditions wait in the topic
     rig["start"]("agg", "aggregates")
-    store = AlertStore(rig["r"], rig["prefix"])
-
-    def silent_alerted() -> set[str]:
-        return {a["scope"].get("order_id") for a in store.history() if a.get("kind") == "receive_lag"
-                and a.get("scope", {}).get("order_id") in silent}
-
     # a replaced member rejoins its group once the dead one's session (10 s) has expired
-    wait_until(lambda: silent_alerted() == set(silent), 90, "receive_lag alerts for the orders that breached")
+    wait_until(lambda: _receive_lag_alerted(rig, silent) == set(silent), 90, "receive_lag alerts for the orders that breached")
     beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "agg"))
     assert beat["pid"] != agg.pid and beat["alert_pipeline"] and beat["scope_stage"]
     n = _assert_no_repeated_lifecycle_record(rig)

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.bench_live import stop_all
 from streams.live import LiveClock
 from yujing.events import InvalidEvent, parse_event
 from tests.helpers import wait_until
@@ -137,13 +138,7 @@ def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.Temp
         yield {"r": r, "prefix": prefix, "lines": lines, "bad": bad, "odd": odd, "topic": topic, "procs": procs,
                "bootstrap": kafka_broker, "elapsed": elapsed, "log": tmp / "worker.log"}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
         log.close()
         r.close()
 
@@ -390,13 +385,7 @@ def test_repeat_contact_seen_across_workers(kafka_broker: str, redis_server: str
                                                           f"{app_id}.{CUSTOMER_CONTEXT}"]))
         assert set(parts.values()) == {n}, parts
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         for f in logs:
             f.close()
         r.close()

@@ -29,17 +29,15 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
     """Run one live worker: consume work-order events, keep the board and alerts in Redis current."""
     import faust
 
-    from streams.agents import ROLES, group_id, install
+    from streams.agents import check_role, group_id, install
     from streams.app import create_app
     from yujing.config import load_config
 
     try:
         settings = load_config(config)
+        check_role(role)
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
-        raise typer.Exit(2)
-    if role not in ROLES:
-        typer.echo(f"error: --role must be one of {', '.join(ROLES)}", err=True)
         raise typer.Exit(2)
     _ensure_topics(settings)
     worker_name = name or f"{socket.gethostname()}-{os.getpid()}"
