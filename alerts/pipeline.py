@@ -35,6 +35,7 @@ from alerts.escalate import Escalation
 from alerts.group import Grouper
 from alerts.holddown import HoldDown
 from alerts.inhibit import Inhibitor
+from alerts.late import LateVerdicts
 from alerts.matchers import alert_labels
 from alerts.mute import MuteWindows
 from alerts.route import Router
@@ -77,6 +78,7 @@ class AlertPipeline:
         self.router = Router(config)
         self.grouper = Grouper(config)
         self.escalation = Escalation(config)
+        self.late = LateVerdicts(config.late_settle_s)
         self.alerts: dict[str, Alert] = {}
         """Open episodes (pending or firing) by fingerprint."""
         self.clock = float("-inf")
@@ -95,9 +97,23 @@ class AlertPipeline:
 
     # ---- the verbs -------------------------------------------------------------------------------------------
     def process(self, cond: Condition) -> list[AlertRecord]:
-        """Apply one detector verdict at its event time ``cond.ts`` (timers due before it run first)."""
+        """Apply one detector verdict at its event time ``cond.ts`` (timers due before it run first); a late one
+        (older than its alert's last record) is held to settle first (``alerts/late.py``)."""
         t = cond.ts
         out = self.tick(t)
+        if self.config.late_settle_s > 0 and self.late.hold(self.alerts.get(cond.fingerprint), cond, self.clock):
+            due = self.late.next_due()
+            if due is not None and due < self._quiet_until:
+                self._quiet_until = due
+            return out
+        out += self._apply(cond)
+        self._flush(t)
+        return out
+
+    def _apply(self, cond: Condition) -> list[AlertRecord]:
+        """The verdict's effect on its alert at ``cond.ts``: open, refresh, change tier, clear."""
+        t = cond.ts
+        out: list[AlertRecord] = []
         fp = cond.fingerprint
         a = self.alerts.get(fp)
         if cond.tier is None:
@@ -121,7 +137,6 @@ class AlertPipeline:
             a.last_seen = t
             if is_older_view(a, cond.evidence):   # an order's older view (a replaced worker catching up)
                 self._schedule(a)
-                self._flush(t)
                 return out
             a.score, a.stage = float(cond.score), cond.stage
             a.summary = safe_text(cond.summary, self.config.max_summary_chars)
@@ -136,16 +151,15 @@ class AlertPipeline:
                 else:
                     out += self._change_tier(a, cond.tier, t)
             self._schedule(a)
-        self._flush(t)
         return out
 
     def process_all(self, conds: list[Condition]) -> list[AlertRecord]:
         """Apply a batch of verdicts in order, each with :meth:`process`; of several on one alert that would be
         recorded at one instant only the last counts (an instant has one state).
 
-        A verdict older than its alert's last record is recorded when it is learned, at that record's time (the
-        story never runs backwards): a worker that took over an order and caught up on two of its deadline levels
-        at once, after the alert had already escalated, recorded orange and red at one second."""
+        A verdict older than its alert's last record (a worker that took over an order, catching up) counts at
+        that record's time here, so two of them in one batch are one instant; across batches the settle stage
+        (``alerts/late.py``) holds them and applies only the newest."""
         alerts = self.alerts
 
         def instant(c: Condition) -> float:
@@ -232,7 +246,8 @@ class AlertPipeline:
             heapq.heappop(heap)
         best = heap[0][0] if heap else None
         # called before every event (tick): plain comparisons, no temporary lists
-        for t in (self.grouper.next_due(), self.silences.next_due() if self.silences.silences else None):
+        for t in (self.grouper.next_due(), self.silences.next_due() if self.silences.silences else None,
+                  self.late.next_due() if len(self.late) else None):
             if t is not None and (best is None or t < best):
                 best = t
         return best
@@ -267,7 +282,7 @@ class AlertPipeline:
                 "alerts": [a.to_state() for a in self.alerts.values()], "silences": self.silences.state_dict(),
                 "groups": self.grouper.state_dict(), "last_id": dict(self._last_id), "manual": dict(self._manual),
                 "labels": list(self._labels), "labels_out": list(self._labels_out),
-                "outbox": [n.to_dict() for n in self._outbox]}
+                "outbox": [n.to_dict() for n in self._outbox], "late": self.late.state_dict()}
 
     @classmethod
     def from_state(cls, config: AlertsConfig, state: dict[str, Any], utc_offset_h: float = 8.0) -> "AlertPipeline":
@@ -285,6 +300,7 @@ class AlertPipeline:
         p._labels = list(state.get("labels", []))
         p._labels_out = list(state.get("labels_out", []))
         p._outbox = [Notification.from_dict(n) for n in state.get("outbox", [])]
+        p.late.load(state.get("late", []))
         return p
 
     # ---- lifecycle steps -------------------------------------------------------------------------------------
@@ -448,6 +464,9 @@ class AlertPipeline:
             a = self.alerts.get(fp)
             if a is not None:
                 out += self._on_timer(a, t)
+        if len(self.late):
+            for cond in self.late.release(t, self.alerts):
+                out += self._apply(cond)
         self._flush(t)
         return out
 

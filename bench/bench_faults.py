@@ -74,17 +74,17 @@ def wait_for(pred: Any, timeout: float, poll: float = 0.2) -> float | None:
 def repeated_records(r: Any, prefix: str) -> tuple[int, list[tuple[bytes, bytes]]]:
     """Lifecycle records in the AlertStore's timelines, and the pairs recorded twice.
 
-    A record is one lifecycle step: alert, status, time, escalation step and tier. Two escalation steps may share
-    a time when the clock passes both at once (the step tells them apart); a replaced worker catching up on an
-    order may move its risk alert up and back down at one instant (orange → red → orange: two different tier
-    changes, the tier tells them apart)."""
+    A record is one lifecycle step: alert, status, time and escalation step (two escalation steps may share a
+    time when the clock passes both at once). Two tier changes of one alert at one instant count as a repeat too:
+    that is the flap a replaced worker's catch-up used to cause (orange → red → orange at one second) before late
+    verdicts were held to settle (``alerts/late.py``)."""
     seen: dict[tuple[Any, ...], bytes] = {}
     dups: list[tuple[bytes, bytes]] = []
     n = 0
     for key in r.scan_iter(match=f"{prefix}tl:*", count=1000):
         for raw in r.zrange(key, 0, -1):
             rec = orjson.loads(raw)
-            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"), rec.get("tier"))
+            ident = (rec["alert_id"], rec["status"], rec["ts"], rec.get("escalation_step"))
             if ident in seen:
                 dups.append((seen[ident], raw))
             seen[ident] = raw

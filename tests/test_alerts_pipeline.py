@@ -79,6 +79,47 @@ def test_late_verdicts_recorded_at_one_instant_keep_only_the_last():
                          dispatch_cond("red", NOON + 900, "dept_accept", 1.0, NOON + 900)])
     assert [(r.tier, r.ts) for r in out] == [("orange", NOON + 800), ("red", NOON + 900)]
 
+def risk_cond(tier, ts, score):
+    return Condition("complaint_risk", {"order_id": "W5", "region": "east"}, tier, ts, stage="feedback",
+                     score=score, summary="", evidence={"risk": score})
+
+
+def test_late_views_in_different_batches_settle_to_the_newest_without_a_flap():
+    """Seen in session 7's kill -9 runs: a replaced worker catching up moved an orange risk alert red and back to
+    orange at one second, from two verdicts in different batches, both older than the alert's escalation. Held
+    until the view settles, the newest view (orange, as the alert already is) changes nothing and sends nothing."""
+    p = AlertPipeline(quiet_cfg(late_settle_s=30.0))
+    fired = p.process_all([risk_cond("orange", NOON, 0.6)])
+    p.tick(NOON + 600)
+    p.drain_notifications()
+    p.alerts[fired[0].fingerprint].last_record_ts = NOON + 600     # escalated 10 min later
+    assert p.process_all([risk_cond("red", NOON + 200, 0.8)]) == []          # batch 1: held, not recorded
+    assert p.process_all([risk_cond("orange", NOON + 300, 0.6)]) == []       # batch 2: newer, agrees: settled
+    assert p.tick(NOON + 3600) == [] and p.drain_notifications() == []
+    assert p.active()[0]["tier"] == "orange"
+
+
+def test_a_late_view_that_stays_newest_counts_once_after_the_settle_time():
+    p = AlertPipeline(quiet_cfg(late_settle_s=30.0))
+    fired = p.process_all([risk_cond("orange", NOON, 0.6)])
+    p.tick(NOON + 600)
+    p.alerts[fired[0].fingerprint].last_record_ts = NOON + 600
+    assert p.process_all([risk_cond("red", NOON + 100, 0.8)]) == []
+    assert p.process_all([risk_cond("yellow", NOON + 50, 0.4)]) == []        # older than the held view: ignored
+    assert p.next_due() == NOON + 630
+    state = orjson.loads(orjson.dumps(p.state_dict()))                        # the hold survives a restart
+    for q in (p, AlertPipeline.from_state(quiet_cfg(late_settle_s=30.0), state)):
+        assert q.tick(NOON + 629) == []
+        out = q.tick(NOON + 700)
+        assert [(r.status, r.tier, r.ts, r.extra["previous_tier"]) for r in out] == [
+            ("tier_changed", "red", NOON + 630, "orange")]
+    # a current verdict makes a held one moot
+    assert p.process_all([risk_cond("yellow", NOON + 400, 0.4)]) == [] and p.next_due() == NOON + 730
+    out = p.process_all([risk_cond("orange", NOON + 710, 0.6)])
+    assert [(r.status, r.tier, r.ts) for r in out] == [("tier_changed", "orange", NOON + 710)]
+    assert p.tick(NOON + 3600) == [] and p.active()[0]["tier"] == "orange"
+
+
 def test_tier_changes_up_and_down():
     p = AlertPipeline(quiet_cfg())
     p.process(order("blue", NOON))
