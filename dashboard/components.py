@@ -237,9 +237,11 @@ def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
     with st.container(border=True, key=f"stage-{stage}"):
         st.markdown(f"**{t('stage.' + stage, lang)}** · {t('m.arrivals', lang, v=figures.get('arrivals_per_min', 0))}")
         c1, c2, c3 = st.columns(3)
+        growth = figures.get("backlog_growth_per_h")   # None: not enough history for a trend yet
         c1.metric(t("m.backlog", lang), int(figures.get("backlog", 0)),
-                  delta=t("m.growth", lang, v=float(figures.get("backlog_growth_per_h", 0))),
-                  delta_color="inverse", chart_data=spark.get("backlog") or None, chart_type="area")
+                  delta=None if growth is None else t("m.growth", lang, v=float(growth)),
+                  delta_color="inverse", chart_data=spark.get("backlog") or None, chart_type="area",
+                  help=t("m.growth_help", lang))
         c2.metric(t("m.overdue", lang), int(figures.get("overdue", 0)),
                   chart_data=spark.get("overdue") or None, chart_type="bar")
         neg = figures.get("negativity")

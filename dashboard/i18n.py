@@ -113,6 +113,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "stages.title": ("各环节运行", "Stages"),
     "m.backlog": ("积压", "Backlog"),
     "m.growth": ("{v:+.0f}/小时", "{v:+.0f}/h"),
+    "m.growth_help": ("积压趋势：近一小时每分钟积压的稳健斜率（Theil–Sen），一次性涌入后持平不算增长；"
+                      "不足 15 分钟历史时不显示。",
+                      "Backlog trend: the robust (Theil–Sen) slope of the last hour's per-minute backlog; a burst "
+                      "that landed once and stays flat is not growth; shown once 15 minutes of history exist."),
     "m.lag": ("时限占用 p50 / p90", "Deadline used p50 / p90"),
     "m.age": ("等待 p50 {p50:.0f} 分 · p90 {p90:.0f} 分", "waiting p50 {p50:.0f} min · p90 {p90:.0f} min"),
     "m.overdue": ("已超时", "Overdue"),

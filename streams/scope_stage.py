@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from detectors.scope_rules import ScopeDetectors
 from streams import signals as S
@@ -456,15 +456,14 @@ class ScopeStage:
                 st.neg_ew *= TEXT_DECAY
 
     # ------------------------------------------------------------------------------------------ board
-    def stage_figures(self, key: tuple[str, str], stage: str, now: float) -> dict[str, Any]:
+    def stage_figures(self, key: tuple[str, str], stage: str, now: float, trend: bool = True) -> dict[str, Any]:
+        """One scope's figures of one stage for the board (``trend=False``: without the backlog trend)."""
         sc = self.scopes.get(key)
         if sc is None:
             return {}
         st = sc.stages[stage]
-        hours = max(1, len(st.backlog_hist)) / 60.0
-        growth = (st.backlog_hist[-1] - st.backlog_hist[0]) / hours if len(st.backlog_hist) > 1 else 0.0
         fig: dict[str, Any] = {
-            "backlog": st.open, "backlog_growth_per_h": round(growth, 2),
+            "backlog": st.open, "backlog_growth_per_h": backlog_trend_per_h(st.backlog_hist) if trend else None,
             "arrivals_per_min": round(sum(st.opened_hist) / max(1, len(st.opened_hist)), 3),   # into this stage
             "at_50": st.at[0], "at_75": st.at[1], "at_90": st.at[2], "overdue": st.at[3],
             "negativity": round(st.neg_ew / st.texts_ew, 3) if st.texts_ew >= 0.5 else None,   # this stage's texts
@@ -486,11 +485,33 @@ class ScopeStage:
         regions: dict[str, Any] = {}
         for (kind, name), sc in sorted(self.scopes.items()):
             if kind == "region":
-                regions[name] = {s: {k: v for k, v in self.stage_figures((kind, name), s, now).items()
+                regions[name] = {s: {k: v for k, v in self.stage_figures((kind, name), s, now, trend=False).items()
                                      if k in ("backlog", "overdue", "share_p90", "at_75")} for s in STAGES}
         return {"now": now, "stages": stages, "regions": regions,
                 "anomaly_scores": self.detectors.anomaly_scores,
                 "active_scope_conditions": self.detectors.active_summary()}
+
+
+GROWTH_MIN_MINUTES = 15
+"""A backlog trend needs this much history: a few minutes extrapolated to an hour read "+588/小时" on a board
+that had just opened, from the orders that were already open when it started."""
+
+
+def backlog_trend_per_h(levels: Sequence[int], min_minutes: int = GROWTH_MIN_MINUTES) -> float | None:
+    """How fast a backlog grows now, per hour: the Theil–Sen slope of its per-minute levels (the median of the
+    slopes between every two minutes), so a burst that landed once and then stayed flat is not growth and a
+    queue that keeps rising is; ``None`` until the levels cover ``min_minutes``.
+
+    >>> backlog_trend_per_h([0, 49] + [50] * 14), backlog_trend_per_h(list(range(0, 40, 2)))
+    (0.0, 120.0)
+    >>> backlog_trend_per_h([0, 5, 9]) is None
+    True
+    """
+    if len(levels) < min_minutes:
+        return None
+    from scipy.stats import theilslopes   # loaded already (river needs scipy)
+
+    return round(float(theilslopes(levels).slope) * 60.0, 2)
 
 
 def _q(xs: list[float], q: float) -> float:

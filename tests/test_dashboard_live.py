@@ -31,6 +31,17 @@ def test_board_shows_snapshot_figures_and_fresh_pill(board_env):
                                                           "orders ×1 · aggregates & alerts ×1")
 
 
+def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):
+    snap = snapshot()
+    snap["stages"]["decompose"]["backlog_growth_per_h"] = None    # a board that has just opened
+    put_snapshot(board_env["redis_url"], snap)
+    at = app_test("duty").run()
+    backlogs = {m.value: m for m in at.metric if m.label == "Backlog"}
+    assert backlogs["120"].proto.delta == "+35/h"                  # receive: an hour of history, growing
+    assert backlogs["40"].proto.delta == ""                        # decompose: no trend yet, no chip
+    assert "Theil–Sen" in backlogs["40"].proto.help
+
+
 def test_stale_snapshot_turns_red(board_env):
     old = time.time() - 300
     put_snapshot(board_env["redis_url"], snapshot(now=old))
