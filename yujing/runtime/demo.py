@@ -96,22 +96,6 @@ def missing_parts() -> dict[str, str]:
     return missing
 
 
-def _accepts_option(command: str, option: str) -> bool:
-    """Does ``yujing <command>`` take ``option``? (sub-commands are built in parallel by others)."""
-    import typer
-
-    mod = importlib.import_module(f"yujing.commands.{command}")
-    func = getattr(mod, command)
-    import inspect
-
-    for p in inspect.signature(func).parameters.values():
-        default = p.default
-        decls = getattr(default, "param_decls", None) or ()
-        if isinstance(default, typer.models.OptionInfo) and option in decls:
-            return True
-    return False
-
-
 class RuntimeEvents:
     """Writes supervisor events to the Redis stream the board reads (best effort: Redis may be the one down)."""
 
@@ -203,10 +187,9 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
                               env=env, log=logs / "simulator.log", depends_on=("broker",)))
     if "worker" not in missing:
         for i, (name, role) in enumerate(worker_roles(plan)):
-            wanted = {"--name": name, "--workers-dir": str(plan.data_dir / "faust"),
-                      "--metrics-port": str(plan.metrics_port + i if plan.metrics_port else 0), "--role": role}
-            opts = [x for opt, val in wanted.items() if _accepts_option("worker", opt) for x in (opt, val)]
-            argv = yujing_argv("worker", *opts)
+            argv = yujing_argv("worker", "--name", name, "--workers-dir", str(plan.data_dir / "faust"),
+                               "--metrics-port", str(plan.metrics_port + i if plan.metrics_port else 0),
+                               "--role", role)
             wdir = plan.data_dir / "faust" / name
             children.append(Child(name, argv, env={**env, "YUJING_WORKER_NAME": name},
                                   log=logs / f"{name}.log", depends_on=("broker", "redis"),
