@@ -118,10 +118,12 @@ class AlertsConfig(BaseModel):
         description="flap damping per kind; kinds not listed use default_hold_down (the scope detectors of "
                     "detectors/scope_rules.py debounce their own verdicts, so their kinds need none here)")
     default_hold_down: HoldDown = Field(HoldDown(), description="per-order alerts fire at once by default")
-    late_settle_s: float = Field(30.0, ge=0, description="a verdict older than its alert's last record (a worker "
+    late_settle_s: float = Field(15.0, ge=0, description="a verdict older than its alert's last record (a worker "
                                  "catching up after a restart, an out-of-order event) waits this long for newer "
                                  "views of the alert and only the newest counts, so a catch-up changes an alert "
-                                 "at most once instead of flapping its tier; 0 applies late verdicts at once")
+                                 "once instead of flapping its tier (longer: fewer flaps after long outages; "
+                                 "shorter: a late event that raises a tier goes out sooner); 0 applies late "
+                                 "verdicts at once")
     stale_after_s: float = Field(24 * 3600.0, ge=0, description="resolve an alert (reason stale) when no "
                                  "verdict came for this long; 0 disables")
     stale_after_s_by_kind: dict[str, float] = Field({}, description="per-kind stale timeout, overriding "
