@@ -167,7 +167,7 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
         # has timed out, then replays its topics from the checkpoint), then the last timers and alert records
         result["caught_up_s"] = wait_for(lambda: caught_up(rig, app_id, procs), 240)
         result["final_beats"] = {n: {"pid_matches": b.get("pid") == procs[n].pid, "lag": b.get("lag_by_topic"),
-                                     "age_s": round(time.time() - b["wall"], 1)}
+                                     "lagging": b.get("lagging"), "age_s": round(time.time() - b["wall"], 1)}
                                  for n, b in beats(rig, app_id).items() if n in procs}
         time.sleep(5)
         got = applied(rig, app_id)

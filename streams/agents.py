@@ -305,6 +305,8 @@ class Live:
         self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
         self.model_report: dict[str, Any] = {}
         self.model_report_at = 0.0
+        self.lagging: dict[str, list] = {}
+        """Input partitions that lag: ``topic:partition`` -> [high-water, last read, committed] (heartbeat)."""
         self.held_signals: list = []
         self.held_conditions: list = []
         """Takes applied but not yet in a checkpoint: acknowledged (committable) once a checkpoint holds them."""
@@ -813,16 +815,18 @@ class Live:
                 "partitions": mine, "orders": len(self.store.local) if orders else 0,
                 "customers": len(self.customer_store.local) if orders else 0, "lag": lag,
                 "events": self.order_stage.stats.get("events", 0) if orders else 0,
-                "last_event_wall": self.last_event_wall(), "lag_by_topic": lags,
+                "last_event_wall": self.last_event_wall(), "lag_by_topic": lags, "lagging": self.lagging,
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
                 "model": self.model_report if orders else None, "model_origin": self.models_origin}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     def lag_by_topic(self) -> dict[str, int]:
-        """Records of this worker's input topics not yet handed to its agents, per topic."""
+        """Records of this worker's input topics not yet handed to its agents, per topic; the partitions that
+        lag, with their high-water mark, last read and committed offsets, go to ``self.lagging`` (heartbeat)."""
         consumer = self.app.consumer
         inputs = set(self.input_topics)
         lags: dict[str, int] = {}
+        lagging: dict[str, list] = {}
         for tp in consumer.assignment():
             if tp.topic not in inputs:
                 continue
@@ -831,8 +835,12 @@ class Live:
             except Exception:
                 continue
             if hw is not None:
-                lags[tp.topic] = lags.get(tp.topic, 0) + partition_lag(
-                    hw, consumer._read_offset.get(tp), consumer._committed_offset.get(tp))
+                read, committed = consumer._read_offset.get(tp), consumer._committed_offset.get(tp)
+                n = partition_lag(hw, read, committed)
+                lags[tp.topic] = lags.get(tp.topic, 0) + n
+                if n and len(lagging) < 16:
+                    lagging[f"{tp.topic}:{tp.partition}"] = [hw, read, committed]
+        self.lagging = lagging
         return lags
 
     async def write_snapshot(self, now: float) -> None:
