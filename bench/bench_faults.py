@@ -112,7 +112,7 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 5.0) -> list[di
 
 
 def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int = 11,
-        topology: str = "split") -> dict[str, Any]:
+        topology: str = "split", keep: bool = False) -> dict[str, Any]:
     from alerts.store import AlertStore
     from streams.order_stage import OrderStage
     from yujing.config import load_config
@@ -124,7 +124,9 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
     chunks = [lines[i * len(lines) // kills:(i + 1) * len(lines) // kills] for i in range(kills)]
     result: dict[str, Any] = {"events": len(lines), "topology": topology, "kills": [], "redis_restart": None}
     roles = dict(TOPOLOGIES[topology])
-    with Rig(port_base) as rig:
+    with Rig(port_base, keep=keep) as rig:
+        if keep:
+            print("logs and data in", rig.tmp, flush=True)
         procs = {name: rig.start_worker(app_id, name, role) for name, role in roles.items()}
         sent = 0
         for i, chunk in enumerate(chunks):
@@ -196,8 +198,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--port-base", type=int, default=19650)
     ap.add_argument("--topology", choices=sorted(TOPOLOGIES), default="split")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--keep", action="store_true", help="keep the workers' logs and data (path printed)")
     a = ap.parse_args(argv)
-    res = run(a.events, a.kills, a.port_base, topology=a.topology)
+    res = run(a.events, a.kills, a.port_base, seed=a.seed, topology=a.topology, keep=a.keep)
     OUT.mkdir(parents=True, exist_ok=True)
     res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (OUT / "faults.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
