@@ -304,12 +304,16 @@ class OrderStage:
                 o.arrived = t
                 if o.category == "fault_repair":
                     self._close(o, "feedback", t, out)
+                if o.department and o.first_replied is None:
+                    out.signals.append(self._sig(S.ONSITE, o, t, "feedback"))
             self._move(o, "feedback")
         elif typ == "replied":
             if o.first_replied is None:
                 o.first_replied = t
                 if o.category != "fault_repair":
                     self._close(o, "feedback", t, out)
+                if o.arrived is not None and o.department:
+                    out.signals.append(self._sig(S.DONE, o, t, "feedback"))
             self._move(o, "feedback")
         elif typ == "customer_message":
             o.messages += 1
