@@ -111,7 +111,7 @@ class ScopeRulesConfig(BaseModel):
     stall_margin_min: float = Field(3.0, description="... (minutes)")
     stall_min_habit: int = Field(20, description="completions a department's habit needs before it is used "
                                                  "(before that: the province's habit for the check and category)")
-    work_threshold: float = Field(9.0, description="evidence (Poisson CUSUM log-likelihood ratio) that a "
+    work_threshold: float = Field(11.0, description="evidence (Poisson CUSUM log-likelihood ratio) that a "
                                   "department's crews finish on-site jobs slower than its habit, at which "
                                   "breach_forecast (feedback) fires: crews tied up now miss the arrival deadlines of "
                                   "the next reports (0 = off; detectors/work.py)")

@@ -237,7 +237,7 @@ class ScopeDetectors:
                                 min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
         self.work = (WorkWatch(c.work_rate_ratio, min_habit=c.work_min_habit, forget=c.work_forget,
-                               window=c.work_window)
+                               window=c.work_window, ceiling=1.5 * c.work_threshold)
                      if c.work_threshold > 0 else None)
         """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work`."""
         self._plans: dict[tuple[str, str], _ScopePlan] = {}

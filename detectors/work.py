@@ -119,11 +119,12 @@ class WorkWatch:
     durations kept per habit; ``min_habit``: durations a department's own habit needs (else the province's);
     ``forget``: jobs open longer than this × the habit's 99th-percentile duration leave the test; ``cap``: durations
     are learned capped at this × that percentile; ``window``: the quantile of the habit up to which a job's age
-    is tested (an older job is a long one, of which every department has some).
+    is tested (an older job is a long one, of which every department has some); ``ceiling``: the statistic's
+    upper bound (so that the verdict clears within an hour or two of the crews' pace coming back).
     """
 
     def __init__(self, rate_ratio: float = 0.25, memory: int = 200, min_habit: int = 30, forget: float = 2.0,
-                 cap: float = 1.5, window: float = 0.75) -> None:
+                 cap: float = 1.5, window: float = 0.75, ceiling: float = float("inf")) -> None:
         self.log_ratio = math.log(rate_ratio)
         self.keep = 1.0 - rate_ratio
         self.memory = memory
@@ -131,6 +132,7 @@ class WorkWatch:
         self.forget = forget
         self.cap = cap
         self.window = window
+        self.ceiling = ceiling
         self.open: dict[str, dict[str, float]] = {}
         """department -> {order_id: on site since}."""
         self.durations: dict[str, deque[float]] = {}
@@ -208,6 +210,7 @@ class WorkWatch:
                 expected += h.at(age)
             s = self.stat.get(dept, 0.0) + done * self.log_ratio + self.keep * expected
             s = s if s > 0.0 else 0.0
+            s = s if s < self.ceiling else self.ceiling   # a long slowdown must not take hours to clear
             self.stat[dept] = s
             r = self.recent.get(dept)
             if r is None:
