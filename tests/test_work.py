@@ -10,6 +10,14 @@ from streams.signals import ScopeSignal
 from yujing.config import load_config
 
 T0 = 1_784_000_000.0
+WORK_THRESHOLD = 11.0
+"""The evidence the watch fires at when it is switched on (it is off by default: detectors.scope.work_threshold)."""
+
+
+def settings():
+    s = load_config(None)
+    s.detectors.scope.work_threshold = WORK_THRESHOLD
+    return s
 DEPT = "north-repair-1"
 
 
@@ -53,7 +61,7 @@ def evening(t: float) -> float:
 
 
 def test_a_department_whose_repairs_slow_down_is_warned_before_its_crews_run_out():
-    crews = Crews(ScopeStage(load_config(None)))
+    crews = Crews(ScopeStage(settings()))
     t = crews.run(T0, 24 * 60, 14.0)                              # a day at the usual pace: ~340 jobs learned
     assert crews.slowdowns() == []
     start = t
@@ -71,17 +79,17 @@ def test_an_ordinary_busy_evening_is_not_a_slowdown():
     """Three times as many jobs on site every busy stretch, done at the usual pace: as many finish as their ages
     say, so there is no evidence (a count of jobs open or of overdue arrivals would rise)."""
     for seed in (1, 2, 3):
-        crews = Crews(ScopeStage(load_config(None)), seed)
+        crews = Crews(ScopeStage(settings()), seed)
         crews.run(T0, 3 * 24 * 60, evening)
         assert crews.slowdowns() == [], seed
 
 
 def test_the_watch_resumes_from_a_checkpoint():
-    stage = ScopeStage(load_config(None))
+    stage = ScopeStage(settings())
     crews = Crews(stage)
     t = crews.run(T0, 24 * 60, 14.0)
     t = crews.run(t, 60, 14.0, slow=3.0)
-    restored = scope_from_state(load_config(None), scope_state_dict(stage))
+    restored = scope_from_state(settings(), scope_state_dict(stage))
     twin = Crews(restored)
     twin.rng.setstate(crews.rng.getstate())
     twin.n, twin.done = crews.n, list(crews.done)
@@ -91,3 +99,7 @@ def test_the_watch_resumes_from_a_checkpoint():
     assert [(c.ts, c.tier) for c in twin.slowdowns()] == [(c.ts, c.tier) for c in crews.slowdowns()
                                                            if c.ts > t]
     assert twin.slowdowns(), "the slowdown is still seen after the hand-over"
+
+
+def test_off_by_default():
+    assert ScopeStage(load_config(None)).detectors.work is None
