@@ -111,6 +111,23 @@ class ScopeRulesConfig(BaseModel):
     stall_margin_min: float = Field(3.0, description="... (minutes)")
     stall_min_habit: int = Field(20, description="completions a department's habit needs before it is used "
                                                  "(before that: the province's habit for the check and category)")
+    work_threshold: float = Field(0.0, description="evidence (Poisson CUSUM log-likelihood ratio) that a "
+                                  "department's crews finish on-site jobs slower than its habit, at which "
+                                  "breach_forecast (feedback) fires: crews tied up now miss the arrival deadlines of "
+                                  "the next reports (0 = off, the default: at 11 it found 4 of 5 slowed departments "
+                                  "of the generalisation streams, but after harm, and added 1-3 false alarms on "
+                                  "public-1; detectors/work.py)")
+    work_rate_ratio: float = Field(0.25, description="the slowdown the on-site test looks for: jobs finishing at "
+                                   "this share of the rate the department's habit gives jobs of their age")
+    work_window: float = Field(0.75, description="quantile of a department's on-site durations up to which a "
+                               "job's age is tested: older jobs are long ones (every department has some; their "
+                               "correlated tails, like one outage's reports, made ordinary departments look slow)")
+    work_min_orders: int = Field(3, description="jobs on site longer than the department's median duration "
+                                 "that the on-site slowdown verdict needs")
+    work_min_habit: int = Field(30, description="on-site durations a department's habit needs before it is used "
+                                "(before that: the province's)")
+    work_forget: float = Field(2.0, description="jobs on site longer than this x the habit's 99th-percentile "
+                               "duration leave the on-site test (a job nobody reported done)")
     anomaly_alerts: bool = Field(False, description="raise `anomaly` alerts from the seasonal series detector "
                                                     "(detectors/anomaly.py) on each region's arrivals, backlog "
                                                     "and order-minutes at risk; its scores always reach the board")

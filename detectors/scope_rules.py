@@ -30,6 +30,7 @@ from detectors.forecast import BreachForecast
 from detectors.share_cusum import ShareCusum
 from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
 from detectors.stall import StallWatch
+from detectors.work import WorkWatch
 from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
 from yujing.records import STAGES, Condition
@@ -235,6 +236,10 @@ class ScopeDetectors:
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
                                 min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
+        self.work = (WorkWatch(c.work_rate_ratio, min_habit=c.work_min_habit, forget=c.work_forget,
+                               window=c.work_window, ceiling=1.5 * c.work_threshold)
+                     if c.work_threshold > 0 else None)
+        """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work`."""
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
 
@@ -341,7 +346,50 @@ class ScopeDetectors:
                 self._topics(t, name, scope, sc, out, prior, plan, floors)
         if self.stall is not None:
             self._stalls(t, out)
+        if self.work is not None:
+            self._work(t, out)
         return out
+
+    def _work(self, t: float, out: list[Condition]) -> None:
+        """``breach_forecast`` (feedback) for departments whose crews finish far fewer on-site jobs than the jobs
+        they have open normally yield (detectors/work.py): crews tied up now are the missed arrival deadlines
+        of the next hour. Yellow; held while the evidence stays above half the threshold."""
+        cfg = self.cfg
+        watch = self.work
+        assert watch is not None
+        live = watch.step(t)
+        keys = set(live)
+        keys.update(k[1] for k in self.debounce if k[0] == "work")
+        thr = cfg.work_threshold
+        for dept in sorted(keys):
+            s = watch.slowed(dept, t)
+            key = ("work", dept)
+            d = self.debounce.get(key)
+            firing = d is not None and d.tier is not None
+            hot = s is not None and s.past_habit >= cfg.work_min_orders and (
+                s.statistic >= thr or (firing and s.statistic >= thr / 2))
+            if hot and self._stall_says(dept):
+                hot = False   # the stall watch already says it (same kind and scope: one alert)
+            want = "yellow" if hot else None
+            if want is None and d is None:
+                continue
+
+            def describe(s: Any = s, dept: str = dept) -> tuple[str, dict[str, Any]]:
+                if s is None or not hot:
+                    return f"部门 {dept} 现场处理已恢复正常节奏", {"department": dept}
+                return (f"部门 {dept} 现场处理明显变慢：在现场 {s.open} 单，{s.past_habit} 单已超过其通常用时"
+                        f"（约 {s.habit_min:.0f} 分钟，最久 {s.oldest_min:.0f} 分钟），近 1 小时完成 {s.done_60min} 单，"
+                        f"按平时应完成约 {s.expected_60min:.1f} 单：抢修力量被占用，后续报修到场将超时",
+                        {"department": dept, "onsite": s.open, "onsite_past_habit": s.past_habit,
+                         "habit_min": round(s.habit_min, 1), "oldest_onsite_min": round(s.oldest_min, 1),
+                         "done_60min": s.done_60min, "expected_done_60min": round(s.expected_60min, 2),
+                         "cusum": round(s.statistic, 2), "threshold": thr})
+            self._verdict(t, key, want, out, kind="breach_forecast", scope={"department": dept}, stage="feedback",
+                          score=s.statistic if s is not None else 0.0, describe=describe, sequential=True)
+
+    def _stall_says(self, dept: str) -> bool:
+        d = self.debounce.get(("stall", dept, "feedback"))
+        return d is not None and d.tier is not None
 
     def _stalls(self, t: float, out: list[Condition]) -> None:
         """``breach_forecast`` for departments that have stopped completing a check they normally complete

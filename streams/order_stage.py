@@ -91,6 +91,8 @@ class OrderStage:
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
+        self._work_signals = settings.detectors.scope.work_threshold > 0
+        """Tell the scope stage when crews arrive on site and report work done (detectors/work.py; off with it)."""
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self._pressure_tau = self.risk_model.pressure_tau_s
         """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""
@@ -304,12 +306,16 @@ class OrderStage:
                 o.arrived = t
                 if o.category == "fault_repair":
                     self._close(o, "feedback", t, out)
+                if self._work_signals and o.department and o.first_replied is None:
+                    out.signals.append(self._sig(S.ONSITE, o, t, "feedback"))
             self._move(o, "feedback")
         elif typ == "replied":
             if o.first_replied is None:
                 o.first_replied = t
                 if o.category != "fault_repair":
                     self._close(o, "feedback", t, out)
+                if self._work_signals and o.arrived is not None and o.department:
+                    out.signals.append(self._sig(S.DONE, o, t, "feedback"))
             self._move(o, "feedback")
         elif typ == "customer_message":
             o.messages += 1

@@ -238,7 +238,7 @@ class ScopeStage:
         self._counted = 0                          # ... built when there were this many scopes
         self._on: dict[str, Callable[[ScopeSignal, _Dims], None]] = {
             _OPEN: self._on_open, _CROSS: self._on_cross, _CLOSE: self._on_close, _ARRIVAL: self._on_arrival,
-            _TEXT: self._on_text, S.TOPIC: self._on_topic}
+            _TEXT: self._on_text, S.TOPIC: self._on_topic, S.ONSITE: self._on_onsite, S.DONE: self._on_done}
 
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
@@ -358,6 +358,16 @@ class ScopeStage:
         if watch is not None and short and sig.department:
             watch.closed(sig.department, sig.check.rstrip("~"), sig.order_id, sig.t,  # type: ignore[union-attr]
                          moved=moved)
+
+    def _on_onsite(self, sig: ScopeSignal, dims: _Dims) -> None:
+        work = self.detectors.work
+        if work is not None and sig.department:
+            work.started(sig.department, sig.order_id, sig.t)
+
+    def _on_done(self, sig: ScopeSignal, dims: _Dims) -> None:
+        work = self.detectors.work
+        if work is not None and sig.department:
+            work.finished(sig.department, sig.order_id, sig.t)
 
     def _on_arrival(self, sig: ScopeSignal, dims: _Dims) -> None:
         fault = sig.category == "fault_repair"
@@ -550,6 +560,7 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "lag_cusum": [[_SEP.join(map(str, k)), c.state()] for k, c in det.lag_cusum.items()],
             "province_half": {st: list(h) for st, h in det._province_half.items()},
             "stall": det.stall.state() if det.stall is not None else None,
+            "work": det.work.state() if det.work is not None else None,
             "hourly": [[_SEP.join(map(str, k)), [None if h is None else [h[0].mean, h[0].dev, h[0].n, h[1]] for h in hb]]
                        for k, hb in det.hourly.items()]}
 
@@ -611,6 +622,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         det._province_half[st_name].extend(tuple(x) for x in hist)
     if det.stall is not None and state.get("stall"):
         det.stall.restore(state["stall"])
+    if det.work is not None and state.get("work"):
+        det.work.restore(state["work"])
     for k, hb in state.get("hourly", []):
         hours: list = []
         for h in hb:
