@@ -228,16 +228,19 @@ def group_id(app_id: str, role: str) -> str:
 
 
 def partition_lag(highwater: int, read: int | None, committed: int | None) -> int:
-    """Records of one partition not yet handed to the agent: from the last offset handed over (``read``) or,
-    before anything was handed over since the worker started, from the group's committed offset (the next to
-    read); a partition never committed counts whole.
+    """Records of one partition not yet handed to the agent: from the later of the last offset handed over
+    (``read``) and the group's committed offset (the next to read); a partition never read nor committed counts
+    whole. The committed offset bounds it too: faust's read offset of a replaced worker was seen stuck at the
+    offset it sought to while the worker had read, applied and committed everything (soak, session 8).
 
     >>> partition_lag(100, read=89, committed=50), partition_lag(100, read=None, committed=100)
     (10, 0)
     >>> partition_lag(100, read=None, committed=None), partition_lag(100, read=120, committed=None)
     (100, 0)
+    >>> partition_lag(1562, read=1250, committed=1562)
+    0
     """
-    start = read + 1 if read is not None else committed if committed is not None else 0
+    start = max(read + 1 if read is not None else 0, committed if committed is not None else 0)
     return max(0, highwater - start)
 
 
