@@ -240,7 +240,8 @@ def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
         growth = figures.get("backlog_growth_per_h")   # None: not enough history for a trend yet
         c1.metric(t("m.backlog", lang), int(figures.get("backlog", 0)),
                   delta=None if growth is None else t("m.growth", lang, v=float(growth)),
-                  delta_color="inverse", chart_data=spark.get("backlog") or None, chart_type="area",
+                  delta_color="off" if growth is not None and abs(float(growth)) < 0.5 else "inverse",   # flat: grey
+                  chart_data=spark.get("backlog") or None, chart_type="area",
                   help=t("m.growth_help", lang))
         c2.metric(t("m.overdue", lang), int(figures.get("overdue", 0)),
                   chart_data=spark.get("overdue") or None, chart_type="bar")

@@ -34,12 +34,14 @@ def test_board_shows_snapshot_figures_and_fresh_pill(board_env):
 def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):
     snap = snapshot()
     snap["stages"]["decompose"]["backlog_growth_per_h"] = None    # a board that has just opened
+    snap["stages"]["feedback"]["backlog_growth_per_h"] = 0.2      # flat: no alarm colour
     put_snapshot(board_env["redis_url"], snap)
     at = app_test("duty").run()
     backlogs = {m.value: m for m in at.metric if m.label == "Backlog"}
     assert backlogs["120"].proto.delta == "+35/h"                  # receive: an hour of history, growing
     assert backlogs["40"].proto.delta == ""                        # decompose: no trend yet, no chip
     assert "Theil–Sen" in backlogs["40"].proto.help
+    assert backlogs["300"].proto.delta == "+0/h" and backlogs["300"].proto.color != backlogs["120"].proto.color
 
 
 def test_stale_snapshot_turns_red(board_env):
