@@ -91,9 +91,9 @@ class OrderStage:
         self._scorer = scorer
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
+        """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self._work_signals = settings.detectors.scope.work_threshold > 0
         """Tell the scope stage when crews arrive on site and report work done (detectors/work.py; off with it)."""
-        """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         self._pressure_tau = self.risk_model.pressure_tau_s
         """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""
         self.quality = RiskQuality()
