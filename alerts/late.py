@@ -53,15 +53,17 @@ class LateVerdicts:
     def __len__(self) -> int:
         return len(self._held)
 
-    def hold(self, alert: Alert | None, cond: Condition, now: float) -> bool:
+    def hold(self, alert: Alert | None, cond: Condition, now: float, fp: str | None = None) -> bool:
         """True when ``cond`` is held (the caller applies nothing now); False when it is to be applied as usual.
 
         Only a verdict about an alert that already recorded something later than the verdict is late. A late
-        verdict that agrees with the alert's tier, or any current verdict, ends a hold: the newest view wins."""
-        fp = cond.fingerprint
+        verdict that agrees with the alert's tier, or any current verdict, ends a hold: the newest view wins.
+        ``fp``: the verdict's fingerprint, if the caller has it already."""
         if alert is None or cond.ts >= alert.last_record_ts:
-            self._held.pop(fp, None)
+            if self._held:
+                self._held.pop(fp or cond.fingerprint, None)
             return False
+        fp = fp or cond.fingerprint
         held = self._held.get(fp)
         if held is not None and cond.ts < held.cond.ts:
             return True                          # older than the view already held: superseded

@@ -101,20 +101,20 @@ class AlertPipeline:
         (older than its alert's last record) is held to settle first (``alerts/late.py``)."""
         t = cond.ts
         out = self.tick(t)
-        if self.config.late_settle_s > 0 and self.late.hold(self.alerts.get(cond.fingerprint), cond, self.clock):
+        fp = cond.fingerprint   # a hash of kind and scope: computed once per verdict
+        if self.config.late_settle_s > 0 and self.late.hold(self.alerts.get(fp), cond, self.clock, fp):
             due = self.late.next_due()
             if due is not None and due < self._quiet_until:
                 self._quiet_until = due
             return out
-        out += self._apply(cond)
+        out += self._apply(cond, fp)
         self._flush(t)
         return out
 
-    def _apply(self, cond: Condition) -> list[AlertRecord]:
-        """The verdict's effect on its alert at ``cond.ts``: open, refresh, change tier, clear."""
+    def _apply(self, cond: Condition, fp: str) -> list[AlertRecord]:
+        """The verdict's effect on its alert ``fp`` at ``cond.ts``: open, refresh, change tier, clear."""
         t = cond.ts
         out: list[AlertRecord] = []
-        fp = cond.fingerprint
         a = self.alerts.get(fp)
         if cond.tier is None:
             self._manual.pop(fp, None)
@@ -466,7 +466,7 @@ class AlertPipeline:
                 out += self._on_timer(a, t)
         if len(self.late):
             for cond in self.late.release(t, self.alerts):
-                out += self._apply(cond)
+                out += self._apply(cond, cond.fingerprint)
         self._flush(t)
         return out
 
