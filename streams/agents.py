@@ -24,6 +24,7 @@ import inspect
 import logging
 import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -34,6 +35,8 @@ from aiokafka.partitioner import murmur2
 
 from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
                          Inbox, internal_topic)
+from streams.counted import CountedThrough, StatsRollback
+from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
 from streams.table_store import TableStore
@@ -105,6 +108,8 @@ class ChangelogWriter:
         self.records = 0
 
     async def write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
+        """Send the records and wait until the broker has them (the take is acknowledged after this)."""
+        sent = []
         for p, recs in by_partition.items():
             head, last = recs[:-1], recs[-1]
             for chunk in (head, [last]):
@@ -113,20 +118,22 @@ class ChangelogWriter:
                 batch = self.producer.create_batch()
                 for key, value in chunk:
                     if batch.append(key=orjson.dumps(key), value=value, timestamp=None) is None:
-                        await self.producer.send_batch(batch, self.topic, partition=p)
+                        sent.append(await self.producer.send_batch(batch, self.topic, partition=p))
                         batch = self.producer.create_batch()
                         batch.append(key=orjson.dumps(key), value=value, timestamp=None)
                 batch.close()
-                await self.producer.send_batch(batch, self.topic, partition=p)
+                sent.append(await self.producer.send_batch(batch, self.topic, partition=p))
             self.records += len(recs)
+        await delivered(sent)
 
 
 class Outbox:
     """Output records of one step, grouped by topic-partition and handed to the producer as whole batches.
 
     ``AIOKafkaProducer.send`` costs an await, a future and a partitioner call per record (~4 records per input
-    event: signals, conditions, risk); here each topic-partition gets one ``send_batch`` per step, whose
-    delivery is not awaited (acks=1 on a local broker; a failure is logged).
+    event: signals, conditions, risk); here each topic-partition gets one ``send_batch`` per step. :meth:`flush`
+    returns once the broker has every batch (one round trip per step, not per record), so a step's input is
+    acknowledged only after its output is safe; a failed send raises (the take is read again after a restart).
     """
 
     def __init__(self, producer: Any) -> None:
@@ -165,6 +172,7 @@ class Outbox:
 
     async def flush(self) -> None:
         pending, self.pending = self.pending, {}
+        sent: list = []   # delivery futures of this flush
         for (topic, p), recs in pending.items():
             if p is None:
                 n = self.partitions.get(topic)
@@ -175,30 +183,32 @@ class Outbox:
                 for key, value in recs:
                     by_p.setdefault(partition(key, n), []).append((key, value))
                 for q, part in by_p.items():
-                    await self._send(topic, q, part)
+                    await self._send(topic, q, part, sent)
             else:
-                await self._send(topic, p, recs)
+                await self._send(topic, p, recs, sent)
+        await delivered(sent)
 
-    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]]) -> None:
+    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]], sent: list) -> None:
         batch = self.producer.create_batch()
         for key, value in recs:
             if batch.append(key=key, value=value, timestamp=None) is None:
                 batch.close()
-                _watch(await self.producer.send_batch(batch, topic, partition=partition))
+                sent.append(await self.producer.send_batch(batch, topic, partition=partition))
                 batch = self.producer.create_batch()
                 batch.append(key=key, value=value, timestamp=None)
         batch.close()
-        _watch(await self.producer.send_batch(batch, topic, partition=partition))
+        sent.append(await self.producer.send_batch(batch, topic, partition=partition))
         self.records += len(recs)
 
 
-def _watch(fut: "asyncio.Future") -> None:
-    fut.add_done_callback(_log_failed_send)
-
-
-def _log_failed_send(fut: "asyncio.Future") -> None:
-    if not fut.cancelled() and fut.exception() is not None:
-        log.error("produce failed: %r", fut.exception())
+async def delivered(futures: list) -> None:
+    """Wait for the broker's acknowledgement of every batch sent; the first failure is logged and raised."""
+    if futures:
+        try:
+            await asyncio.gather(*futures)
+        except Exception as exc:
+            log.error("produce failed: %r", exc)
+            raise
 
 
 ROLES = ("all", "orders", "aggregates")
@@ -315,6 +325,8 @@ class Live:
         """Takes applied but not yet in a checkpoint: acknowledged (committable) once a checkpoint holds them."""
         self.cmd_last_id = "0"  # board commands applied so far (Redis stream id)
         self.sent_stats: dict[str, int] = {}
+        self.counted = CountedThrough()
+        """Input offsets the Redis counters hold (exactly-once counts across a crash)."""
         self.dlq_total = 0
         self.started = time.time()
         self.lock = asyncio.Lock()
@@ -391,6 +403,7 @@ class Live:
                 await self._start_alerts()
 
     async def _rebalance_orders(self) -> None:
+        self.counted.forget()
         mine = self.owned_partitions(self.events_topic)
         gone = set(range(self.settings.kafka.partitions)) - mine
         dropped = self.store.drop_partitions(gone)
@@ -576,19 +589,40 @@ class Live:
             self.outbox.extend_keyed(self.contacts_topic.get_topic_name(),
                                      [(cid, orjson.dumps({**req, "p": part(req["order_id"])})) for cid, req in reqs])
 
-    async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list) -> None:
+    async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
+                           records: list = (), new_dead: int = 0) -> None:
+        """A take's counters (with its records' offsets, :mod:`streams.counted`), then its changelog, then its
+        outputs: a kill anywhere in between neither loses nor doubles a count."""
+        delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
+        self.sent_stats = dict(self.order_stage.stats)
+        await self._count(self.prefix + "stats", delta, records, "dlq:count", new_dead)
+        if records:
+            failpoint("orders.counted")
         await self.changelog.write(self.store.flush())
+        if records:
+            failpoint("orders.changelogged")
         pipe = self.redis.pipeline(transaction=False)
         self.send_customer_requests()
         await self.publish_stage_out(out_signals, out_conditions, out_risks, pipe)
         await self.flush_out()
-        delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
-        self.sent_stats = dict(self.order_stage.stats)
-        for k, v in delta.items():
-            if v:
-                pipe.hincrby(self.prefix + "stats", k, v)
         if len(pipe):
             await pipe.execute()
+
+    async def _count(self, key: str, delta: dict[str, int], records: Iterable[Any], dead_key: str = "",
+                     dead: int = 0, field_prefix: str = "") -> None:
+        """Add ``delta`` to the counters hash ``key`` and mark ``records`` counted, atomically (MULTI/EXEC)."""
+        through = self.counted.advance((r.topic, r.partition, r.offset) for r in records)
+        delta = {field_prefix + k: v for k, v in delta.items() if v}
+        if not (delta or through or dead):
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        for k, v in delta.items():
+            pipe.hincrby(key, k, v)
+        if dead:
+            pipe.incrby(self.prefix + dead_key, dead)
+        if through:
+            pipe.hset(self.prefix + "stats:through", mapping=through)
+        await pipe.execute()
 
     # ---------------------------------------------------------------------------------------- steps
     async def on_events(self, events: list) -> None:
@@ -603,19 +637,26 @@ class Live:
         conds: list = []
         risks: list = []
         dead: list[bytes] = []
+        new_dead = 0
         stage = self.order_stage
         note_partition = self.store.note_partition
         observe = self.clock.observe
+        await self._load_counted(events)
+        counted = self.counted.counted
         for rec in events:
             raw = rec.value
-            try:
-                ev = parse_event(raw)
-            except InvalidEvent as exc:
-                dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
-                continue
-            observe(ev.t)
-            note_partition(ev.order_id, rec.partition)
-            out = stage.ingest(ev)
+            again = counted(rec.topic, rec.partition, rec.offset)   # re-read after a crash: count it once
+            with StatsRollback(stage.stats, again):
+                try:
+                    ev = parse_event(raw)
+                except InvalidEvent as exc:
+                    # sent again on a re-read (its first send may have died with the worker), counted once
+                    dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
+                    new_dead += not again
+                    continue
+                observe(ev.t)
+                note_partition(ev.order_id, rec.partition)
+                out = stage.ingest(ev)
             sigs.extend(out.signals)
             conds.extend(out.conditions)
             risks.extend(out.risks)
@@ -625,9 +666,15 @@ class Live:
         if dead:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
-            await self.redis.incrby(self.prefix + "dlq:count", len(dead))
         self.metrics.events.inc(len(events) - len(dead))
-        await self.flush_orders(sigs, conds, risks)
+        await self.flush_orders(sigs, conds, risks, events, new_dead)
+
+    async def _load_counted(self, records: list) -> None:
+        """Read the counted offsets of input partitions this worker has not counted on since its last rebalance."""
+        fields = self.counted.missing({(rec.topic, rec.partition) for rec in records})
+        if fields:
+            values = await self.redis.hmget(self.prefix + "stats:through", fields)
+            self.counted.load(dict(zip(fields, values)))
 
     async def on_contexts(self, records: list) -> None:
         """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
@@ -640,12 +687,15 @@ class Live:
             conds: list = []
             risks: list = []
             apply = self.order_stage.apply_customer
+            await self._load_counted(records)
+            counted = self.counted.counted
             for rec in records:
-                out = apply(CustomerContext.from_dict(orjson.loads(rec.value)))
+                with StatsRollback(self.order_stage.stats, counted(rec.topic, rec.partition, rec.offset)):
+                    out = apply(CustomerContext.from_dict(orjson.loads(rec.value)))
                 sigs.extend(out.signals)
                 conds.extend(out.conditions)
                 risks.extend(out.risks)
-            await self.flush_orders(sigs, conds, risks)
+            await self.flush_orders(sigs, conds, risks, records)
 
     async def on_customer_requests(self, records: list) -> None:
         """Contacts and escalations of this worker's customers → CustomerStage; contexts back to the orders."""
@@ -655,28 +705,26 @@ class Live:
             stage = self.customer_stage
             note_partition = self.customer_store.note_partition
             contexts: list[tuple[int, str, bytes]] = []
+            await self._load_counted(records)
+            counted = self.counted.counted
             for rec in records:
                 req = orjson.loads(rec.value)
                 note_partition(req["customer_id"], rec.partition)
-                ctx = apply_request(stage, req)
+                with StatsRollback(stage.stats, counted(rec.topic, rec.partition, rec.offset)):
+                    ctx = apply_request(stage, req)
                 if ctx is not None:
                     contexts.append((req["p"], ctx.order_id, orjson.dumps(ctx.to_dict())))
-            await self.flush_customers()
+            await self.flush_customers(records)
             self.outbox.extend_to(self.context_topic.get_topic_name(), contexts)
             await self.flush_out()
 
-    async def flush_customers(self) -> None:
-        """The customer table's changelog, and the customer stage's counters in Redis (``stats``: customer_*)."""
-        await self.customer_changelog.write(self.customer_store.flush())
+    async def flush_customers(self, records: list = ()) -> None:
+        """The customer stage's counters in Redis (``stats``: customer_*), then the customer table's changelog."""
         stats = self.customer_stage.stats
         delta = {k: v - self.sent_customer_stats.get(k, 0) for k, v in stats.items()}
         self.sent_customer_stats = dict(stats)
-        delta = {k: v for k, v in delta.items() if v}
-        if delta:
-            pipe = self.redis.pipeline(transaction=False)
-            for k, v in delta.items():
-                pipe.hincrby(self.prefix + "stats", "customer_" + k, v)
-            await pipe.execute()
+        await self._count(self.prefix + "stats", delta, records, field_prefix="customer_")
+        await self.customer_changelog.write(self.customer_store.flush())
 
     async def on_signals(self, events: list) -> None:
         await self.start_producer()
