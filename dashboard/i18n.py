@@ -136,6 +136,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.auc": ("风险模型 AUC", "Risk model AUC"),
     "kpi.workers": ("工作进程", "Workers"),
     "kpi.broker_down": ("消息代理不可用", "Broker unreachable"),
+    "kpi.recovering": ("{n} 个恢复状态中", "{n} restoring state"),
     "kpi.workers_help": ("在线进程（心跳 15 秒内）：{roles}", "Live processes (heartbeat within 15 s): {roles}"),
     "role.orders": ("订单处理", "orders"),
     "role.aggregates": ("汇总与告警", "aggregates & alerts"),

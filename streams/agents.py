@@ -863,7 +863,8 @@ class Live:
         self.metrics.lag.set(lag)
         orders = self.order_stage is not None
         beat = {"worker": self.worker, "role": self.role, "pid": os.getpid(), "wall": time.time(), "now": now,
-                "partitions": mine, "orders": len(self.store.local) if orders else 0,
+                "partitions": mine, "recovering": bool(self.app.in_recovery or self.app.rebalancing),
+                "orders": len(self.store.local) if orders else 0,
                 "customers": len(self.customer_store.local) if orders else 0, "lag": lag,
                 "events": self.order_stage.stats.get("events", 0) if orders else 0,
                 "last_event_wall": self.last_event_wall(), "lag_by_topic": lags, "lagging": self.lagging,

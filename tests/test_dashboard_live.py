@@ -27,8 +27,17 @@ def test_board_shows_snapshot_figures_and_fresh_pill(board_env):
     assert metrics["Backlog"] in ("120", "40", "300")
     assert metrics["Events/min"] == "250"
     workers = next(m for m in at.metric if m.label == "Workers")
-    assert workers.value == "2" and workers.proto.help == ("Live processes (heartbeat within 15 s): "
+    assert workers.value == "2" and workers.proto.delta == "" and workers.proto.help == ("Live processes (heartbeat within 15 s): "
                                                           "orders ×1 · aggregates & alerts ×1")
+
+
+def test_a_worker_restoring_its_tables_is_named_on_the_workers_tile(board_env):
+    snap = snapshot()
+    snap["runtime"]["workers"]["worker-2"] = {"role": "orders", "wall": time.time(), "recovering": True}
+    put_snapshot(board_env["redis_url"], snap)
+    at = app_test("duty").run()
+    workers = next(m for m in at.metric if m.label == "Workers")
+    assert workers.value == "3" and workers.proto.delta == "1 restoring state"
 
 
 def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):

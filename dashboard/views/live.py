@@ -76,9 +76,14 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
     cols[3].metric(t("kpi.auc", lang), "—" if auc is None else f"{auc:.2f}",
                    help=t("kpi.auc_help", lang, window=int(model.get("window") or 0),
                           labels=int(model.get("labels") or 0), positives=int(model.get("positives") or 0)))
-    roles = data.role_counts(rt.get("worker_beats") or {})
-    cols[4].metric(t("kpi.workers", lang), int(rt.get("workers") or 0),
-                   delta=None if rt.get("broker_ok", True) else t("kpi.broker_down", lang), delta_color="inverse",
+    beats = rt.get("worker_beats") or {}
+    roles = data.role_counts(beats)
+    restoring = sum(1 for b in beats.values() if (b or {}).get("recovering"))   # reading their changelogs
+    if not rt.get("broker_ok", True):
+        delta, colour = t("kpi.broker_down", lang), "inverse"
+    else:
+        delta, colour = (t("kpi.recovering", lang, n=restoring), "off") if restoring else (None, "off")
+    cols[4].metric(t("kpi.workers", lang), int(rt.get("workers") or 0), delta=delta, delta_color=colour,
                    help=t("kpi.workers_help", lang, roles=(" · ").join(
                        f"{t('role.' + r, lang)} ×{n}" for r, n in roles.items()) or "—"))
 
