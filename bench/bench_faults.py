@@ -27,6 +27,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,21 @@ def applied(rig: Rig, app_id: str) -> int:
 
 def beats(rig: Rig, app_id: str) -> dict[str, dict[str, Any]]:
     return {k: orjson.loads(v) for k, v in rig.r.hgetall(f"{app_id}:workers").items()}
+
+
+def clean_run(lines: Iterable[tuple[bytes, bytes]]) -> Any:
+    """An in-process order stage fed the same (key, value) lines once, without a crash: the state to compare with."""
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+    from yujing.events import InvalidEvent, parse_event
+
+    clean = OrderStage(load_config(None))
+    for _, v in lines:
+        try:
+            clean.ingest(parse_event(v))
+        except InvalidEvent:
+            pass
+    return clean
 
 
 def drained(beat: dict[str, Any]) -> bool:
@@ -130,9 +146,6 @@ async def read_topic(bootstrap: str, topic: str, idle_s: float = 5.0) -> list[di
 def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int = 11,
         topology: str = "split", keep: bool = False) -> dict[str, Any]:
     from alerts.store import AlertStore
-    from streams.order_stage import OrderStage
-    from yujing.config import load_config
-    from yujing.events import InvalidEvent, parse_event
 
     rng = random.Random(seed)
     app_id = "soak"
@@ -175,12 +188,7 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
                                     "restart_to_progress_s": round(back, 1) if back is not None else None})
             print(f"kill {i + 1}/{kills} ({victim}): {at} of {sent} applied; progress again after "
                   f"{back if back is None else round(back, 1)} s", flush=True)
-        clean = OrderStage(load_config(None))
-        for _, v in lines:
-            try:
-                clean.ingest(parse_event(v))
-            except InvalidEvent:
-                pass
+        clean = clean_run(lines)
         expected = clean.stats["events"] - clean.stats["duplicates"]
         done = wait_for(lambda: applied(rig, app_id) >= expected, 240)
         # every worker caught up (a restarted aggregator rejoins its group only when the killed member's session

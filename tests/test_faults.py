@@ -17,9 +17,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.bench_faults import drained
+from bench.bench_faults import clean_run, drained
 from bench.bench_live import COUNTERS, _created, iso, produce, sim_lines, stop
-from yujing.events import InvalidEvent, parse_event
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +65,12 @@ def _stats(rig: dict) -> dict[str, int]:
     return {k: int(v) for k, v in rig["r"].hgetall(rig["prefix"] + "stats").items()}
 
 
+def _beat(rig: dict, worker: str = "w1") -> dict:
+    """The worker's heartbeat fields that say whether it has caught up."""
+    b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", worker) or b"{}")
+    return {k: b.get(k) for k in ("pid", "recovering", "orders", "lag", "lagging", "last_event_wall", "events")}
+
+
 def _escalations(n: int, t: float) -> list[tuple[bytes, bytes]]:
     """``n`` complaints escalated to 12398 ten seconds after filing: positive labels for the risk model."""
     out = []
@@ -83,9 +88,6 @@ def _model_ckpt(rig: dict, worker: str = "w1") -> dict[str, int]:
 
 
 def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict) -> None:
-    from streams.order_stage import OrderStage
-    from yujing.config import load_config
-
     lines = sim_lines(3000, end=time.time() - 30, seed=5)
     half = len(lines) // 2
     escalations = _escalations(6, time.time() - 60)
@@ -111,12 +113,7 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     rig["start"]()
 
     # every event applied exactly once: the state the replaced worker holds = a clean in-process run of the stream
-    clean = OrderStage(load_config(None))
-    for _, v in lines[:half] + [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:]:
-        try:
-            clean.ingest(parse_event(v))
-        except InvalidEvent:
-            pass
+    clean = clean_run(lines[:half] + [(s.encode(), _created(s, now, "hall")) for s in silent] + lines[half:])
     expected = clean.stats["events"] - clean.stats["duplicates"]
 
     def caught_up() -> bool:
@@ -139,7 +136,8 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     snap = orjson.loads(rig["r"].get(rig["prefix"] + "board:snapshot"))
     assert snap["model"]["positives"] >= 6 and snap["model"]["calibration"]
 
-    wait_until(caught_up, 30, "the replaced worker holds the clean run's open orders, nothing left to read")
+    wait_until(caught_up, 30, "the replaced worker holds the clean run's open orders, nothing left to read",
+               show=lambda: (_beat(rig), len(clean.orders)))
     # exactly once in the counters too: a take re-read after the kill is recognised as counted (streams.counted)
     st = _stats(rig)
     assert counted() == expected, (st, expected)
@@ -152,16 +150,8 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
 def test_a_crash_between_counters_changelog_and_outputs_counts_every_event_once(rig: dict, point: str) -> None:
     """SIGKILL exactly between a take's Redis counters and its changelog, or between the changelog and its
     outputs (streams.failpoints): the replaced worker re-reads the take; state and counters = a clean run."""
-    from streams.order_stage import OrderStage
-    from yujing.config import load_config
-
     lines = sim_lines(3000, end=time.time() - 30, seed=9) + [(b"BAD-1", b"{not json"), (b"BAD-2", b'{"type": 1}')]
-    clean = OrderStage(load_config(None))
-    for _, v in lines:
-        try:
-            clean.ingest(parse_event(v))
-        except InvalidEvent:
-            pass
+    clean = clean_run(lines)
     expected = clean.stats["events"] - clean.stats["duplicates"]
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:1500]))
     w = rig["start"](failpoint=f"{point}:2")   # dies in its second take of events
@@ -177,7 +167,8 @@ def test_a_crash_between_counters_changelog_and_outputs_counts_every_event_once(
         b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
         return b.get("pid") == w2.pid and drained(b) and b.get("orders") == len(clean.orders)
 
-    wait_until(caught_up, 90, "the replaced worker holds the clean run's open orders, nothing left to read")
+    wait_until(caught_up, 90, "the replaced worker holds the clean run's open orders, nothing left to read",
+               show=lambda: (_beat(rig), w2.poll(), len(clean.orders)))
     time.sleep(1.5)   # a counter written late would show now
     st = _stats(rig)
     assert counted() == expected, (st, expected)
