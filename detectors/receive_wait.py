@@ -104,6 +104,8 @@ class ReceiveWaitWatch:
         self.habits: dict[tuple[str, str], _Habit] = {}
         """(region, class) and ("", class) for the province -> the habit of its log-waits."""
         self.stat: dict[str, float] = {}
+        self.since: dict[str, float] = {}
+        """region -> when its first wait was seen (a habit younger than a day has not seen every hour)."""
         self.recent: dict[str, deque[tuple[float, float]]] = {}
         """region -> (accepted at, wait minutes) of its last waits, for the evidence shown."""
         self._window: dict[str, deque[tuple[float, str, float]]] = {}
@@ -128,6 +130,8 @@ class ReceiveWaitWatch:
             return
         region, start, cls = entry
         self.waiting_now[region] -= 1
+        if region not in self.since:
+            self.since[region] = t
         if cls.rstrip("0123456789") not in self.classes:
             return
         wait = max(t - start, 1.0)
@@ -195,6 +199,11 @@ class ReceiveWaitWatch:
     def statistic(self, region: str) -> float:
         return self.stat.get(region, 0.0)
 
+    def age_s(self, region: str, now: float) -> float:
+        """How long the region's waits have been watched (seconds; 0 before its first)."""
+        first = self.since.get(region)
+        return now - first if first is not None else 0.0
+
     def regions(self) -> list[str]:
         return sorted(self.stat)
 
@@ -213,7 +222,7 @@ class ReceiveWaitWatch:
         sep = "\x1f"
         return {"open": [[o, r, s, c] for o, (r, s, c) in self.open.items()],
                 "habits": [[sep.join(k), h.mean, h.var, h.n] for k, h in self.habits.items()],
-                "stat": self.stat,
+                "stat": self.stat, "since": self.since,
                 "recent": {r: [list(x) for x in d] for r, d in self.recent.items()},
                 "window": {c: [list(x) for x in d] for c, d in self._window.items()}}
 
@@ -222,6 +231,7 @@ class ReceiveWaitWatch:
         self.open = {o: (r, s, c) for o, r, s, c in state.get("open", [])}
         self.habits = {tuple(k.split(sep)): _Habit(m, v, n) for k, m, v, n in state.get("habits", [])}  # type: ignore[misc]
         self.stat = dict(state.get("stat", {}))
+        self.since = dict(state.get("since", {}))
         self.recent = {r: deque((tuple(x) for x in d), maxlen=10) for r, d in state.get("recent", {}).items()}
         self._window = {}
         self._sums = {}

@@ -483,7 +483,7 @@ class ScopeDetectors:
                 stat = (c.update(st.half_last, trials, floor=province[stage] if province is not None else None)
                         if trials > 0 else c.statistic)
                 hot = ((stat >= lag_th or (stat >= cfg.receive_wait_lag_share * lag_th and stage == "receive"
-                                           and skind == "region" and self._receive_evidence(plan)))
+                                           and skind == "region" and self._receive_evidence(plan, t)))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             irisk = sum(st.risk_hist)
@@ -544,7 +544,7 @@ class ScopeDetectors:
         return {"receive_wait_cusum": round(watch.statistic(name), 2), "recent_waits_min": watch.last_waits(name),
                 "usual_hotline_wait_min": round(usual, 2) if usual is not None else None}
 
-    def _receive_evidence(self, plan: _ScopePlan) -> bool:
+    def _receive_evidence(self, plan: _ScopePlan, t: float) -> bool:
         """The region's accepted orders have waited longer than its habit, one after another
         (detectors/receive_wait.py), while its share of the province's new orders is not above usual: the
         queue grows because agents went away, not because customers came — the sequential lag test may then
@@ -552,6 +552,8 @@ class ScopeDetectors:
         watch = self.receive_wait
         if watch is None or watch.statistic(plan.name) < self.cfg.receive_wait_threshold:
             return False
+        if watch.age_s(plan.name, t) < self.cfg.receive_wait_warmup_h * 3600.0:
+            return False   # a habit that has not seen every hour of the day yet (a first afternoon's peak)
         province = self._arrivals30
         if province < 20:   # too few orders in the province for a share (night): waits alone do not say it
             return False

@@ -111,8 +111,22 @@ def _sig(kind: str, t: float, oid: str, **kw) -> ScopeSignal:
     return ScopeSignal(kind, t, oid, "receive", "west", None, "complaint", "hotline", check="receive_ack", **kw)
 
 
+def _settings():
+    s = load_config(None)
+    s.detectors.scope.receive_wait_threshold = 6.0
+    s.detectors.scope.receive_wait_warmup_h = 4.0    # the streams here are six hours long
+    return s
+
+
+def test_threshold_zero_switches_it_off() -> None:
+    s = load_config(None)
+    assert ScopeStage(s).detectors.receive_wait is not None
+    s.detectors.scope.receive_wait_threshold = 0.0
+    assert ScopeStage(s).detectors.receive_wait is None
+
+
 def test_scope_stage_feeds_the_watch_and_checkpoints_it() -> None:
-    stage = ScopeStage(load_config(None))
+    stage = ScopeStage(_settings())
     watch = stage.detectors.receive_wait
     assert watch is not None
     rng = random.Random(2)
@@ -129,7 +143,79 @@ def test_scope_stage_feeds_the_watch_and_checkpoints_it() -> None:
     stage.advance(t + 300.0)
     assert watch.statistic("west") >= 6.0
     assert watch.last_waits("west")[-1] == 4.0
-    restored = scope_from_state(load_config(None), scope_state_dict(stage))
+    restored = scope_from_state(_settings(), scope_state_dict(stage))
     again = restored.detectors.receive_wait
     assert again is not None and again.statistic("west") == watch.statistic("west")
     assert again.usual_wait_min("west") == watch.usual_wait_min("west")
+
+
+class Desks:
+    """Two regions' receive desks driven through the scope stage as the order stage would: each hotline order
+    arrives, crosses 50/75/90/100 % of its five-minute deadline while it waits, and is accepted."""
+
+    LEVELS = (0.5, 0.75, 0.9, 1.0)
+
+    def __init__(self, settings) -> None:
+        self.stage = ScopeStage(settings)
+        self.pending: list[tuple[float, int, ScopeSignal]] = []
+        self.n = 0
+        self.out: list = []
+
+    def order(self, region: str, t: float, wait_s: float) -> None:
+        self.n += 1
+        oid = f"WO-{region}-{self.n}"
+
+        def sig(kind: str, at: float, **kw) -> ScopeSignal:
+            return ScopeSignal(kind, at, oid, "receive", region, None, "complaint", "hotline", check="receive_ack",
+                               **kw)
+        self.pending.append((t, self.n, ScopeSignal(S.ARRIVAL, t, oid, None, region, None, "complaint", "hotline")))
+        self.pending.append((t, self.n, sig(S.OPEN, t, value=t + HOTLINE_S, value2=t)))
+        crossed = 0.0
+        for lv in self.LEVELS:
+            if wait_s > lv * HOTLINE_S:
+                self.pending.append((t + lv * HOTLINE_S, self.n, sig(S.CROSS, t + lv * HOTLINE_S, value=lv,
+                                                                     value2=HOTLINE_S)))
+                crossed = lv
+        self.pending.append((t + wait_s, self.n, sig(S.CLOSE, t + wait_s, value=crossed, value2=HOTLINE_S)))
+
+    def run_until(self, t: float) -> None:
+        self.pending.sort(key=lambda x: (x[0], x[1]))
+        while self.pending and self.pending[0][0] <= t:
+            _, _, s = self.pending.pop(0)
+            self.out += self.stage.apply(s)
+        self.out += self.stage.advance(t)
+
+
+def _first_region_receive_alert(settings, cut_at_min: float, minutes: int, per_min: int = 1,
+                                growth_s: float = 4.0) -> float | None:
+    rng = random.Random(4)
+    desks = Desks(settings)
+    t = T0
+    for m in range(minutes):
+        t = T0 + 60.0 * m
+        for region in ("west", "east", "north"):
+            for _ in range(per_min):
+                at = t + rng.uniform(0.0, 60.0)
+                slow = region == "west" and m >= cut_at_min
+                # an understaffed desk: the queue before an agent grows to three, four, six minutes
+                base = 110.0 * math.exp(rng.gauss(0.0, 0.25))
+                wait = base + (min(240.0, growth_s * (m - cut_at_min)) * rng.uniform(0.6, 1.4) if slow else 0.0)
+                desks.order(region, at, wait)
+        desks.run_until(t)
+    desks.run_until(t + 600.0)
+    fired = [c.ts for c in desks.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+    return min(fired) if fired else None
+
+
+def test_wait_evidence_makes_the_region_lag_warn_earlier() -> None:
+    """An understaffed desk after six calm hours: the region's receive lag alert comes earlier when the waits
+    back its sequential test, and not at all in the calm hours (either way)."""
+    cut = 360
+    plain = load_config(None)
+    plain.detectors.scope.receive_wait_threshold = 0.0
+    off = _first_region_receive_alert(plain, cut, cut + 60, growth_s=8.0)
+    on = _first_region_receive_alert(_settings(), cut, cut + 60, growth_s=8.0)
+    assert off is not None and on is not None
+    assert on >= T0 + cut * 60.0                      # no alert before the cut
+    # (a small gain: the deadline-share test itself follows within minutes; 21.7 -> 19.7 min after the cut)
+    assert on <= off - 120.0
