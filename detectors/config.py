@@ -111,6 +111,23 @@ class ScopeRulesConfig(BaseModel):
     stall_margin_min: float = Field(3.0, description="... (minutes)")
     stall_min_habit: int = Field(20, description="completions a department's habit needs before it is used "
                                                  "(before that: the province's habit for the check and category)")
+    receive_wait_threshold: float = Field(6.0, description="evidence (Gaussian CUSUM log-likelihood ratio) that "
+                                          "the orders a region accepts have waited longer than its habit, one "
+                                          "after another (detectors/receive_wait.py), from which a region's "
+                                          "sequential receive lag test may turn yellow at receive_wait_lag_share "
+                                          "of its threshold: the desks have lost agents, the queue will reach the "
+                                          "deadlines (0 = off)")
+    receive_wait_shift: float = Field(1.0, description="the rise of the log-wait the receive-wait test looks for, "
+                                      "in deviations of the region's habit")
+    receive_wait_lag_share: float = Field(0.5, description="share of lag_cusum_threshold the region's receive lag "
+                                          "test needs when the receive waits back it")
+    receive_wait_max_lift: float = Field(1.1, description="the receive waits back the lag test only while the "
+                                         "region's new orders of the last 30 min are at most this x its usual "
+                                         "share of the province's (plus two Poisson deviations): a queue of a "
+                                         "burst of customers is not lost capacity")
+    receive_wait_warmup_h: float = Field(24.0, description="hours a region's receive waits must have been "
+                                         "watched before they may back its lag test (its habit has seen every "
+                                         "hour of the day once)")
     work_threshold: float = Field(0.0, description="evidence (Poisson CUSUM log-likelihood ratio) that a "
                                   "department's crews finish on-site jobs slower than its habit, at which "
                                   "breach_forecast (feedback) fires: crews tied up now miss the arrival deadlines of "

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
+from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
 from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
 from detectors.stall import StallWatch
@@ -240,6 +241,10 @@ class ScopeDetectors:
                                window=c.work_window, ceiling=1.5 * c.work_threshold)
                      if c.work_threshold > 0 else None)
         """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work`."""
+        self.receive_wait = (ReceiveWaitWatch(c.receive_wait_shift, c.receive_wait_threshold)
+                             if c.receive_wait_threshold > 0 else None)
+        """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
+        self._arrivals30 = 0.0   # the province's arrivals in the last 30 min (this tick)
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
 
@@ -302,6 +307,7 @@ class ScopeDetectors:
                   else {})
         if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
             self._province_lag(total)
+        self._arrivals30 = total.window("arrivals", 30) if total is not None else 0.0
         forecast = cfg.forecast_enabled
         for plan in self._alert_plans(scopes):
             skind, name, scope, sc = plan.skind, plan.name, plan.scope, plan.sc
@@ -314,6 +320,13 @@ class ScopeDetectors:
                            scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内转派退单")
                 continue
             # skind == "region"
+            if self.receive_wait is not None and self._arrivals30 >= 20:
+                # the region's usual share of the province's new orders (receive-wait evidence needs it)
+                ushare = self._b(("arrshare", name))
+                share = sc.window("arrivals", 30) / self._arrivals30
+                # winsorised after warm-up: a burst of customers does not teach it that the burst is usual
+                cap = cfg.receive_wait_max_lift * ushare.mean
+                ushare.learn(share if ushare.n < cfg.warmup_ticks or share < cap else cap)
             self._watch_series(t, plan, sc, risk_total, out)
             # the region's share of the province's fault reports: the daily rhythm cancels out
             faults = sc.window("faults", 30)
@@ -469,7 +482,9 @@ class ScopeDetectors:
                 # a minute without trials leaves the statistic as it is (ShareCusum.update returns at once)
                 stat = (c.update(st.half_last, trials, floor=province[stage] if province is not None else None)
                         if trials > 0 else c.statistic)
-                hot = (stat >= lag_th and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
+                hot = ((stat >= lag_th or (stat >= cfg.receive_wait_lag_share * lag_th and stage == "receive"
+                                           and skind == "region" and self._receive_evidence(plan, t)))
+                       and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             irisk = sum(st.risk_hist)
             total += irisk
@@ -520,6 +535,36 @@ class ScopeDetectors:
                 self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
         return total
 
+    def _wait_evidence(self, skind: str, name: str, stage: str) -> dict[str, Any]:
+        """What the receive-wait watch says of a region's receive stage (for a lag alert's evidence)."""
+        watch = self.receive_wait
+        if watch is None or skind != "region" or stage != "receive":
+            return {}
+        usual = watch.usual_wait_min(name, "direct0")
+        return {"receive_wait_cusum": round(watch.statistic(name), 2), "recent_waits_min": watch.last_waits(name),
+                "usual_hotline_wait_min": round(usual, 2) if usual is not None else None}
+
+    def _receive_evidence(self, plan: _ScopePlan, t: float) -> bool:
+        """The region's accepted orders have waited longer than its habit, one after another
+        (detectors/receive_wait.py), while its share of the province's new orders is not above usual: the
+        queue grows because agents went away, not because customers came — the sequential lag test may then
+        turn yellow on less of its own evidence (``receive_wait_lag_share`` of its threshold)."""
+        watch = self.receive_wait
+        if watch is None or watch.statistic(plan.name) < self.cfg.receive_wait_threshold:
+            return False
+        if watch.age_s(plan.name, t) < self.cfg.receive_wait_warmup_h * 3600.0:
+            return False   # a habit that has not seen every hour of the day yet (a first afternoon's peak)
+        province = self._arrivals30
+        if province < 20:   # too few orders in the province for a share (night): waits alone do not say it
+            return False
+        usual = self._b(("arrshare", plan.name))
+        if usual.n < self.cfg.warmup_ticks or usual.mean <= 0:
+            return False
+        # the region's new orders of the last 30 min against its usual share of the province's, with room for
+        # chance (Poisson: two deviations): only a burst clearly above it explains the queue
+        expected = self.cfg.receive_wait_max_lift * usual.mean * province
+        return plan.sc.window("arrivals", 30) <= expected + 2.0 * math.sqrt(expected)
+
     def _lag(self, t: float, plan: _ScopePlan, stage: str, st: Any, key: tuple[Any, ...], b: Baseline,
              risk: float, thr: float, out: list[Condition], calm: bool = False, hot: bool = False) -> None:
         """Open orders of the scope's stage past half their deadline, summed over the last ten minutes
@@ -558,7 +603,7 @@ class ScopeDetectors:
                      "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
                      "baseline": round(b.mean, 2), "threshold": round(thr, 2),
                      "time_in_stage_min": round(st.time_in_stage_min(), 1),
-                     "mean_deadline_min": round(st.mean_span() / 60.0, 1)})
+                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 

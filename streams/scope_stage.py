@@ -312,6 +312,9 @@ class ScopeStage:
                 st.span_n += 1
             if age_key is not None:
                 st.ages[age_key] = (sig.value2, sig.value)
+        waits = self.detectors.receive_wait
+        if waits is not None and not moved and sig.check == "receive_ack":
+            waits.opened(sig.region, sig.order_id, sig.value2, sig.channel)
         watch = self.detectors.stall
         if watch is not None and short and sig.department:
             check = sig.check.rstrip("~")  # type: ignore[union-attr]
@@ -354,6 +357,9 @@ class ScopeStage:
                     st.short[i] -= 1
             if age_key is not None:
                 st.ages.pop(age_key, None)
+        waits = self.detectors.receive_wait
+        if waits is not None and not moved and sig.check == "receive_ack":
+            waits.closed(sig.order_id, sig.t)
         watch = self.detectors.stall
         if watch is not None and short and sig.department:
             watch.closed(sig.department, sig.check.rstrip("~"), sig.order_id, sig.t,  # type: ignore[union-attr]
@@ -561,6 +567,7 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "province_half": {st: list(h) for st, h in det._province_half.items()},
             "stall": det.stall.state() if det.stall is not None else None,
             "work": det.work.state() if det.work is not None else None,
+            "receive_wait": det.receive_wait.state() if det.receive_wait is not None else None,
             "hourly": [[_SEP.join(map(str, k)), [None if h is None else [h[0].mean, h[0].dev, h[0].n, h[1]] for h in hb]]
                        for k, hb in det.hourly.items()]}
 
@@ -624,6 +631,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         det.stall.restore(state["stall"])
     if det.work is not None and state.get("work"):
         det.work.restore(state["work"])
+    if det.receive_wait is not None and state.get("receive_wait"):
+        det.receive_wait.restore(state["receive_wait"])
     for k, hb in state.get("hourly", []):
         hours: list = []
         for h in hb:

@@ -1,0 +1,221 @@
+"""Receive waits against a region's habit (detectors/receive_wait.py), alone and fed by the scope stage."""
+from __future__ import annotations
+
+import math
+import random
+
+from detectors.receive_wait import ReceiveWaitWatch, channel_class
+from streams import signals as S
+from streams.scope_stage import ScopeStage, scope_from_state, scope_state_dict
+from streams.signals import ScopeSignal
+from yujing.config import load_config
+
+T0 = 1_784_000_000.0
+HOTLINE_S = 5 * 60.0
+
+
+def calm(w: ReceiveWaitWatch, region: str, n: int, t: float, rng: random.Random, tag: str = "") -> float:
+    """``n`` hotline orders, one a minute, each taken after a lognormal ~2-minute wait (nobody ahead)."""
+    for i in range(n):
+        t += 60.0
+        oid = f"WO-{region}{tag}-{i}"
+        w.opened(region, oid, t, "hotline")
+        w.closed(oid, t + 120.0 * math.exp(rng.gauss(0.0, 0.3)))
+    return t
+
+
+def test_channel_classes() -> None:
+    assert channel_class("hotline") == channel_class("hall") == "direct"
+    assert channel_class("wechat") == channel_class("12398") == "queued"
+
+
+def test_calm_region_stays_quiet_and_slowed_one_fires() -> None:
+    rng = random.Random(7)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(w, "west", 300, T0, rng)
+    assert w.statistic("west") < 3.0
+    # agents go home: the same orders now wait about three times as long
+    n = 0
+    while w.statistic("west") < 6.0 and n < 50:
+        n += 1
+        t += 60.0
+        w.opened("west", f"WO-slow-{n}", t, "hotline")
+        w.closed(f"WO-slow-{n}", t + 360.0 * math.exp(rng.gauss(0.0, 0.3)))
+    assert n <= 6
+    assert w.usual_wait_min("west") is not None and 1.6 < w.usual_wait_min("west") < 2.5
+
+
+def test_one_forgotten_order_cannot_fire() -> None:
+    rng = random.Random(3)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(w, "west", 200, T0, rng)
+    w.opened("west", "WO-lost", t, "hotline")
+    w.closed("WO-lost", t + 6 * 3600.0)                # six hours: one order's z-score is capped
+    assert w.statistic("west") <= 1.0 * (3.0 - 0.5) + 1e-9 + 3.0
+
+
+def test_slow_province_is_no_evidence_against_one_region() -> None:
+    """Every region slows alike (a province-wide peak building over an hour): the rest of the province's mean
+    is the floor."""
+    rng = random.Random(11)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = T0
+    for region in ("west", "east", "north"):
+        calm(w, region, 200, T0, rng, tag="c")
+    t = T0 + 201 * 60.0
+    for i in range(90):
+        t += 60.0
+        slow = 1.0 + 1.5 * min(1.0, i / 60.0)     # waits x2.5 after an hour
+        for region in ("west", "east", "north"):
+            oid = f"WO-{region}-p{i}"
+            w.opened(region, oid, t, "hotline")
+            w.closed(oid, t + 120.0 * slow * math.exp(rng.gauss(0.0, 0.3)))
+    assert max(w.statistic(r) for r in ("west", "east", "north")) < 6.0
+
+
+def test_a_wait_behind_others_is_judged_by_its_own_habit() -> None:
+    """Orders that find three others waiting normally wait longer: that is no evidence."""
+    rng = random.Random(5)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=20)
+    t = T0
+    for i in range(200):
+        t += 120.0
+        ahead = [f"WO-a{i}-{k}" for k in range(3)]
+        for k, oid in enumerate(ahead):
+            w.opened("west", oid, t, "hotline")
+        w.opened("west", f"WO-b{i}", t + 1.0, "hotline")   # finds three waiting
+        for k, oid in enumerate(ahead):
+            w.closed(oid, t + 100.0 + 10.0 * k)
+        w.closed(f"WO-b{i}", t + 1.0 + 300.0 * math.exp(rng.gauss(0.0, 0.2)))
+    assert w.statistic("west") < 3.0
+    assert w.usual_wait_min("west", "direct3") > 4.0 > 2.0 > w.usual_wait_min("west", "direct0")
+
+
+def test_state_restore_continues_identically() -> None:
+    rng = random.Random(1)
+    a = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(a, "west", 150, T0, rng)
+    a.opened("west", "WO-open", t, "hotline")            # still waiting at the checkpoint
+    b = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    b.restore(a.state())
+    for w in (a, b):
+        w.closed("WO-open", t + 400.0)
+        for i in range(5):
+            w.opened("west", f"WO-r{i}", t + 60.0 * i, "hotline")
+            w.closed(f"WO-r{i}", t + 60.0 * i + 330.0)
+    assert a.statistic("west") == b.statistic("west") > 0.0
+    assert a.last_waits("west") == b.last_waits("west")
+
+
+def _sig(kind: str, t: float, oid: str, **kw) -> ScopeSignal:
+    return ScopeSignal(kind, t, oid, "receive", "west", None, "complaint", "hotline", check="receive_ack", **kw)
+
+
+def _settings():
+    s = load_config(None)
+    s.detectors.scope.receive_wait_threshold = 6.0
+    s.detectors.scope.receive_wait_warmup_h = 4.0    # the streams here are six hours long
+    return s
+
+
+def test_threshold_zero_switches_it_off() -> None:
+    s = load_config(None)
+    assert ScopeStage(s).detectors.receive_wait is not None
+    s.detectors.scope.receive_wait_threshold = 0.0
+    assert ScopeStage(s).detectors.receive_wait is None
+
+
+def test_scope_stage_feeds_the_watch_and_checkpoints_it() -> None:
+    stage = ScopeStage(_settings())
+    watch = stage.detectors.receive_wait
+    assert watch is not None
+    rng = random.Random(2)
+    t = T0
+    for i in range(120):
+        t += 60.0
+        stage.apply(_sig(S.OPEN, t, f"WO-{i}", value=t + HOTLINE_S, value2=t))
+        stage.apply(_sig(S.CLOSE, t + 120.0 * math.exp(rng.gauss(0.0, 0.3)), f"WO-{i}", value=0.0,
+                         value2=HOTLINE_S))
+    for i in range(8):   # the desk slows down: four-minute waits
+        t += 60.0
+        stage.apply(_sig(S.OPEN, t, f"WO-s{i}", value=t + HOTLINE_S, value2=t))
+        stage.apply(_sig(S.CLOSE, t + 240.0, f"WO-s{i}", value=0.5, value2=HOTLINE_S))
+    stage.advance(t + 300.0)
+    assert watch.statistic("west") >= 6.0
+    assert watch.last_waits("west")[-1] == 4.0
+    restored = scope_from_state(_settings(), scope_state_dict(stage))
+    again = restored.detectors.receive_wait
+    assert again is not None and again.statistic("west") == watch.statistic("west")
+    assert again.usual_wait_min("west") == watch.usual_wait_min("west")
+
+
+class Desks:
+    """Two regions' receive desks driven through the scope stage as the order stage would: each hotline order
+    arrives, crosses 50/75/90/100 % of its five-minute deadline while it waits, and is accepted."""
+
+    LEVELS = (0.5, 0.75, 0.9, 1.0)
+
+    def __init__(self, settings) -> None:
+        self.stage = ScopeStage(settings)
+        self.pending: list[tuple[float, int, ScopeSignal]] = []
+        self.n = 0
+        self.out: list = []
+
+    def order(self, region: str, t: float, wait_s: float) -> None:
+        self.n += 1
+        oid = f"WO-{region}-{self.n}"
+
+        def sig(kind: str, at: float, **kw) -> ScopeSignal:
+            return ScopeSignal(kind, at, oid, "receive", region, None, "complaint", "hotline", check="receive_ack",
+                               **kw)
+        self.pending.append((t, self.n, ScopeSignal(S.ARRIVAL, t, oid, None, region, None, "complaint", "hotline")))
+        self.pending.append((t, self.n, sig(S.OPEN, t, value=t + HOTLINE_S, value2=t)))
+        crossed = 0.0
+        for lv in self.LEVELS:
+            if wait_s > lv * HOTLINE_S:
+                self.pending.append((t + lv * HOTLINE_S, self.n, sig(S.CROSS, t + lv * HOTLINE_S, value=lv,
+                                                                     value2=HOTLINE_S)))
+                crossed = lv
+        self.pending.append((t + wait_s, self.n, sig(S.CLOSE, t + wait_s, value=crossed, value2=HOTLINE_S)))
+
+    def run_until(self, t: float) -> None:
+        self.pending.sort(key=lambda x: (x[0], x[1]))
+        while self.pending and self.pending[0][0] <= t:
+            _, _, s = self.pending.pop(0)
+            self.out += self.stage.apply(s)
+        self.out += self.stage.advance(t)
+
+
+def _first_region_receive_alert(settings, cut_at_min: float, minutes: int, per_min: int = 1,
+                                growth_s: float = 4.0) -> float | None:
+    rng = random.Random(4)
+    desks = Desks(settings)
+    t = T0
+    for m in range(minutes):
+        t = T0 + 60.0 * m
+        for region in ("west", "east", "north"):
+            for _ in range(per_min):
+                at = t + rng.uniform(0.0, 60.0)
+                slow = region == "west" and m >= cut_at_min
+                # an understaffed desk: the queue before an agent grows to three, four, six minutes
+                base = 110.0 * math.exp(rng.gauss(0.0, 0.25))
+                wait = base + (min(240.0, growth_s * (m - cut_at_min)) * rng.uniform(0.6, 1.4) if slow else 0.0)
+                desks.order(region, at, wait)
+        desks.run_until(t)
+    desks.run_until(t + 600.0)
+    fired = [c.ts for c in desks.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+    return min(fired) if fired else None
+
+
+def test_wait_evidence_makes_the_region_lag_warn_earlier() -> None:
+    """An understaffed desk after six calm hours: the region's receive lag alert comes earlier when the waits
+    back its sequential test, and not at all in the calm hours (either way)."""
+    cut = 360
+    plain = load_config(None)
+    plain.detectors.scope.receive_wait_threshold = 0.0
+    off = _first_region_receive_alert(plain, cut, cut + 60, growth_s=8.0)
+    on = _first_region_receive_alert(_settings(), cut, cut + 60, growth_s=8.0)
+    assert off is not None and on is not None
+    assert on >= T0 + cut * 60.0                      # no alert before the cut
+    # (a small gain: the deadline-share test itself follows within minutes; 21.7 -> 19.7 min after the cut)
+    assert on <= off - 120.0
