@@ -1,6 +1,8 @@
 """Configuration of the detectors: thresholds are configuration, not code."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -77,6 +79,12 @@ class ScopeRulesConfig(BaseModel):
     lag_cusum_province: bool = Field(True, description="the sequential lag test compares a scope with the "
                                                        "province's share in the last hour (a rise all regions "
                                                        "share, like the morning peak, is no evidence)")
+    bounce_min_count: int = Field(6, description="reassignments (转派退单) in 60 min a department needs before "
+                                  "reassignment_bounce fires, however low its normal (5, the old fixed floor, is "
+                                  "what ordinary bounces of ~1 an hour reach by chance in a busy hour somewhere "
+                                  "among thirty departments: 7 of the generalisation streams' 39 false alarms, "
+                                  "five different orders each with mixed reasons; no labelled incident was first "
+                                  "seen by this rule)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
@@ -98,6 +106,18 @@ class ScopeRulesConfig(BaseModel):
     lag_hourly: bool = Field(True, description="a scope's lag threshold is at least what the same hour of the day "
                                                "brought on earlier days (a desk that is this pressed every "
                                                "morning peak is not news)")
+    lag_province_rise: Literal["off", "cold", "always"] = Field(
+        "cold", description="a scope's lag threshold rises with the rest of the province: times how far the "
+        "order-minutes at risk of the other regions stand above their recent normal now (a morning peak every "
+        "region shares is no evidence against one). 'cold': only while the scope's hour-of-day view "
+        "(lag_hourly) has not seen this hour yet — a stream's first morning; 'always': also after; 'off'")
+    lag_province_rise_scopes: list[str] = Field(["region"], description="the scope kinds whose lag threshold "
+                                                "lag_province_rise raises: a region carries the province's daily "
+                                                "rhythm, a department's few crews much less (with departments too it "
+                                                "removed 7 more false alarms of the generalisation streams but lost "
+                                                "two slowed departments, public-1's and gen-2's)")
+    lag_province_rise_max: float = Field(4.0, ge=1.0, description="the most the rest of the province's rise may "
+                                         "raise a scope's lag threshold (x)")
     topic_province_floor: bool = Field(True, description="topic_surge tests a region's share against at least the "
                                                          "province's share of the last hour (a rise every region "
                                                          "shares, like an angrier afternoon, is no evidence)")

@@ -231,6 +231,9 @@ class ScopeDetectors:
         """Running sums of ``_province_half`` per stage (half, quick); counts, so exactly the sums of the
         history. Made on the first tick: before it a checkpoint may refill the history."""
         self.topic_shown: dict[str, str] = {}   # region -> the topic its topic_surge alert is about
+        self.rest_rise: dict[tuple[str, str], float] = {}
+        """Per (stage, region): how many times its recent normal the rest of the province's order-minutes at
+        risk stand at now (:meth:`_province_rise`; only entries above 1)."""
         c = self.cfg
         self._zero_threshold = Baseline().threshold(4.0, c.risk_minutes_floor)
         """The lag threshold of a baseline that has only learned zeros (above zero, nothing-at-risk stays calm)."""
@@ -308,6 +311,8 @@ class ScopeDetectors:
         if total is not None and cfg.lag_cusum_threshold > 0 and cfg.lag_cusum_province:
             self._province_lag(total)
         self._arrivals30 = total.window("arrivals", 30) if total is not None else 0.0
+        if total is not None and cfg.lag_province_rise != "off":
+            self._province_rise(total, scopes)
         forecast = cfg.forecast_enabled
         for plan in self._alert_plans(scopes):
             skind, name, scope, sc = plan.skind, plan.name, plan.scope, plan.sc
@@ -317,7 +322,8 @@ class ScopeDetectors:
             risk_total = self._lags(t, plan, out, forecast)
             if skind == "department":
                 self._rate(t, plan.rate_keys["bounce"], sc.window("bounces", 60), out, kind="reassignment_bounce",
-                           scope=scope, stage="decompose", z=5.0, floor=5.0, what="1 小时内转派退单")
+                           scope=scope, stage="decompose", z=5.0, floor=float(cfg.bounce_min_count),
+                           what="1 小时内转派退单")
                 continue
             # skind == "region"
             if self.receive_wait is not None and self._arrivals30 >= 20:
@@ -455,6 +461,33 @@ class ScopeDetectors:
             trials = half + hq[1]
             self.province_half_share[stage] = half / trials if trials >= 30 else None
 
+    def _province_rise(self, total: Any, scopes: dict[tuple[str, str], Any]) -> None:
+        """Per stage and region, the rest of the province's order-minutes at risk now ÷ their recent normal
+        (the province's own baseline less the region's): the seasonal view a scope lacks before its hour-of-day
+        baselines have seen an hour (a stream's first morning). The region itself is left out, so its own
+        incident does not raise the bar it is judged against; a department counts as its region."""
+        rise = self.rest_rise
+        rise.clear()
+        cap = self.cfg.lag_province_rise_max
+        floor = self.cfg.risk_minutes_floor
+        regions = [p for p in self._alert_plans(scopes) if p.skind == "region"]
+        for stage in STAGES:
+            now = float(sum(total.stages[stage].risk_hist))
+            pb = self._b(("province_lag", stage))
+            ready = pb.n >= self.cfg.warmup_ticks
+            mean = pb.mean
+            pb.learn(now)
+            if not ready:
+                continue
+            for p in regions:
+                rb = self.baselines.get(("lag", "region", p.name, stage))
+                rest_mean = mean - (rb.mean if rb is not None else 0.0)
+                if rest_mean < floor:
+                    continue   # the rest of the province is too quiet for a ratio to mean anything
+                f = (now - float(sum(p.sc.stages[stage].risk_hist))) / rest_mean
+                if f > 1.0:
+                    rise[(stage, p.name)] = f if f < cap else cap
+
     def _lags(self, t: float, plan: _ScopePlan, out: list[Condition], forecast: bool = False) -> int:
         """:meth:`_lag` (and :meth:`_forecast` if enabled) for each stage of a region or department; returns the
         scope's order-minutes at risk summed over its stages (an integer: the anomaly detector's third series)."""
@@ -471,6 +504,9 @@ class ScopeDetectors:
         local = t + self._utc_offset_h * 3600.0
         day, hour = int(local // 86400.0), int(local % 86400.0 // 3600.0)
         zero_thr = self._zero_threshold
+        rise_mode = cfg.lag_province_rise
+        rise = self.rest_rise if rise_mode != "off" and skind in cfg.lag_province_rise_scopes else None
+        region = plan.name if skind == "region" else self.dept_region.get(plan.name, "")
         for w in plan.lags:
             stage, st, key, b = w.stage, w.st, w.key, w.baseline
             hot = False
@@ -507,15 +543,22 @@ class ScopeDetectors:
                     h.n += 1
             else:
                 thr = b.threshold(4.0, floor)
+                seasonal = False
                 if h is not None:
                     # the same hour of earlier days: a scope that is this pressed every morning is not news
                     if h.n >= HOURLY_MIN and hb[1] < day:   # learned on an earlier day, not the last few minutes
                         thr = max(thr, h.threshold(4.0, floor))
-                    if h.n < warmup or risk < thr:
-                        # only calm minutes: an incident in progress must not raise the bar it is judged against
-                        # (learned at the threshold, a one-hour baseline of ~60 minutes a day climbed 8 -> 15 in
-                        # 25 minutes of public-2's understaffed desk)
-                        h.learn(risk)
+                        seasonal = True
+                if rise and (rise_mode == "always" or not seasonal):
+                    # no hour-of-day view yet: the rest of the province's rise stands in for it
+                    f = rise.get((stage, region))
+                    if f is not None:
+                        thr = max(thr, f * b.threshold(4.0, floor))
+                if h is not None and (h.n < warmup or risk < thr):
+                    # only calm minutes: an incident in progress must not raise the bar it is judged against
+                    # (learned at the threshold, a one-hour baseline of ~60 minutes a day climbed 8 -> 15 in
+                    # 25 minutes of public-2's understaffed desk)
+                    h.learn(risk)
             if series is not None:
                 series.append((t, "lag", skind, plan.name, stage, risk, thr))
             n = b.n
