@@ -24,7 +24,6 @@ import inspect
 import logging
 import os
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -35,7 +34,7 @@ from aiokafka.partitioner import murmur2
 
 from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
                          Inbox, internal_topic)
-from streams.counted import CountedThrough, StatsRollback
+from streams.counted import CountedThrough, StatsRollback, last_offsets
 from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
@@ -590,16 +589,16 @@ class Live:
                                      [(cid, orjson.dumps({**req, "p": part(req["order_id"])})) for cid, req in reqs])
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
-                           records: list = (), new_dead: int = 0) -> None:
-        """A take's counters (with its records' offsets, :mod:`streams.counted`), then its changelog, then its
-        outputs: a kill anywhere in between neither loses nor doubles a count."""
+                           taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> None:
+        """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`), then its changelog, then
+        its outputs: a kill anywhere in between neither loses nor doubles a count."""
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
-        await self._count(self.prefix + "stats", delta, records, "dlq:count", new_dead)
-        if records:
+        await self._count(delta, taken, new_dead)
+        if taken[1]:
             failpoint("orders.counted")
         await self.changelog.write(self.store.flush())
-        if records:
+        if taken[1]:
             failpoint("orders.changelogged")
         pipe = self.redis.pipeline(transaction=False)
         self.send_customer_requests()
@@ -608,21 +607,32 @@ class Live:
         if len(pipe):
             await pipe.execute()
 
-    async def _count(self, key: str, delta: dict[str, int], records: Iterable[Any], dead_key: str = "",
-                     dead: int = 0, field_prefix: str = "") -> None:
-        """Add ``delta`` to the counters hash ``key`` and mark ``records`` counted, atomically (MULTI/EXEC)."""
-        through = self.counted.advance((r.topic, r.partition, r.offset) for r in records)
-        delta = {field_prefix + k: v for k, v in delta.items() if v}
+    async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0) -> None:
+        """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and mark the take's last offsets
+        ``taken`` counted, atomically (MULTI/EXEC)."""
+        through = self.counted.advance(*taken)
+        delta = {k: v for k, v in delta.items() if v}
         if not (delta or through or dead):
             return
         pipe = self.redis.pipeline(transaction=True)
         for k, v in delta.items():
-            pipe.hincrby(key, k, v)
+            pipe.hincrby(self.prefix + "stats", k, v)
         if dead:
-            pipe.incrby(self.prefix + dead_key, dead)
+            pipe.incrby(self.prefix + "dlq:count", dead)
         if through:
             pipe.hset(self.prefix + "stats:through", mapping=through)
         await pipe.execute()
+
+    async def _counted_limits(self, records: list) -> tuple[tuple[str, dict[int, int]], dict[int, int]]:
+        """The take's (topic, last offset per partition) and, per partition, the last offset the counters hold
+        (read from Redis for partitions not counted on since this worker's last rebalance)."""
+        taken = last_offsets(records)
+        topic, last = taken
+        fields = self.counted.missing(topic, last.keys())
+        if fields:
+            values = await self.redis.hmget(self.prefix + "stats:through", fields)
+            self.counted.load(dict(zip(fields, values)))
+        return taken, self.counted.limits(topic, last.keys())
 
     # ---------------------------------------------------------------------------------------- steps
     async def on_events(self, events: list) -> None:
@@ -641,22 +651,23 @@ class Live:
         stage = self.order_stage
         note_partition = self.store.note_partition
         observe = self.clock.observe
-        await self._load_counted(events)
-        counted = self.counted.counted
+        taken, limit = await self._counted_limits(events)
         for rec in events:
             raw = rec.value
-            again = counted(rec.topic, rec.partition, rec.offset)   # re-read after a crash: count it once
-            with StatsRollback(stage.stats, again):
-                try:
-                    ev = parse_event(raw)
-                except InvalidEvent as exc:
-                    # sent again on a re-read (its first send may have died with the worker), counted once
-                    dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
-                    new_dead += not again
-                    continue
-                observe(ev.t)
-                note_partition(ev.order_id, rec.partition)
-                out = stage.ingest(ev)
+            again = rec.offset <= limit[rec.partition]   # re-read after a crash: applied again, counted once
+            rollback = StatsRollback(stage.stats) if again else None
+            try:
+                ev = parse_event(raw)
+            except InvalidEvent as exc:
+                # sent again on a re-read (its first send may have died with the worker), counted once
+                dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
+                new_dead += not again
+                continue
+            observe(ev.t)
+            note_partition(ev.order_id, rec.partition)
+            out = stage.ingest(ev)
+            if rollback is not None:
+                rollback.restore()
             sigs.extend(out.signals)
             conds.extend(out.conditions)
             risks.extend(out.risks)
@@ -667,14 +678,7 @@ class Live:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
         self.metrics.events.inc(len(events) - len(dead))
-        await self.flush_orders(sigs, conds, risks, events, new_dead)
-
-    async def _load_counted(self, records: list) -> None:
-        """Read the counted offsets of input partitions this worker has not counted on since its last rebalance."""
-        fields = self.counted.missing({(rec.topic, rec.partition) for rec in records})
-        if fields:
-            values = await self.redis.hmget(self.prefix + "stats:through", fields)
-            self.counted.load(dict(zip(fields, values)))
+        await self.flush_orders(sigs, conds, risks, taken, new_dead)
 
     async def on_contexts(self, records: list) -> None:
         """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
@@ -687,15 +691,18 @@ class Live:
             conds: list = []
             risks: list = []
             apply = self.order_stage.apply_customer
-            await self._load_counted(records)
-            counted = self.counted.counted
+            taken, limit = await self._counted_limits(records)
             for rec in records:
-                with StatsRollback(self.order_stage.stats, counted(rec.topic, rec.partition, rec.offset)):
-                    out = apply(CustomerContext.from_dict(orjson.loads(rec.value)))
+                ctx = CustomerContext.from_dict(orjson.loads(rec.value))
+                if rec.offset <= limit[rec.partition]:   # re-read after a crash: counted once
+                    with StatsRollback(self.order_stage.stats):
+                        out = apply(ctx)
+                else:
+                    out = apply(ctx)
                 sigs.extend(out.signals)
                 conds.extend(out.conditions)
                 risks.extend(out.risks)
-            await self.flush_orders(sigs, conds, risks, records)
+            await self.flush_orders(sigs, conds, risks, taken)
 
     async def on_customer_requests(self, records: list) -> None:
         """Contacts and escalations of this worker's customers → CustomerStage; contexts back to the orders."""
@@ -705,25 +712,27 @@ class Live:
             stage = self.customer_stage
             note_partition = self.customer_store.note_partition
             contexts: list[tuple[int, str, bytes]] = []
-            await self._load_counted(records)
-            counted = self.counted.counted
+            taken, limit = await self._counted_limits(records)
             for rec in records:
                 req = orjson.loads(rec.value)
                 note_partition(req["customer_id"], rec.partition)
-                with StatsRollback(stage.stats, counted(rec.topic, rec.partition, rec.offset)):
+                if rec.offset <= limit[rec.partition]:   # re-read after a crash: counted once
+                    with StatsRollback(stage.stats):
+                        ctx = apply_request(stage, req)
+                else:
                     ctx = apply_request(stage, req)
                 if ctx is not None:
                     contexts.append((req["p"], ctx.order_id, orjson.dumps(ctx.to_dict())))
-            await self.flush_customers(records)
+            await self.flush_customers(taken)
             self.outbox.extend_to(self.context_topic.get_topic_name(), contexts)
             await self.flush_out()
 
-    async def flush_customers(self, records: list = ()) -> None:
+    async def flush_customers(self, taken: tuple[str, dict[int, int]] = ("", {})) -> None:
         """The customer stage's counters in Redis (``stats``: customer_*), then the customer table's changelog."""
         stats = self.customer_stage.stats
-        delta = {k: v - self.sent_customer_stats.get(k, 0) for k, v in stats.items()}
+        delta = {"customer_" + k: v - self.sent_customer_stats.get(k, 0) for k, v in stats.items()}
         self.sent_customer_stats = dict(stats)
-        await self._count(self.prefix + "stats", delta, records, field_prefix="customer_")
+        await self._count(delta, taken)
         await self.customer_changelog.write(self.customer_store.flush())
 
     async def on_signals(self, events: list) -> None:

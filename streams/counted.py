@@ -7,6 +7,9 @@ state says about them: it applies them again (their state may be missing) but ro
 back, so nothing is counted twice and — because the count precedes the changelog — nothing applied goes
 uncounted. Only the worker owning a partition writes its offset; a rebalance forgets the cache
 (:meth:`CountedThrough.forget`) so a partition that comes back is read from Redis again.
+
+A take holds the records of one topic (``streams.app.Inbox``), so the per-record test is a dict lookup by
+partition; field names are built once per partition, not per record.
 """
 from __future__ import annotations
 
@@ -23,41 +26,43 @@ class CountedThrough:
     """Last counted offset per input partition, as Redis holds it.
 
     >>> ct = CountedThrough()
-    >>> ct.missing([("events", 0), ("events", 1)])
+    >>> ct.missing("events", {0, 1})
     ['events:0', 'events:1']
     >>> ct.load({"events:0": b"41", "events:1": None})      # partition 1 never counted
-    >>> ct.counted("events", 0, 41), ct.counted("events", 0, 42), ct.counted("events", 1, 0)
-    (True, False, False)
-    >>> ct.advance([("events", 0, 42), ("events", 0, 45), ("events", 1, 3)])
+    >>> limit = ct.limits("events", {0, 1})
+    >>> limit, 41 <= limit[0], 42 <= limit[0]
+    ({0: 41, 1: -1}, True, False)
+    >>> ct.advance("events", {0: 45, 1: 3})
     {'events:0': 45, 'events:1': 3}
-    >>> ct.counted("events", 0, 45), ct.missing([("events", 0)])
-    (True, [])
-    >>> ct.forget(); ct.missing([("events", 0)])
-    ['events:0']
+    >>> ct.advance("events", {0: 40})                        # a re-read below what was counted: nothing new
+    {}
+    >>> ct.missing("events", {0}), ct.forget(), ct.missing("events", {0})
+    ([], None, ['events:0'])
     """
 
     def __init__(self) -> None:
         self.through: dict[str, int] = {}
 
-    def missing(self, partitions: Iterable[tuple[str, int]]) -> list[str]:
+    def missing(self, topic: str, partitions: Iterable[int]) -> list[str]:
         """Fields of ``partitions`` not loaded yet (read them from Redis and :meth:`load` them)."""
-        return sorted({partition_key(t, p) for t, p in partitions} - self.through.keys())
+        return sorted(k for k in (partition_key(topic, p) for p in partitions) if k not in self.through)
 
     def load(self, values: dict[str, Any]) -> None:
         """Redis's values (bytes, str or None for a partition never counted)."""
         for key, v in values.items():
             self.through[key] = -1 if v is None else int(v)
 
-    def counted(self, topic: str, partition: int, offset: int) -> bool:
-        """Whether the record at ``offset`` is in the Redis counters already (a re-read after a crash)."""
-        return offset <= self.through.get(partition_key(topic, partition), -1)
+    def limits(self, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+        """partition -> last counted offset: a record at or below it is a re-read (counted already)."""
+        through = self.through
+        return {p: through.get(partition_key(topic, p), -1) for p in partitions}
 
-    def advance(self, records: Iterable[tuple[str, int, int]]) -> dict[str, int]:
-        """Take ``(topic, partition, offset)`` of a take as counted; return the new offsets to write."""
+    def advance(self, topic: str, last: dict[int, int]) -> dict[str, int]:
+        """Take a take's last offset per partition as counted; return the fields to write (those that moved)."""
         out: dict[str, int] = {}
-        for topic, partition, offset in records:
-            key = partition_key(topic, partition)
-            if offset > max(out.get(key, -1), self.through.get(key, -1)):
+        for p, offset in last.items():
+            key = partition_key(topic, p)
+            if offset > self.through.get(key, -1):
                 out[key] = offset
         self.through.update(out)
         return out
@@ -67,28 +72,42 @@ class CountedThrough:
         self.through.clear()
 
 
+def last_offsets(records: list[Any]) -> tuple[str, dict[int, int]]:
+    """A take's topic and last offset per partition (records of a partition come in offset order).
+
+    >>> from types import SimpleNamespace as R
+    >>> last_offsets([R(topic="e", partition=0, offset=5), R(topic="e", partition=1, offset=2),
+    ...               R(topic="e", partition=0, offset=6)])
+    ('e', {0: 6, 1: 2})
+    >>> last_offsets([])
+    ('', {})
+    """
+    if not records:
+        return "", {}
+    return records[0].topic, {r.partition: r.offset for r in records}
+
+
 class StatsRollback:
-    """Undo the counter increments of records that were counted before (see :class:`CountedThrough`).
+    """Undo the counter increments made inside the block (a record counted before: :class:`CountedThrough`).
 
     >>> stats = {"events": 5, "duplicates": 1}
-    >>> with StatsRollback(stats, active=True):
+    >>> with StatsRollback(stats):
     ...     stats["events"] += 1; stats["duplicates"] += 1; stats["late"] = 1
     >>> stats
     {'events': 5, 'duplicates': 1}
-    >>> with StatsRollback(stats, active=False):
-    ...     stats["events"] += 1
-    >>> stats["events"]
-    6
     """
 
-    def __init__(self, stats: dict[str, int], active: bool) -> None:
+    def __init__(self, stats: dict[str, int]) -> None:
         self.stats = stats
-        self.before = dict(stats) if active else None
+        self.before = dict(stats)
 
     def __enter__(self) -> StatsRollback:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.before is not None:
-            self.stats.clear()
-            self.stats.update(self.before)
+        self.restore()
+
+    def restore(self) -> None:
+        """Put the counters back as they were (outside a ``with`` block: a loop body that may ``continue``)."""
+        self.stats.clear()
+        self.stats.update(self.before)

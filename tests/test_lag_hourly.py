@@ -13,13 +13,14 @@ SPAN = 10 * 60.0                  # a 10-minute receive deadline
 
 
 class Desk:
-    """One region's receive desk: orders arrive every minute and wait ``wait(t)`` minutes to be taken."""
+    """Regions' receive desks (one, ``north``, unless told): three orders a minute each, every one waiting
+    ``wait(t, region, n)`` minutes to be taken (``n``: the order's number)."""
 
-    def __init__(self, stage: ScopeStage) -> None:
-        self.stage, self.n, self.pending, self.out = stage, 0, [], []
+    def __init__(self, stage: ScopeStage, regions: tuple[str, ...] = ("north",)) -> None:
+        self.stage, self.regions, self.n, self.pending, self.out = stage, regions, 0, [], []
 
-    def sig(self, kind: str, t: float, oid: str, value: float, value2: float) -> None:
-        self.out += self.stage.apply(ScopeSignal(kind, t, oid, "receive", "north", None, "consultation", "hotline",
+    def sig(self, kind: str, t: float, region: str, oid: str, value: float, value2: float) -> None:
+        self.out += self.stage.apply(ScopeSignal(kind, t, oid, "receive", region, None, "consultation", "hotline",
                                                  check="receive_ack", value=value, value2=value2))
 
     def run(self, start: float, minutes: int, wait) -> None:
@@ -27,17 +28,18 @@ class Desk:
             t = start + m * 60.0
             due = [p for p in self.pending if p[0] <= t]
             self.pending = [p for p in self.pending if p[0] > t]
-            for _, kind, oid, v, v2 in sorted(due):
-                self.sig(kind, t, oid, v, v2)
-            for _ in range(3):
-                self.n += 1
-                oid, w = f"WO-{self.n}", wait(t) * 60.0
-                self.sig(S.OPEN, t, oid, t + SPAN, t)
-                for level in (0.5, 0.75, 0.9, 1.0):
-                    if w > level * SPAN:
-                        self.pending.append((t + level * SPAN, S.CROSS, oid, level, SPAN))
-                top = max([lv for lv in (0.5, 0.75, 0.9, 1.0) if w > lv * SPAN], default=0.0)
-                self.pending.append((t + w, S.CLOSE, oid, top, SPAN))
+            for _, kind, region, oid, v, v2 in sorted(due):
+                self.sig(kind, t, region, oid, v, v2)
+            for region in self.regions:
+                for _ in range(3):
+                    self.n += 1
+                    oid, w = f"WO-{self.n}", wait(t, region, self.n) * 60.0
+                    self.sig(S.OPEN, t, region, oid, t + SPAN, t)
+                    for level in (0.5, 0.75, 0.9, 1.0):
+                        if w > level * SPAN:
+                            self.pending.append((t + level * SPAN, S.CROSS, region, oid, level, SPAN))
+                    top = max([lv for lv in (0.5, 0.75, 0.9, 1.0) if w > lv * SPAN], default=0.0)
+                    self.pending.append((t + w, S.CLOSE, region, oid, top, SPAN))
             self.out += self.stage.advance(t)
 
     def lag_alerts(self, since: float) -> list:
@@ -46,7 +48,7 @@ class Desk:
 
 def morning(extra: float = 0.0):
     """Orders wait 2 minutes; from 09:00 to 10:00 local they wait 9 (+ ``extra``): 90 % of the deadline."""
-    def wait(t: float) -> float:
+    def wait(t: float, *_) -> float:
         hour = (t - T0) % DAY / 3600.0
         return 9.0 + extra if 9.0 <= hour < 10.0 else 2.0
     return wait

@@ -9,7 +9,7 @@ from tests.test_lag_hourly import DAY, T0, Desk, settings
 INCIDENT = T0 + 2 * DAY + 9 * 3600
 
 
-def slow_third_morning(t: float) -> float:
+def slow_third_morning(t: float, *_) -> float:
     """Calls wait 2 minutes; for an hour on the third day they wait 9 (90 % of the deadline)."""
     return 9.0 if INCIDENT <= t < INCIDENT + 3600 else 2.0
 
@@ -27,7 +27,7 @@ def test_the_hour_does_not_learn_the_incident():
 def test_the_hour_still_learns_calm_minutes():
     """Calls that use 60 % of their deadline all day, every day: a steady pressure below the threshold is learned."""
     desk = Desk(ScopeStage(settings()))
-    desk.run(T0, 3 * 24 * 60, lambda t: 6.0)
+    desk.run(T0, 3 * 24 * 60, lambda *_: 6.0)
     hours = desk.stage.detectors.hourly[("lag", "region", "north", "receive")]
     hour = int((T0 + 2 * DAY + 9 * 3600 + 8 * 3600) % DAY // 3600)
     assert hours[hour][0].mean > 1.0
