@@ -103,8 +103,10 @@ class AlertStore:
         before = {a: (_index_values(r) if r else None) for a, r in rows.items()}
         changed = set()
         for rec, new in zip(alerts, added):
-            if new:
-                rows[rec["alert_id"]] = fold(rows[rec["alert_id"]], rec)
+            # not new but newer than its row: an earlier apply that stopped between its two pipelines (retried)
+            row = rows[rec["alert_id"]]
+            if new or row is None or int(rec.get("seq", 0)) > row["seq"]:
+                rows[rec["alert_id"]] = fold(row, rec)
                 changed.add(rec["alert_id"])
         pipe = self.r.pipeline(transaction=True)
         for alert_id in ids:

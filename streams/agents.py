@@ -38,6 +38,7 @@ from streams.counted import CountedThrough, StatsRollback, last_offsets
 from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
+from streams.retrying import Retry
 from streams.table_store import TableStore
 from yujing.config import Settings
 from yujing.events import InvalidEvent, parse_event
@@ -101,13 +102,20 @@ class ChangelogWriter:
     other output topics keep their normal (large) batches.
     """
 
-    def __init__(self, producer: Any, topic: str) -> None:
+    def __init__(self, producer: Any, topic: str, retry: Retry | None = None) -> None:
         self.producer = producer
         self.topic = topic
+        self.retry = retry or Retry()
         self.records = 0
 
     async def write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
-        """Send the records and wait until the broker has them (the take is acknowledged after this)."""
+        """Send the records and wait until the broker has them (the take is acknowledged after this); a failed
+        send is sent again (:mod:`streams.retrying`: a table record repeated in order changes nothing)."""
+        if by_partition:
+            await self.retry("changelog " + self.topic, lambda: self._write(by_partition))
+            self.records += sum(len(recs) for recs in by_partition.values())
+
+    async def _write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
         sent = []
         for p, recs in by_partition.items():
             head, last = recs[:-1], recs[-1]
@@ -122,7 +130,6 @@ class ChangelogWriter:
                         batch.append(key=orjson.dumps(key), value=value, timestamp=None)
                 batch.close()
                 sent.append(await self.producer.send_batch(batch, self.topic, partition=p))
-            self.records += len(recs)
         await delivered(sent)
 
 
@@ -132,11 +139,13 @@ class Outbox:
     ``AIOKafkaProducer.send`` costs an await, a future and a partitioner call per record (~4 records per input
     event: signals, conditions, risk); here each topic-partition gets one ``send_batch`` per step. :meth:`flush`
     returns once the broker has every batch (one round trip per step, not per record), so a step's input is
-    acknowledged only after its output is safe; a failed send raises (the take is read again after a restart).
+    acknowledged only after its output is safe. Batches that fail are sent again, and only those
+    (:mod:`streams.retrying`), so a broker blip neither loses nor repeats output.
     """
 
-    def __init__(self, producer: Any) -> None:
+    def __init__(self, producer: Any, retry: Retry | None = None) -> None:
         self.producer = producer
+        self.retry = retry or Retry()
         self.pending: dict[tuple[str, int | None], list[tuple[bytes | None, bytes]]] = {}
         self.partitions: dict[str, int] = {}
         self.records = 0
@@ -170,24 +179,45 @@ class Outbox:
         return p
 
     async def flush(self) -> None:
+        """Send everything queued and return once the broker has all of it (retrying what failed)."""
         pending, self.pending = self.pending, {}
-        sent: list = []   # delivery futures of this flush
+        if not pending:
+            return
+        groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]] = []
         for (topic, p), recs in pending.items():
             if p is None:
                 n = self.partitions.get(topic)
                 if n is None:
-                    n = self.partitions[topic] = len(await self.producer.partitions_for(topic))
+                    n = await self.retry("topic metadata", lambda: self.producer.partitions_for(topic))
+                    n = self.partitions[topic] = len(n)
                 by_p: dict[int, list] = {}
                 partition = self.partition
                 for key, value in recs:
                     by_p.setdefault(partition(key, n), []).append((key, value))
-                for q, part in by_p.items():
-                    await self._send(topic, q, part, sent)
+                groups.extend((topic, q, part) for q, part in by_p.items())
             else:
-                await self._send(topic, p, recs, sent)
-        await delivered(sent)
+                groups.append((topic, p, recs))
+        await self.retry("output", lambda: self._deliver(groups))
 
-    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]], sent: list) -> None:
+    async def _deliver(self, groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]]) -> None:
+        """Send ``groups`` (topic, partition, records) in order and wait for the broker; those that failed stay
+        in ``groups`` (the next attempt sends only them) and the first failure is raised."""
+        sent: list = []   # per group: the delivery futures of its batches, or the error that stopped it
+        for topic, p, recs in groups:
+            try:
+                sent.append(await self._send(topic, p, recs))
+            except Exception as exc:   # the producer refused the batch outright (closed, timed out waiting)
+                sent.append(exc)
+        results = [r if isinstance(r, Exception) else await _outcome(r) for r in sent]
+        failed = [g for g, r in zip(groups, results) if r is not None]
+        self.records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
+        groups[:] = failed
+        if failed:
+            raise next(r for r in results if r is not None)
+
+    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]]) -> list:
+        """Hand one topic-partition's records to the producer in as few batches as fit; their futures."""
+        sent = []
         batch = self.producer.create_batch()
         for key, value in recs:
             if batch.append(key=key, value=value, timestamp=None) is None:
@@ -197,7 +227,16 @@ class Outbox:
                 batch.append(key=key, value=value, timestamp=None)
         batch.close()
         sent.append(await self.producer.send_batch(batch, topic, partition=partition))
-        self.records += len(recs)
+        return sent
+
+
+async def _outcome(futures: list) -> Exception | None:
+    """None once every future succeeded, else the first error (logged)."""
+    for r in await asyncio.gather(*futures, return_exceptions=True):
+        if isinstance(r, Exception):
+            log.error("produce failed: %r", r)
+            return r
+    return None
 
 
 async def delivered(futures: list) -> None:
@@ -271,6 +310,9 @@ class Live:
         self.redis = aioredis.Redis.from_url(settings.redis.url)
         self.prefix = settings.redis.prefix
         self.metrics = Metrics()
+        self.retry = Retry(settings.worker.write_give_up_s,
+                           on_retry=lambda step: self.metrics.write_retries.labels(step=step.split(" ")[0]).inc())
+        """Every write a take waits for goes through this: retried in place, shown as ``blocked`` meanwhile."""
         raw = dict(key_serializer="raw", value_serializer="raw")
         self.events_topic = app.topic(k.events_topic, partitions=k.partitions, **raw)
         self.dlq_topic = app.topic(k.dlq_topic, partitions=1, **raw)
@@ -510,10 +552,11 @@ class Live:
             await producer.stop()
             return
         self.producer = producer
-        self.outbox = Outbox(producer)
+        self.outbox = Outbox(producer, self.retry)
         if self.runs_orders:
-            self.changelog = ChangelogWriter(producer, self.table.changelog_topic.get_topic_name())
-            self.customer_changelog = ChangelogWriter(producer, self.customers_table.changelog_topic.get_topic_name())
+            self.changelog = ChangelogWriter(producer, self.table.changelog_topic.get_topic_name(), self.retry)
+            self.customer_changelog = ChangelogWriter(producer, self.customers_table.changelog_topic.get_topic_name(),
+                                                      self.retry)
 
     def inbox(self, topic: Any) -> Inbox:
         return self.app.inboxes[topic.get_topic_name()]
@@ -525,7 +568,9 @@ class Live:
     async def flush_out(self) -> None:
         await self.outbox.flush()
 
-    async def publish_stage_out(self, signals: list, conditions: list, risks: list, pipe: Any) -> None:
+    def publish_stage_out(self, signals: list, conditions: list, risks: list) -> tuple[dict, dict] | None:
+        """Queue a step's signals, conditions and risk records; return the board's risk keys to write
+        (latest record and score per order), or None."""
         dumps = orjson.dumps
         out = self.outbox
         if signals:
@@ -536,14 +581,18 @@ class Live:
             utc = self.utc
             keyed = [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
             out.extend_keyed(self.alerts_topic.get_topic_name(), keyed)
-            latest = dict(keyed)
-            top = {r.order_id: float(r.risk) for r in risks}
-            pipe.hset(self.prefix + "risk:latest", mapping=latest)
-            pipe.zadd(self.prefix + "risk:top", top)
-            pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
         self.metrics.signals.inc(len(signals))
         self.metrics.conditions.inc(len(conditions))
         self.metrics.risks.inc(len(risks))
+        return (dict(keyed), {r.order_id: float(r.risk) for r in risks}) if risks else None
+
+    async def write_risk_keys(self, latest: dict, top: dict) -> None:
+        """The board's risk keys: every order's latest risk record and the top-risk ranking (idempotent)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.prefix + "risk:latest", mapping=latest)
+        pipe.zadd(self.prefix + "risk:top", top)
+        pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
+        await pipe.execute()
 
     async def emit_alerts(self, records: list) -> None:
         if not records:
@@ -553,7 +602,7 @@ class Live:
             self.send(self.alerts_topic, orjson.dumps(d), key=r.fingerprint.encode())
             self.metrics.alerts.labels(status=r.status, tier=r.tier).inc()
         await self.flush_out()
-        await _maybe_await(self.alert_store.apply(dicts))
+        await self.retry("alert store", lambda: _maybe_await(self.alert_store.apply(dicts)))
 
     async def emit_labels(self) -> None:
         labels = self.pipeline.drain_labels()
@@ -600,28 +649,41 @@ class Live:
         await self.changelog.write(self.store.flush())
         if taken[1]:
             failpoint("orders.changelogged")
-        pipe = self.redis.pipeline(transaction=False)
         self.send_customer_requests()
-        await self.publish_stage_out(out_signals, out_conditions, out_risks, pipe)
+        risk_keys = self.publish_stage_out(out_signals, out_conditions, out_risks)
         await self.flush_out()
-        if len(pipe):
-            await pipe.execute()
+        if risk_keys is not None:
+            await self.retry("risk keys", lambda: self.write_risk_keys(*risk_keys))
 
     async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0) -> None:
         """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and mark the take's last offsets
-        ``taken`` counted, atomically (MULTI/EXEC)."""
+        ``taken`` counted, atomically (MULTI/EXEC), retried until it is written. A retry first asks whether the
+        failed attempt went through after all (its reply lost): then ``stats:through`` holds the take already."""
         through = self.counted.advance(*taken)
         delta = {k: v for k, v in delta.items() if v}
         if not (delta or through or dead):
             return
-        pipe = self.redis.pipeline(transaction=True)
-        for k, v in delta.items():
-            pipe.hincrby(self.prefix + "stats", k, v)
-        if dead:
-            pipe.incrby(self.prefix + "dlq:count", dead)
-        if through:
-            pipe.hset(self.prefix + "stats:through", mapping=through)
-        await pipe.execute()
+        tried = False
+
+        async def write() -> None:
+            nonlocal tried
+            if tried and through and await self._counted_already(through):
+                return
+            tried = True
+            pipe = self.redis.pipeline(transaction=True)
+            for k, v in delta.items():
+                pipe.hincrby(self.prefix + "stats", k, v)
+            if dead:
+                pipe.incrby(self.prefix + "dlq:count", dead)
+            if through:
+                pipe.hset(self.prefix + "stats:through", mapping=through)
+            await pipe.execute()
+
+        await self.retry("counters", write)
+
+    async def _counted_already(self, through: dict[str, int]) -> bool:
+        values = await self.redis.hmget(self.prefix + "stats:through", list(through))
+        return all(v is not None and int(v) >= through[k] for k, v in zip(through, values))
 
     async def _counted_limits(self, records: list) -> tuple[tuple[str, dict[int, int]], dict[int, int]]:
         """The take's (topic, last offset per partition) and, per partition, the last offset the counters hold
@@ -630,7 +692,7 @@ class Live:
         topic, last = taken
         fields = self.counted.missing(topic, last.keys())
         if fields:
-            values = await self.redis.hmget(self.prefix + "stats:through", fields)
+            values = await self.retry("counters read", lambda: self.redis.hmget(self.prefix + "stats:through", fields))
             self.counted.load(dict(zip(fields, values)))
         return taken, self.counted.limits(topic, last.keys())
 
@@ -777,10 +839,10 @@ class Live:
         await self.send_notifications()
 
     async def tick(self) -> None:
-        """Advance every owned stage to the live clock; write the snapshot, heartbeat and checkpoints."""
+        """Advance every owned stage to the live clock; write the snapshot and checkpoints (the heartbeat has a
+        timer of its own)."""
         await self.start_producer()
         now = self.clock.now()
-        await self.heartbeat(now)
         if now is None:
             return
         if self.order_stage is not None:
@@ -797,9 +859,8 @@ class Live:
                 from streams.scope_stage import scope_state_dict
                 self.scope_ckpt_at = time.time()
                 held, self.held_signals = self.held_signals, []
-                await self.redis.set(self.prefix + "ckpt:scopes",
-                                     orjson.dumps({"offset": self.scope_cp.offset,
-                                                   "state": scope_state_dict(self.scope_stage)}))
+                ckpt = orjson.dumps({"offset": self.scope_cp.offset, "state": scope_state_dict(self.scope_stage)})
+                await self.retry("scope checkpoint", lambda: self.redis.set(self.prefix + "ckpt:scopes", ckpt))
                 self.inbox(self.signals_topic).ack(held)
         if self.pipeline is not None:
             records = list(self.pipeline.tick(now))
@@ -818,7 +879,8 @@ class Live:
                 held, self.held_conditions = self.held_conditions, []
                 ck = {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
                       "state": self.pipeline.state_dict()}
-                await self.redis.set(self.prefix + "ckpt:alerts", orjson.dumps(ck))
+                raw = orjson.dumps(ck)
+                await self.retry("alert checkpoint", lambda: self.redis.set(self.prefix + "ckpt:alerts", raw))
                 self.inbox(self.conditions_topic).ack(held)
 
     async def _tick_orders(self, now: float) -> None:
@@ -870,6 +932,7 @@ class Live:
         lags = self.lag_by_topic()
         lag = sum(lags.values())
         self.metrics.lag.set(lag)
+        self.metrics.write_blocked.set(self.retry.blocked_for())
         orders = self.order_stage is not None
         beat = {"worker": self.worker, "role": self.role, "pid": os.getpid(), "wall": time.time(), "now": now,
                 "partitions": mine, "recovering": bool(self.app.in_recovery or self.app.rebalancing),
@@ -878,7 +941,10 @@ class Live:
                 "events": self.order_stage.stats.get("events", 0) if orders else 0,
                 "last_event_wall": self.last_event_wall(), "lag_by_topic": lags, "lagging": self.lagging,
                 "scope_stage": self.scope_stage is not None, "alert_pipeline": self.pipeline is not None,
-                "model": self.model_report if orders else None, "model_origin": self.models_origin}
+                "model": self.model_report if orders else None, "model_origin": self.models_origin,
+                "blocked": {step: {**b, "for_s": round(time.time() - b["since"], 1)}
+                            for step, b in self.retry.blocked.items()},
+                "write_retries": sum(self.retry.retries.values())}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     def lag_by_topic(self) -> dict[str, int]:
@@ -993,6 +1059,15 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
             await live.tick()
         except Exception:
             log.exception("tick failed")
+
+    @app.timer(settings.clock.tick_s, name="heartbeat")
+    async def heartbeat() -> None:
+        """The worker's heartbeat (board, dead-man's switch), on a timer of its own: it goes on while a tick
+        or a take waits for a blocked write, and says so (``blocked``)."""
+        try:
+            await live.heartbeat(live.clock.now())
+        except Exception as exc:
+            log.warning("heartbeat not written: %r", exc)
 
     @app.on_rebalance_complete.connect
     async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:

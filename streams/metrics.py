@@ -17,6 +17,10 @@ class Metrics:
         self.alerts = Counter("yujing_alert_records", "alert lifecycle records", ["status", "tier"], registry=r)
         self.notifications = Counter("yujing_notifications", "notifications sent", registry=r)
         self.notify_failures = Counter("yujing_notification_failures", "notifications that failed", registry=r)
+        self.write_retries = Counter("yujing_write_retries", "failed attempts of a take's writes, retried in place",
+                                     ["step"], registry=r)
+        self.write_blocked = Gauge("yujing_write_blocked_seconds", "how long the longest-failing write has been "
+                                   "retried (0 = every write goes through)", registry=r)
         self.lag = Gauge("yujing_consumer_lag", "input events not yet processed by this worker", registry=r)
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> None:

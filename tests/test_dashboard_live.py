@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from streamlit.proto.Metric_pb2 import Metric
+
 from tests.dash_fixtures import all_text, app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
 
 
@@ -38,6 +40,20 @@ def test_a_worker_restoring_its_tables_is_named_on_the_workers_tile(board_env):
     at = app_test("duty").run()
     workers = next(m for m in at.metric if m.label == "Workers")
     assert workers.value == "3" and workers.proto.delta == "1 restoring state"
+
+
+def test_a_worker_retrying_a_write_is_named_with_how_long_and_what(board_env):
+    """streams.retrying: a worker whose writes fail says so in its heartbeat; the tile turns red and its help
+    names the worker, the write and the tries (a blocked write beats "restoring" on the tile)."""
+    snap = snapshot()
+    snap["runtime"]["workers"]["worker-2"] = {"role": "orders", "wall": time.time(), "recovering": True,
+                                              "blocked": {"output": {"since": time.time() - 42, "tries": 7,
+                                                                     "error": "KafkaTimeoutError()", "for_s": 42.0}}}
+    put_snapshot(board_env["redis_url"], snap)
+    at = app_test("duty").run()
+    workers = next(m for m in at.metric if m.label == "Workers")
+    assert workers.proto.delta == "1 blocked writing, retrying for 42 s"
+    assert "worker-2: output (7×)" in workers.proto.help and workers.proto.color == Metric.RED   # inverse: an "up" delta is bad
 
 
 def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):

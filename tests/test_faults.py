@@ -7,11 +7,13 @@ and, for the Redis test, a redis-server of our own that we may kill. The worker'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -27,6 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def rig(kafka_broker: str, redis_server: str, tmp_path: Path):
     """A worker config on the session broker and Redis, with its own topic, consumer group and prefix."""
+    with _rig(kafka_broker, redis_server, tmp_path) as r:
+        yield r
+
+
+@contextlib.contextmanager
+def _rig(kafka_broker: str, redis_server: str, tmp_path: Path) -> Iterator[dict]:
+    """The rig of :func:`rig` on any Redis (a test that stops its own server)."""
     import redis
 
     from bench.bench_live import SILENT_DEADLINE_MIN
@@ -54,11 +63,13 @@ def rig(kafka_broker: str, redis_server: str, tmp_path: Path):
         procs.append(p)
         return p
 
-    yield {"bootstrap": kafka_broker, "topic": topic, "prefix": f"{app_id}:", "r": r, "start": start,
-           "tmp": tmp_path}
-    for p in procs:
-        stop(p)
-    r.close()
+    try:
+        yield {"bootstrap": kafka_broker, "topic": topic, "prefix": f"{app_id}:", "r": r, "start": start,
+               "tmp": tmp_path}
+    finally:
+        for p in procs:
+            stop(p)
+        r.close()
 
 
 def _stats(rig: dict) -> dict[str, int]:
@@ -174,6 +185,48 @@ def test_a_crash_between_counters_changelog_and_outputs_counts_every_event_once(
     assert counted() == expected, (st, expected)
     assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
     assert int(rig["r"].get(rig["prefix"] + "dlq:count") or 0) == 2, "each bad line counted once"
+
+
+def test_a_redis_outage_blocks_the_worker_which_then_counts_every_event_once(kafka_broker: str,
+                                                                            tmp_path: Path) -> None:
+    """Redis goes away for longer than the client's own retries while events keep coming. The worker neither
+    crashes nor drops the take it was writing (streams.retrying): it waits, says ``blocked`` while Redis is
+    back but output is not, and once Redis returns its counters and open orders equal a clean run's, with no
+    restart of the process."""
+    from yujing.runtime.redis_server import RedisServer
+
+    lines = sim_lines(3000, end=time.time() - 30, seed=10)
+    clean = clean_run(lines)
+    expected = clean.stats["events"] - clean.stats["duplicates"]
+    server = RedisServer(data_dir=tmp_path / "redis").start()
+    try:
+        with _rig(kafka_broker, server.url, tmp_path) as rig:
+            w = rig["start"]()
+            asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:1000]))
+            wait_until(lambda: _stats(rig).get("events", 0) >= 1000, 60, "the first thousand counted")
+            server.stop()   # SIGTERM: redis-server writes its AOF and exits; nothing is lost on its side
+            asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[1000:]))
+            time.sleep(15)   # longer than redis-py's own retries: the take's writes fail and are retried
+            assert w.poll() is None, "the worker rode the outage out"
+            server.start()
+
+            def caught_up() -> bool:
+                b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
+                return drained(b) and b.get("orders") == len(clean.orders) and not b.get("blocked")
+
+            wait_until(caught_up, 90, "the worker holds the clean run's open orders, nothing blocked",
+                       show=lambda: (_beat(rig), w.poll(), len(clean.orders)))
+            time.sleep(1.5)
+            st = _stats(rig)
+            assert st.get("events", 0) - st.get("duplicates", 0) == expected, (st, expected)
+            assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+            beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1"))
+            assert beat["pid"] == w.pid and w.poll() is None, "no restart was needed"
+            assert beat["write_retries"] > 0, "the outage was met by retries, not luck"
+            log = (rig["tmp"] / "w1-0.log").read_text(errors="replace")
+            assert "went through again" in log
+    finally:
+        server.stop()
 
 
 def _assert_no_repeated_lifecycle_record(rig: dict) -> int:

@@ -50,6 +50,14 @@ class RedisConfig(BaseModel):
     prefix: str = Field("yj:", description="key prefix, so one Redis can hold several installations")
 
 
+class WorkerConfig(BaseModel):
+    """How a live worker rides out a Redis or broker outage."""
+
+    write_give_up_s: float = Field(300.0, gt=0, description="a take's write (counters, changelog, output, board "
+                                   "keys) is retried with backoff this long, shown as `blocked` on the board; then "
+                                   "the worker exits (status 75) for its supervisor to restart it")
+
+
 class ClockConfig(BaseModel):
     """How the live shell tells time (replay always uses event time)."""
 
@@ -120,6 +128,7 @@ class Settings(BaseSettings):
 
     kafka: KafkaConfig = KafkaConfig()
     redis: RedisConfig = RedisConfig()
+    worker: WorkerConfig = WorkerConfig()
     clock: ClockConfig = ClockConfig()
     sla: SlaConfig = SlaConfig()
     tiers: TierThresholds = TierThresholds()

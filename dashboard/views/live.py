@@ -79,13 +79,21 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
     beats = rt.get("worker_beats") or {}
     roles = data.role_counts(beats)
     restoring = sum(1 for b in beats.values() if (b or {}).get("recovering"))   # reading their changelogs
+    blocked = {name: b["blocked"] for name, b in beats.items() if (b or {}).get("blocked")}   # streams.retrying
     if not rt.get("broker_ok", True):
         delta, colour = t("kpi.broker_down", lang), "inverse"
+    elif blocked:
+        longest = max(float(s.get("for_s") or 0) for steps in blocked.values() for s in steps.values())
+        delta, colour = t("kpi.blocked", lang, n=len(blocked), s=round(longest)), "inverse"
     else:
         delta, colour = (t("kpi.recovering", lang, n=restoring), "off") if restoring else (None, "off")
     cols[4].metric(t("kpi.workers", lang), int(rt.get("workers") or 0), delta=delta, delta_color=colour,
                    help=t("kpi.workers_help", lang, roles=(" · ").join(
-                       f"{t('role.' + r, lang)} ×{n}" for r, n in roles.items()) or "—"))
+                       f"{t('role.' + r, lang)} ×{n}" for r, n in roles.items()) or "—") + (
+                       "\n\n" + t("kpi.blocked_help", lang, what="; ".join(
+                           f"{clean(name, 40)}: {clean(step, 60)} ({int(s.get('tries') or 0)}×)"
+                           for name, steps in blocked.items() for step, s in steps.items()))
+                       if blocked else ""))
 
 
 def _risky(snap: dict[str, Any], lang: str) -> None:
