@@ -34,8 +34,8 @@ def rig(kafka_broker: str, redis_server: str, tmp_path: Path):
 
 
 @contextlib.contextmanager
-def _rig(kafka_broker: str, redis_server: str, tmp_path: Path) -> Iterator[dict]:
-    """The rig of :func:`rig` on any Redis (a test that stops its own server)."""
+def _rig(kafka_broker: str, redis_server: str, tmp_path: Path, extra: str = "") -> Iterator[dict]:
+    """The rig of :func:`rig` on any Redis (a test that stops its own server); ``extra``: more TOML."""
     import redis
 
     from bench.bench_live import SILENT_DEADLINE_MIN
@@ -50,7 +50,7 @@ def _rig(kafka_broker: str, redis_server: str, tmp_path: Path) -> Iterator[dict]
     cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
                    f'dlq_topic = "{app_id}-dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
                    f'[redis]\nurl = "{redis_server}"\nprefix = "{app_id}:"\n[clock]\nspeed = 1.0\n'
-                   "[sla.receive_ack_min]\n" + "".join(f'"{k}" = {v}\n' for k, v in chans.items()))
+                   "[sla.receive_ack_min]\n" + "".join(f'"{k}" = {v}\n' for k, v in chans.items()) + extra)
     r = redis.Redis.from_url(redis_server, decode_responses=True)
     procs: list[subprocess.Popen] = []
 
@@ -225,6 +225,45 @@ def test_a_redis_outage_blocks_the_worker_which_then_counts_every_event_once(kaf
             assert beat["write_retries"] > 0, "the outage was met by retries, not luck"
             log = (rig["tmp"] / "w1-0.log").read_text(errors="replace")
             assert "went through again" in log
+    finally:
+        server.stop()
+
+
+def test_a_write_that_keeps_failing_ends_the_worker_for_a_restart_that_counts_exactly(kafka_broker: str,
+                                                                                     tmp_path: Path) -> None:
+    """Redis stays away longer than ``[worker] write_give_up_s``: the worker exits with status 75 (no commit of
+    the take it could not write), and a worker started once Redis is back re-reads from the committed offset:
+    counters and open orders = a clean run's."""
+    from streams.retrying import GIVE_UP_EXIT
+    from yujing.runtime.redis_server import RedisServer
+
+    lines = sim_lines(2000, end=time.time() - 30, seed=12)
+    clean = clean_run(lines)
+    expected = clean.stats["events"] - clean.stats["duplicates"]
+    server = RedisServer(data_dir=tmp_path / "redis").start()
+    try:
+        with _rig(kafka_broker, server.url, tmp_path, "[worker]\nwrite_give_up_s = 4\n") as rig:
+            w = rig["start"]()
+            asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:800]))
+            wait_until(lambda: _stats(rig).get("events", 0) >= 800, 60, "the first 800 counted")
+            server.stop()
+            asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[800:]))
+            # redis-py's own retries (a few seconds) + 4 s of ours, then the exit
+            assert w.wait(60) == GIVE_UP_EXIT
+            server.start()
+            w2 = rig["start"]()
+
+            def caught_up() -> bool:
+                b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
+                return b.get("pid") == w2.pid and drained(b) and b.get("orders") == len(clean.orders)
+
+            wait_until(caught_up, 90, "the restarted worker holds the clean run's open orders",
+                       show=lambda: (_beat(rig), w2.poll(), len(clean.orders)))
+            time.sleep(1.5)
+            st = _stats(rig)
+            assert st.get("events", 0) - st.get("duplicates", 0) == expected, (st, expected)
+            assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+            assert "exiting for a restart" in (rig["tmp"] / "w1-0.log").read_text(errors="replace")
     finally:
         server.stop()
 
