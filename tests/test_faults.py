@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -80,6 +81,23 @@ def _beat(rig: dict, worker: str = "w1") -> dict:
     """The worker's heartbeat fields that say whether it has caught up."""
     b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", worker) or b"{}")
     return {k: b.get(k) for k in ("pid", "recovering", "orders", "lag", "lagging", "last_event_wall", "events")}
+
+
+def _assert_like_clean_run(rig: dict, clean: Any, w: subprocess.Popen, what: str) -> dict[str, int]:
+    """Wait until worker ``w`` (its heartbeat) holds the clean run's open orders with nothing left to read or
+    blocked, then require the clean run's counters; returns the ``stats`` hash."""
+    def caught_up() -> bool:
+        b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
+        return (b.get("pid") == w.pid and drained(b) and b.get("orders") == len(clean.orders)
+                and not b.get("blocked"))
+
+    wait_until(caught_up, 90, what, show=lambda: (_beat(rig), w.poll(), len(clean.orders)))
+    time.sleep(1.5)   # a counter written late would show now
+    st = _stats(rig)
+    expected = clean.stats["events"] - clean.stats["duplicates"]
+    assert st.get("events", 0) - st.get("duplicates", 0) == expected, (st, expected)
+    assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+    return st
 
 
 def _escalations(n: int, t: float) -> list[tuple[bytes, bytes]]:
@@ -163,27 +181,12 @@ def test_a_crash_between_counters_changelog_and_outputs_counts_every_event_once(
     outputs (streams.failpoints): the replaced worker re-reads the take; state and counters = a clean run."""
     lines = sim_lines(3000, end=time.time() - 30, seed=9) + [(b"BAD-1", b"{not json"), (b"BAD-2", b'{"type": 1}')]
     clean = clean_run(lines)
-    expected = clean.stats["events"] - clean.stats["duplicates"]
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:1500]))
     w = rig["start"](failpoint=f"{point}:2")   # dies in its second take of events
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[1500:]))
     assert w.wait(60) == -9, "the failpoint killed the worker"
     w2 = rig["start"]()
-
-    def counted() -> int:
-        st = _stats(rig)
-        return st.get("events", 0) - st.get("duplicates", 0)
-
-    def caught_up() -> bool:
-        b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
-        return b.get("pid") == w2.pid and drained(b) and b.get("orders") == len(clean.orders)
-
-    wait_until(caught_up, 90, "the replaced worker holds the clean run's open orders, nothing left to read",
-               show=lambda: (_beat(rig), w2.poll(), len(clean.orders)))
-    time.sleep(1.5)   # a counter written late would show now
-    st = _stats(rig)
-    assert counted() == expected, (st, expected)
-    assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+    _assert_like_clean_run(rig, clean, w2, "the replaced worker holds the clean run's open orders, nothing to read")
     assert int(rig["r"].get(rig["prefix"] + "dlq:count") or 0) == 2, "each bad line counted once"
 
 
@@ -197,7 +200,6 @@ def test_a_redis_outage_blocks_the_worker_which_then_counts_every_event_once(kaf
 
     lines = sim_lines(3000, end=time.time() - 30, seed=10)
     clean = clean_run(lines)
-    expected = clean.stats["events"] - clean.stats["duplicates"]
     server = RedisServer(data_dir=tmp_path / "redis").start()
     try:
         with _rig(kafka_broker, server.url, tmp_path) as rig:
@@ -209,17 +211,7 @@ def test_a_redis_outage_blocks_the_worker_which_then_counts_every_event_once(kaf
             time.sleep(15)   # longer than redis-py's own retries: the take's writes fail and are retried
             assert w.poll() is None, "the worker rode the outage out"
             server.start()
-
-            def caught_up() -> bool:
-                b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
-                return drained(b) and b.get("orders") == len(clean.orders) and not b.get("blocked")
-
-            wait_until(caught_up, 90, "the worker holds the clean run's open orders, nothing blocked",
-                       show=lambda: (_beat(rig), w.poll(), len(clean.orders)))
-            time.sleep(1.5)
-            st = _stats(rig)
-            assert st.get("events", 0) - st.get("duplicates", 0) == expected, (st, expected)
-            assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+            _assert_like_clean_run(rig, clean, w, "the same worker holds the clean run's open orders, nothing blocked")
             beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1"))
             assert beat["pid"] == w.pid and w.poll() is None, "no restart was needed"
             assert beat["write_retries"] > 0, "the outage was met by retries, not luck"
@@ -239,7 +231,6 @@ def test_a_write_that_keeps_failing_ends_the_worker_for_a_restart_that_counts_ex
 
     lines = sim_lines(2000, end=time.time() - 30, seed=12)
     clean = clean_run(lines)
-    expected = clean.stats["events"] - clean.stats["duplicates"]
     server = RedisServer(data_dir=tmp_path / "redis").start()
     try:
         with _rig(kafka_broker, server.url, tmp_path, "[worker]\nwrite_give_up_s = 4\n") as rig:
@@ -252,17 +243,7 @@ def test_a_write_that_keeps_failing_ends_the_worker_for_a_restart_that_counts_ex
             assert w.wait(60) == GIVE_UP_EXIT
             server.start()
             w2 = rig["start"]()
-
-            def caught_up() -> bool:
-                b = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1") or b"{}")
-                return b.get("pid") == w2.pid and drained(b) and b.get("orders") == len(clean.orders)
-
-            wait_until(caught_up, 90, "the restarted worker holds the clean run's open orders",
-                       show=lambda: (_beat(rig), w2.poll(), len(clean.orders)))
-            time.sleep(1.5)
-            st = _stats(rig)
-            assert st.get("events", 0) - st.get("duplicates", 0) == expected, (st, expected)
-            assert {k: st.get(k, 0) for k in COUNTERS} == {k: clean.stats[k] for k in COUNTERS}
+            _assert_like_clean_run(rig, clean, w2, "the restarted worker holds the clean run's open orders")
             assert "exiting for a restart" in (rig["tmp"] / "w1-0.log").read_text(errors="replace")
     finally:
         server.stop()
