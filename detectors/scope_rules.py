@@ -497,8 +497,9 @@ class ScopeDetectors:
     def _province_rise(self, total: Any, scopes: dict[tuple[str, str], Any]) -> None:
         """Per stage and region, the rest of the province's order-minutes at risk now ÷ their recent normal
         (the province's own baseline less the region's): the seasonal view a scope lacks before its hour-of-day
-        baselines have seen an hour (a stream's first morning). The region itself is left out, so its own
-        incident does not raise the bar it is judged against; a department counts as its region."""
+        baselines have seen an hour (a stream's first morning), and ('always') a floor after them, which know a
+        day or two only (a second day busier everywhere than the first). The region itself is left out, so its
+        own incident does not raise the bar it is judged against; a department counts as its region."""
         rise = self.rest_rise
         rise.clear()
         cap = self.cfg.lag_province_rise_max
@@ -585,8 +586,9 @@ class ScopeDetectors:
                         thr = max(thr, h.threshold(4.0, floor))
                         seasonal = True
                 if rise and (rise_mode == "always" or not seasonal):
-                    # no hour-of-day view yet: the rest of the province's rise stands in for it (not for a
-                    # department whose crews are slow on site: its arrival lag is its own)
+                    # the rest of the province's rise: in place of the hour-of-day view before it exists, and as
+                    # a floor after ('always'); not for a department whose crews are slow on site (its arrival
+                    # lag is its own)
                     f = rise.get((stage, region))
                     if f is not None and not (dept and stage == "feedback" and self._crews_slow(plan.name, t)):
                         thr = max(thr, b.threshold_risen(4.0, floor, f) if level else f * b.threshold(4.0, floor))
