@@ -107,15 +107,23 @@ class ScopeRulesConfig(BaseModel):
                                                "brought on earlier days (a desk that is this pressed every "
                                                "morning peak is not news)")
     lag_province_rise: Literal["off", "cold", "always"] = Field(
-        "cold", description="a scope's lag threshold rises with the rest of the province: times how far the "
+        "always", description="a scope's lag threshold rises with the rest of the province: times how far the "
         "order-minutes at risk of the other regions stand above their recent normal now (a morning peak every "
         "region shares is no evidence against one). 'cold': only while the scope's hour-of-day view "
-        "(lag_hourly) has not seen this hour yet — a stream's first morning; 'always': also after; 'off'")
-    lag_province_rise_scopes: list[str] = Field(["region"], description="the scope kinds whose lag threshold "
-                                                "lag_province_rise raises: a region carries the province's daily "
-                                                "rhythm, a department's few crews much less (with departments too it "
-                                                "removed 7 more false alarms of the generalisation streams but lost "
-                                                "two slowed departments, public-1's and gen-2's)")
+        "(lag_hourly) has not seen this hour yet — a stream's first morning; 'always': also after (the hour-of-day "
+        "view knows a day or two: a second morning busier everywhere than the first is no news either; at --k 8 "
+        "5 fewer false alarms of 20, no detection or lead lost, public-1/2 unchanged); 'off'")
+    lag_province_rise_scopes: list[str] = Field(["region", "department"], description="the scope kinds whose "
+                                                "lag threshold lag_province_rise raises (a department's first "
+                                                "morning peak is the province's too: 6 of the generalisation "
+                                                "streams' 26 false alarms at --k 8 were repair departments at 07-11 h "
+                                                "on day one)")
+    lag_province_rise_level_scopes: list[str] = Field(["department"], description="the scope kinds of "
+                                                      "lag_province_rise_scopes whose normal *level* the rest of the "
+                                                      "province's rise scales (mean x f, spread x sqrt(f), as a "
+                                                      "count's whose rate rose) instead of the whole threshold x f: "
+                                                      "a department's few orders are noisy, and x f on its spread "
+                                                      "hid public-1's slowed repair desk")
     lag_province_rise_max: float = Field(4.0, ge=1.0, description="the most the rest of the province's rise may "
                                          "raise a scope's lag threshold (x)")
     topic_province_floor: bool = Field(True, description="topic_surge tests a region's share against at least the "
@@ -154,6 +162,12 @@ class ScopeRulesConfig(BaseModel):
                                   "the next reports (0 = off, the default: at 11 it found 4 of 5 slowed departments "
                                   "of the generalisation streams, but after harm, and added 1-3 false alarms on "
                                   "public-1; detectors/work.py)")
+    work_rise_exempt: float = Field(11.0, description="evidence of the on-site test (detectors/work.py, as "
+                                    "work_threshold) from which a department is "
+                                    "judged without the province's rise on its feedback stage: its crews finish "
+                                    "slower than their habit, so its arrival lag is its own, not the province's "
+                                    "busy first morning (gen-2's slowed repair desk); 0 = off. The test runs for "
+                                    "this while its own alerts are off")
     work_rate_ratio: float = Field(0.25, description="the slowdown the on-site test looks for: jobs finishing at "
                                    "this share of the rate the department's habit gives jobs of their age")
     work_window: float = Field(0.75, description="quantile of a department's on-site durations up to which a "

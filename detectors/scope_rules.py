@@ -81,6 +81,20 @@ class Baseline:
         v = mean + z * self.dev + math.sqrt(0.0 if 0.0 > mean else mean)
         return v if v > floor else floor
 
+    def threshold_risen(self, z: float, floor: float, f: float) -> float:
+        """The threshold of a figure whose normal level has risen ``f`` times: the mean × f and the spread
+        (deviation and Poisson term) × sqrt(f), as a count's whose rate rose (a busier hour is as noisy as a count
+        of that size, not ``f`` times noisier).
+
+        >>> b = Baseline(alpha=0.5)
+        >>> for x in (4, 4, 4, 4): b.learn(x)
+        >>> b.threshold(3, 1), b.threshold_risen(3, 1, 4.0), 4 * b.threshold(3, 1)
+        (6.0, 20.0, 24.0)
+        """
+        mean = self.mean if self.mean > 0.0 else 0.0
+        v = f * mean + math.sqrt(f) * (z * self.dev + math.sqrt(mean))
+        return v if v > floor else floor
+
     def untouched(self) -> bool:
         """Only zeros learned so far: learning another zero would only count it (``n``), and the threshold is
         that of ``Baseline()``.
@@ -240,10 +254,12 @@ class ScopeDetectors:
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
                                 min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
+        work_top = max(c.work_threshold, c.work_rise_exempt)
         self.work = (WorkWatch(c.work_rate_ratio, min_habit=c.work_min_habit, forget=c.work_forget,
-                               window=c.work_window, ceiling=1.5 * c.work_threshold)
-                     if c.work_threshold > 0 else None)
-        """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work`."""
+                               window=c.work_window, ceiling=1.5 * work_top)
+                     if work_top > 0 else None)
+        """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work` (its alerts, if
+        ``work_threshold``) and :meth:`_crews_slow` (the lag rule's cold start, if ``work_rise_exempt``)."""
         self.receive_wait = (ReceiveWaitWatch(c.receive_wait_shift, c.receive_wait_threshold)
                              if c.receive_wait_threshold > 0 else None)
         """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
@@ -366,7 +382,10 @@ class ScopeDetectors:
         if self.stall is not None:
             self._stalls(t, out)
         if self.work is not None:
-            self._work(t, out)
+            if cfg.work_threshold > 0:
+                self._work(t, out)
+            else:
+                self.work.step(t)   # evidence only (the lag rule's cold start reads it)
         return out
 
     def _work(self, t: float, out: list[Condition]) -> None:
@@ -405,6 +424,20 @@ class ScopeDetectors:
                          "cusum": round(s.statistic, 2), "threshold": thr})
             self._verdict(t, key, want, out, kind="breach_forecast", scope={"department": dept}, stage="feedback",
                           score=s.statistic if s is not None else 0.0, describe=describe, sequential=True)
+
+    def _crews_slow(self, dept: str, t: float) -> bool:
+        """The department's crews finish on-site jobs slower than their habit (detectors/work.py evidence at
+        least ``work_rise_exempt``, with ``work_min_orders`` jobs past its median): its feedback lag is its own,
+        not the province's busy hour, so the province's rise does not raise its threshold."""
+        watch = self.work
+        exempt = self.cfg.work_rise_exempt
+        if watch is None or exempt <= 0 or watch.stat.get(dept, 0.0) < exempt:
+            return False
+        jobs = watch.open.get(dept)
+        h = watch.habit(dept)
+        if not jobs or h is None:
+            return False
+        return sum(1 for s in jobs.values() if t - s > h.median) >= self.cfg.work_min_orders
 
     def _stall_says(self, dept: str) -> bool:
         d = self.debounce.get(("stall", dept, "feedback"))
@@ -464,8 +497,9 @@ class ScopeDetectors:
     def _province_rise(self, total: Any, scopes: dict[tuple[str, str], Any]) -> None:
         """Per stage and region, the rest of the province's order-minutes at risk now ÷ their recent normal
         (the province's own baseline less the region's): the seasonal view a scope lacks before its hour-of-day
-        baselines have seen an hour (a stream's first morning). The region itself is left out, so its own
-        incident does not raise the bar it is judged against; a department counts as its region."""
+        baselines have seen an hour (a stream's first morning), and ('always') a floor after them, which know a
+        day or two only (a second day busier everywhere than the first). The region itself is left out, so its
+        own incident does not raise the bar it is judged against; a department counts as its region."""
         rise = self.rest_rise
         rise.clear()
         cap = self.cfg.lag_province_rise_max
@@ -506,6 +540,8 @@ class ScopeDetectors:
         zero_thr = self._zero_threshold
         rise_mode = cfg.lag_province_rise
         rise = self.rest_rise if rise_mode != "off" and skind in cfg.lag_province_rise_scopes else None
+        level = skind in cfg.lag_province_rise_level_scopes
+        dept = skind == "department" and cfg.work_rise_exempt > 0
         region = plan.name if skind == "region" else self.dept_region.get(plan.name, "")
         for w in plan.lags:
             stage, st, key, b = w.stage, w.st, w.key, w.baseline
@@ -550,10 +586,12 @@ class ScopeDetectors:
                         thr = max(thr, h.threshold(4.0, floor))
                         seasonal = True
                 if rise and (rise_mode == "always" or not seasonal):
-                    # no hour-of-day view yet: the rest of the province's rise stands in for it
+                    # the rest of the province's rise: in place of the hour-of-day view before it exists, and as
+                    # a floor after ('always'); not for a department whose crews are slow on site (its arrival
+                    # lag is its own)
                     f = rise.get((stage, region))
-                    if f is not None:
-                        thr = max(thr, f * b.threshold(4.0, floor))
+                    if f is not None and not (dept and stage == "feedback" and self._crews_slow(plan.name, t)):
+                        thr = max(thr, b.threshold_risen(4.0, floor, f) if level else f * b.threshold(4.0, floor))
                 if h is not None and (h.n < warmup or risk < thr):
                     # only calm minutes: an incident in progress must not raise the bar it is judged against
                     # (learned at the threshold, a one-hour baseline of ~60 minutes a day climbed 8 -> 15 in

@@ -92,7 +92,8 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
-        self._work_signals = settings.detectors.scope.work_threshold > 0
+        scope = settings.detectors.scope
+        self._work_signals = scope.work_threshold > 0 or scope.work_rise_exempt > 0
         """Tell the scope stage when crews arrive on site and report work done (detectors/work.py; off with it)."""
         self._pressure_tau = self.risk_model.pressure_tau_s
         """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""

@@ -56,3 +56,36 @@ def test_the_provinces_baseline_survives_a_checkpoint():
     assert ("province_lag", "receive") in a
     assert (a[("province_lag", "receive")].mean, a[("province_lag", "receive")].n) == \
         (b[("province_lag", "receive")].mean, b[("province_lag", "receive")].n)
+
+
+def second_afternoon_peak(regions: tuple[str, ...]):
+    """As :func:`slow_morning` on day one (09:00-10:00 for every region); on day two also 14:00-15:00 in
+    ``regions`` (a hot afternoon): an hour whose hour-of-day view only knows a calm day."""
+    first = slow_morning(REGIONS)
+
+    def wait(t: float, region: str, n: int) -> float:
+        day, hour = divmod((t - T0) / 3600.0, 24.0)
+        if day >= 1 and region in regions and 14.0 <= hour < 15.0:
+            return 9.0
+        return first(t, region, n)
+    return wait
+
+
+def second_day(rise: str, regions: tuple[str, ...]) -> tuple[Desk, float]:
+    p = Desk(ScopeStage(settings(rise)), REGIONS)
+    p.run(T0, 24 * 60, second_afternoon_peak(regions))
+    day2 = T0 + DAY
+    p.run(day2, 16 * 60, second_afternoon_peak(regions))
+    return p, day2
+
+
+def test_a_second_day_peak_every_region_shares_is_not_news_with_the_rise_always():
+    p, day2 = second_day("cold", REGIONS)        # the hour-of-day view alone: 14-15 h was calm on day one
+    assert {c.scope["region"] for c in p.lag_alerts(day2)} == set(REGIONS)
+    p, day2 = second_day("always", REGIONS)
+    assert {c.scope["region"] for c in p.lag_alerts(day2)} == set()
+
+
+def test_one_regions_second_day_peak_still_alerts_with_the_rise_always():
+    p, day2 = second_day("always", ("north",))
+    assert {c.scope["region"] for c in p.lag_alerts(day2)} == {"north"}

@@ -101,5 +101,15 @@ def test_the_watch_resumes_from_a_checkpoint():
     assert twin.slowdowns(), "the slowdown is still seen after the hand-over"
 
 
-def test_off_by_default():
-    assert ScopeStage(load_config(None)).detectors.work is None
+def test_alerts_off_by_default_the_evidence_kept():
+    """By default the watch raises no alert but keeps its evidence: the lag rule's first-morning cold start reads
+    it (detectors.scope.work_rise_exempt; tests/test_lag_department_rise.py)."""
+    stage = ScopeStage(load_config(None))
+    crews = Crews(stage)
+    t = crews.run(T0, 24 * 60, 14.0)
+    crews.run(t, 180, 14.0, slow=3.0)
+    assert crews.slowdowns() == []
+    assert stage.detectors.work.stat[DEPT] >= WORK_THRESHOLD
+    s = load_config(None)
+    s.detectors.scope.work_rise_exempt = 0.0
+    assert ScopeStage(s).detectors.work is None
