@@ -39,6 +39,7 @@ from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
 from streams.retrying import Retry
+from streams.signals import ScopeSignal
 from streams.table_store import TableStore
 from yujing.config import Settings
 from yujing.events import InvalidEvent, parse_event
@@ -48,7 +49,10 @@ log = logging.getLogger("yujing.live")
 
 BATCH = 2000
 """Most input events one order-stage step takes (it takes whatever is queued, up to this: small when keeping up)."""
-SIGNALS_BATCH = 1000
+SIGNALS_PER_RECORD = 100
+"""ScopeSignals packed into one record of ``scope-signals`` (a JSON array; :func:`encode_signals`)."""
+SIGNALS_BATCH = 10
+"""Records (so at most about 1,000 signals) one scope-stage step takes."""
 CUSTOMERS_BATCH = 2000
 CONDITIONS_BATCH = 250
 """Smaller steps for the scope and alert agents: one step runs without a break on the shared event loop, and an
@@ -65,6 +69,31 @@ def encode_condition(c: Condition) -> bytes:
 
 def decode_condition(raw: bytes) -> Condition:
     return Condition(**orjson.loads(raw))
+
+
+def encode_signals(signals: list[ScopeSignal]) -> list[bytes]:
+    """A step's ScopeSignals as records of up to :data:`SIGNALS_PER_RECORD` signals each (JSON arrays, in order).
+
+    One record per signal cost the order worker ~3 µs a signal (~2.6 per event): an orjson result kept alive
+    is a fresh ~1 KB allocation shrunk to fit, ten times the cost of serialising the signal; the scope stage
+    read a consumer record per signal too.
+
+    >>> s = ScopeSignal("arrival", 5.0, "WO-1", None, "north", None, "complaint", "app")
+    >>> [decode_signals(r) == [s] * n for r, n in zip(encode_signals([s] * 150), (100, 50))]
+    [True, True]
+    >>> decode_signals(orjson.dumps(s.to_dict())) == [s]   # a record of one signal (written before packing)
+    True
+    """
+    dumps = orjson.dumps
+    return [dumps([s.to_dict() for s in signals[i:i + SIGNALS_PER_RECORD]])
+            for i in range(0, len(signals), SIGNALS_PER_RECORD)]
+
+
+def decode_signals(raw: bytes) -> list[ScopeSignal]:
+    """The ScopeSignals of one ``scope-signals`` record (see :func:`encode_signals`)."""
+    v = orjson.loads(raw)
+    from_dict = ScopeSignal.from_dict
+    return [from_dict(d) for d in v] if isinstance(v, list) else [from_dict(v)]
 
 
 def dead_letter(raw: bytes, reason: str, topic: str, partition: int, offset: int, utc_offset_h: float) -> bytes:
@@ -574,7 +603,7 @@ class Live:
         dumps = orjson.dumps
         out = self.outbox
         if signals:
-            out.extend(self.signals_topic.get_topic_name(), [dumps(s.to_dict()) for s in signals])
+            out.extend(self.signals_topic.get_topic_name(), encode_signals(signals))
         if conditions:
             out.extend(self.conditions_topic.get_topic_name(), [encode_condition(c) for c in conditions])
         if risks:
@@ -803,16 +832,16 @@ class Live:
         scope = self.scope_stage
         if scope is None:   # the partition was revoked meanwhile: its new owner reads these again
             return
-        from streams.signals import ScopeSignal
         conds: list = []
         cp = self.scope_cp
+        follow = self.clock.follow
         for rec in events:
             if cp.seen(rec.offset):
                 continue
             cp.offset = rec.offset
-            sig = ScopeSignal.from_dict(orjson.loads(rec.value))
-            self.clock.follow(sig.t)
-            conds.extend(scope.apply(sig))
+            for sig in decode_signals(rec.value):
+                follow(sig.t)
+                conds.extend(scope.apply(sig))
         for c in conds:
             self.send(self.conditions_topic, encode_condition(c))
         await self.flush_out()
