@@ -129,6 +129,10 @@ class ChangelogWriter:
     therefore builds the batches itself (``send_batch``): per partition one batch with all records but the
     last, then one batch with the last record alone. The end offset Tansu reports is then exact, and the
     other output topics keep their normal (large) batches.
+
+    Every partition's head goes first, then every last record: the producer holds a second batch of a
+    partition until the first is in a request, and sends one request at a time, so head and last partition
+    by partition cost a broker round trip per partition (two requests a write instead of ~24 for 12).
     """
 
     def __init__(self, producer: Any, topic: str, retry: Retry | None = None) -> None:
@@ -145,21 +149,31 @@ class ChangelogWriter:
             self.records += sum(len(recs) for recs in by_partition.values())
 
     async def _write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
+        dumps = orjson.dumps
+        keyed = {p: [(dumps(key), value) for key, value in recs] for p, recs in by_partition.items()}
         sent = []
-        for p, recs in by_partition.items():
-            head, last = recs[:-1], recs[-1]
-            for chunk in (head, [last]):
-                if not chunk:
-                    continue
-                batch = self.producer.create_batch()
-                for key, value in chunk:
-                    if batch.append(key=orjson.dumps(key), value=value, timestamp=None) is None:
-                        sent.append(await self.producer.send_batch(batch, self.topic, partition=p))
-                        batch = self.producer.create_batch()
-                        batch.append(key=orjson.dumps(key), value=value, timestamp=None)
-                batch.close()
-                sent.append(await self.producer.send_batch(batch, self.topic, partition=p))
+        for p, recs in keyed.items():
+            if len(recs) > 1:
+                sent.extend(await send_records(self.producer, self.topic, p, recs[:-1]))
+        for p, recs in keyed.items():
+            sent.extend(await send_records(self.producer, self.topic, p, recs[-1:]))
         await delivered(sent)
+
+
+async def send_records(producer: Any, topic: str, partition: int, recs: list[tuple[bytes | None, bytes | None]]
+                       ) -> list:
+    """Hand one topic-partition's records to the producer in as few batches as fit; their delivery futures."""
+    sent = []
+    batch = producer.create_batch()
+    for key, value in recs:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            batch.close()
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=None)
+    batch.close()
+    sent.append(await producer.send_batch(batch, topic, partition=partition))
+    return sent
 
 
 class Outbox:
@@ -234,7 +248,7 @@ class Outbox:
         sent: list = []   # per group: the delivery futures of its batches, or the error that stopped it
         for topic, p, recs in groups:
             try:
-                sent.append(await self._send(topic, p, recs))
+                sent.append(await send_records(self.producer, topic, p, recs))
             except Exception as exc:   # the producer refused the batch outright (closed, timed out waiting)
                 sent.append(exc)
         results = [r if isinstance(r, Exception) else await _outcome(r) for r in sent]
@@ -243,20 +257,6 @@ class Outbox:
         groups[:] = failed
         if failed:
             raise next(r for r in results if r is not None)
-
-    async def _send(self, topic: str, partition: int, recs: list[tuple[bytes | None, bytes]]) -> list:
-        """Hand one topic-partition's records to the producer in as few batches as fit; their futures."""
-        sent = []
-        batch = self.producer.create_batch()
-        for key, value in recs:
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                batch.close()
-                sent.append(await self.producer.send_batch(batch, topic, partition=partition))
-                batch = self.producer.create_batch()
-                batch.append(key=key, value=value, timestamp=None)
-        batch.close()
-        sent.append(await self.producer.send_batch(batch, topic, partition=partition))
-        return sent
 
 
 async def _outcome(futures: list) -> Exception | None:
