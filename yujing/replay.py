@@ -7,7 +7,6 @@ standard error, not into the files).
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 import time
@@ -19,6 +18,7 @@ import orjson
 from streams.monitor import Monitor
 from yujing.config import load_config
 from yujing.events import Event, InvalidEvent, parse_event
+from yujing.heap import long_lived_heap
 from yujing.records import fmt_ts
 
 DUMP = orjson.OPT_APPEND_NEWLINE
@@ -72,27 +72,8 @@ def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], i
     return events, n
 
 
-GC_THRESHOLDS = (50_000, 50, 100)
-"""Collection thresholds while replaying (Python's default is 700, 10, 10); see :func:`_long_lived_heap`."""
-
-
-@contextlib.contextmanager
-def _long_lived_heap() -> Iterator[None]:
-    """Fewer garbage collections while replaying: nearly all it allocates (events, orders, records) lives to
-    the end, yet every full collection scans all of it again: about 9 % of the CPU time on public-1 with the
-    default thresholds. The caller freezes what is read (:func:`gc.freeze`); the thresholds are restored and
-    frozen objects unfrozen afterwards (tests replay in-process)."""
-    old = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
 def run_replay(source: str, out_dir: Path, config: Path | None = None, progress: bool = False) -> dict[str, Any]:
-    with _long_lived_heap():
+    with long_lived_heap():
         return _run_replay(source, out_dir, config, progress)
 
 

@@ -27,11 +27,14 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
                                          "aggregates (scope stage and alert pipeline: one per installation)")
            ) -> None:
     """Run one live worker: consume work-order events, keep the board and alerts in Redis current."""
+    import gc
+
     import faust
 
     from streams.agents import check_role, group_id, install
     from streams.app import create_app
     from yujing.config import load_config
+    from yujing.heap import long_lived_heap
 
     try:
         settings = load_config(config)
@@ -46,7 +49,10 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
     live = install(app, settings, worker_name, role)
     if metrics_port:
         live.metrics.serve(metrics_port)
-    faust.Worker(app, loglevel=loglevel.upper(), quiet=True).execute_from_commandline()
+    runner = faust.Worker(app, loglevel=loglevel.upper(), quiet=True)
+    with long_lived_heap():
+        gc.freeze()   # what the boot loaded (faust, aiokafka, river, scipy, the models) lives as long as the worker
+        runner.execute_from_commandline()
 
 
 def _ensure_topics(settings: "Settings") -> None:  # type: ignore[name-defined]  # noqa: F821
