@@ -24,6 +24,7 @@ import inspect
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -597,31 +598,29 @@ class Live:
     async def flush_out(self) -> None:
         await self.outbox.flush()
 
-    def publish_stage_out(self, signals: list, conditions: list, risks: list) -> tuple[dict, dict] | None:
-        """Queue a step's signals, conditions and risk records; return the board's risk keys to write
-        (latest record and score per order), or None."""
-        dumps = orjson.dumps
+    def publish_stage_out(self, signals: list, conditions: list, risks: list[tuple[str, bytes]]) -> None:
+        """Queue a step's signals, conditions and risk records (``(order id, encoded record)``, :meth:`encode_risks`)."""
         out = self.outbox
         if signals:
             out.extend(self.signals_topic.get_topic_name(), encode_signals(signals))
         if conditions:
             out.extend(self.conditions_topic.get_topic_name(), [encode_condition(c) for c in conditions])
         if risks:
-            utc = self.utc
-            keyed = [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
-            out.extend_keyed(self.alerts_topic.get_topic_name(), keyed)
+            out.extend_keyed(self.alerts_topic.get_topic_name(), risks)
         self.metrics.signals.inc(len(signals))
         self.metrics.conditions.inc(len(conditions))
         self.metrics.risks.inc(len(risks))
-        return (dict(keyed), {r.order_id: float(r.risk) for r in risks}) if risks else None
 
-    async def write_risk_keys(self, latest: dict, top: dict) -> None:
+    def encode_risks(self, risks: list) -> list[tuple[str, bytes]]:
+        """Risk records as (order id, contract JSON): the alerts topic's records and the board's latest ones."""
+        dumps, utc = orjson.dumps, self.utc
+        return [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
+
+    def add_risk_keys(self, pipe: Any, keyed: list[tuple[str, bytes]], risks: list) -> None:
         """The board's risk keys: every order's latest risk record and the top-risk ranking (idempotent)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(self.prefix + "risk:latest", mapping=latest)
-        pipe.zadd(self.prefix + "risk:top", top)
+        pipe.hset(self.prefix + "risk:latest", mapping=dict(keyed))
+        pipe.zadd(self.prefix + "risk:top", {r.order_id: float(r.risk) for r in risks})
         pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
-        await pipe.execute()
 
     async def emit_alerts(self, records: list) -> None:
         if not records:
@@ -668,29 +667,33 @@ class Live:
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
                            taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> None:
-        """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`), then its changelog, then
-        its outputs: a kill anywhere in between neither loses nor doubles a count."""
+        """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk keys
+        in one MULTI/EXEC, then its changelog, then its outputs: a kill anywhere in between neither loses nor
+        doubles a count, and the board sees a risk after one Redis round trip (the keys only ever hold an order's
+        latest record: a re-read take writes the same again)."""
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
-        await self._count(delta, taken, new_dead)
+        keyed = self.encode_risks(out_risks)
+        await self._count(delta, taken, new_dead,
+                          (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None)
         if taken[1]:
             failpoint("orders.counted")
         await self.changelog.write(self.store.flush())
         if taken[1]:
             failpoint("orders.changelogged")
         self.send_customer_requests()
-        risk_keys = self.publish_stage_out(out_signals, out_conditions, out_risks)
+        self.publish_stage_out(out_signals, out_conditions, keyed)
         await self.flush_out()
-        if risk_keys is not None:
-            await self.retry("risk keys", lambda: self.write_risk_keys(*risk_keys))
 
-    async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0) -> None:
+    async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0,
+                     also: Callable[[Any], None] | None = None) -> None:
         """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and mark the take's last offsets
-        ``taken`` counted, atomically (MULTI/EXEC), retried until it is written. A retry first asks whether the
-        failed attempt went through after all (its reply lost): then ``stats:through`` holds the take already."""
+        ``taken`` counted, atomically (MULTI/EXEC; ``also`` adds idempotent commands to it), retried until it is
+        written. A retry first asks whether the failed attempt went through after all (its reply lost): then
+        ``stats:through`` holds the take already."""
         through = self.counted.advance(*taken)
         delta = {k: v for k, v in delta.items() if v}
-        if not (delta or through or dead):
+        if not (delta or through or dead or also):
             return
         tried = False
 
@@ -706,6 +709,8 @@ class Live:
                 pipe.incrby(self.prefix + "dlq:count", dead)
             if through:
                 pipe.hset(self.prefix + "stats:through", mapping=through)
+            if also is not None:
+                also(pipe)
             await pipe.execute()
 
         await self.retry("counters", write)
