@@ -10,11 +10,10 @@ from detectors.scope_rules import Baseline
 from streams import signals as S
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
-from tests.test_lag_hourly import T0
+from tests.test_lag_hourly import T0, Desk
 from yujing.config import load_config
 
 REGIONS = ("north", "south", "east")
-SPAN = 10 * 60.0   # a 10-minute arrival deadline
 
 
 def settings(scopes: tuple[str, ...] = ("region", "department"), exempt: float | None = None):
@@ -32,13 +31,14 @@ def dept(region: str) -> str:
     return f"{region}-repair-1"
 
 
-class Repair:
+class Repair(Desk):
     """One repair department per region: three reports a minute each, a crew reaching every one ``wait(t, region,
     n)`` minutes later (the arrival check: 10 minutes); ``slow``: regions whose crews then take five times their
     usual 70 minutes on site from 06:00 local."""
 
     def __init__(self, stage: ScopeStage, slow: tuple[str, ...] = ()) -> None:
-        self.stage, self.slow, self.n, self.pending, self.out = stage, slow, 0, [], []
+        super().__init__(stage, REGIONS)
+        self.slow = slow
         self.rng = random.Random(7)
 
     def sig(self, kind: str, t: float, region: str, oid: str, value: float = 0.0, value2: float = 0.0) -> None:
@@ -46,30 +46,14 @@ class Repair:
         self.out += self.stage.apply(ScopeSignal(kind, t, oid, "feedback", region, dept(region), "fault_repair",
                                                  "hotline", check=check, value=value, value2=value2))
 
-    def run(self, start: float, minutes: int, wait) -> None:
-        for m in range(minutes):
-            t = start + m * 60.0
-            while self.pending and self.pending[0][0] <= t:
-                _, kind, region, oid, v, v2 = heapq.heappop(self.pending)
-                self.sig(kind, t, region, oid, v, v2)
+    def minute(self, t: float, region: str) -> None:
+        if self.rng.random() < 0.25:   # a crew on site every 4 minutes, 70 minutes of work (x5 if slow)
             hour = (t - T0) % 86400.0 / 3600.0
-            for region in REGIONS:
-                for _ in range(3):
-                    self.n += 1
-                    oid, w = f"WO-{self.n}", wait(t, region, self.n) * 60.0
-                    self.sig(S.OPEN, t, region, oid, t + SPAN, t)
-                    for level in (0.5, 0.75, 0.9, 1.0):
-                        if w > level * SPAN:
-                            heapq.heappush(self.pending, (t + level * SPAN, S.CROSS, region, oid, level, SPAN))
-                    top = max([lv for lv in (0.5, 0.75, 0.9, 1.0) if w > lv * SPAN], default=0.0)
-                    heapq.heappush(self.pending, (t + w, S.CLOSE, region, oid, top, SPAN))
-                if self.rng.random() < 0.25:   # a crew on site every 4 minutes, 70 minutes of work (x5 if slow)
-                    job = f"J-{region}-{self.n}"
-                    self.sig(S.ONSITE, t, region, job)
-                    factor = 5.0 if region in self.slow and hour >= 6.0 else 1.0
-                    took = 70 * 60 * factor * self.rng.lognormvariate(0.0, 0.4)
-                    heapq.heappush(self.pending, (t + took, S.DONE, region, job, 0.0, 0.0))
-            self.out += self.stage.advance(t)
+            job = f"J-{region}-{self.n}"
+            self.sig(S.ONSITE, t, region, job)
+            factor = 5.0 if region in self.slow and hour >= 6.0 else 1.0
+            took = 70 * 60 * factor * self.rng.lognormvariate(0.0, 0.4)
+            heapq.heappush(self.pending, (t + took, S.DONE, region, job, 0.0, 0.0))
 
     def alerted(self) -> set[str]:
         """Departments with a feedback_lag alert."""

@@ -2,6 +2,8 @@
 morning, and a morning worse than usual still is."""
 from __future__ import annotations
 
+import heapq
+
 from streams import signals as S
 from streams.scope_stage import ScopeStage, scope_from_state, scope_state_dict
 from streams.signals import ScopeSignal
@@ -26,9 +28,8 @@ class Desk:
     def run(self, start: float, minutes: int, wait) -> None:
         for m in range(minutes):
             t = start + m * 60.0
-            due = [p for p in self.pending if p[0] <= t]
-            self.pending = [p for p in self.pending if p[0] > t]
-            for _, kind, region, oid, v, v2 in sorted(due):
+            while self.pending and self.pending[0][0] <= t:
+                _, kind, region, oid, v, v2 = heapq.heappop(self.pending)
                 self.sig(kind, t, region, oid, v, v2)
             for region in self.regions:
                 for _ in range(3):
@@ -37,10 +38,14 @@ class Desk:
                     self.sig(S.OPEN, t, region, oid, t + SPAN, t)
                     for level in (0.5, 0.75, 0.9, 1.0):
                         if w > level * SPAN:
-                            self.pending.append((t + level * SPAN, S.CROSS, region, oid, level, SPAN))
+                            heapq.heappush(self.pending, (t + level * SPAN, S.CROSS, region, oid, level, SPAN))
                     top = max([lv for lv in (0.5, 0.75, 0.9, 1.0) if w > lv * SPAN], default=0.0)
-                    self.pending.append((t + w, S.CLOSE, region, oid, top, SPAN))
+                    heapq.heappush(self.pending, (t + w, S.CLOSE, region, oid, top, SPAN))
+                self.minute(t, region)
             self.out += self.stage.advance(t)
+
+    def minute(self, t: float, region: str) -> None:
+        """What else happens in ``region`` in the minute at ``t`` (a subclass's crews on site)."""
 
     def lag_alerts(self, since: float) -> list:
         return [c for c in self.out if c.kind == "receive_lag" and c.tier and c.ts >= since]
