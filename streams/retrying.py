@@ -79,7 +79,7 @@ class Retry:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(Exception), reraise=True,
             wait=wait_exponential(multiplier=self.first_wait_s, min=self.first_wait_s, max=self.max_wait_s),
-            stop=stop_after_delay(max(0.0, self.give_up_s - (time.time() - self.blocked[step]["since"]))),
+            stop=stop_after_delay(self.give_up_s),
             before_sleep=lambda state: self._failed(step, _error(state)))
         try:
             async for attempt in retrying:
@@ -88,8 +88,10 @@ class Retry:
         except Exception as exc:
             self.on_give_up(step, exc)
             raise
-        since = self.blocked.pop(step)["since"]
-        log.warning("%s went through again after %.1f s", step, time.time() - since)
+        # two agents may be blocked on the same kind of write: the first through clears it for both
+        b = self.blocked.pop(step, None)
+        if b is not None:
+            log.warning("%s went through again after %.1f s", step, time.time() - b["since"])
         return result
 
     def _failed(self, step: str, exc: BaseException) -> None:

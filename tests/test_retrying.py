@@ -84,3 +84,24 @@ def test_a_write_that_never_goes_through_gives_up_after_its_time() -> None:
         asyncio.run(retry("counters", down))
     assert gave_up == ["counters"] and retry.retries["counters"] >= 3
     assert retry.blocked["counters"]["error"] == "ConnectionError('redis down')"
+
+
+def test_two_writers_blocked_on_the_same_step_both_go_through() -> None:
+    """Two agents (the order stage's take and a tick) may retry the same kind of write at once: the first one
+    through must not break the other's bookkeeping."""
+    retry = Retry(give_up_s=10, first_wait_s=0.01)
+    fails = {"a": 1, "b": 3}
+
+    def writer(name: str):
+        async def write() -> str:
+            if fails[name]:
+                fails[name] -= 1
+                raise ConnectionError(f"{name}: broker away")
+            return name
+        return write
+
+    async def both() -> list[str]:
+        return await asyncio.gather(retry("output", writer("a")), retry("output", writer("b")))
+
+    assert asyncio.run(both()) == ["a", "b"]
+    assert retry.blocked == {} and retry.retries["output"] == 4
