@@ -389,6 +389,9 @@ class Live:
         self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
         self.model_report: dict[str, Any] = {}
         self.model_report_at = 0.0
+        self.heartbeat_failing: float | None = None
+        self.tick_failing: float | None = None
+        """Wall time the heartbeat's writes (the ticks) started failing (Redis away), None while they go through."""
         self.lagging: dict[str, list] = {}
         """Input partitions that lag: ``topic:partition`` -> [high-water, last read, committed] (heartbeat)."""
         self.held_signals: list = []
@@ -1091,8 +1094,13 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
         """Silent orders, minute ticks and alert timers happen here, on the live clock."""
         try:
             await live.tick()
+            if live.tick_failing is not None:
+                log.warning("ticks go through again after %.0f s", time.time() - live.tick_failing)
+                live.tick_failing = None
         except Exception:
-            log.exception("tick failed")
+            if live.tick_failing is None:   # the traceback once per outage, not twice a second
+                live.tick_failing = time.time()
+                log.exception("tick failed (retried every tick)")
 
     @app.timer(settings.clock.tick_s, name="heartbeat")
     async def heartbeat() -> None:
@@ -1100,8 +1108,13 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
         or a take waits for a blocked write, and says so (``blocked``)."""
         try:
             await live.heartbeat(live.clock.now())
+            if live.heartbeat_failing is not None:
+                log.warning("heartbeat written again after %.0f s", time.time() - live.heartbeat_failing)
+                live.heartbeat_failing = None
         except Exception as exc:
-            log.warning("heartbeat not written: %r", exc)
+            if live.heartbeat_failing is None:   # once per outage, not twice a second
+                live.heartbeat_failing = time.time()
+                log.warning("heartbeat not written (retried every tick): %r", exc)
 
     @app.on_rebalance_complete.connect
     async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:
