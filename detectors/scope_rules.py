@@ -431,13 +431,10 @@ class ScopeDetectors:
         not the province's busy hour, so the province's rise does not raise its threshold."""
         watch = self.work
         exempt = self.cfg.work_rise_exempt
-        if watch is None or exempt <= 0 or watch.stat.get(dept, 0.0) < exempt:
+        if watch is None or exempt <= 0 or watch.stat.get(dept, 0.0) < exempt:   # the cheap test first
             return False
-        jobs = watch.open.get(dept)
-        h = watch.habit(dept)
-        if not jobs or h is None:
-            return False
-        return sum(1 for s in jobs.values() if t - s > h.median) >= self.cfg.work_min_orders
+        s = watch.slowed(dept, t)
+        return s is not None and s.past_habit >= self.cfg.work_min_orders
 
     def _stall_says(self, dept: str) -> bool:
         d = self.debounce.get(("stall", dept, "feedback"))

@@ -39,7 +39,7 @@ from streams.counted import CountedThrough, StatsRollback, last_offsets
 from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.metrics import Metrics
-from streams.retrying import Retry
+from streams.retrying import Outage, Retry
 from streams.signals import ScopeSignal
 from streams.table_store import TableStore
 from yujing.config import Settings
@@ -271,12 +271,9 @@ async def _outcome(futures: list) -> Exception | None:
 
 async def delivered(futures: list) -> None:
     """Wait for the broker's acknowledgement of every batch sent; the first failure is logged and raised."""
-    if futures:
-        try:
-            await asyncio.gather(*futures)
-        except Exception as exc:
-            log.error("produce failed: %r", exc)
-            raise
+    exc = await _outcome(futures)
+    if exc is not None:
+        raise exc
 
 
 ROLES = ("all", "orders", "aggregates")
@@ -389,9 +386,9 @@ class Live:
         self.models_origin: dict[str, Any] | None = None   # the checkpoint they were restored from
         self.model_report: dict[str, Any] = {}
         self.model_report_at = 0.0
-        self.heartbeat_failing: float | None = None
-        self.tick_failing: float | None = None
-        """Wall time the heartbeat's writes (the ticks) started failing (Redis away), None while they go through."""
+        self.tick_outage = Outage("tick", traceback=True)
+        self.heartbeat_outage = Outage("heartbeat")
+        """Timers that fail while Redis is away: logged once per outage, not twice a second."""
         self.lagging: dict[str, list] = {}
         """Input partitions that lag: ``topic:partition`` -> [high-water, last read, committed] (heartbeat)."""
         self.held_signals: list = []
@@ -1092,29 +1089,15 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
     @app.timer(settings.clock.tick_s, name="advance_clock")
     async def advance_clock() -> None:
         """Silent orders, minute ticks and alert timers happen here, on the live clock."""
-        try:
+        async with live.tick_outage:
             await live.tick()
-            if live.tick_failing is not None:
-                log.warning("ticks go through again after %.0f s", time.time() - live.tick_failing)
-                live.tick_failing = None
-        except Exception:
-            if live.tick_failing is None:   # the traceback once per outage, not twice a second
-                live.tick_failing = time.time()
-                log.exception("tick failed (retried every tick)")
 
     @app.timer(settings.clock.tick_s, name="heartbeat")
     async def heartbeat() -> None:
         """The worker's heartbeat (board, dead-man's switch), on a timer of its own: it goes on while a tick
         or a take waits for a blocked write, and says so (``blocked``)."""
-        try:
+        async with live.heartbeat_outage:
             await live.heartbeat(live.clock.now())
-            if live.heartbeat_failing is not None:
-                log.warning("heartbeat written again after %.0f s", time.time() - live.heartbeat_failing)
-                live.heartbeat_failing = None
-        except Exception as exc:
-            if live.heartbeat_failing is None:   # once per outage, not twice a second
-                live.heartbeat_failing = time.time()
-                log.warning("heartbeat not written (retried every tick): %r", exc)
 
     @app.on_rebalance_complete.connect
     async def on_rebalance_complete(sender: Any, **kwargs: Any) -> None:

@@ -109,6 +109,45 @@ class Retry:
         return max((time.time() - b["since"] for b in self.blocked.values()), default=0.0)
 
 
+class Outage:
+    """``async with`` around a timer's work that runs again next tick anyway: a failure is swallowed and logged
+    when the outage starts (``traceback``: with it), and once more when the work goes through again.
+
+    >>> import asyncio
+    >>> o = Outage("heartbeat")
+    >>> async def beat(ok):
+    ...     async with o:
+    ...         if not ok:
+    ...             raise ConnectionError("redis down")
+    >>> asyncio.run(beat(False)); asyncio.run(beat(False)); o.since is not None   # swallowed, logged once
+    True
+    >>> asyncio.run(beat(True)); o.since is None
+    True
+    """
+
+    def __init__(self, what: str, traceback: bool = False) -> None:
+        self.what = what
+        self.traceback = traceback
+        self.since: float | None = None
+        """Wall time the outage started, None while the work goes through."""
+
+    async def __aenter__(self) -> Outage:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            if self.since is not None:
+                log.warning("%s goes through again after %.0f s", self.what, time.time() - self.since)
+                self.since = None
+            return False
+        if not isinstance(exc, Exception):
+            return False   # cancellation, exit: not ours to swallow
+        if self.since is None:
+            self.since = time.time()
+            log.warning("%s failed (retried every tick): %r", self.what, exc, exc_info=exc if self.traceback else None)
+        return True
+
+
 def _error(state: RetryCallState) -> BaseException:
     exc = state.outcome.exception() if state.outcome is not None else None
     return exc if exc is not None else RuntimeError("unknown failure")
