@@ -138,6 +138,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.broker_down": ("消息代理不可用", "Broker unreachable"),
     "kpi.recovering": ("{n} 个恢复状态中", "{n} restoring state"),
     "kpi.blocked": ("{n} 个写入受阻，重试中 {s} 秒", "{n} blocked writing, retrying for {s} s"),
+    "banner.blocked": ("{n} 个工作进程写入受阻已 {s} 秒，正在重试：看板数据可能滞后，恢复后自动补齐，不丢数据",
+                       "{n} worker(s) unable to write for {s} s, retrying: figures may lag; they catch up, nothing is lost"),
     "kpi.blocked_help": ("写入受阻（数据可能滞后，恢复后自动补齐，不丢数据）：{what}",
                          "Writes being retried (figures may lag; nothing is lost, they catch up once it goes through): {what}"),
     "kpi.workers_help": ("在线进程（心跳 15 秒内）：{roles}", "Live processes (heartbeat within 15 s): {roles}"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import streamlit as st
 from streamlit.proto.Metric_pb2 import Metric
 
 from tests.dash_fixtures import all_text, app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
@@ -53,7 +54,13 @@ def test_a_worker_retrying_a_write_is_named_with_how_long_and_what(board_env):
     at = app_test("duty").run()
     workers = next(m for m in at.metric if m.label == "Workers")
     assert workers.proto.delta == "1 blocked writing, retrying for 42 s"
-    assert "worker-2: output (7×)" in workers.proto.help and workers.proto.color == Metric.RED   # inverse: an "up" delta is bad
+    assert "worker-2: output (7×)" in workers.proto.help and workers.proto.color == Metric.RED   # inverse: "up" is bad
+    assert "unable to write" not in all_text(at), "blocked less than a minute: the tile only"
+    snap["runtime"]["workers"]["worker-2"]["blocked"]["output"]["for_s"] = 95.0
+    put_snapshot(board_env["redis_url"], snap)
+    st.cache_data.clear()   # the board reads Redis at most every 1.5 s
+    at = app_test("duty").run()
+    assert "1 worker(s) unable to write for 95 s, retrying" in all_text(at), "a minute or more: a banner at the top"
 
 
 def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):

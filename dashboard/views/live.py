@@ -64,6 +64,23 @@ def _attention(active: list[dict[str, Any]], lang: str) -> set[str]:
     return recent
 
 
+BLOCKED_BANNER_AFTER_S = 60.0
+"""A worker whose writes have been retried this long gets a banner at the top (the workers tile is below the fold)."""
+
+
+def _blocked(snap: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Workers whose heartbeat says a write is being retried (``streams.retrying``): name -> step -> details."""
+    beats = (snap.get("runtime") or {}).get("worker_beats") or {}
+    return {name: b["blocked"] for name, b in beats.items() if (b or {}).get("blocked")}
+
+
+def _blocked_banner(snap: dict[str, Any], lang: str) -> None:
+    blocked = _blocked(snap)
+    longest = max((float(s.get("for_s") or 0) for steps in blocked.values() for s in steps.values()), default=0.0)
+    if longest >= BLOCKED_BANNER_AFTER_S:
+        st.warning(t("banner.blocked", lang, n=len(blocked), s=round(longest)), icon=":material/sync_problem:")
+
+
 def _kpis(snap: dict[str, Any], lang: str) -> None:
     rt, model = snap.get("runtime") or {}, snap.get("model") or {}
     cols = st.columns(5)
@@ -79,7 +96,7 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
     beats = rt.get("worker_beats") or {}
     roles = data.role_counts(beats)
     restoring = sum(1 for b in beats.values() if (b or {}).get("recovering"))   # reading their changelogs
-    blocked = {name: b["blocked"] for name, b in beats.items() if (b or {}).get("blocked")}   # streams.retrying
+    blocked = _blocked(snap)
     if not rt.get("broker_ok", True):
         delta, colour = t("kpi.broker_down", lang), "inverse"
     elif blocked:
@@ -188,6 +205,7 @@ def board(lang: str) -> None:
         freshness(bd.snapshot, cfg.stale_after_s, lang)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
+    _blocked_banner(snap, lang)
     new = _attention(bd.active, lang)
 
     stages = snap.get("stages") or {}
