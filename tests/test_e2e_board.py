@@ -75,3 +75,33 @@ def test_duty_manager_acks_red_alert_in_chromium(board_env, board_server):
             time.sleep(2)
             page.screenshot(path=str(SHOTS / "03-history.png"), full_page=True)
         browser.close()
+
+
+def test_blocked_worker_banner_is_at_the_top_of_the_wall_board(board_env, board_server):
+    """A worker retrying a write for over a minute: the warning is in the first screen a duty manager sees
+    (1920x1080, no scrolling), not only on the workers tile further down."""
+    from playwright.sync_api import expect, sync_playwright
+
+    snap = snapshot()
+    snap["runtime"]["workers"]["worker-2"] = {"role": "orders", "wall": time.time(),
+                                              "blocked": {"changelog": {"since": time.time() - 95, "tries": 23,
+                                                                        "error": "KafkaTimeoutError()",
+                                                                        "for_s": 95.0}}}
+    put_snapshot(board_env["redis_url"], snap)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--headless", "--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(board_server)
+        page.locator(".st-key-login_name input").fill("duty")
+        page.locator(".st-key-login_password input").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        banner = page.get_by_text("1 worker(s) unable to write for 95 s, retrying").first
+        expect(banner).to_be_visible(timeout=30_000)
+        box = banner.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1080, f"banner below the fold: {box}"
+        time.sleep(3)
+        page.screenshot(path=str(SHOTS / "04-write-blocked.png"))   # the first screen only, as seen
+        browser.close()
