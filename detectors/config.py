@@ -156,18 +156,28 @@ class ScopeRulesConfig(BaseModel):
     receive_wait_warmup_h: float = Field(24.0, description="hours a region's receive waits must have been "
                                          "watched before they may back its lag test (its habit has seen every "
                                          "hour of the day once)")
-    work_threshold: float = Field(0.0, description="evidence (Poisson CUSUM log-likelihood ratio) that a "
-                                  "department's crews finish on-site jobs slower than its habit, at which "
-                                  "breach_forecast (feedback) fires: crews tied up now miss the arrival deadlines of "
-                                  "the next reports (0 = off, the default: at 11 it found 4 of 5 slowed departments "
-                                  "of the generalisation streams, but after harm, and added 1-3 false alarms on "
-                                  "public-1; detectors/work.py)")
-    work_rise_exempt: float = Field(11.0, description="evidence of the on-site test (detectors/work.py, as "
-                                    "work_threshold) from which a department is "
+    work_threshold: float = Field(4.5, description="evidence of the on-site alarm test (detectors/work.py: a "
+                                  "Poisson CUSUM of completions at work_alarm_ratio x the department's habit against "
+                                  "work_alarm_null x) at which breach_forecast (feedback) fires: its crews are at a "
+                                  "standstill on site, tied up now, and the next reports' crews will come late "
+                                  "(0 = off). The plain slower-than-habit test at 11 found 4 of 5 slowed departments of "
+                                  "the generalisation streams but fired on public-1's slower evening (jobs 1.3-1.5 x as "
+                                  "long); this one at 4.5, held work_hold_minutes, found 5 of 5 and public-1/2's with no "
+                                  "false alarm there")
+    work_alarm_ratio: float = Field(0.1, gt=0, description="the alarm test's alternative: jobs finishing at this share "
+                                    "of the rate the department's habit gives jobs of their age (repairs taking 3-5 x "
+                                    "as long leave < 1 % finishing within the habit's usual span)")
+    work_alarm_null: float = Field(0.6, gt=0, description="the alarm test's null: completions down to this share of "
+                                   "the habit's rate are still a calm (if slow) evening, no evidence of a standstill")
+    work_hold_minutes: int = Field(10, ge=1, description="the alarm test must be above work_threshold in most of "
+                                   "this many minutes before breach_forecast fires (three finishes in a row after a "
+                                   "lull reset a chance run; a standstill's evidence keeps growing)")
+    work_rise_exempt: float = Field(11.0, description="evidence of the on-site slower-than-habit test "
+                                    "(detectors/work.py, a Poisson CUSUM at work_rate_ratio) from which a department is "
                                     "judged without the province's rise on its feedback stage: its crews finish "
                                     "slower than their habit, so its arrival lag is its own, not the province's "
-                                    "busy first morning (gen-2's slowed repair desk); 0 = off. The test runs for "
-                                    "this while its own alerts are off")
+                                    "busy first morning (gen-2's slowed repair desk); 0 = off. This is the plain "
+                                    "slower-than-habit test (work_rate_ratio), not the alarm test of work_threshold")
     work_rate_ratio: float = Field(0.25, description="the slowdown the on-site test looks for: jobs finishing at "
                                    "this share of the rate the department's habit gives jobs of their age")
     work_window: float = Field(0.75, description="quantile of a department's on-site durations up to which a "

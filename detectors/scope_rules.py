@@ -254,10 +254,11 @@ class ScopeDetectors:
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
                                 min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
-        work_top = max(c.work_threshold, c.work_rise_exempt)
         self.work = (WorkWatch(c.work_rate_ratio, min_habit=c.work_min_habit, forget=c.work_forget,
-                               window=c.work_window, ceiling=1.5 * work_top)
-                     if work_top > 0 else None)
+                               window=c.work_window, ceiling=1.5 * (c.work_rise_exempt or c.work_threshold),
+                               alarm_ratio=c.work_alarm_ratio, alarm_null=c.work_alarm_null,
+                               alarm_ceiling=1.5 * (c.work_threshold or c.work_rise_exempt))
+                     if max(c.work_threshold, c.work_rise_exempt) > 0 else None)
         """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work` (its alerts, if
         ``work_threshold``) and :meth:`_crews_slow` (the lag rule's cold start, if ``work_rise_exempt``)."""
         self.receive_wait = (ReceiveWaitWatch(c.receive_wait_shift, c.receive_wait_threshold)
@@ -275,13 +276,15 @@ class ScopeDetectors:
 
     def _verdict(self, t: float, key: tuple[Any, ...], want: str | None, out: list[Condition], *, kind: str,
                  scope: dict[str, str], stage: str | None, score: float,
-                 describe: Callable[[], tuple[str, dict[str, Any]]], sequential: bool = False) -> None:
+                 describe: Callable[[], tuple[str, dict[str, Any]]], sequential: bool = False,
+                 hold_minutes: int | None = None) -> None:
         d = self.debounce.get(key)
         if d is None:
             if want is None:
                 return
             d = self.debounce[key] = Debounce()
-        hold = (self.cfg.sequential_hold_minutes if sequential or kind in SEQUENTIAL_KINDS
+        hold = (hold_minutes if hold_minutes is not None else
+                self.cfg.sequential_hold_minutes if sequential or kind in SEQUENTIAL_KINDS
                 else self.cfg.hold_minutes)
         changed, tier = d.step(want, t, hold * 60.0, self.cfg.clear_minutes * 60.0)
         if tier is not None:
@@ -389,9 +392,10 @@ class ScopeDetectors:
         return out
 
     def _work(self, t: float, out: list[Condition]) -> None:
-        """``breach_forecast`` (feedback) for departments whose crews finish far fewer on-site jobs than the jobs
-        they have open normally yield (detectors/work.py): crews tied up now are the missed arrival deadlines
-        of the next hour. Yellow; held while the evidence stays above half the threshold."""
+        """``breach_forecast`` (feedback) for departments whose crews finish almost none of the on-site jobs they
+        have open normally yield (detectors/work.py, its alarm test): crews tied up now are the missed arrival
+        deadlines of the next hour. Yellow once the evidence held ``work_hold_minutes``; kept while it stays
+        above half the threshold."""
         cfg = self.cfg
         watch = self.work
         assert watch is not None
@@ -405,7 +409,7 @@ class ScopeDetectors:
             d = self.debounce.get(key)
             firing = d is not None and d.tier is not None
             hot = s is not None and s.past_habit >= cfg.work_min_orders and (
-                s.statistic >= thr or (firing and s.statistic >= thr / 2))
+                s.alarm >= thr or (firing and s.alarm >= thr / 2))
             if hot and self._stall_says(dept):
                 hot = False   # the stall watch already says it (same kind and scope: one alert)
             want = "yellow" if hot else None
@@ -421,9 +425,10 @@ class ScopeDetectors:
                         {"department": dept, "onsite": s.open, "onsite_past_habit": s.past_habit,
                          "habit_min": round(s.habit_min, 1), "oldest_onsite_min": round(s.oldest_min, 1),
                          "done_60min": s.done_60min, "expected_done_60min": round(s.expected_60min, 2),
-                         "cusum": round(s.statistic, 2), "threshold": thr})
+                         "cusum": round(s.alarm, 2), "threshold": thr, "slower_cusum": round(s.statistic, 2)})
             self._verdict(t, key, want, out, kind="breach_forecast", scope={"department": dept}, stage="feedback",
-                          score=s.statistic if s is not None else 0.0, describe=describe, sequential=True)
+                          score=s.alarm if s is not None else 0.0, describe=describe,
+                          hold_minutes=cfg.work_hold_minutes)
 
     def _crews_slow(self, dept: str, t: float) -> bool:
         """The department's crews finish on-site jobs slower than their habit (detectors/work.py evidence at

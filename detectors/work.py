@@ -15,9 +15,23 @@ completions seen with that expectation against the alternative "they finish at `
 
 so a busy evening (more jobs open, and as many finishing) is no evidence, nor is the daily rhythm (the test is
 per open job, by its age), while a slowdown builds evidence minute by minute from the jobs that should have
-finished and did not. Durations are learned capped at 1.5 × the habit's 99th percentile (a slowdown does not
-teach the habit that slow is normal); jobs open far longer than any habit (``forget`` × the habit's longest
-normal duration: a job nobody reported done) leave the test.
+finished and did not.
+
+That test (``statistic``) says "slower than the habit"; a crew's bad evening — jobs taking 1.3-1.5 x as long,
+a cluster of awkward faults — reaches it too. What a duty manager must hear about is crews at a standstill on
+site: a repair that takes three to five times as long leaves almost no job finishing within the habit's usual
+span (under a ×4 lognormal slowdown < 1 % of jobs finish by the habit's 75th percentile). The *alarm* test
+(``alarm``) is the same CUSUM with a composite null: completions at ``alarm_null`` × the habit's rate (a slower
+evening) are still calm, the alternative is ``alarm_ratio`` × (a standstill):
+
+    A ← max(0, A + done × ln(ρ₁ / ρ₀) + (ρ₀ − ρ₁) × expected)
+
+so a moderately slow department drifts down (done ≈ ρ₀ × expected: −0.57 × expected per minute at ρ₀ 0.6,
+ρ₁ 0.1), and evidence grows only while almost nothing finishes.
+
+Durations are learned capped at 1.5 × the habit's 99th percentile (a slowdown does not teach the habit that
+slow is normal); jobs open far longer than any habit (``forget`` × the habit's longest normal duration: a job
+nobody reported done) leave the test.
 
 >>> w = WorkWatch(min_habit=20)
 >>> t = 0.0
@@ -32,8 +46,19 @@ normal duration: a job nobody reported done) leave the test.
 >>> for m in range(150):
 ...     _ = w.step(t0 + 60.0 * m)
 >>> s = w.slowed("east-repair", t0 + 150 * 60.0)
->>> s.open, s.past_habit, s.done_60min, round(s.expected_60min, 1) > 3, s.statistic >= 5
-(6, 6, 0, True, True)
+>>> s.open, s.past_habit, s.done_60min, round(s.expected_60min, 1) > 3, s.statistic >= 5, s.alarm >= 3
+(6, 6, 0, True, True, True)
+
+Half the usual completions is a slower evening, not a standstill: the first test gathers evidence, the alarm none.
+
+>>> w.stat["east-repair"] = w.alarm["east-repair"] = 0.0
+>>> top = 0.0
+>>> for m in range(240):                          # per minute: 0.2 completions expected, 0.1 seen
+...     w.done_now["east-repair"] = int(m % 10 == 9)
+...     _ = w._judge("east-repair", 0.2)
+...     top = max(top, w.alarm["east-repair"])
+>>> round(w.stat["east-repair"], 1), round(top, 1)
+(2.7, 0.9)
 """
 from __future__ import annotations
 
@@ -51,7 +76,8 @@ BIN_S = 5 * MIN
 class Slowdown:
     """Evidence that one department's on-site work has slowed."""
 
-    statistic: float        # the CUSUM (log-likelihood ratio) now
+    statistic: float        # the CUSUM (log-likelihood ratio) now: slower than the habit
+    alarm: float            # the alarm CUSUM now: almost nothing finishes (a standstill, not a slower evening)
     open: int               # jobs on site now
     past_habit: int         # ... on site longer than the department's median duration
     oldest_min: float       # the longest on site now
@@ -120,13 +146,21 @@ class WorkWatch:
     ``forget``: jobs open longer than this × the habit's 99th-percentile duration leave the test; ``cap``: durations
     are learned capped at this × that percentile; ``window``: the quantile of the habit up to which a job's age
     is tested (an older job is a long one, of which every department has some); ``ceiling``: the statistic's
-    upper bound (so that the verdict clears within an hour or two of the crews' pace coming back).
+    upper bound (so that the verdict clears within an hour or two of the crews' pace coming back);
+    ``alarm_ratio``, ``alarm_null``, ``alarm_ceiling``: the alarm test's alternative and null rate (shares of the
+    habit's) and upper bound.
     """
 
     def __init__(self, rate_ratio: float = 0.25, memory: int = 200, min_habit: int = 30, forget: float = 2.0,
-                 cap: float = 1.5, window: float = 0.75, ceiling: float = float("inf")) -> None:
+                 cap: float = 1.5, window: float = 0.75, ceiling: float = float("inf"), alarm_ratio: float = 0.1,
+                 alarm_null: float = 0.6, alarm_ceiling: float = float("inf")) -> None:
+        if not 0.0 < alarm_ratio < alarm_null:
+            raise ValueError("WorkWatch: alarm_ratio must be above 0 and below alarm_null")
         self.log_ratio = math.log(rate_ratio)
         self.keep = 1.0 - rate_ratio
+        self.alarm_log_ratio = math.log(alarm_ratio / alarm_null)
+        self.alarm_keep = alarm_null - alarm_ratio
+        self.alarm_ceiling = alarm_ceiling
         self.memory = memory
         self.min_habit = min_habit
         self.forget = forget
@@ -138,6 +172,7 @@ class WorkWatch:
         self.durations: dict[str, deque[float]] = {}
         """department and "" (the province) -> recent on-site durations (s)."""
         self.stat: dict[str, float] = {}
+        self.alarm: dict[str, float] = {}
         self.done_now: dict[str, int] = {}
         """Jobs finished since the last :meth:`step`, per department."""
         self.recent: dict[str, deque[tuple[int, float]]] = {}
@@ -194,10 +229,11 @@ class WorkWatch:
         departments whose statistic is above zero (the others need no verdict unless one is pending)."""
         out = []
         depts = set(self.open) | set(self.done_now) | {d for d, s in self.stat.items() if s > 0.0}
+        depts.update(d for d, a in self.alarm.items() if a > 0.0)
         for dept in sorted(depts):
             h = self.habit(dept)
-            done = self.done_now.pop(dept, 0)
             if h is None:
+                self.done_now.pop(dept, None)
                 continue
             jobs = self.open.get(dept) or {}
             limit = self.forget * h.longest
@@ -208,17 +244,27 @@ class WorkWatch:
                     del jobs[order_id]   # nobody reported it done: it says nothing more about the crews
                     continue
                 expected += h.at(age)
-            s = self.stat.get(dept, 0.0) + done * self.log_ratio + self.keep * expected
-            s = s if s > 0.0 else 0.0
-            s = s if s < self.ceiling else self.ceiling   # a long slowdown must not take hours to clear
-            self.stat[dept] = s
-            r = self.recent.get(dept)
-            if r is None:
-                r = self.recent[dept] = deque(maxlen=60)
-            r.append((done, expected))
-            if s > 0.0:
+            if self._judge(dept, expected):
                 out.append(dept)
         return out
+
+    def _judge(self, dept: str, expected: float) -> bool:
+        """Both tests take one minute: ``expected`` completions against the ones seen since the last step;
+        True if either statistic is above zero."""
+        done = self.done_now.pop(dept, 0)
+        s = self.stat.get(dept, 0.0) + done * self.log_ratio + self.keep * expected
+        s = s if s > 0.0 else 0.0
+        s = s if s < self.ceiling else self.ceiling   # a long slowdown must not take hours to clear
+        self.stat[dept] = s
+        a = self.alarm.get(dept, 0.0) + done * self.alarm_log_ratio + self.alarm_keep * expected
+        a = a if a > 0.0 else 0.0
+        a = a if a < self.alarm_ceiling else self.alarm_ceiling
+        self.alarm[dept] = a
+        r = self.recent.get(dept)
+        if r is None:
+            r = self.recent[dept] = deque(maxlen=60)
+        r.append((done, expected))
+        return s > 0.0 or a > 0.0
 
     def slowed(self, dept: str, now: float) -> Slowdown | None:
         """The evidence about ``dept`` now (None: no habit yet)."""
@@ -228,14 +274,16 @@ class WorkWatch:
         jobs = self.open.get(dept) or {}
         ages = [now - s for s in jobs.values()]
         r = self.recent.get(dept) or ()
-        return Slowdown(self.stat.get(dept, 0.0), len(ages), sum(1 for a in ages if a > h.median),
-                        max(ages, default=0.0) / MIN, h.median / MIN, sum(d for d, _ in r), sum(e for _, e in r))
+        return Slowdown(self.stat.get(dept, 0.0), self.alarm.get(dept, 0.0), len(ages),
+                        sum(1 for a in ages if a > h.median), max(ages, default=0.0) / MIN, h.median / MIN,
+                        sum(d for d, _ in r), sum(e for _, e in r))
 
     # -------------------------------------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
         return {"open": {d: dict(j) for d, j in self.open.items() if j},
                 "durations": {k: list(v) for k, v in self.durations.items()},
-                "seen": dict(self._seen), "stat": dict(self.stat), "done_now": dict(self.done_now),
+                "seen": dict(self._seen), "stat": dict(self.stat), "alarm": dict(self.alarm),
+                "done_now": dict(self.done_now),
                 "recent": {d: [list(x) for x in r] for d, r in self.recent.items()},
                 "habits": {k: [n, None if h is None else [h.hazard, h.median, h.longest, h.window]]
                            for k, (n, h) in self._habits.items()}}
@@ -245,6 +293,7 @@ class WorkWatch:
         self.durations = {k: deque(v, maxlen=self.memory) for k, v in state.get("durations", {}).items()}
         self._seen = dict(state.get("seen", {}))
         self.stat = dict(state.get("stat", {}))
+        self.alarm = dict(state.get("alarm", {}))
         self.done_now = dict(state.get("done_now", {}))
         self.recent = {d: deque((tuple(x) for x in r), maxlen=60) for d, r in state.get("recent", {}).items()}
         # the cached habits as they were (rebuilt from today's durations they could differ from the ones in use)

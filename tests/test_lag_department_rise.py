@@ -93,7 +93,7 @@ def test_a_department_whose_crews_are_slow_on_site_is_judged_without_the_rise():
     assert work is not None and work.stat[dept("north")] >= 11.0   # the on-site test has seen it
     assert r.alerted() == {dept("north")}                            # the others' peak is the province's
     off = first_morning(settings(exempt=0.0), REGIONS, slow=("north",))
-    assert off.stage.detectors.work is None and off.alerted() == set()
+    assert off.alerted() == set()   # without the exemption the rise hides it (its own breach_forecast aside)
 
 
 def test_a_risen_level_keeps_the_spread_of_a_count():
