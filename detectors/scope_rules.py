@@ -616,14 +616,15 @@ class ScopeDetectors:
                 self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
         return total
 
-    def _wait_evidence(self, skind: str, name: str, stage: str) -> dict[str, Any]:
+    def _wait_evidence(self, skind: str, name: str, stage: str, t: float) -> dict[str, Any]:
         """What the receive-wait watch says of a region's receive stage (for a lag alert's evidence)."""
         watch = self.receive_wait
         if watch is None or skind != "region" or stage != "receive":
             return {}
         usual = watch.usual_wait_min(name, "direct0")
         return {"receive_wait_cusum": round(watch.statistic(name), 2), "recent_waits_min": watch.last_waits(name),
-                "usual_hotline_wait_min": round(usual, 2) if usual is not None else None}
+                "usual_hotline_wait_min": round(usual, 2) if usual is not None else None,
+                "receive_behind_min": round(watch.behind_s(name, t) / 60.0, 1)}
 
     def _receive_evidence(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
         """The region's accepted orders have waited longer than its habit, one after another
@@ -696,7 +697,7 @@ class ScopeDetectors:
                      "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
                      "baseline": round(b.mean, 2), "threshold": round(thr, 2),
                      "time_in_stage_min": round(st.time_in_stage_min(), 1),
-                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage)})
+                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage, t)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 

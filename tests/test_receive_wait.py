@@ -294,8 +294,11 @@ def _quiet_desk_first_alert(settings, cut_at_min: int, minutes: int, factor, eve
             desks.order(region, t + rng.uniform(0.0, 60.0), base * f)
         desks.run_until(t)
     desks.run_until(T0 + 60.0 * minutes + 600.0)
-    fired = [c.ts for c in desks.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
-    return (min(fired) - T0) / 60.0 - cut_at_min if fired else None
+    fired = [c for c in desks.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+    if fired:
+        assert fired[0].evidence["receive_behind_min"] >= settings.detectors.scope.receive_wait_alone_min or (
+            settings.detectors.scope.receive_wait_alone == 0)
+    return (fired[0].ts - T0) / 60.0 - cut_at_min if fired else None
 
 
 def test_a_desk_that_stays_behind_for_hours_warns_on_its_waits_alone() -> None:
