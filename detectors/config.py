@@ -153,6 +153,19 @@ class ScopeRulesConfig(BaseModel):
                                          "region's new orders of the last 30 min are at most this x its usual "
                                          "share of the province's (plus two Poisson deviations): a queue of a "
                                          "burst of customers is not lost capacity")
+    receive_wait_alone: float = Field(15.0, description="evidence of the receive-wait test (detectors/receive_wait.py) "
+                                      "at which it turns the region's receive lag yellow on its own, without the "
+                                      "sequential lag test: a desk that lost capacity slowly (gradual drift) falls "
+                                      "behind for hours while too few orders near their deadlines at once for the "
+                                      "lag test; needs the other conditions of receive_wait_threshold, the evidence "
+                                      "behind for receive_wait_alone_min and an order past 75 % of its deadline now "
+                                      "(0 = off)")
+    receive_wait_alone_min: float = Field(120.0, description="minutes the receive-wait evidence must have stood at "
+                                          "receive_wait_threshold or more (not below half of it since) before "
+                                          "receive_wait_alone may fire: lost capacity keeps the desk behind for "
+                                          "hours, the queue of a burst of customers or of a quiet night's single "
+                                          "agent clears within about an hour (60 min let one such night fire on "
+                                          "the generalisation streams)")
     receive_wait_warmup_h: float = Field(24.0, description="hours a region's receive waits must have been "
                                          "watched before they may back its lag test (its habit has seen every "
                                          "hour of the day once)")

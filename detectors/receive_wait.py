@@ -39,6 +39,14 @@ True
 True
 >>> w.last_waits("west")[-1]
 4.5
+>>> w.behind_s("west", t + 3600.0) / 60     # an hour on: behind since that last order was accepted
+55.5
+
+A desk that loses capacity slowly (a shift that shrinks hour by hour: ``gradual_drift``) shows differently: at
+any one minute too few of its orders are near their deadlines for the lag test, but its waits stay over the
+habit hour after hour. :meth:`ReceiveWaitWatch.behind_s` is how long the evidence has stood at the threshold
+without falling below half of it; the caller lets a desk behind for hours warn on its waits alone
+(``detectors.scope.receive_wait_alone``), while a burst's queue clears within about an hour.
 """
 from __future__ import annotations
 
@@ -104,6 +112,9 @@ class ReceiveWaitWatch:
         self.habits: dict[tuple[str, str], _Habit] = {}
         """(region, class) and ("", class) for the province -> the habit of its log-waits."""
         self.stat: dict[str, float] = {}
+        self.above: dict[str, float] = {}
+        """region -> since when its evidence has stood at ``threshold`` or more (without falling below half of it
+        since): a desk that stays behind for an hour has lost capacity; a burst's queue clears sooner."""
         self.since: dict[str, float] = {}
         """region -> when its first wait was seen (a habit younger than a day has not seen every hour)."""
         self.recent: dict[str, deque[tuple[float, float]]] = {}
@@ -190,6 +201,11 @@ class ReceiveWaitWatch:
             k = self.shift
             stat = min(max(0.0, stat + k * (z - k / 2.0)), 3.0 * self.threshold)
             self.stat[region] = stat
+            if stat >= self.threshold:
+                if region not in self.above:
+                    self.above[region] = t
+            elif stat < self.threshold / 2:
+                self.above.pop(region, None)
         self._slide(cls, t, region, x)
         if stat < self.threshold / 2:   # calm: the waits are the habit
             own.learn(x, self.alpha)
@@ -198,6 +214,12 @@ class ReceiveWaitWatch:
     # -------------------------------------------------------------------------------------------- judging
     def statistic(self, region: str) -> float:
         return self.stat.get(region, 0.0)
+
+    def behind_s(self, region: str, now: float) -> float:
+        """How long the region's evidence has stood at the threshold or more (seconds; 0 when it is below; a dip
+        under the threshold but not under half of it does not restart the clock)."""
+        since = self.above.get(region)
+        return now - since if since is not None else 0.0
 
     def age_s(self, region: str, now: float) -> float:
         """How long the region's waits have been watched (seconds; 0 before its first)."""
@@ -222,7 +244,7 @@ class ReceiveWaitWatch:
         sep = "\x1f"
         return {"open": [[o, r, s, c] for o, (r, s, c) in self.open.items()],
                 "habits": [[sep.join(k), h.mean, h.var, h.n] for k, h in self.habits.items()],
-                "stat": self.stat, "since": self.since,
+                "stat": self.stat, "since": self.since, "above": self.above,
                 "recent": {r: [list(x) for x in d] for r, d in self.recent.items()},
                 "window": {c: [list(x) for x in d] for c, d in self._window.items()}}
 
@@ -232,6 +254,7 @@ class ReceiveWaitWatch:
         self.habits = {tuple(k.split(sep)): _Habit(m, v, n) for k, m, v, n in state.get("habits", [])}  # type: ignore[misc]
         self.stat = dict(state.get("stat", {}))
         self.since = dict(state.get("since", {}))
+        self.above = dict(state.get("above", {}))
         self.recent = {r: deque((tuple(x) for x in d), maxlen=10) for r, d in state.get("recent", {}).items()}
         self._window = {}
         self._sums = {}

@@ -560,6 +560,9 @@ class ScopeDetectors:
                                            and skind == "region" and self._receive_evidence(plan, t)))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
+                if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
+                        and st.short[1] >= 1 and b.n >= warmup and self._wait_behind(plan, t)):
+                    hot = True   # the waits alone: behind for hours, and an order is near its deadline now
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -618,22 +621,23 @@ class ScopeDetectors:
                 self._forecast(t, skind, plan.name, plan.scope, stage, st, out)
         return total
 
-    def _wait_evidence(self, skind: str, name: str, stage: str) -> dict[str, Any]:
+    def _wait_evidence(self, skind: str, name: str, stage: str, t: float) -> dict[str, Any]:
         """What the receive-wait watch says of a region's receive stage (for a lag alert's evidence)."""
         watch = self.receive_wait
         if watch is None or skind != "region" or stage != "receive":
             return {}
         usual = watch.usual_wait_min(name, "direct0")
         return {"receive_wait_cusum": round(watch.statistic(name), 2), "recent_waits_min": watch.last_waits(name),
-                "usual_hotline_wait_min": round(usual, 2) if usual is not None else None}
+                "usual_hotline_wait_min": round(usual, 2) if usual is not None else None,
+                "receive_behind_min": round(watch.behind_s(name, t) / 60.0, 1)}
 
-    def _receive_evidence(self, plan: _ScopePlan, t: float) -> bool:
+    def _receive_evidence(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
         """The region's accepted orders have waited longer than its habit, one after another
         (detectors/receive_wait.py), while its share of the province's new orders is not above usual: the
         queue grows because agents went away, not because customers came — the sequential lag test may then
         turn yellow on less of its own evidence (``receive_wait_lag_share`` of its threshold)."""
         watch = self.receive_wait
-        if watch is None or watch.statistic(plan.name) < self.cfg.receive_wait_threshold:
+        if watch is None or watch.statistic(plan.name) < (threshold or self.cfg.receive_wait_threshold):
             return False
         if watch.age_s(plan.name, t) < self.cfg.receive_wait_warmup_h * 3600.0:
             return False   # a habit that has not seen every hour of the day yet (a first afternoon's peak)
@@ -647,6 +651,18 @@ class ScopeDetectors:
         # chance (Poisson: two deviations): only a burst clearly above it explains the queue
         expected = self.cfg.receive_wait_max_lift * usual.mean * province
         return plan.sc.window("arrivals", 30) <= expected + 2.0 * math.sqrt(expected)
+
+    def _wait_behind(self, plan: _ScopePlan, t: float) -> bool:
+        """The region's receive desk has stayed behind its habit for hours (detectors/receive_wait.py evidence at
+        least ``receive_wait_alone`` now, and at ``receive_wait_threshold`` or more for ``receive_wait_alone_min``)
+        under the conditions of :meth:`_receive_evidence`: capacity lost slowly — a shift that shrinks hour by
+        hour — shows as a desk that never catches up, while at any one minute too few orders near their deadlines
+        for the sequential lag test (public-2's creeping desk: behind from 01:00, two orders at a time, the first
+        breach at 06:59). A burst's queue clears within the hour, an understaffed shift is the lag test's."""
+        watch = self.receive_wait
+        cfg = self.cfg
+        return (watch is not None and watch.behind_s(plan.name, t) >= cfg.receive_wait_alone_min * 60.0
+                and self._receive_evidence(plan, t, cfg.receive_wait_alone))
 
     def _lag(self, t: float, plan: _ScopePlan, stage: str, st: Any, key: tuple[Any, ...], b: Baseline,
              risk: float, thr: float, out: list[Condition], calm: bool = False, hot: bool = False) -> None:
@@ -686,7 +702,7 @@ class ScopeDetectors:
                      "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
                      "baseline": round(b.mean, 2), "threshold": round(thr, 2),
                      "time_in_stage_min": round(st.time_in_stage_min(), 1),
-                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage)})
+                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage, t)})
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 

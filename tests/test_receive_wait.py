@@ -219,3 +219,100 @@ def test_wait_evidence_makes_the_region_lag_warn_earlier() -> None:
     assert on >= T0 + cut * 60.0                      # no alert before the cut
     # (a small gain: the deadline-share test itself follows within minutes; 21.7 -> 19.7 min after the cut)
     assert on <= off - 120.0
+
+
+def test_a_creeping_desk_stays_behind_for_hours() -> None:
+    """Capacity lost slowly (waits +0.4 % a minute, x1.3 after an hour, x2.6 after four): the evidence reaches the
+    threshold within about an hour of the start and then stays there, since a desk behind does not teach the
+    habit that slow is usual; ``behind_s`` counts the time since."""
+    rng = random.Random(7)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(w, "west", 300, T0, rng)
+    assert w.behind_s("west", t) == 0.0
+    start = t
+    crossed = None
+    for i in range(240):
+        t += 60.0
+        w.opened("west", f"WO-r{i}", t, "hotline")
+        w.closed(f"WO-r{i}", t + 120.0 * math.exp(0.004 * i + rng.gauss(0.0, 0.3)))
+        if crossed is None and w.statistic("west") >= 6.0:
+            crossed = t
+    assert crossed is not None and crossed - start <= 70 * 60.0
+    # never below half the threshold since (the clock starts when the crossing order was accepted, minutes later)
+    assert abs(w.behind_s("west", t) - (t - crossed)) < 10 * 60.0
+    assert w.behind_s("west", t) >= 150 * 60.0
+    assert w.statistic("west") >= 15.0
+
+
+def test_a_burst_queue_clears_within_the_hour() -> None:
+    """Forty minutes of waits x2.5 (a burst of callers, a meeting), then the usual: the desk is behind for about
+    an hour in all (the evidence drains at half a deviation per usual order), then not at all."""
+    rng = random.Random(7)
+    w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(w, "west", 300, T0, rng)
+    for i in range(40):
+        t += 60.0
+        w.opened("west", f"WO-b{i}", t, "hotline")
+        w.closed(f"WO-b{i}", t + 300.0 * math.exp(rng.gauss(0.0, 0.3)))
+    most = 0.0
+    for i in range(60):
+        t += 60.0
+        w.opened("west", f"WO-a{i}", t, "hotline")
+        w.closed(f"WO-a{i}", t + 120.0 * math.exp(rng.gauss(0.0, 0.3)))
+        most = max(most, w.behind_s("west", t))
+    assert 30 * 60.0 < most < 90 * 60.0
+    assert w.behind_s("west", t) == 0.0
+
+
+def test_behind_clock_survives_a_checkpoint() -> None:
+    rng = random.Random(2)
+    a = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    t = calm(a, "west", 200, T0, rng)
+    for i in range(10):
+        t += 60.0
+        a.opened("west", f"WO-s{i}", t, "hotline")
+        a.closed(f"WO-s{i}", t + 400.0)
+    b = ReceiveWaitWatch(threshold=6.0, min_waits=30)
+    b.restore(a.state())
+    assert a.behind_s("west", t) > 0.0
+    assert b.behind_s("west", t) == a.behind_s("west", t)
+
+
+def _quiet_desk_first_alert(settings, cut_at_min: int, minutes: int, factor, every: int = 4) -> float | None:
+    """West takes one hotline order every ``every`` minutes (a night desk, a small county), east and north one a
+    minute; from ``cut_at_min`` west's waits are multiplied by ``factor(minutes since the cut)``. Returns the
+    minutes after the cut of west's first receive lag alert."""
+    rng = random.Random(4)
+    desks = Desks(settings)
+    for m in range(minutes):
+        t = T0 + 60.0 * m
+        for region in ("west", "east", "north"):
+            if region == "west" and m % every:
+                continue
+            base = 110.0 * math.exp(rng.gauss(0.0, 0.25))
+            f = factor(m - cut_at_min) if region == "west" and m >= cut_at_min else 1.0
+            desks.order(region, t + rng.uniform(0.0, 60.0), base * f)
+        desks.run_until(t)
+    desks.run_until(T0 + 60.0 * minutes + 600.0)
+    fired = [c for c in desks.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+    if fired:
+        assert fired[0].evidence["receive_behind_min"] >= settings.detectors.scope.receive_wait_alone_min or (
+            settings.detectors.scope.receive_wait_alone == 0)
+    return (fired[0].ts - T0) / 60.0 - cut_at_min if fired else None
+
+
+def test_a_desk_that_stays_behind_for_hours_warns_on_its_waits_alone() -> None:
+    """A quiet desk losing capacity hour by hour (waits +0.5 % a minute up to x2.2) never has two orders past half
+    their deadline at once, so the sequential lag test stays silent; its waits, behind the habit for two hours
+    with an order past 75 % now, turn it yellow. A 40-minute burst of slow waits does not."""
+    cut = 360
+
+    def creep(m: float) -> float:
+        return min(2.2, math.exp(0.005 * m))
+
+    plain = _settings()
+    plain.detectors.scope.receive_wait_alone = 0.0
+    assert _quiet_desk_first_alert(plain, cut, cut + 300, creep) is None
+    on = _quiet_desk_first_alert(_settings(), cut, cut + 300, creep)
+    assert on is not None and 120.0 <= on <= 240.0   # (217 min: x2.2 since 158 min, behind since ~60 min)
+    assert _quiet_desk_first_alert(_settings(), cut, cut + 240, lambda m: 3.0 if m < 40 else 1.0) is None
