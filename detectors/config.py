@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class RiskConfig(BaseModel):
@@ -153,19 +153,24 @@ class ScopeRulesConfig(BaseModel):
                                          "region's new orders of the last 30 min are at most this x its usual "
                                          "share of the province's (plus two Poisson deviations): a queue of a "
                                          "burst of customers is not lost capacity")
-    receive_wait_alone: float = Field(15.0, description="evidence of the receive-wait test (detectors/receive_wait.py) "
+    receive_wait_alone: float = Field(15.0, ge=0, description="evidence of the receive-wait test (detectors/receive_wait.py) "
                                       "at which it turns the region's receive lag yellow on its own, without the "
                                       "sequential lag test: a desk that lost capacity slowly (gradual drift) falls "
                                       "behind for hours while too few orders near their deadlines at once for the "
                                       "lag test; needs the other conditions of receive_wait_threshold, the evidence "
                                       "behind for receive_wait_alone_min and an order past 75 % of its deadline now "
                                       "(0 = off)")
-    receive_wait_alone_min: float = Field(120.0, description="minutes the receive-wait evidence must have stood at "
-                                          "receive_wait_threshold or more (not below half of it since) before "
-                                          "receive_wait_alone may fire: lost capacity keeps the desk behind for "
-                                          "hours, the queue of a burst of customers or of a quiet night's single "
-                                          "agent clears within about an hour (60 min let one such night fire on "
-                                          "the generalisation streams)")
+    receive_wait_alone_min: float = Field(120.0, ge=0, description="minutes the receive-wait evidence must have "
+                                          "stood at receive_wait_threshold or more (not below half of it since) "
+                                          "before receive_wait_alone may fire: lost capacity keeps the desk behind "
+                                          "for hours, the queue of a burst of customers clears sooner where orders "
+                                          "come every minute (60 min let a quiet night desk fire on the "
+                                          "generalisation streams)")
+    receive_wait_alone_gap_min: float = Field(30.0, gt=0, description="minutes with no order of the region "
+                                              "accepted after which its receive-wait evidence is old news: the "
+                                              "behind clock of receive_wait_alone_min stops and starts again at the "
+                                              "next slow wait (a quiet night desk whose last orders were slow is "
+                                              "not behind for the hours nobody calls)")
     receive_wait_warmup_h: float = Field(24.0, description="hours a region's receive waits must have been "
                                          "watched before they may back its lag test (its habit has seen every "
                                          "hour of the day once)")
@@ -217,6 +222,16 @@ class ScopeRulesConfig(BaseModel):
                                                         "its CUSUM has weighed the evidence over time already, so "
                                                         "it fires at the first minute past its threshold")
     clear_minutes: int = Field(20, description="... and stay clear this long before it resolves")
+
+    @model_validator(mode="after")
+    def _settings_that_can_act(self) -> "ScopeRulesConfig":
+        """Pairs of settings that would otherwise fail later (in a worker) or never fire, refused at load."""
+        if self.work_alarm_ratio >= self.work_alarm_null:
+            raise ValueError("work_alarm_ratio must be below work_alarm_null (the alarm's alternative is the slower rate)")
+        if self.receive_wait_threshold > 0 and self.receive_wait_alone > 3 * self.receive_wait_threshold:
+            raise ValueError("receive_wait_alone above 3 x receive_wait_threshold can never fire "
+                             "(the receive-wait evidence is capped there)")
+        return self
 
 
 class DetectorsConfig(BaseModel):

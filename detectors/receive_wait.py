@@ -39,14 +39,18 @@ True
 True
 >>> w.last_waits("west")[-1]
 4.5
->>> w.behind_s("west", t + 3600.0) / 60     # an hour on: behind since that last order was accepted
-55.5
+>>> w.behind_s("west", t + 1200.0) / 60     # twenty minutes on: behind since that last order was accepted
+15.5
+>>> w.behind_s("west", t + 3600.0)          # an hour with nobody accepted: the evidence is old news
+0.0
 
 A desk that loses capacity slowly (a shift that shrinks hour by hour: ``gradual_drift``) shows differently: at
 any one minute too few of its orders are near their deadlines for the lag test, but its waits stay over the
 habit hour after hour. :meth:`ReceiveWaitWatch.behind_s` is how long the evidence has stood at the threshold
 without falling below half of it; the caller lets a desk behind for hours warn on its waits alone
-(``detectors.scope.receive_wait_alone``), while a burst's queue clears within about an hour.
+(``detectors.scope.receive_wait_alone``). A burst's queue clears sooner where orders come every minute; on a
+quiet desk a burst can keep the clock running for hours, and what guards it there is the evidence that must be
+high *now*; a desk nobody calls for ``stale_s`` is not behind at all.
 """
 from __future__ import annotations
 
@@ -94,7 +98,7 @@ class ReceiveWaitWatch:
     def __init__(self, shift: float = 1.0, threshold: float = 6.0, z_cap: float = 3.0, alpha: float = 1 / 300,
                  min_waits: int = 50, min_sd: float = 0.15, window_s: float = 600.0,
                  province_min: int = 10, classes: tuple[str, ...] = ("direct", "queued"),
-                 load_buckets: int = 4) -> None:
+                 load_buckets: int = 4, stale_s: float = 1800.0) -> None:
         self.classes = frozenset(classes)
         self.load_buckets = load_buckets
         self.waiting_now: dict[str, int] = {}
@@ -107,6 +111,9 @@ class ReceiveWaitWatch:
         self.min_sd = min_sd
         self.window_s = window_s
         self.province_min = province_min
+        self.stale_s = stale_s
+        """A region with no accepted order for this long says nothing now: its "behind" clock stops (a quiet night
+        desk whose last orders were slow is not behind for the hours nobody calls)."""
         self.open: dict[str, tuple[str, float, str]] = {}
         """order_id -> (region, created, channel class) of the orders waiting to be accepted."""
         self.habits: dict[tuple[str, str], _Habit] = {}
@@ -202,8 +209,9 @@ class ReceiveWaitWatch:
             stat = min(max(0.0, stat + k * (z - k / 2.0)), 3.0 * self.threshold)
             self.stat[region] = stat
             if stat >= self.threshold:
-                if region not in self.above:
-                    self.above[region] = t
+                last = self.recent.get(region)   # its previous accepted order (this one is added after)
+                if region not in self.above or (last and t - last[-1][0] > self.stale_s):
+                    self.above[region] = t       # a gap with nobody accepted: the old run says nothing now
             elif stat < self.threshold / 2:
                 self.above.pop(region, None)
         self._slide(cls, t, region, x)
@@ -216,10 +224,16 @@ class ReceiveWaitWatch:
         return self.stat.get(region, 0.0)
 
     def behind_s(self, region: str, now: float) -> float:
-        """How long the region's evidence has stood at the threshold or more (seconds; 0 when it is below; a dip
-        under the threshold but not under half of it does not restart the clock)."""
+        """How long the region's evidence has stood at the threshold or more (seconds; 0 once it has fallen below
+        half the threshold — a dip under the threshold but not under half of it does not restart the clock — and 0
+        while no order of the region has been accepted for ``stale_s``: evidence nobody adds to is old news)."""
         since = self.above.get(region)
-        return now - since if since is not None else 0.0
+        if since is None:
+            return 0.0
+        last = self.recent.get(region)
+        if last and now - last[-1][0] > self.stale_s:
+            return 0.0
+        return now - since
 
     def age_s(self, region: str, now: float) -> float:
         """How long the region's waits have been watched (seconds; 0 before its first)."""
@@ -256,6 +270,10 @@ class ReceiveWaitWatch:
         self.since = dict(state.get("since", {}))
         self.above = dict(state.get("above", {}))
         self.recent = {r: deque((tuple(x) for x in d), maxlen=10) for r, d in state.get("recent", {}).items()}
+        if "above" not in state:   # a record of the version before the clock: regions behind now start it at
+            for r, st in self.stat.items():   # their oldest remembered wait (as replay would have, roughly)
+                if st >= self.threshold and self.recent.get(r):
+                    self.above[r] = self.recent[r][0][0]
         self._window = {}
         self._sums = {}
         self.waiting_now = {}

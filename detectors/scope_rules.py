@@ -261,7 +261,8 @@ class ScopeDetectors:
                      if max(c.work_threshold, c.work_rise_exempt) > 0 else None)
         """Departments' jobs on site and their habit (fed by the scope stage): :meth:`_work` (its alerts, if
         ``work_threshold``) and :meth:`_crews_slow` (the lag rule's cold start, if ``work_rise_exempt``)."""
-        self.receive_wait = (ReceiveWaitWatch(c.receive_wait_shift, c.receive_wait_threshold)
+        self.receive_wait = (ReceiveWaitWatch(c.receive_wait_shift, c.receive_wait_threshold,
+                                              stale_s=c.receive_wait_alone_gap_min * 60.0)
                              if c.receive_wait_threshold > 0 else None)
         """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
         self._arrivals30 = 0.0   # the province's arrivals in the last 30 min (this tick)
@@ -560,9 +561,9 @@ class ScopeDetectors:
                                            and skind == "region" and self._receive_evidence(plan, t)))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
-                if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
-                        and st.short[1] >= 1 and b.n >= warmup and self._wait_behind(plan, t)):
-                    hot = True   # the waits alone: behind for hours, and an order is near its deadline now
+            if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
+                    and st.short[1] >= 1 and b.n >= warmup and self._wait_behind(plan, t)):
+                hot = True   # the waits alone: behind for hours, and an order is near its deadline now
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)

@@ -49,7 +49,8 @@ nobody reported done) leave the test.
 >>> s.open, s.past_habit, s.done_60min, round(s.expected_60min, 1) > 3, s.statistic >= 5, s.alarm >= 3
 (6, 6, 0, True, True, True)
 
-Half the usual completions is a slower evening, not a standstill: the first test gathers evidence, the alarm none.
+Half the usual completions is a slower evening, not a standstill: the first test gathers evidence, the alarm
+hardly any (under 1, far below its 4.5).
 
 >>> w.stat["east-repair"] = w.alarm["east-repair"] = 0.0
 >>> top = 0.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
+
 from detectors.receive_wait import ReceiveWaitWatch, channel_class
 from streams import signals as S
 from streams.scope_stage import ScopeStage, scope_from_state, scope_state_dict
@@ -316,3 +318,61 @@ def test_a_desk_that_stays_behind_for_hours_warns_on_its_waits_alone() -> None:
     on = _quiet_desk_first_alert(_settings(), cut, cut + 300, creep)
     assert on is not None and 120.0 <= on <= 240.0   # (217 min: x2.2 since 158 min, behind since ~60 min)
     assert _quiet_desk_first_alert(_settings(), cut, cut + 240, lambda m: 3.0 if m < 40 else 1.0) is None
+
+
+def _slow_spell_then_silence(settings) -> list:
+    """West (a call every 4 min) has a 20-minute spell of slow answers (x3), then nobody calls for 130 min, then
+    one call is answered in 4.9 min (inside its 5-min deadline). Returns west's receive lag alerts."""
+    rng = random.Random(4)
+    d = Desks(settings)
+    calm_end, spell_end, silent_end = 360, 380, 510
+    for m in range(560):
+        t = T0 + 60.0 * m
+        for region in ("west", "east", "north"):
+            base = 110.0 * math.exp(rng.gauss(0.0, 0.25))
+            if region == "west":
+                if m < calm_end and m % 4:
+                    continue
+                if calm_end <= m < spell_end:
+                    if m % 2:
+                        continue
+                    base *= 3.0
+                elif spell_end <= m < silent_end or m > silent_end:
+                    continue
+                elif m == silent_end:
+                    base = 295.0
+            d.order(region, t + rng.uniform(0.0, 60.0), base)
+        d.run_until(t)
+    return [c for c in d.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+
+
+def test_a_desk_nobody_calls_is_not_behind() -> None:
+    """The behind clock stops when no order of the region is accepted for receive_wait_alone_gap_min: a slow
+    spell's evidence, frozen through two hours of silence, does not make the next (in-time) call a warning.
+    Without the gap rule it did (yellow 4.7 min after that call, "behind" 146 min)."""
+    assert _slow_spell_then_silence(_settings()) == []
+    long_gap = _settings()
+    long_gap.detectors.scope.receive_wait_alone_gap_min = 1000.0
+    fired = _slow_spell_then_silence(long_gap)
+    assert fired and fired[0].evidence["receive_behind_min"] >= 120, "the same stream fires when the gap rule is off"
+
+
+def test_the_waits_alone_path_does_not_need_the_sequential_lag_test() -> None:
+    """detectors.scope.lag_cusum_threshold = 0 turns the sequential lag test off, not the waits-alone path."""
+    cut = 360
+    no_seq = _settings()
+    no_seq.detectors.scope.lag_cusum_threshold = 0.0
+    on = _quiet_desk_first_alert(no_seq, cut, cut + 300, lambda m: min(2.2, math.exp(0.005 * m)))
+    assert on is not None and 120.0 <= on <= 240.0
+
+
+def test_settings_that_could_never_act_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from detectors.config import ScopeRulesConfig
+    with pytest.raises(ValidationError, match="work_alarm_ratio"):
+        ScopeRulesConfig(work_alarm_ratio=0.7)
+    with pytest.raises(ValidationError, match="never fire"):
+        ScopeRulesConfig(receive_wait_alone=30.0)
+    with pytest.raises(ValidationError):
+        ScopeRulesConfig(receive_wait_alone_min=-5)
