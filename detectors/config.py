@@ -90,6 +90,16 @@ class ScopeRulesConfig(BaseModel):
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
                                                        "their deadline below which a busy scope is not lagging: "
                                                        "a morning peak raises counts, not the share")
+    lag_pace_minutes: int = Field(15, ge=0, le=59, description="a department's dispatch or feedback lag does not "
+                                  "start a new yellow alert while the stage's open orders have not grown over this many "
+                                  "minutes and it cleared lag_pace_min_closed or more meanwhile: its queue is draining, "
+                                  "the late orders are a burst working off at a desk or crews that keep their pace (a "
+                                  "one-clerk repair desk's evening peak), not a desk or crew that stopped or slowed "
+                                  "(their queue grows). A firing alert stays; orange_orders past 90 % are news whatever "
+                                  "the pace; a region is not gated, but stays quiet when such a department holds 80 % of "
+                                  "its late orders (as for the department's own alert); 0 = off")
+    lag_pace_min_closed: int = Field(3, ge=1, description="orders the stage must have cleared in lag_pace_minutes for "
+                                     "its pace to count as kept")
     forecast_enabled: bool = Field(False, description="raise breach_forecast from the queueing view "
                                                       "(detectors/forecast.py)")
     forecast_min_orders: int = Field(4, description="queues smaller than this are never forecast to breach")

@@ -114,6 +114,39 @@ HOURLY_MIN = 45
 """Minutes of an hour of the day a scope must have seen before that hour's baseline counts."""
 
 
+def keeps_pace(backlog: Any, closed: Any, minutes: int, min_closed: int, routed: Any = None) -> bool:
+    """The stage's open checks did not grow over the last ``minutes`` (``backlog``: open checks at the end of each
+    minute, newest last) while it cleared at least ``min_closed`` (``closed``: closes per minute): its queue is not
+    growing, whatever its lag. A desk or crew that stopped or slowed lets its queue grow; a burst of orders at a
+    desk that keeps its pace (one clerk at an evening peak, crews catching up after an incident) drains.
+    ``routed``: orders sent per minute, each of which also closed a check in ``closed`` on its way in (a
+    department's dispatch stage closes the order's routing check as it opens its acceptance check), so only the
+    closes beyond them were cleared.
+
+    >>> keeps_pace([9, 12, 10, 8, 7], [0, 3, 3, 2, 1], 4, 3)      # 9 open, then 7: draining
+    True
+    >>> keeps_pace([4, 5, 6, 7, 8], [0, 1, 0, 0, 0], 4, 3)        # a stalled desk: the queue grows
+    False
+    >>> keeps_pace([3, 3, 2, 2, 2], [0, 1, 0, 1, 0], 4, 3)        # too few cleared to say anything
+    False
+    >>> keeps_pace([9, 9, 9, 9, 9], [0, 2, 2, 2, 2], 4, 3, routed=[0, 2, 2, 2, 2])   # all 8 closes were routing
+    False
+    """
+    n = len(backlog)
+    if n <= minutes or backlog[-1] > backlog[n - 1 - minutes]:
+        return False
+    m = len(closed)
+    k = minutes if minutes < m else m
+    done = 0
+    for i in range(m - k, m):
+        done += closed[i]
+    if routed is not None:
+        r = len(routed)
+        for i in range(r - (k if k < r else r), r):
+            done -= routed[i]
+    return done >= min_closed
+
+
 class Debounce:
     """Hold-down and clear-down of one scope condition's tier: it fires when the raw verdict was active in
     most of the last ``hold`` minutes (k of n, so one calm minute in a rising queue does not restart the wait)
@@ -265,6 +298,8 @@ class ScopeDetectors:
                                               stale_s=c.receive_wait_alone_gap_min * 60.0)
                              if c.receive_wait_threshold > 0 else None)
         """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
+        self.paced: dict[tuple[str, str], float] = {}
+        """Per (department, stage): when the pace gate last held back a lag verdict of it (``lag_pace_minutes``)."""
         self._arrivals30 = 0.0   # the province's arrivals in the last 30 min (this tick)
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
@@ -687,7 +722,20 @@ class ScopeDetectors:
                 want = None
         if hot and not calm and _RANK[want] < _RANK["yellow"]:
             want = "yellow"   # the share of checks reaching half their deadline has risen (sequential evidence)
-        if want is not None and skind == "region" and self._covering_department(name, stage, at50) is not None:
+        if (want == "yellow" and skind == "department" and stage != "receive" and cfg.lag_pace_minutes > 0
+                and at90 < cfg.orange_orders):
+            # the stage's queue is not growing while it clears orders: a burst working off at a desk or crews
+            # that keep their pace is no new alert (a firing one stays; orange's and red's counts, orders failed
+            # en masse, are news whatever the pace). Only where the feed says what the department is sent
+            # (dispatches to it, its desk's checks)
+            desk = next(w.st for w in plan.lags if w.stage == "decompose")
+            if desk.span_n and keeps_pace(st.backlog_hist, st.closed_hist, cfg.lag_pace_minutes,
+                                          cfg.lag_pace_min_closed, routed=desk.opened_hist if st is desk else None):
+                d = self.debounce.get(key)
+                if d is None or d.tier is None:
+                    want = None
+                    self.paced[(name, stage)] = t   # its region's alert would only repeat the burst
+        if want is not None and skind == "region" and self._covering_department(name, stage, at50, t) is not None:
             want = None
         if not calm:
             # winsorised after warm-up: an incident cannot teach the baseline that it is normal
@@ -707,8 +755,9 @@ class ScopeDetectors:
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 
-    def _covering_department(self, region: str, stage: str, at50: int) -> str | None:
-        """A department of ``region`` whose own lag alert on ``stage`` is on (or coming on) and that holds most (≥ 80 %) of
+    def _covering_department(self, region: str, stage: str, at50: int, t: float | None = None) -> str | None:
+        """A department of ``region`` whose own lag alert on ``stage`` is on (or coming on), or that the pace gate
+        judged a burst working off in the last two minutes (``lag_pace_minutes``), and that holds most (≥ 80 %) of
         the region's orders at risk: the region's alert would only repeat it, so it stays quiet."""
         if stage == "receive" or at50 <= 0:
             return None
@@ -718,7 +767,9 @@ class ScopeDetectors:
             key = ("lag", "department", dept, stage)
             d = self.debounce.get(key)
             st = self._dept_stage.get((dept, stage))
-            if d is not None and (d.tier or d.candidate) and st is not None and st.short[0] >= 0.8 * at50:
+            on = ((d is not None and (d.tier or d.candidate))
+                  or (t is not None and t - self.paced.get((dept, stage), -math.inf) <= 120.0))
+            if on and st is not None and st.short[0] >= 0.8 * at50:
                 return dept
         return None
 
