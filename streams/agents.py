@@ -23,15 +23,14 @@ import dataclasses
 import inspect
 import logging
 import os
+import struct
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 import orjson
 from faust.types import TP
-
-from aiokafka.partitioner import murmur2
 
 from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOMERS_TABLE, ORDERS_TABLE, SIGNALS,
                          Inbox, internal_topic)
@@ -177,6 +176,37 @@ async def send_records(producer: Any, topic: str, partition: int, recs: list[tup
     return sent
 
 
+def murmur2(data: bytes) -> int:
+    """Kafka's key hash (``aiokafka.partitioner.murmur2``, the Java client's), four bytes at a time: the same
+    value in a fraction of the time (aiokafka's is pure Python byte by byte; every new order's risk record and
+    customer request has a key never seen before).
+
+    >>> from aiokafka.partitioner import murmur2 as reference
+    >>> keys = [b"", b"a", b"ab", b"abc", b"WO-20260714-000123", "客户-7".encode(), bytes(range(256))]
+    >>> [murmur2(k) for k in keys] == [reference(k) for k in keys]
+    True
+    """
+    length = len(data)
+    m = 0x5BD1E995
+    h = 0x9747B28C ^ length
+    n4 = length >> 2
+    if n4:
+        for k in struct.unpack_from(f"<{n4}I", data):
+            k = (k * m) & 0xFFFFFFFF
+            k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+            h = ((h * m) & 0xFFFFFFFF) ^ k
+    rest = length & 3
+    if rest:
+        i = length - rest
+        if rest == 3:
+            h ^= data[i + 2] << 16
+        if rest >= 2:
+            h ^= data[i + 1] << 8
+        h = ((h ^ data[i]) * m) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
 class Outbox:
     """Output records of one step, grouped by topic-partition and handed to the producer as whole batches.
 
@@ -194,6 +224,8 @@ class Outbox:
         self.partitions: dict[str, int] = {}
         self.records = 0
         self._partition_of: dict[bytes, int] = {}
+        self.counter: Outbox | None = None
+        """The outbox a detached one counts its records in (:meth:`detach`)."""
 
     def add(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         """Queue one record: keyed records go where the default partitioner puts them, others to partition 0."""
@@ -212,6 +244,17 @@ class Outbox:
         pending = self.pending
         for p, k, v in records:
             pending.setdefault((topic, p), []).append((k.encode(), v))
+
+    def detach(self) -> "Outbox":
+        """An outbox holding what is queued now (this one starts empty again), sharing the partition caches: a
+        take's outputs, sent later in their turn (:class:`InOrder`) while other agents go on using this one.
+        Every agent queues and flushes without an await in between, so what is queued is the caller's own."""
+        part = Outbox(self.producer, self.retry)
+        part.pending, self.pending = self.pending, {}
+        part.partitions = self.partitions
+        part._partition_of = self._partition_of
+        part.counter = self
+        return part
 
     def partition(self, key: bytes, n: int) -> int:
         """The default partitioner's choice (murmur2 is pure Python in aiokafka: cached per key)."""
@@ -254,7 +297,7 @@ class Outbox:
                 sent.append(exc)
         results = [r if isinstance(r, Exception) else await _outcome(r) for r in sent]
         failed = [g for g, r in zip(groups, results) if r is not None]
-        self.records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
+        (self.counter or self).records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
         groups[:] = failed
         if failed:
             raise next(r for r in results if r is not None)
@@ -274,6 +317,57 @@ async def delivered(futures: list) -> None:
     exc = await _outcome(futures)
     if exc is not None:
         raise exc
+
+
+class InOrder:
+    """Runs writes one at a time, in the order they were queued (:meth:`then`), whoever awaits them.
+
+    The order stage's takes (events, customer contexts, ticks) are computed under ``Live.lock`` and their writes
+    (counters, changelog, outputs) queued before the lock is let go; the writes then run outside it, in queue
+    order. So the next take is computed while the broker and Redis acknowledge the last one, and what reaches
+    Redis and the broker, and in which order, is what it was when the lock was held through the writes.
+
+    >>> import asyncio
+    >>> async def demo():
+    ...     seen, q = [], InOrder()
+    ...     async def w(name, pause):
+    ...         await asyncio.sleep(pause); seen.append(name)
+    ...     first, second = q.then(lambda: w("first", 0.02)), q.then(lambda: w("second", 0))
+    ...     await asyncio.gather(second, first)   # awaited in the other order: run in queue order
+    ...     await q.drain()
+    ...     return seen
+    >>> asyncio.run(demo())
+    ['first', 'second']
+    """
+
+    def __init__(self) -> None:
+        self._last: asyncio.Future | None = None
+
+    def then(self, write: Callable[[], Awaitable[None]]) -> Awaitable[None]:
+        """``write`` after every write queued before it; its place is taken now, it runs when awaited (await it
+        right away: the writes queued after it wait for it)."""
+        prev, done = self._last, asyncio.get_running_loop().create_future()
+        self._last = done
+        return self._run(prev, done, write)
+
+    @staticmethod
+    async def _run(prev: asyncio.Future | None, done: asyncio.Future, write: Callable[[], Awaitable[None]]) -> None:
+        try:
+            if prev is not None and not prev.done():
+                await asyncio.shield(prev)   # a cancelled waiter must not cancel the write before it
+            await write()
+        finally:
+            if prev is None or prev.done():
+                if not done.done():
+                    done.set_result(None)
+            else:   # cancelled while the write before it still runs: the next waits for that one
+                prev.add_done_callback(lambda _: done.done() or done.set_result(None))
+
+    async def drain(self) -> None:
+        """Return once every write queued so far has run."""
+        last = self._last
+        if last is not None and not last.done():
+            await asyncio.shield(last)
 
 
 ROLES = ("all", "orders", "aggregates")
@@ -401,7 +495,10 @@ class Live:
         self.dlq_total = 0
         self.started = time.time()
         self.lock = asyncio.Lock()
-        """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await."""
+        """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await. A take's
+        writes are queued under it and run outside it, in order (:attr:`order_writes`)."""
+        self.order_writes = InOrder()
+        """The order stage's writes (counters, changelog, outputs of each take and tick), one take after another."""
         self.stage_start_lock = asyncio.Lock()
         """Starts of the one-partition stages (rebalance handler and agents may both try)."""
         self.customer_lock = asyncio.Lock()
@@ -409,8 +506,6 @@ class Live:
 
     def _order_stages(self, app: faust.App, settings: Settings) -> None:
         """The order and customer stages over their changelogged tables (``orders`` and ``customers``)."""
-        from aiokafka.partitioner import murmur2
-
         from streams.customer_stage import CustomerStage, CustomerState
         from streams.order_stage import OrderStage
         from streams.orders import OrderState
@@ -446,8 +541,10 @@ class Live:
         return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == name}
 
     async def on_rebalanced(self) -> None:
-        """After recovery: keep only the orders of our partitions, rebuild timers, take or drop 1-partition stages."""
+        """After recovery: keep only the orders of our partitions, rebuild timers, take or drop 1-partition stages
+        (once the writes of the takes before are through, as when those held the lock to the end)."""
         async with self.lock:
+            await self.order_writes.drain()
             await self._on_rebalanced()
 
     async def _on_rebalanced(self) -> None:
@@ -665,33 +762,48 @@ class Live:
             self.outbox.extend_keyed(self.contacts_topic.get_topic_name(),
                                      [(cid, orjson.dumps({**req, "p": part(req["order_id"])})) for cid, req in reqs])
 
-    async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
-                           taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> None:
-        """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk keys
-        in one MULTI/EXEC, then its changelog, then its outputs: a kill anywhere in between neither loses nor
+    def order_writes_of(self, out_signals: list, out_conditions: list, out_risks: list,
+                        taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> Awaitable[None]:
+        """A take's writes, queued in :attr:`order_writes` (called under ``lock``; await the result after letting
+        the lock go): its counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk
+        keys in one MULTI/EXEC, then its changelog, then its outputs. A kill anywhere in between neither loses nor
         doubles a count, and the board sees a risk after one Redis round trip (the keys only ever hold an order's
-        latest record: a re-read take writes the same again)."""
+        latest record: a re-read take writes the same again). Everything written is taken now — counter deltas,
+        the changed orders' bytes, the encoded outputs — so the next take may change the stage meanwhile."""
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
         keyed = self.encode_risks(out_risks)
-        await self._count(delta, taken, new_dead,
-                          (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None)
-        if taken[1]:
-            failpoint("orders.counted")
-        await self.changelog.write(self.store.flush())
-        if taken[1]:
-            failpoint("orders.changelogged")
+        through = self.counted.advance(*taken)
+        changed = self.store.flush()
         self.send_customer_requests()
         self.publish_stage_out(out_signals, out_conditions, keyed)
-        await self.flush_out()
+        outputs = self.outbox.detach()   # with the take's dead letters, queued before
+        also = (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None
+        kill_points = bool(taken[1])
+
+        async def write() -> None:
+            await self._write_counts(delta, through, new_dead, also)
+            if kill_points:
+                failpoint("orders.counted")
+            await self.changelog.write(changed)
+            if kill_points:
+                failpoint("orders.changelogged")
+            await outputs.flush()
+
+        return self.order_writes.then(write)
 
     async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0,
                      also: Callable[[Any], None] | None = None) -> None:
-        """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and mark the take's last offsets
-        ``taken`` counted, atomically (MULTI/EXEC; ``also`` adds idempotent commands to it), retried until it is
-        written. A retry first asks whether the failed attempt went through after all (its reply lost): then
-        ``stats:through`` holds the take already."""
-        through = self.counted.advance(*taken)
+        """Add ``delta`` to the ``stats`` hash and mark the take's last offsets ``taken`` counted
+        (:meth:`_write_counts`)."""
+        await self._write_counts(delta, self.counted.advance(*taken), dead, also)
+
+    async def _write_counts(self, delta: dict[str, int], through: dict[str, int], dead: int = 0,
+                            also: Callable[[Any], None] | None = None) -> None:
+        """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and write the counted offsets
+        ``through`` (``CountedThrough.advance``), atomically (MULTI/EXEC; ``also`` adds idempotent commands to it),
+        retried until it is written. A retry first asks whether the failed attempt went through after all (its
+        reply lost): then ``stats:through`` holds the take already."""
         delta = {k: v for k, v in delta.items() if v}
         if not (delta or through or dead or also):
             return
@@ -736,9 +848,10 @@ class Live:
         async with self.lock:
             if not self.models_restored:
                 await self._restore_models()
-            await self._on_events(events)
+            written = await self._on_events(events)
+        await written
 
-    async def _on_events(self, events: list) -> None:
+    async def _on_events(self, events: list) -> Awaitable[None]:
         sigs: list = []
         conds: list = []
         risks: list = []
@@ -769,12 +882,12 @@ class Live:
             risks.extend(out.risks)
         self.clock.heard()   # the feed is alive (the dead-man's switch), whatever the events' times
         for d in dead:
-            self.send(self.dlq_topic, d)   # sent with the batch's other output in flush_orders
+            self.send(self.dlq_topic, d)   # sent with the batch's other output (order_writes_of)
         if dead:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
         self.metrics.events.inc(len(events) - len(dead))
-        await self.flush_orders(sigs, conds, risks, taken, new_dead)
+        return self.order_writes_of(sigs, conds, risks, taken, new_dead)
 
     async def on_contexts(self, records: list) -> None:
         """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
@@ -798,7 +911,8 @@ class Live:
                 sigs.extend(out.signals)
                 conds.extend(out.conditions)
                 risks.extend(out.risks)
-            await self.flush_orders(sigs, conds, risks, taken)
+            written = self.order_writes_of(sigs, conds, risks, taken)
+        await written
 
     async def on_customer_requests(self, records: list) -> None:
         """Contacts and escalations of this worker's customers → CustomerStage; contexts back to the orders."""
@@ -922,8 +1036,10 @@ class Live:
             if not self.models_restored:
                 await self._restore_models()
             out = self.order_stage.advance(now)
-            await self.flush_orders(out.signals, out.conditions, out.risks)
-            if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
+            written = self.order_writes_of(out.signals, out.conditions, out.risks)
+        await written
+        if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
+            async with self.lock:
                 self.models_ckpt_at = time.time()
                 await self._checkpoint_models()
         async with self.customer_lock:
@@ -1022,6 +1138,9 @@ class Live:
         await self.redis.set(self.prefix + "board:snapshot", orjson.dumps(snap, default=_jsonable))
 
 
+_ABSENT = object()
+
+
 class _LocalStore:
     """The faust table's local store as a plain mapping with ``str`` keys (recovery may hand back bytes)."""
 
@@ -1039,10 +1158,9 @@ class _LocalStore:
         return d[key.encode()]
 
     def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
+        d = self._d   # without KeyError: new orders and customers (most keys asked for at 5k new orders/s) miss
+        value = d.get(key, _ABSENT)
+        return d.get(key.encode(), default) if value is _ABSENT else value
 
     def __setitem__(self, key: str, value: bytes) -> None:
         self._d.pop(key.encode(), None)
