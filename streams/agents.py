@@ -758,9 +758,10 @@ class Live:
         carries the partition its order lives in, where the answer must go."""
         reqs = self.customer_requests.drain()
         if reqs:
-            part = self.store.partition_of
-            self.outbox.extend_keyed(self.contacts_topic.get_topic_name(),
-                                     [(cid, orjson.dumps({**req, "p": part(req["order_id"])})) for cid, req in reqs])
+            part, dumps = self.store.partition_of, orjson.dumps
+            for _, req in reqs:   # drained: ours to complete in place
+                req["p"] = part(req["order_id"])
+            self.outbox.extend_keyed(self.contacts_topic.get_topic_name(), [(cid, dumps(req)) for cid, req in reqs])
 
     def order_writes_of(self, out_signals: list, out_conditions: list, out_risks: list,
                         taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> Awaitable[None]:
