@@ -845,12 +845,16 @@ class Live:
 
     # ---------------------------------------------------------------------------------------- steps
     async def on_events(self, events: list) -> None:
+        await (await self.events_step(events))
+
+    async def events_step(self, events: list) -> Awaitable[None]:
+        """Apply a take of input events under ``lock``; its writes are queued (:meth:`order_writes_of`) and run
+        when the result is awaited."""
         await self.start_producer()
         async with self.lock:
             if not self.models_restored:
                 await self._restore_models()
-            written = await self._on_events(events)
-        await written
+            return await self._on_events(events)
 
     async def _on_events(self, events: list) -> Awaitable[None]:
         sigs: list = []
@@ -1228,9 +1232,26 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
 def _install_order_agents(app: faust.App, live: Live) -> None:
     @app.agent(live.events_topic, name="track_orders")
     async def track_orders(stream: faust.StreamT) -> None:
-        """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
-        async for take in live.inbox(live.events_topic).takes(stream, BATCH):
-            await live.on_events(take.records)
+        """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ.
+
+        A take is applied while the writes of the one before are still on their way to Redis and the broker
+        (they run in order, :class:`InOrder`; at most one take's writes are outstanding when the next is applied),
+        and acknowledged once its own writes are through."""
+        inbox = live.inbox(live.events_topic)
+        before: asyncio.Future | None = None
+        try:
+            async for take in inbox.takes(stream, BATCH, ack=False):
+                written = asyncio.ensure_future(_then_ack(await live.events_step(take.records), inbox, take))
+                if before is not None:
+                    await before
+                before = written
+        except asyncio.CancelledError:
+            if before is not None:
+                before.cancel()   # stopping: the writes in hand stop with the agent, as they did when awaited
+            raise
+        finally:
+            if before is not None and not before.done():
+                await before      # a take failed: the one before it still completes and is acknowledged
 
     @app.agent(live.contacts_topic, name="track_customers")
     async def track_customers(stream: faust.StreamT) -> None:
@@ -1243,6 +1264,12 @@ def _install_order_agents(app: faust.App, live: Live) -> None:
         """Customer contexts, at the order's partition → OrderStage.apply_customer (repeats, risk re-scored)."""
         async for take in live.inbox(live.context_topic).takes(stream, BATCH):
             await live.on_contexts(take.records)
+
+
+async def _then_ack(written: Awaitable[None], inbox: Inbox, take: Any) -> None:
+    """Run a take's queued writes, then acknowledge the take (its offsets may be committed)."""
+    await written
+    inbox.ack([take])
 
 
 def _install_aggregate_agents(app: faust.App, live: Live) -> None:
