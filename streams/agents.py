@@ -25,7 +25,7 @@ import logging
 import os
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -178,7 +178,7 @@ async def send_records(producer: Any, topic: str, partition: int, recs: list[tup
 
 def murmur2(data: bytes) -> int:
     """Kafka's key hash (``aiokafka.partitioner.murmur2``, the Java client's), four bytes at a time: the same
-    value in a fraction of the time (aiokafka's is pure Python byte by byte; every new order's risk record and
+    value in about half the time (aiokafka's is pure Python byte by byte; every new order's risk record and
     customer request has a key never seen before).
 
     >>> from aiokafka.partitioner import murmur2 as reference
@@ -224,8 +224,6 @@ class Outbox:
         self.partitions: dict[str, int] = {}
         self.records = 0
         self._partition_of: dict[bytes, int] = {}
-        self.counter: Outbox | None = None
-        """The outbox a detached one counts its records in (:meth:`detach`)."""
 
     def add(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         """Queue one record: keyed records go where the default partitioner puts them, others to partition 0."""
@@ -244,17 +242,6 @@ class Outbox:
         pending = self.pending
         for p, k, v in records:
             pending.setdefault((topic, p), []).append((k.encode(), v))
-
-    def detach(self) -> "Outbox":
-        """An outbox holding what is queued now (this one starts empty again), sharing the partition caches: a
-        take's outputs, sent later in their turn (:class:`InOrder`) while other agents go on using this one.
-        Every agent queues and flushes without an await in between, so what is queued is the caller's own."""
-        part = Outbox(self.producer, self.retry)
-        part.pending, self.pending = self.pending, {}
-        part.partitions = self.partitions
-        part._partition_of = self._partition_of
-        part.counter = self
-        return part
 
     def partition(self, key: bytes, n: int) -> int:
         """The default partitioner's choice (murmur2 is pure Python in aiokafka: cached per key)."""
@@ -297,7 +284,7 @@ class Outbox:
                 sent.append(exc)
         results = [r if isinstance(r, Exception) else await _outcome(r) for r in sent]
         failed = [g for g, r in zip(groups, results) if r is not None]
-        (self.counter or self).records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
+        self.records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
         groups[:] = failed
         if failed:
             raise next(r for r in results if r is not None)
@@ -317,57 +304,6 @@ async def delivered(futures: list) -> None:
     exc = await _outcome(futures)
     if exc is not None:
         raise exc
-
-
-class InOrder:
-    """Runs writes one at a time, in the order they were queued (:meth:`then`), whoever awaits them.
-
-    The order stage's takes (events, customer contexts, ticks) are computed under ``Live.lock`` and their writes
-    (counters, changelog, outputs) queued before the lock is let go; the writes then run outside it, in queue
-    order. So the next take is computed while the broker and Redis acknowledge the last one, and what reaches
-    Redis and the broker, and in which order, is what it was when the lock was held through the writes.
-
-    >>> import asyncio
-    >>> async def demo():
-    ...     seen, q = [], InOrder()
-    ...     async def w(name, pause):
-    ...         await asyncio.sleep(pause); seen.append(name)
-    ...     first, second = q.then(lambda: w("first", 0.02)), q.then(lambda: w("second", 0))
-    ...     await asyncio.gather(second, first)   # awaited in the other order: run in queue order
-    ...     await q.drain()
-    ...     return seen
-    >>> asyncio.run(demo())
-    ['first', 'second']
-    """
-
-    def __init__(self) -> None:
-        self._last: asyncio.Future | None = None
-
-    def then(self, write: Callable[[], Awaitable[None]]) -> Awaitable[None]:
-        """``write`` after every write queued before it; its place is taken now, it runs when awaited (await it
-        right away: the writes queued after it wait for it)."""
-        prev, done = self._last, asyncio.get_running_loop().create_future()
-        self._last = done
-        return self._run(prev, done, write)
-
-    @staticmethod
-    async def _run(prev: asyncio.Future | None, done: asyncio.Future, write: Callable[[], Awaitable[None]]) -> None:
-        try:
-            if prev is not None and not prev.done():
-                await asyncio.shield(prev)   # a cancelled waiter must not cancel the write before it
-            await write()
-        finally:
-            if prev is None or prev.done():
-                if not done.done():
-                    done.set_result(None)
-            else:   # cancelled while the write before it still runs: the next waits for that one
-                prev.add_done_callback(lambda _: done.done() or done.set_result(None))
-
-    async def drain(self) -> None:
-        """Return once every write queued so far has run."""
-        last = self._last
-        if last is not None and not last.done():
-            await asyncio.shield(last)
 
 
 ROLES = ("all", "orders", "aggregates")
@@ -495,10 +431,7 @@ class Live:
         self.dlq_total = 0
         self.started = time.time()
         self.lock = asyncio.Lock()
-        """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await. A take's
-        writes are queued under it and run outside it, in order (:attr:`order_writes`)."""
-        self.order_writes = InOrder()
-        """The order stage's writes (counters, changelog, outputs of each take and tick), one take after another."""
+        """Serialises order-stage work: a batch, a tick and a rebalance never interleave at an await."""
         self.stage_start_lock = asyncio.Lock()
         """Starts of the one-partition stages (rebalance handler and agents may both try)."""
         self.customer_lock = asyncio.Lock()
@@ -541,10 +474,8 @@ class Live:
         return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == name}
 
     async def on_rebalanced(self) -> None:
-        """After recovery: keep only the orders of our partitions, rebuild timers, take or drop 1-partition stages
-        (once the writes of the takes before are through, as when those held the lock to the end)."""
+        """After recovery: keep only the orders of our partitions, rebuild timers, take or drop 1-partition stages."""
         async with self.lock:
-            await self.order_writes.drain()
             await self._on_rebalanced()
 
     async def _on_rebalanced(self) -> None:
@@ -763,48 +694,33 @@ class Live:
                 req["p"] = part(req["order_id"])
             self.outbox.extend_keyed(self.contacts_topic.get_topic_name(), [(cid, dumps(req)) for cid, req in reqs])
 
-    def order_writes_of(self, out_signals: list, out_conditions: list, out_risks: list,
-                        taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> Awaitable[None]:
-        """A take's writes, queued in :attr:`order_writes` (called under ``lock``; await the result after letting
-        the lock go): its counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk
-        keys in one MULTI/EXEC, then its changelog, then its outputs. A kill anywhere in between neither loses nor
+    async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
+                           taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> None:
+        """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk keys
+        in one MULTI/EXEC, then its changelog, then its outputs: a kill anywhere in between neither loses nor
         doubles a count, and the board sees a risk after one Redis round trip (the keys only ever hold an order's
-        latest record: a re-read take writes the same again). Everything written is taken now — counter deltas,
-        the changed orders' bytes, the encoded outputs — so the next take may change the stage meanwhile."""
+        latest record: a re-read take writes the same again)."""
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
         keyed = self.encode_risks(out_risks)
-        through = self.counted.advance(*taken)
-        changed = self.store.flush()
+        await self._count(delta, taken, new_dead,
+                          (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None)
+        if taken[1]:
+            failpoint("orders.counted")
+        await self.changelog.write(self.store.flush())
+        if taken[1]:
+            failpoint("orders.changelogged")
         self.send_customer_requests()
         self.publish_stage_out(out_signals, out_conditions, keyed)
-        outputs = self.outbox.detach()   # with the take's dead letters, queued before
-        also = (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None
-        kill_points = bool(taken[1])
-
-        async def write() -> None:
-            await self._write_counts(delta, through, new_dead, also)
-            if kill_points:
-                failpoint("orders.counted")
-            await self.changelog.write(changed)
-            if kill_points:
-                failpoint("orders.changelogged")
-            await outputs.flush()
-
-        return self.order_writes.then(write)
+        await self.flush_out()
 
     async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0,
                      also: Callable[[Any], None] | None = None) -> None:
-        """Add ``delta`` to the ``stats`` hash and mark the take's last offsets ``taken`` counted
-        (:meth:`_write_counts`)."""
-        await self._write_counts(delta, self.counted.advance(*taken), dead, also)
-
-    async def _write_counts(self, delta: dict[str, int], through: dict[str, int], dead: int = 0,
-                            also: Callable[[Any], None] | None = None) -> None:
-        """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and write the counted offsets
-        ``through`` (``CountedThrough.advance``), atomically (MULTI/EXEC; ``also`` adds idempotent commands to it),
-        retried until it is written. A retry first asks whether the failed attempt went through after all (its
-        reply lost): then ``stats:through`` holds the take already."""
+        """Add ``delta`` to the ``stats`` hash (and ``dead`` to ``dlq:count``) and mark the take's last offsets
+        ``taken`` counted, atomically (MULTI/EXEC; ``also`` adds idempotent commands to it), retried until it is
+        written. A retry first asks whether the failed attempt went through after all (its reply lost): then
+        ``stats:through`` holds the take already."""
+        through = self.counted.advance(*taken)
         delta = {k: v for k, v in delta.items() if v}
         if not (delta or through or dead or also):
             return
@@ -845,18 +761,13 @@ class Live:
 
     # ---------------------------------------------------------------------------------------- steps
     async def on_events(self, events: list) -> None:
-        await (await self.events_step(events))
-
-    async def events_step(self, events: list) -> Awaitable[None]:
-        """Apply a take of input events under ``lock``; its writes are queued (:meth:`order_writes_of`) and run
-        when the result is awaited."""
         await self.start_producer()
         async with self.lock:
             if not self.models_restored:
                 await self._restore_models()
-            return await self._on_events(events)
+            await self._on_events(events)
 
-    async def _on_events(self, events: list) -> Awaitable[None]:
+    async def _on_events(self, events: list) -> None:
         sigs: list = []
         conds: list = []
         risks: list = []
@@ -887,12 +798,12 @@ class Live:
             risks.extend(out.risks)
         self.clock.heard()   # the feed is alive (the dead-man's switch), whatever the events' times
         for d in dead:
-            self.send(self.dlq_topic, d)   # sent with the batch's other output (order_writes_of)
+            self.send(self.dlq_topic, d)   # sent with the batch's other output in flush_orders
         if dead:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
         self.metrics.events.inc(len(events) - len(dead))
-        return self.order_writes_of(sigs, conds, risks, taken, new_dead)
+        await self.flush_orders(sigs, conds, risks, taken, new_dead)
 
     async def on_contexts(self, records: list) -> None:
         """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
@@ -916,8 +827,7 @@ class Live:
                 sigs.extend(out.signals)
                 conds.extend(out.conditions)
                 risks.extend(out.risks)
-            written = self.order_writes_of(sigs, conds, risks, taken)
-        await written
+            await self.flush_orders(sigs, conds, risks, taken)
 
     async def on_customer_requests(self, records: list) -> None:
         """Contacts and escalations of this worker's customers → CustomerStage; contexts back to the orders."""
@@ -1041,10 +951,8 @@ class Live:
             if not self.models_restored:
                 await self._restore_models()
             out = self.order_stage.advance(now)
-            written = self.order_writes_of(out.signals, out.conditions, out.risks)
-        await written
-        if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
-            async with self.lock:
+            await self.flush_orders(out.signals, out.conditions, out.risks)
+            if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
                 self.models_ckpt_at = time.time()
                 await self._checkpoint_models()
         async with self.customer_lock:
@@ -1232,26 +1140,9 @@ def install(app: faust.App, settings: Settings, worker_name: str, role: str = "a
 def _install_order_agents(app: faust.App, live: Live) -> None:
     @app.agent(live.events_topic, name="track_orders")
     async def track_orders(stream: faust.StreamT) -> None:
-        """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ.
-
-        A take is applied while the writes of the one before are still on their way to Redis and the broker
-        (they run in order, :class:`InOrder`; at most one take's writes are outstanding when the next is applied),
-        and acknowledged once its own writes are through."""
-        inbox = live.inbox(live.events_topic)
-        before: asyncio.Future | None = None
-        try:
-            async for take in inbox.takes(stream, BATCH, ack=False):
-                written = asyncio.ensure_future(_then_ack(await live.events_step(take.records), inbox, take))
-                if before is not None:
-                    await before
-                before = written
-        except asyncio.CancelledError:
-            if before is not None:
-                before.cancel()   # stopping: the writes in hand stop with the agent, as they did when awaited
-            raise
-        finally:
-            if before is not None and not before.done():
-                await before      # a take failed: the one before it still completes and is acknowledged
+        """Input events → OrderStage (per-order state, SLA clocks, risk); invalid input → DLQ."""
+        async for take in live.inbox(live.events_topic).takes(stream, BATCH):
+            await live.on_events(take.records)
 
     @app.agent(live.contacts_topic, name="track_customers")
     async def track_customers(stream: faust.StreamT) -> None:
@@ -1264,12 +1155,6 @@ def _install_order_agents(app: faust.App, live: Live) -> None:
         """Customer contexts, at the order's partition → OrderStage.apply_customer (repeats, risk re-scored)."""
         async for take in live.inbox(live.context_topic).takes(stream, BATCH):
             await live.on_contexts(take.records)
-
-
-async def _then_ack(written: Awaitable[None], inbox: Inbox, take: Any) -> None:
-    """Run a take's queued writes, then acknowledge the take (its offsets may be committed)."""
-    await written
-    inbox.ack([take])
 
 
 def _install_aggregate_agents(app: faust.App, live: Live) -> None:

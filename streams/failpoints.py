@@ -2,7 +2,7 @@
 
 A worker started with ``YUJING_FAILPOINT=<name>:<n>`` sends itself SIGKILL the n-th time it passes
 ``failpoint(<name>)`` (no flush, no commit, no goodbye: what a power cut does). Unset, a pass costs one string
-comparison. The points sit between the writes a crash must not tear apart (``streams.agents.Live.order_writes_of``).
+comparison. The points sit between the writes a crash must not tear apart (``streams.agents.Live.flush_orders``).
 """
 from __future__ import annotations
 
