@@ -276,8 +276,12 @@ def _created(order_id: str, t: float, channel: str = "app") -> bytes:
                          "customer_tier": "regular", "region": "north", "area": "urban"})
 
 
-async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_s: float = 30) -> dict:
-    """Produce ``rate``×``seconds`` new orders; latency from each send to its risk record in Redis."""
+async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_s: float = 30,
+                      procs: dict[str, subprocess.Popen] | None = None) -> dict:
+    """Produce ``rate``×``seconds`` new orders; latency from each send to its risk record in Redis.
+
+    With ``procs`` (name → worker process), also each one's CPU per event over the run (paced, the take sizes
+    of a worker that keeps up: per-take costs weigh more than in a drain)."""
     import redis.asyncio as aioredis
 
     n = int(rate * seconds)
@@ -331,12 +335,14 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
         finally:
             await p.stop()
 
+    cpu0 = {name: cpu_s(p.pid) for name, p in (procs or {}).items()}
     t_start = time.monotonic()
     await send()
     achieved = n / (time.monotonic() - t_start)
     drain_deadline = time.monotonic() + drain_s
     done.set()
     await poller
+    cpu = {name: round(1e6 * (cpu_s(p.pid) - cpu0[name]) / n, 1) for name, p in (procs or {}).items()}
     await r.aclose()
     lat = [1000 * (seen[i] - sent[i]) for i in seen]
     tenth = max(1, n // 10)
@@ -348,7 +354,8 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
             "max_ms": round(max(lat), 1) if lat else None,
             "p50_ms_first_tenth": round(pct(first_t, 0.5), 1) if first_t else None,
             "p50_ms_last_tenth": round(pct(last_t, 0.5), 1) if last_t else None,
-            "mean_ms": round(statistics.fmean(lat), 1) if lat else None}
+            "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+            **({"cpu_us_per_event": cpu} if cpu else {})}
 
 
 def silent_breach(rig: Rig, app_id: str, timeout: float = 30, n: int = 5) -> dict:
@@ -443,7 +450,8 @@ def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int
     expected = len(lines) + 1
     settle(rig, app_id, expected)
     for rate, secs in zip((1000, 5000), e2e_s):
-        res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(rig, app_id, rate, secs))
+        res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(
+            rig, app_id, rate, secs, procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs))))
         expected += res[f"e2e_{rate // 1000}k"]["sent"]
         print(f"live[{topology}]: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
         settle(rig, app_id, expected)

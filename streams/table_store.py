@@ -61,6 +61,17 @@ class TableStore(MutableMapping[str, V], Generic[V]):
         self.touched[key] = None              # the caller may mutate it in place
         return value
 
+    def get(self, key: str, default: V | None = None) -> V | None:
+        """``store[key]`` (touching it), ``default`` if absent, without a KeyError: a new order's key is absent."""
+        value = self.cache.get(key)
+        if value is None:
+            raw = self.local.get(key)
+            if raw is None:
+                return default
+            value = self.cache[key] = self.decode(raw)
+        self.touched[key] = None
+        return value
+
     def __setitem__(self, key: str, value: V) -> None:
         self.cache[key] = value
         self.touched[key] = None

@@ -40,16 +40,29 @@ def fingerprint(kind: str, scope: dict[str, str]) -> str:
 _TZ_CACHE: dict[float, timezone] = {}
 
 
+_TS_CACHE: dict[tuple[int, float], str] = {}
+_TS_CACHE_MAX = 4096
+
+
 def fmt_ts(t: float, utc_offset_h: float = 8.0) -> str:
     """Epoch seconds -> RFC 3339 with the given offset, whole seconds (floor).
 
-    >>> fmt_ts(1783992760.0)
-    '2026-07-14T09:32:40+08:00'
+    Remembered per second (the live order worker writes thousands of risk records a second, each with its time:
+    formatting was ~6 % of its time at 5k events/s).
+
+    >>> fmt_ts(1783992760.0), fmt_ts(1783992760.9), fmt_ts(1783992760.0, 0.0)
+    ('2026-07-14T09:32:40+08:00', '2026-07-14T09:32:40+08:00', '2026-07-14T01:32:40+00:00')
     """
-    tz = _TZ_CACHE.get(utc_offset_h)
-    if tz is None:
-        tz = _TZ_CACHE[utc_offset_h] = timezone(timedelta(hours=utc_offset_h))
-    return datetime.fromtimestamp(math.floor(t), tz).isoformat()
+    key = (math.floor(t), utc_offset_h)
+    text = _TS_CACHE.get(key)
+    if text is None:
+        if len(_TS_CACHE) >= _TS_CACHE_MAX:
+            _TS_CACHE.clear()
+        tz = _TZ_CACHE.get(utc_offset_h)
+        if tz is None:
+            tz = _TZ_CACHE[utc_offset_h] = timezone(timedelta(hours=utc_offset_h))
+        text = _TS_CACHE[key] = datetime.fromtimestamp(key[0], tz).isoformat()
+    return text
 
 
 @dataclass(slots=True)
