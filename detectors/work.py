@@ -29,6 +29,11 @@ evening) are still calm, the alternative is ``alarm_ratio`` × (a standstill):
 so a moderately slow department drifts down (done ≈ ρ₀ × expected: −0.57 × expected per minute at ρ₀ 0.6,
 ρ₁ 0.1), and evidence grows only while almost nothing finishes.
 
+The habit is a Kaplan-Meier estimate: the jobs still on site when it is learned count as lasting at least their
+age. From finished jobs alone it is the short jobs' while work ramps up (a first morning: the long ones started
+in the ramp are still open), and a habit that expects jobs to finish sooner than they do made a run of merely
+long repairs look like a standstill.
+
 Durations are learned capped at 1.5 × the habit's 99th percentile (a slowdown does not teach the habit that
 slow is normal); jobs open far longer than any habit (``forget`` × the habit's longest normal duration: a job
 nobody reported done) leave the test.
@@ -88,25 +93,49 @@ class Slowdown:
 
 
 class _Habit:
-    """Per-minute completion chance by age (5-minute steps), from recent durations."""
+    """Per-minute completion chance by age (5-minute steps), from recent durations and the ages of the jobs still
+    open (Kaplan-Meier: they lasted at least that long).
+
+    Forty jobs finished in 30-69 minutes while 36 are still on site at 80 minutes: from the finished alone the
+    median is 50 minutes and a job of 32 minutes finishes at 2.6 % a minute; with the open ones 68 and 1.35 %.
+
+    >>> done = [1800.0 + 60 * i for i in range(40)]
+    >>> a, b = _Habit(done), _Habit(done, open_ages=[4800.0] * 36)
+    >>> a.median / 60, b.median / 60, round(a.at(32 * 60), 4), round(b.at(32 * 60), 4)
+    (50.0, 68.0, 0.0264, 0.0135)
+    """
 
     __slots__ = ("hazard", "median", "longest", "window")
 
-    def __init__(self, durations: list[float], window: float = 0.75, min_at_risk: int = 10) -> None:
+    def __init__(self, durations: list[float], window: float = 0.75, min_at_risk: int = 10,
+                 open_ages: list[float] = ()) -> None:
         xs = sorted(durations)
         n = len(xs)
+        cs = sorted(open_ages)   # jobs still on site: they lasted at least this long (right-censored)
+        nc = len(cs)
         self.median = xs[n // 2]
         self.longest = xs[min(n - 1, int(0.99 * n))]
         self.window = xs[min(n - 1, int(window * n))]
         hazard: list[float] = []
+        quantiles = ((0.5, "median"), (window, "window"))
+        found: dict[str, float] = {}
+        alive = 1.0
         i = 0
+        c = 0
         k = 0
         last = 0.0
         while True:
             lo, hi = k * BIN_S, (k + 1) * BIN_S
             while i < n and xs[i] < lo:
                 i += 1
-            at_risk = n - i
+            while c < nc and cs[c] < lo:
+                c += 1
+            cj = c
+            while cj < nc and cs[cj] < hi:
+                cj += 1
+            # Kaplan-Meier (actuarial): an open job is at risk up to its age (half the step it reached), never
+            # an event; without it the habit learned while work ramps up is the short jobs' (the long are open)
+            at_risk = n - i + nc - c - 0.5 * (cj - c)
             if at_risk < min_at_risk:   # the tail: too few to say; keep the last estimate
                 break
             j = i
@@ -116,7 +145,16 @@ class _Habit:
             survive = (at_risk - (j - i)) / at_risk
             last = 1.0 - survive ** (MIN / BIN_S) if survive > 0 else 1.0
             hazard.append(last)
+            s1 = alive * max(0.0, survive)
+            for q, name in quantiles:   # where the survival curve crosses 1 - q (linear within the step)
+                if name not in found and s1 <= 1.0 - q < alive:
+                    found[name] = lo + BIN_S * (alive - (1.0 - q)) / (alive - s1)
+            alive = s1
             k += 1
+        if nc:   # with open jobs the quantiles are the survival curve's where it gets there (the sample's are short)
+            self.median = max(self.median, found.get("median", self.median))
+            self.window = max(self.window, found.get("window", self.window))
+            self.longest = max(self.longest, self.window)
         self.hazard = hazard or [0.0]
         if not hazard:
             last = 0.0
@@ -149,12 +187,13 @@ class WorkWatch:
     is tested (an older job is a long one, of which every department has some); ``ceiling``: the statistic's
     upper bound (so that the verdict clears within an hour or two of the crews' pace coming back);
     ``alarm_ratio``, ``alarm_null``, ``alarm_ceiling``: the alarm test's alternative and null rate (shares of the
-    habit's) and upper bound.
+    habit's) and upper bound; ``censor``: the habit counts the jobs on site as lasting at least their age
+    (Kaplan-Meier; False: finished jobs only).
     """
 
     def __init__(self, rate_ratio: float = 0.25, memory: int = 200, min_habit: int = 30, forget: float = 2.0,
                  cap: float = 1.5, window: float = 0.75, ceiling: float = float("inf"), alarm_ratio: float = 0.1,
-                 alarm_null: float = 0.6, alarm_ceiling: float = float("inf")) -> None:
+                 alarm_null: float = 0.6, alarm_ceiling: float = float("inf"), censor: bool = True) -> None:
         if not 0.0 < alarm_ratio < alarm_null:
             raise ValueError("WorkWatch: alarm_ratio must be above 0 and below alarm_null")
         self.log_ratio = math.log(rate_ratio)
@@ -180,14 +219,19 @@ class WorkWatch:
         """Per department the last 60 steps' (finished, expected)."""
         self._habits: dict[str, tuple[int, _Habit | None]] = {}
         self._seen: dict[str, int] = {}
+        self.censor = censor
+        self.now = 0.0
+        """The latest time seen (the open jobs' ages when a habit is learned)."""
 
     # -------------------------------------------------------------------------------------------- learning
     def started(self, dept: str, order_id: str, t: float) -> None:
         """A crew of ``dept`` arrived on site for ``order_id`` at ``t``."""
         self.open.setdefault(dept, {})[order_id] = t
+        self.now = max(self.now, t)
 
     def finished(self, dept: str, order_id: str, t: float) -> None:
         """The work of ``order_id`` was reported done at ``t``."""
+        self.now = max(self.now, t)
         jobs = self.open.get(dept)
         start = jobs.pop(order_id, None) if jobs else None
         if start is None:
@@ -216,9 +260,17 @@ class WorkWatch:
             seen = self._seen.get(key, 0)
             cached = self._habits.get(key)
             if cached is None or seen - cached[0] >= 10:
-                cached = self._habits[key] = (seen, _Habit(list(d), self.window))
+                cached = self._habits[key] = (seen, _Habit(list(d), self.window, open_ages=self._open_ages(key)))
             return cached[1]
         return None
+
+    def _open_ages(self, key: str) -> list[float]:
+        """Ages (s) of the jobs on site now: the department's, or the province's (``key`` "")."""
+        if not self.censor:
+            return []
+        now = self.now
+        jobs = [self.open.get(key) or {}] if key else list(self.open.values())
+        return [now - s for j in jobs for s in j.values() if now >= s]
 
     def habit_min(self, dept: str) -> float | None:
         h = self.habit(dept)
@@ -229,6 +281,7 @@ class WorkWatch:
         """One minute: each department's completions against what its open jobs normally bring; returns the
         departments whose statistic is above zero (the others need no verdict unless one is pending)."""
         out = []
+        self.now = max(self.now, now)
         depts = set(self.open) | set(self.done_now) | {d for d, s in self.stat.items() if s > 0.0}
         depts.update(d for d, a in self.alarm.items() if a > 0.0)
         for dept in sorted(depts):
@@ -283,7 +336,7 @@ class WorkWatch:
     def state(self) -> dict[str, Any]:
         return {"open": {d: dict(j) for d, j in self.open.items() if j},
                 "durations": {k: list(v) for k, v in self.durations.items()},
-                "seen": dict(self._seen), "stat": dict(self.stat), "alarm": dict(self.alarm),
+                "seen": dict(self._seen), "stat": dict(self.stat), "alarm": dict(self.alarm), "now": self.now,
                 "done_now": dict(self.done_now),
                 "recent": {d: [list(x) for x in r] for d, r in self.recent.items()},
                 "habits": {k: [n, None if h is None else [h.hazard, h.median, h.longest, h.window]]
@@ -293,6 +346,7 @@ class WorkWatch:
         self.open = {d: dict(j) for d, j in state.get("open", {}).items()}
         self.durations = {k: deque(v, maxlen=self.memory) for k, v in state.get("durations", {}).items()}
         self._seen = dict(state.get("seen", {}))
+        self.now = float(state.get("now", 0.0))
         self.stat = dict(state.get("stat", {}))
         self.alarm = dict(state.get("alarm", {}))
         self.done_now = dict(state.get("done_now", {}))
