@@ -439,10 +439,13 @@ class ScopeDetectors:
         keys = set(live)
         keys.update(k[1] for k in self.debounce if k[0] == "work")
         thr = cfg.work_threshold
+        alarms = watch.alarm
         for dept in sorted(keys):
-            s = watch.slowed(dept, t)
             key = ("work", dept)
             d = self.debounce.get(key)
+            if d is None and alarms.get(dept, 0.0) < thr:
+                continue   # not hot (its alarm is s.alarm below) and no verdict to clear: skip the evidence
+            s = watch.slowed(dept, t)
             firing = d is not None and d.tier is not None
             hot = s is not None and s.past_habit >= cfg.work_min_orders and (
                 s.alarm >= thr or (firing and s.alarm >= thr / 2))

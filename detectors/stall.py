@@ -144,14 +144,18 @@ class StallWatch:
         oldest = habit = worst = 0.0
         first_breach = float("inf")
         margin = self.margin_s
+        limits: dict[str, tuple[float, float] | None] = {}   # per category: (habit, overdue wait), looked up once
         for start, deadline, category in checks.values():
             if now - start <= margin:
                 continue   # within every habit's limit (``_over(q) >= q + margin``, q >= 0): no lookup needed
-            q = self._habit_for(dept, check, category)
-            if q is None:
+            lim = limits.get(category, False)
+            if lim is False:
+                q = self._habit_for(dept, check, category)
+                lim = limits[category] = None if q is None else (q, self._over(q))
+            if lim is None:
                 continue
+            q, over = lim
             waited = now - start
-            over = self._over(q)
             if waited <= over or waited > over + self.window_s:
                 continue
             if last > start + over:   # completed something after this one was already overdue: not stopped

@@ -292,12 +292,23 @@ class WorkWatch:
             jobs = self.open.get(dept) or {}
             limit = self.forget * h.longest
             expected = 0.0
-            for order_id, start in list(jobs.items()):
+            # h.at(age) written out (no call per open job and minute); a job past the window adds nothing
+            window, hazard = h.window, h.hazard
+            last = len(hazard) - 1
+            stale = None
+            for order_id, start in jobs.items():
                 age = now - start
                 if age > limit:
-                    del jobs[order_id]   # nobody reported it done: it says nothing more about the crews
+                    if stale is None:
+                        stale = []
+                    stale.append(order_id)   # nobody reported it done: it says nothing more about the crews
                     continue
-                expected += h.at(age)
+                if age <= window:
+                    k = int(age // BIN_S)
+                    expected += hazard[k if k < last else last]
+            if stale is not None:
+                for order_id in stale:
+                    del jobs[order_id]
             if self._judge(dept, expected):
                 out.append(dept)
         return out

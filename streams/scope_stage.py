@@ -123,6 +123,14 @@ class ScopeState:
         if steps <= 0:
             self._new_day(last)
             return
+        if steps == 1 and self.cur == self.empty:   # the usual step of a quiet scope: one empty minute
+            self.hist.append(())
+            marks = self.marks
+            marks.append(marks[-1])
+            self.minute = minute
+            if not self.day_start <= minute < self.day_end:
+                self._new_day(minute)
+            return
         closing = self._close_minute(last)
         if steps == 1:
             self._shift(closing)

@@ -33,6 +33,10 @@ DEFAULT_TOPICS: dict[str, list[str]] = {
 count, ``arrival_surge``)."""
 
 
+TAG_CACHE_SIZE = 4096
+"""Distinct texts whose topics :meth:`TopicTagger.tag` remembers (then it starts anew)."""
+
+
 class TopicTagger:
     """Tags a text with the configured topics whose words it contains (one compiled pattern per topic)."""
 
@@ -41,8 +45,18 @@ class TopicTagger:
         self.names: tuple[str, ...] = tuple(topics)
         self._patterns = [(name, re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE))
                           for name, words in topics.items() if words]
+        self._seen: dict[str, tuple[str, ...]] = {}
+        """Texts tagged lately and their topics: customer texts repeat (templates, copy-paste), and the topics of
+        a text never change (the patterns are fixed)."""
 
     def tag(self, text: str) -> tuple[str, ...]:
         """The topics of ``text`` in configuration order (empty when none)."""
+        hit = self._seen.get(text)
+        if hit is not None:
+            return hit
         head = text[:2000]  # the matter is stated at the start; a 10 kB paste need not be scanned whole
-        return tuple(name for name, pat in self._patterns if pat.search(head))
+        hit = tuple(name for name, pat in self._patterns if pat.search(head))
+        if len(self._seen) >= TAG_CACHE_SIZE:
+            self._seen.clear()
+        self._seen[text] = hit
+        return hit
