@@ -26,6 +26,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import faust
@@ -315,23 +316,22 @@ class Outbox:
             return
         groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]] = []
         for topic, items in packed.items():
-            n = await self._count_of(topic)
-            objs_of: dict[int, list[tuple[bytes, Any]]] = {}
-            partition = self.partition
-            for key, obj in items:
-                objs_of.setdefault(partition(key, n), []).append((key, obj))
-            groups.extend((topic, q, pack(objs)) for q, objs in objs_of.items())
+            groups.extend((topic, q, pack(objs)) for q, objs in (await self._by_partition(topic, items)).items())
         for (topic, p), recs in pending.items():
             if p is None:
-                n = await self._count_of(topic)
-                by_p: dict[int, list] = {}
-                partition = self.partition
-                for key, value in recs:
-                    by_p.setdefault(partition(key, n), []).append((key, value))
-                groups.extend((topic, q, part) for q, part in by_p.items())
+                groups.extend((topic, q, part) for q, part in (await self._by_partition(topic, recs)).items())
             else:
                 groups.append((topic, p, recs))
         await self.retry("output", lambda: self._deliver(groups))
+
+    async def _by_partition(self, topic: str, keyed: list[tuple[bytes, Any]]) -> dict[int, list[tuple[bytes, Any]]]:
+        """Keyed items grouped by the partition the default partitioner gives their keys, in order."""
+        n = await self._count_of(topic)
+        partition = self.partition
+        by_p: dict[int, list[tuple[bytes, Any]]] = {}
+        for key, item in keyed:
+            by_p.setdefault(partition(key, n), []).append((key, item))
+        return by_p
 
     async def _deliver(self, groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]]) -> None:
         """Send ``groups`` (topic, partition, records) in order and wait for the broker; those that failed stay
@@ -881,14 +881,12 @@ class Live:
             from_dict = CustomerContext.from_dict
             for rec in records:
                 again = rec.offset <= limit[rec.partition]   # re-read after a crash: counted once
-                rollback = StatsRollback(self.order_stage.stats) if again else None
-                for d in unpack(rec.value):
-                    out = apply(from_dict(d))
-                    sigs.extend(out.signals)
-                    conds.extend(out.conditions)
-                    risks.extend(out.risks)
-                if rollback is not None:
-                    rollback.restore()
+                with StatsRollback(self.order_stage.stats) if again else nullcontext():
+                    for d in unpack(rec.value):
+                        out = apply(from_dict(d))
+                        sigs.extend(out.signals)
+                        conds.extend(out.conditions)
+                        risks.extend(out.risks)
             await self.flush_orders(sigs, conds, risks, taken)
 
     async def on_customer_requests(self, records: list) -> None:
@@ -902,14 +900,12 @@ class Live:
             taken, limit = await self._counted_limits(records)
             for rec in records:
                 again = rec.offset <= limit[rec.partition]   # re-read after a crash: counted once
-                rollback = StatsRollback(stage.stats) if again else None
-                for req in unpack(rec.value):
-                    note_partition(req["customer_id"], rec.partition)
-                    ctx = apply_request(stage, req)
-                    if ctx is not None:
-                        contexts.append((req["p"], ctx.order_id, ctx.to_dict()))
-                if rollback is not None:
-                    rollback.restore()
+                with StatsRollback(stage.stats) if again else nullcontext():
+                    for req in unpack(rec.value):
+                        note_partition(req["customer_id"], rec.partition)
+                        ctx = apply_request(stage, req)
+                        if ctx is not None:
+                            contexts.append((req["p"], ctx.order_id, ctx.to_dict()))
             await self.flush_customers(taken)
             self.outbox.extend_packed_to(self.context_topic.get_topic_name(), contexts)
             await self.flush_out()

@@ -19,6 +19,7 @@ substrings, case-insensitive) that put a text in it. A text can be in several to
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DEFAULT_TOPICS: dict[str, list[str]] = {
     "billing": ["电费", "账单", "扣费", "扣款", "多扣", "缴费", "交费", "预存", "欠费", "收费", "退费", "计费", "电价",
@@ -34,7 +35,7 @@ count, ``arrival_surge``)."""
 
 
 TAG_CACHE_SIZE = 4096
-"""Distinct texts whose topics :meth:`TopicTagger.tag` remembers (then it starts anew)."""
+"""Distinct texts whose topics :meth:`TopicTagger.tag` remembers (least recently used go first)."""
 
 
 class TopicTagger:
@@ -45,18 +46,13 @@ class TopicTagger:
         self.names: tuple[str, ...] = tuple(topics)
         self._patterns = [(name, re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE))
                           for name, words in topics.items() if words]
-        self._seen: dict[str, tuple[str, ...]] = {}
-        """Texts tagged lately and their topics: customer texts repeat (templates, copy-paste), and the topics of
-        a text never change (the patterns are fixed)."""
+        # customer texts repeat (templates, copy-paste) and a text's topics never change (the patterns are fixed)
+        self.tag = lru_cache(maxsize=TAG_CACHE_SIZE)(self._tag)   # type: ignore[method-assign]
 
     def tag(self, text: str) -> tuple[str, ...]:
-        """The topics of ``text`` in configuration order (empty when none)."""
-        hit = self._seen.get(text)
-        if hit is not None:
-            return hit
+        """The topics of ``text`` in configuration order (empty when none); remembered for recent texts."""
+        return self._tag(text)
+
+    def _tag(self, text: str) -> tuple[str, ...]:
         head = text[:2000]  # the matter is stated at the start; a 10 kB paste need not be scanned whole
-        hit = tuple(name for name, pat in self._patterns if pat.search(head))
-        if len(self._seen) >= TAG_CACHE_SIZE:
-            self._seen.clear()
-        self._seen[text] = hit
-        return hit
+        return tuple(name for name, pat in self._patterns if pat.search(head))

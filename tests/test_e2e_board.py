@@ -45,6 +45,19 @@ def board_server(board_env):
         log.close()
 
 
+def _logged_in(p, url: str, width: int, height: int):
+    """Headless Chromium (the brief's flags) at ``width`` x ``height``, logged in as the duty manager."""
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                args=["--headless", "--no-sandbox", "--disable-gpu",
+                                      "--disable-background-networking"])
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.locator(".st-key-login_name input").fill("duty")
+    page.locator(".st-key-login_password input").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    return browser, page
+
+
 def test_duty_manager_acks_red_alert_in_chromium(board_env, board_server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -52,14 +65,7 @@ def test_duty_manager_acks_red_alert_in_chromium(board_env, board_server):
     alerts = seed_alerts(board_env["redis_url"]) if os.environ.get("E2E_NO_ALERTS") != "1" else []
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--headless", "--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1680, "height": 1050})
-        page.goto(board_server)
-        page.locator(".st-key-login_name input").fill("duty")
-        page.locator(".st-key-login_password input").fill(PASSWORD)
-        page.keyboard.press("Enter")
+        browser, page = _logged_in(p, board_server, 1680, 1050)
         page.get_by_text("Active alerts").first.wait_for(timeout=30_000)
         time.sleep(4)  # let the heat map and sparklines draw, and one fragment refresh happen
         page.screenshot(path=str(SHOTS / "01-live-board.png"), full_page=True)
@@ -90,14 +96,7 @@ def test_blocked_worker_banner_is_at_the_top_of_the_wall_board(board_env, board_
     put_snapshot(board_env["redis_url"], snap)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--headless", "--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        page.goto(board_server)
-        page.locator(".st-key-login_name input").fill("duty")
-        page.locator(".st-key-login_password input").fill(PASSWORD)
-        page.keyboard.press("Enter")
+        browser, page = _logged_in(p, board_server, 1920, 1080)
         banner = page.get_by_text("1 worker(s) unable to write for 95 s, retrying").first
         expect(banner).to_be_visible(timeout=30_000)
         box = banner.bounding_box()

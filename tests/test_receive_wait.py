@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import random
 
+import orjson
 import pytest
 
 from detectors.receive_wait import ReceiveWaitWatch, channel_class
@@ -16,13 +17,15 @@ T0 = 1_784_000_000.0
 HOTLINE_S = 5 * 60.0
 
 
-def calm(w: ReceiveWaitWatch, region: str, n: int, t: float, rng: random.Random, tag: str = "") -> float:
-    """``n`` hotline orders, one a minute, each taken after a lognormal ~2-minute wait (nobody ahead)."""
+def calm(w: ReceiveWaitWatch, region: str, n: int, t: float, rng: random.Random, tag: str = "",
+         wait_s: float = 120.0, spread: float = 0.3) -> float:
+    """``n`` hotline orders, one a minute, each taken after a lognormal wait around ``wait_s`` (nobody ahead;
+    by default the usual ~2 minutes)."""
     for i in range(n):
         t += 60.0
         oid = f"WO-{region}{tag}-{i}"
         w.opened(region, oid, t, "hotline")
-        w.closed(oid, t + 120.0 * math.exp(rng.gauss(0.0, 0.3)))
+        w.closed(oid, t + wait_s * math.exp(rng.gauss(0.0, spread)))
     return t
 
 
@@ -252,10 +255,7 @@ def test_a_burst_queue_clears_within_the_hour() -> None:
     rng = random.Random(7)
     w = ReceiveWaitWatch(threshold=6.0, min_waits=30)
     t = calm(w, "west", 300, T0, rng)
-    for i in range(40):
-        t += 60.0
-        w.opened("west", f"WO-b{i}", t, "hotline")
-        w.closed(f"WO-b{i}", t + 300.0 * math.exp(rng.gauss(0.0, 0.3)))
+    t = calm(w, "west", 40, t, rng, tag="b", wait_s=300.0)
     most = 0.0
     for i in range(60):
         t += 60.0
@@ -270,12 +270,9 @@ def test_behind_clock_survives_a_checkpoint() -> None:
     rng = random.Random(2)
     a = ReceiveWaitWatch(threshold=6.0, min_waits=30)
     t = calm(a, "west", 200, T0, rng)
-    for i in range(10):
-        t += 60.0
-        a.opened("west", f"WO-s{i}", t, "hotline")
-        a.closed(f"WO-s{i}", t + 400.0)
+    t = calm(a, "west", 10, t, rng, tag="s", wait_s=400.0, spread=0.0)
     b = ReceiveWaitWatch(threshold=6.0, min_waits=30)
-    b.restore(a.state())
+    b.restore(orjson.loads(orjson.dumps(a.state())))   # as the checkpoint stores it
     assert a.behind_s("west", t) > 0.0
     assert b.behind_s("west", t) == a.behind_s("west", t)
 

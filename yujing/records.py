@@ -11,6 +11,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
@@ -37,13 +38,6 @@ def fingerprint(kind: str, scope: dict[str, str]) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
-_TZ_CACHE: dict[float, timezone] = {}
-
-
-_TS_CACHE: dict[tuple[int, float], str] = {}
-_TS_CACHE_MAX = 4096
-
-
 def fmt_ts(t: float, utc_offset_h: float = 8.0) -> str:
     """Epoch seconds -> RFC 3339 with the given offset, whole seconds (floor).
 
@@ -53,16 +47,12 @@ def fmt_ts(t: float, utc_offset_h: float = 8.0) -> str:
     >>> fmt_ts(1783992760.0), fmt_ts(1783992760.9), fmt_ts(1783992760.0, 0.0)
     ('2026-07-14T09:32:40+08:00', '2026-07-14T09:32:40+08:00', '2026-07-14T01:32:40+00:00')
     """
-    key = (math.floor(t), utc_offset_h)
-    text = _TS_CACHE.get(key)
-    if text is None:
-        if len(_TS_CACHE) >= _TS_CACHE_MAX:
-            _TS_CACHE.clear()
-        tz = _TZ_CACHE.get(utc_offset_h)
-        if tz is None:
-            tz = _TZ_CACHE[utc_offset_h] = timezone(timedelta(hours=utc_offset_h))
-        text = _TS_CACHE[key] = datetime.fromtimestamp(key[0], tz).isoformat()
-    return text
+    return _fmt_second(math.floor(t), utc_offset_h)
+
+
+@lru_cache(maxsize=4096)
+def _fmt_second(second: int, utc_offset_h: float) -> str:
+    return datetime.fromtimestamp(second, timezone(timedelta(hours=utc_offset_h))).isoformat()
 
 
 @dataclass(slots=True)
