@@ -284,8 +284,17 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             page.get_by_role("option").filter(has_text=label).filter(has_text=hint).first.click()
             expect(picker.locator("input").first).to_have_value(re.compile(re.escape(label)), timeout=10_000)
             story = page.locator(".st-key-h_story")
-            # the story grid is a canvas: its cells are in the DOM for accessibility, attached but not "visible"
-            expect(story.locator("[role=gridcell]", has_text="已确认").first).to_be_attached(timeout=15_000)
+            # the story grid is a canvas: its cells are in the DOM for accessibility, attached but not "visible",
+            # and only for the rows the grid has drawn, which it does once it is on screen
+            story.scroll_into_view_if_needed()
+            acked_cell = story.locator("[role=gridcell]", has_text="已确认").first
+            try:
+                expect(acked_cell).to_be_attached(timeout=30_000)
+            except AssertionError:
+                timeline = [(r.get("status"), r.get("by")) for r in _alert_store().timeline(alert_id)]
+                page.screenshot(path=str(SHOTS / "demo-03-history-failed.png"))
+                raise AssertionError(f"the story of {alert_id} shows no acknowledgement; its lifecycle in Redis: "
+                                     f"{timeline}; the story grid's text: {story.inner_text()[:1500]!r}") from None
             row = story.locator("[role=row]", has=page.locator("[role=gridcell]", has_text="已确认")).first
             expect(row.locator("[role=gridcell]", has_text="duty").first).to_be_attached()
             story.scroll_into_view_if_needed()
