@@ -39,6 +39,7 @@ CSS = """
 .yj-tile.zero {opacity:.35;}
 .yj-pill {display:inline-block; border-radius:1rem; padding:.25rem .9rem; font-weight:600; color:#fff;}
 .yj-pill.ok {background:#2E9E5B;} .yj-pill.stale {background:#D7263D; animation: yjblink 1s infinite;}
+.yj-pill.lag {background:#F2A900; color:#222;}
 @keyframes yjblink {50% {opacity:.45;}}
 div[class*="st-key-card-red"] {border-left:.45rem solid #D7263D !important; background:rgba(215,38,61,.05);}
 div[class*="st-key-card-orange"] {border-left:.45rem solid #F46B1B !important;}
@@ -204,8 +205,11 @@ def tier_tiles(counts: dict[str, int], lang: str, scopes: dict[str, int] | None 
 
 
 def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
-              now: float | None = None) -> bool:
-    """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot)."""
+              now: float | None = None, blocked: bool = False) -> bool:
+    """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot).
+
+    ``blocked``: a worker has been retrying a write for a while, so fresh-looking figures may lag; the pill
+    turns amber instead of staying green (red still wins)."""
     now = time.time() if now is None else now
     if not snapshot:
         st.markdown(f'<span class="yj-pill stale">{t("fresh.stale", lang)}</span>', unsafe_allow_html=True)
@@ -220,7 +224,8 @@ def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
     else:
         event_gap = float("inf")
     stale = wall_age > stale_after_s or event_gap > stale_after_s
-    cls, word = ("stale", t("fresh.stale", lang)) if stale else ("ok", t("fresh.ok", lang))
+    cls, word = (("stale", t("fresh.stale", lang)) if stale else ("lag", t("fresh.lag", lang)) if blocked
+                 else ("ok", t("fresh.ok", lang)))
     speed = float(snapshot.get("clock_speed") or 1.0)
     sim = f'<span class="yj-sim">{t("fresh.sim", lang, speed=f"{speed:g}")}</span>' if speed != 1.0 else ""
     st.markdown(f'<span class="yj-pill {cls}">● {word}</span>{sim}', unsafe_allow_html=True)

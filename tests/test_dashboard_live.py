@@ -56,11 +56,13 @@ def test_a_worker_retrying_a_write_is_named_with_how_long_and_what(board_env):
     assert workers.proto.delta == "1 blocked writing, retrying for 42 s"
     assert "worker-2: output (7×)" in workers.proto.help and workers.proto.color == Metric.RED   # inverse: "up" is bad
     assert "unable to write" not in all_text(at), "blocked less than a minute: the tile only"
+    assert "Live data" in all_text(at) and "Data may lag" not in all_text(at)
     snap["runtime"]["workers"]["worker-2"]["blocked"]["output"]["for_s"] = 95.0
     put_snapshot(board_env["redis_url"], snap)
     st.cache_data.clear()   # the board reads Redis at most every 1.5 s
     at = app_test("duty").run()
     assert "1 worker(s) unable to write for 95 s, retrying" in all_text(at), "a minute or more: a banner at the top"
+    assert "Data may lag" in all_text(at) and "Live data" not in all_text(at), "the pill is no longer green"
 
 
 def test_backlog_trend_shows_only_once_there_is_history_for_it(board_env):

@@ -101,6 +101,7 @@ def test_blocked_worker_banner_is_at_the_top_of_the_wall_board(board_env, board_
         expect(banner).to_be_visible(timeout=30_000)
         box = banner.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 1080, f"banner below the fold: {box}"
+        expect(page.locator(".yj-pill.lag")).to_have_text("● Data may lag")   # not a green "Live data"
         time.sleep(3)
         page.screenshot(path=str(SHOTS / "04-write-blocked.png"))   # the first screen only, as seen
         browser.close()

@@ -74,9 +74,15 @@ def _blocked(snap: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: b["blocked"] for name, b in beats.items() if (b or {}).get("blocked")}
 
 
+def _blocked_for_s(snap: dict[str, Any]) -> float:
+    """How long the longest-blocked worker write has been retried (0 when none is)."""
+    return max((float(s.get("for_s") or 0) for steps in _blocked(snap).values() for s in steps.values()),
+               default=0.0)
+
+
 def _blocked_banner(snap: dict[str, Any], lang: str) -> None:
     blocked = _blocked(snap)
-    longest = max((float(s.get("for_s") or 0) for steps in blocked.values() for s in steps.values()), default=0.0)
+    longest = _blocked_for_s(snap)
     if longest >= BLOCKED_BANNER_AFTER_S:
         st.warning(t("banner.blocked", lang, n=len(blocked), s=round(longest)), icon=":material/sync_problem:")
 
@@ -202,7 +208,7 @@ def board(lang: str) -> None:
     with top_r:
         clock = time.strftime("%H:%M:%S", time.localtime(now))
         st.markdown(f'<span class="yj-clock">{clock}</span>', unsafe_allow_html=True)
-        freshness(bd.snapshot, cfg.stale_after_s, lang)
+        freshness(bd.snapshot, cfg.stale_after_s, lang, blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
     _blocked_banner(snap, lang)
