@@ -176,6 +176,15 @@ def story(alert_id: str, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _rows_height(rows: int, most: int) -> int:
+    """Pixels for a dataframe showing ``rows`` rows (at most ``most``) and its header, without a scrollbar.
+
+    >>> _rows_height(3, 20), _rows_height(50, 20)
+    (143, 738)
+    """
+    return 35 * (min(max(rows, 1), most) + 1) + 3
+
+
 def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
     st.subheader(t("hist.story", lang), divider="gray")
     by_id = {e["alert_id"]: e for e in eps}
@@ -188,8 +197,9 @@ def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
-    with st.container(key="h_story"):
-        st.dataframe(story(aid, lang), hide_index=True, use_container_width=True)
+    steps = story(aid, lang)
+    with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
+        st.dataframe(steps, hide_index=True, use_container_width=True, height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
