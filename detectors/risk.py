@@ -32,9 +32,9 @@ from detectors.escalation_rate import EscalationRate
 # Rule prior (log-odds); weights are domain judgement (domain.md "Signals that predict escalation").
 PRIOR_BIAS = -5.0
 PRIOR_WEIGHTS: dict[str, float] = {
-    "share_max": 1.1, "breached": 0.8, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "intent": 1.0, "repeat_24h": 0.7,
+    "share_max": 1.1, "breached": 0.4, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "intent": 1.0, "repeat_24h": 0.7,
     "repeat_7d": 0.3, "tier=premium": 0.5, "tier=potential": 0.25, "reclass": 0.3, "bounces": 0.3,
-    "reopens": 0.8, "dissatisfied": 2.2, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
+    "reopens": 0.0, "dissatisfied": 2.6, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
     "cat=consultation": -0.3, "cat=suggestion": -1.5, "cat=praise": -4.0, "prior_escalations": 1.5,
     "pressure": 0.4,
