@@ -37,7 +37,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "reopens": 0.0, "dissatisfied": 2.6, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
     "cat=consultation": -0.3, "cat=suggestion": -1.5, "cat=praise": -4.0, "prior_escalations": 1.5,
-    "pressure": 0.4,
+    "pressure": 0.4, "late_peak": 0.3,
 }
 
 FACTOR_TEXT: dict[str, str] = {
@@ -48,13 +48,14 @@ FACTOR_TEXT: dict[str, str] = {
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
     "prior_escalations": "customer_escalated_before", "region_esc": "region_escalating",
     "dept_esc": "department_escalating", "pressure": "chasing_now",
+    "late_peak": "served_late",
 }
 
 
 TERMS: tuple[str, ...] = (
     "share_max", "breached", "urges", "messages", "neg_max", "neg_last", "threat", "intent", "repeat_24h",
     "repeat_7d", "reclass", "bounces", "reopens", "log_affected", "dissatisfied", "unresolved",
-    "prior_escalations", "region_esc", "dept_esc", "pressure")
+    "prior_escalations", "region_esc", "dept_esc", "pressure", "late_peak")
 """Names of the numeric features, in the fixed order of :func:`order_values`."""
 
 
@@ -81,8 +82,33 @@ def order_values(o: Any, t: float, ctx: Any = None) -> tuple[float, ...]:
         1.0 if o.resolution == "unresolved" else 0.0, float(prior if prior < 2 else 2),
         ctx.region_rates.ratios.get(o.region, 0.0),
         ctx.dept_rates.ratios.get(o.department, 0.0),
-        pressure(o, t, ctx.pressure_tau_s),
+        pressure(o, t, ctx.pressure_tau_s), o.late_peak,
     )
+
+
+LATE_FLOOR = 0.5
+"""A check closed before this share of its deadline was served on time: :func:`note_late` keeps no trace of it."""
+
+
+def note_late(o: Any, start: float, deadline: float, end: float) -> None:
+    """Note on the order (``late_peak``) the share of its deadline a check had used when it closed at ``end``, if
+    it is the largest so far and at least :data:`LATE_FLOOR` (capped at 3, as ``share_max``).
+
+    Why: ``share_max`` reads the open checks only, so an order answered at 2.5 × its promised time looked, once
+    closed, like one answered at once; the revisit that finds the customer dissatisfied, and the escalation after
+    it, come hours after the close (issue #7: share of the deadline used). Spans under a minute count as a minute.
+
+    >>> from streams.orders import OrderState
+    >>> o = OrderState("WO-1")
+    >>> note_late(o, 0.0, 3600.0, 1200.0); o.late_peak      # on time: nothing kept
+    0.0
+    >>> note_late(o, 0.0, 3600.0, 9000.0); note_late(o, 0.0, 600.0, 600.0); o.late_peak
+    2.5
+    """
+    span = deadline - start
+    share = (end - start) / (span if span > 60.0 else 60.0)
+    if share >= LATE_FLOOR and share > o.late_peak:
+        o.late_peak = share if share < 3.0 else 3.0
 
 
 def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
