@@ -109,7 +109,7 @@ REASON_ZH = {
     "closed_unresolved": "未解决即办结", "outage_size": "停电影响面大", "customer_messages": "客户追加诉求",
     "customer_escalated_before": "该客户曾升级投诉", "region_escalating": "所在区域近期升级投诉偏多",
     "department_escalating": "承办部门近期升级投诉偏多",
-    "chasing_now": "客户正在密集催促", "urged": "曾催办",
+    "chasing_now": "客户正在密集催促", "served_late": "办结已超时限", "urged": "曾催办",
 }
 
 

@@ -32,12 +32,12 @@ from detectors.escalation_rate import EscalationRate
 # Rule prior (log-odds); weights are domain judgement (domain.md "Signals that predict escalation").
 PRIOR_BIAS = -5.0
 PRIOR_WEIGHTS: dict[str, float] = {
-    "share_max": 1.1, "breached": 0.8, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "intent": 1.0, "repeat_24h": 0.7,
+    "share_max": 1.1, "breached": 0.4, "urges": 0.45, "neg_max": 1.2, "threat": 1.6, "intent": 1.0, "repeat_24h": 0.7,
     "repeat_7d": 0.3, "tier=premium": 0.5, "tier=potential": 0.25, "reclass": 0.3, "bounces": 0.3,
-    "reopens": 0.8, "dissatisfied": 2.2, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
+    "reopens": 0.0, "dissatisfied": 2.6, "unresolved": 1.2, "log_affected": 0.15, "messages": 0.2,
     "cat=complaint": 0.8, "cat=opinion": 0.4, "cat=report": 0.3, "cat=fault_repair": 0.2,
     "cat=consultation": -0.3, "cat=suggestion": -1.5, "cat=praise": -4.0, "prior_escalations": 1.5,
-    "pressure": 0.4,
+    "pressure": 0.4, "late_peak": 0.3,
 }
 
 FACTOR_TEXT: dict[str, str] = {
@@ -48,13 +48,14 @@ FACTOR_TEXT: dict[str, str] = {
     "unresolved": "closed_unresolved", "log_affected": "outage_size", "messages": "customer_messages",
     "prior_escalations": "customer_escalated_before", "region_esc": "region_escalating",
     "dept_esc": "department_escalating", "pressure": "chasing_now",
+    "late_peak": "served_late",
 }
 
 
 TERMS: tuple[str, ...] = (
     "share_max", "breached", "urges", "messages", "neg_max", "neg_last", "threat", "intent", "repeat_24h",
-    "repeat_7d", "reclass", "bounces", "reopens", "log_affected", "dissatisfied", "unresolved", "closed",
-    "prior_escalations", "region_esc", "dept_esc", "pressure")
+    "repeat_7d", "reclass", "bounces", "reopens", "log_affected", "dissatisfied", "unresolved",
+    "prior_escalations", "region_esc", "dept_esc", "pressure", "late_peak")
 """Names of the numeric features, in the fixed order of :func:`order_values`."""
 
 
@@ -78,12 +79,36 @@ def order_values(o: Any, t: float, ctx: Any = None) -> tuple[float, ...]:
         float(reclass if reclass < 2 else 2), float(bounces if bounces < 3 else 3),
         float(reopens if reopens < 2 else 2), math.log1p(o.affected),
         1.0 if o.satisfaction == "dissatisfied" else 0.0,
-        1.0 if o.resolution == "unresolved" else 0.0,
-        1.0 if o.closed_at is not None else 0.0, float(prior if prior < 2 else 2),
+        1.0 if o.resolution == "unresolved" else 0.0, float(prior if prior < 2 else 2),
         ctx.region_rates.ratios.get(o.region, 0.0),
         ctx.dept_rates.ratios.get(o.department, 0.0),
-        pressure(o, t, ctx.pressure_tau_s),
+        pressure(o, t, ctx.pressure_tau_s), o.late_peak,
     )
+
+
+LATE_FLOOR = 0.5
+"""A check closed before this share of its deadline was served on time: :func:`note_late` keeps no trace of it."""
+
+
+def note_late(o: Any, start: float, deadline: float, end: float) -> None:
+    """Note on the order (``late_peak``) the share of its deadline a check had used when it closed at ``end``, if
+    it is the largest so far and at least :data:`LATE_FLOOR` (capped at 3, as ``share_max``).
+
+    Why: ``share_max`` reads the open checks only, so an order answered at 2.5 × its promised time looked, once
+    closed, like one answered at once; the revisit that finds the customer dissatisfied, and the escalation after
+    it, come hours after the close (issue #7: share of the deadline used). Spans under a minute count as a minute.
+
+    >>> from streams.orders import OrderState
+    >>> o = OrderState("WO-1")
+    >>> note_late(o, 0.0, 3600.0, 1200.0); o.late_peak      # on time: nothing kept
+    0.0
+    >>> note_late(o, 0.0, 3600.0, 9000.0); note_late(o, 0.0, 600.0, 600.0); o.late_peak
+    2.5
+    """
+    span = deadline - start
+    share = (end - start) / (span if span > 60.0 else 60.0)
+    if share >= LATE_FLOOR and share > o.late_peak:
+        o.late_peak = share if share < 3.0 else 3.0
 
 
 def order_terms(o: Any, t: float, ctx: Any = None) -> list[tuple[str, float]]:
@@ -132,9 +157,19 @@ def pressure(o: Any, t: float, tau: float = PRESSURE_TAU_S) -> float:
 
 def order_features(o: Any, t: float, settings: Any = None, ctx: Any = None) -> dict[str, float]:
     """Features of an order (``streams.orders.OrderState``) at time ``t``, from what is known at ``t``
-    (``ctx``: the risk model, for the features that are not the order's own, see :func:`order_terms`)."""
-    x: dict[str, float] = {f"cat={o.category}": 1.0, f"ch={o.channel}": 1.0, f"tier={o.tier}": 1.0,
-                           f"stage={o.stage}": 1.0}
+    (``ctx``: the risk model, for the features that are not the order's own, see :func:`order_terms`).
+
+    Where the order is in its life (its stage, whether it is closed) is no feature: the late labels take every
+    negative from a closed order (quiet for a day after its close) and most positives from an open one (the moment
+    it escalates), so the learner read "closed" as safe and "in progress" as risky — when labels are taken, not
+    what the customer does (issue #7: the late-label scheme cost rank on both simulators).
+
+    >>> from streams.orders import OrderState
+    >>> o = OrderState("WO-1"); o.stage = "closed"; o.closed_at = 10.0
+    >>> sorted(k for k in order_features(o, 20.0) if "=" in k), "closed" in order_features(o, 20.0)
+    (['cat=consultation', 'ch=other', 'tier=regular'], False)
+    """
+    x: dict[str, float] = {f"cat={o.category}": 1.0, f"ch={o.channel}": 1.0, f"tier={o.tier}": 1.0}
     x.update(order_terms(o, t, ctx))
     return x
 
@@ -180,7 +215,7 @@ class ComplaintRiskModel:
         self.n_pos = 0
         self.n_neg = 0
         self._generation = 0   # bumped on every learn: memoised partial sums are stale after it
-        self._heads: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+        self._heads: dict[tuple[str, str, str], tuple[Any, ...]] = {}
         self._term_weights: tuple[int, tuple[tuple[str, float, float], ...]] = (-1, ())
 
     def _prior(self, x: dict[str, float]) -> float:
@@ -206,7 +241,7 @@ class ComplaintRiskModel:
         """``predict_explain(order_features(o, t))`` without building the feature dict (the per-event path).
 
         The same terms are summed in the same order, so the result is bit-identical; the categorical terms
-        (category, channel, tier, stage) come first in that order, so their partial sums are memoised until
+        (category, channel, tier) come first in that order, so their partial sums are memoised until
         the model learns.
 
         >>> from streams.orders import Checks, OrderState
@@ -215,7 +250,7 @@ class ComplaintRiskModel:
         >>> m.predict_order(o, 2000.0) == m.predict_explain(order_features(o, 2000.0, ctx=m))
         True
         """
-        key = (o.category, o.channel, o.tier, o.stage)
+        key = (o.category, o.channel, o.tier)
         head = self._heads.get(key)
         if head is None or head[0] != self._generation:
             head = self._head(key)
@@ -268,12 +303,12 @@ class ComplaintRiskModel:
                               tuple((k, PRIOR_WEIGHTS.get(k, 0.0), learned(k, 0.0)) for k in TERMS))
         return self._term_weights
 
-    def _head(self, key: tuple[str, str, str, str]) -> tuple[Any, ...]:
-        """Partial sums of the four categorical terms of one (category, channel, tier, stage), and the blend."""
+    def _head(self, key: tuple[str, str, str]) -> tuple[Any, ...]:
+        """Partial sums of the three categorical terms of one (category, channel, tier), and the blend."""
         w = self._blend()
         w_prior = 1 - w
         pushing: list[tuple[str, float]] = []
-        cats = ((f"cat={key[0]}", 1.0), (f"ch={key[1]}", 1.0), (f"tier={key[2]}", 1.0), (f"stage={key[3]}", 1.0))
+        cats = ((f"cat={key[0]}", 1.0), (f"ch={key[1]}", 1.0), (f"tier={key[2]}", 1.0))
         z_prior, z_model = self._accumulate(cats, PRIOR_BIAS, self.model.intercept, pushing, w, w_prior)
         if len(self._heads) > 4096:
             self._heads.clear()

@@ -35,7 +35,7 @@ from detectors.fusion import OrderTiering
 from detectors.misfile import CategoryGuess
 from detectors.quality import RiskQuality
 from streams.intent import intent_phrases
-from detectors.risk import ComplaintRiskModel, order_features, press
+from detectors.risk import ComplaintRiskModel, note_late, order_features, press
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
 from streams.deadlines import CHECK_STAGE, Sla
@@ -479,6 +479,8 @@ class OrderStage:
         if i < 0:
             return
         start, deadline, crossed, _, dept = o.checks.remove_at(i)
+        if not silent:   # how late the customer was served stays with the order (a risk feature, see note_late)
+            note_late(o, start, deadline, o.paused_at if o.paused_at is not None else t)
         stage = CHECK_STAGE[check]
         out.signals.append(self._check_sig(S.CLOSE, o, t, check, dept, crossed, deadline - start))
         if crossed >= self.tiering.cfg.lag_alert_level:

@@ -131,7 +131,7 @@ class Checks(list):
 RARE: dict[str, Any] = {
     "created_category": None, "paused_at": None, "paused_total": 0.0, "urges": 0, "messages": 0, "reclass": 0,
     "bounces": 0, "reopens": 0, "threats": 0, "intents": 0, "pending": None, "escalated_at": None, "prior_esc": 0,
-    "affected": 0, "breached": 0, "order_tier": None, "pressed": 0.0, "pressed_t": 0.0,
+    "affected": 0, "breached": 0, "order_tier": None, "pressed": 0.0, "pressed_t": 0.0, "late_peak": 0.0,
 }
 """Fields most open orders never change from these defaults (in public-1 about one order in six is urged, one in
 eight messaged, one in twenty an outage with affected customers, breached or reassigned; ``created_category``
@@ -213,7 +213,7 @@ class OrderState:
         "arrived", "first_replied", "closed_at", "resolution", "paused_at", "paused_total", "checks",
         "urges", "messages", "reclass", "bounces", "reopens", "repeat_24h", "repeat_7d", "neg_max", "neg_last",
         "neg_sum", "neg_n", "threats", "intents", "affected", "seen", "pending", "risk", "risk_tier", "escalated_at",
-        "satisfaction", "order_tier", "last_text", "breached", "prior_esc", "pressed", "pressed_t",
+        "satisfaction", "order_tier", "last_text", "breached", "prior_esc", "pressed", "pressed_t", "late_peak",
     )
     """What a checkpoint holds (``to_dict``): the slots below but the transient timer, and the :data:`RARE` ones."""
     __slots__ = tuple(k for k in FIELDS if k not in RARE and k not in PROFILE) + ("_rare", "_profile", "timer")
