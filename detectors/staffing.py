@@ -20,6 +20,9 @@ orders never reaches any evidence. An hour with far fewer orders than the habit 
 prorated to the part of the hour gone) is not judged either: fewer agents for fewer customers is the plan,
 not lost capacity. The evidence of the last complete hour stands until the current hour has its own.
 
+The caller (detectors/scope_rules.py) does not alert on it alone: it backs the region's receive lag test
+(``staffing_evidence``), and with an order past 75 % of its deadline turns it yellow (``staffing_alone``).
+
 >>> w = StaffingWatch(arrivals_floor=0.5)
 >>> day = 86400.0
 >>> for i in range(50):                                 # Monday 08:00-09:00: 50 orders, 5 agents in turn
@@ -89,8 +92,9 @@ class StaffingWatch:
         self.min_orders = min_orders
         self.now: dict[str, _Hour] = {}
         """region -> its current clock hour."""
-        self.prev: dict[str, tuple[int, int, float]] = {}
-        """region -> (day, hour, evidence) of its last complete hour."""
+        self.prev: dict[str, tuple[int, int, float, int, int, int]] = {}
+        """region -> (day, hour, evidence, distinct agents, usual distinct agents, orders) of its last complete
+        hour."""
         self.habit: dict[tuple[str, bool, int], tuple[int, int, int]] = {}
         """(region, weekend, hour) -> (day, distinct agents, orders) of that hour on the last day it was seen."""
 
@@ -117,7 +121,8 @@ class StaffingWatch:
 
     def _close(self, region: str, h: _Hour) -> None:
         weekend = (h.day + 3) % 7 in self.weekend_days
-        self.prev[region] = (h.day, h.hour, self._judge(region, h, weekend, 1.0))
+        self.prev[region] = (h.day, h.hour, self._judge(region, h, weekend, 1.0), len(h.agents),
+                             self._usual(region, weekend, h.hour), h.n)
         self.habit[(region, weekend, h.hour)] = (h.day, len(h.agents), h.n)
 
     def _judge(self, region: str, h: _Hour, weekend: bool, part: float) -> float:
@@ -131,36 +136,37 @@ class StaffingWatch:
             return 0.0   # fewer customers than the habit hour: fewer agents may be the plan
         return -log10_tail(h.n, len(h.agents), k)
 
-    # -------------------------------------------------------------------------------------------- judging
-    def evidence(self, region: str, t: float) -> float:
-        """``-log10`` of the chance that the region's current hour (or, while it has little to say, its last
-        complete hour, if that was the hour before) shows so few agents for so many orders (0.0: no evidence)."""
-        day, hour, weekend = self._clock(t)
-        cur = self.now.get(region)
-        ev = 0.0
-        if cur is not None and (cur.day, cur.hour) == (day, hour):
-            part = max(0.0, ((t + self.offset) % HOUR - self.grace_s) / (HOUR - self.grace_s))
-            ev = self._judge(region, cur, weekend, part)
-        prev = self.prev.get(region)
-        if prev is not None and prev[2] > ev:
-            pday, phour = prev[0], prev[1]
-            if (pday * 24 + phour) == (day * 24 + hour) - 1:
-                if cur is None or (cur.day, cur.hour) != (day, hour) or len(cur.agents) < self._usual(
-                        region, weekend, hour):
-                    ev = prev[2]
-        return ev
-
     def _usual(self, region: str, weekend: bool, hour: int) -> int:
         usual = self.habit.get((region, weekend, hour))
         return usual[1] if usual is not None else 0
 
-    def agents(self, region: str, t: float) -> tuple[int, int, int] | None:
-        """(distinct agents so far, usual distinct agents, orders so far) of the region's current hour."""
+    # -------------------------------------------------------------------------------------------- judging
+    def judged(self, region: str, t: float) -> tuple[float, int, int, int]:
+        """(evidence, distinct agents, usual distinct agents, orders) of the hour the evidence comes from: the
+        region's current hour or, while it has little to say, its last complete hour if that was the hour before
+        (evidence 0.0: nothing unusual; counts from the tenth minute of the hour)."""
         day, hour, weekend = self._clock(t)
         cur = self.now.get(region)
-        if cur is None or (cur.day, cur.hour) != (day, hour):
-            return None
-        return len(cur.agents), self._usual(region, weekend, hour), cur.n
+        out = (0.0, 0, 0, 0)
+        if cur is not None and (cur.day, cur.hour) == (day, hour):
+            part = max(0.0, ((t + self.offset) % HOUR - self.grace_s) / (HOUR - self.grace_s))
+            out = (self._judge(region, cur, weekend, part), len(cur.agents), self._usual(region, weekend, hour),
+                   cur.n)
+        prev = self.prev.get(region)
+        if (prev is not None and prev[2] > out[0] and prev[0] * 24 + prev[1] == day * 24 + hour - 1
+                and (cur is None or (cur.day, cur.hour) != (day, hour)
+                     or len(cur.agents) < self._usual(region, weekend, hour))):
+            out = (prev[2], prev[3], prev[4], prev[5])
+        return out
+
+    def evidence(self, region: str, t: float) -> float:
+        """``-log10`` of the chance that so few agents would take so many of the region's orders by chance
+        (:meth:`judged`; 0.0: no evidence)."""
+        return self.judged(region, t)[0]
+
+    def agents(self, region: str, t: float) -> tuple[int, int, int]:
+        """(distinct agents, usual distinct agents, orders) of the hour :meth:`evidence` comes from."""
+        return self.judged(region, t)[1:]
 
     # -------------------------------------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
@@ -170,5 +176,6 @@ class StaffingWatch:
 
     def restore(self, state: dict[str, Any]) -> None:
         self.now = {r: _Hour(d, h, set(a), n) for r, (d, h, a, n) in state.get("now", {}).items()}
-        self.prev = {r: (int(v[0]), int(v[1]), float(v[2])) for r, v in state.get("prev", {}).items()}
+        self.prev = {r: (int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
+                     for r, v in state.get("prev", {}).items()}
         self.habit = {(r, bool(w), int(h)): (int(d), int(k), int(n)) for r, w, h, d, k, n in state.get("habit", [])}

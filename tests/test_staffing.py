@@ -153,10 +153,10 @@ def test_order_stage_signals_the_agent_and_scope_stage_feeds_the_watch() -> None
     watch = stage.detectors.staffing
     assert watch is not None
     stage.apply(agent[0])
-    assert watch.agents("north", agent[0].t) == (1, 0, 1)
+    assert watch.now["north"].agents == {"A-107"}
     restored = scope_from_state(load_config(None), scope_state_dict(stage))
     assert restored.detectors.staffing is not None
-    assert restored.detectors.staffing.agents("north", agent[0].t) == (1, 0, 1)
+    assert restored.detectors.staffing.now["north"].agents == {"A-107"}
 
 
 def test_zero_switches_it_off() -> None:
@@ -184,3 +184,47 @@ def test_staffing_evidence_backs_the_region_lag_test() -> None:
     assert det._short_staffed(plan, t)
     assert not det._short_staffed(plan, t + 3 * HOUR)
     assert ScopeSignal is not None
+
+
+def _short_desk_alerts(settings, agents_after_cut: int, slow_at_min: int = 415) -> list:
+    """Three regions' desks through the scope stage, one hotline order a minute each, all taken in ~2 minutes;
+    west's staffing habit is Monday's (five agents every hour). On Tuesday from 06:00 west's orders are taken by
+    ``agents_after_cut`` agents in turn, and three orders (from ``slow_at_min``) wait 4.7 of their 5 minutes.
+    Returns west's receive lag alerts."""
+    from tests.test_receive_wait import Desks
+    rng = random.Random(9)
+    d = Desks(settings)
+    watch = d.stage.detectors.staffing
+    if watch is not None:
+        for m in range(24 * 60):
+            watch.update("west", f"A-{m % 5}", MONDAY + 60.0 * m + 30.0)
+    tuesday = MONDAY + DAY
+    for m in range(480):
+        t = tuesday + 60.0 * m
+        for region in ("west", "east", "north"):
+            at = t + rng.uniform(0.0, 50.0)
+            slow = region == "west" and slow_at_min <= m < slow_at_min + 3
+            wait = 280.0 if slow else 110.0 * min(1.5, 2.0 ** rng.gauss(0.0, 0.3))
+            d.order(region, at, wait)
+            if region == "west":
+                pool = 5 if m < 360 else agents_after_cut
+                d.pending.append((at + wait, d.n, ScopeSignal(S.AGENT, at + wait, f"WO-west-{d.n}", "receive",
+                                                              "west", None, "complaint", "hotline",
+                                                              check=f"A-{m % pool}")))
+        d.run_until(t)
+    d.run_until(tuesday + 480 * 60.0 + 600.0)
+    return [c for c in d.out if c.kind == "receive_lag" and c.scope == {"region": "west"} and c.tier]
+
+
+def test_a_desk_missing_an_agent_warns_once_an_order_nears_its_deadline() -> None:
+    """West loses one of its five agents at 06:00; by ~06:50 the count says so beyond chance, and the orders that
+    wait past 75 % of their deadline from 06:59 turn west's receive lag yellow. Without the watch, or with all five
+    agents there, those three orders are no warning."""
+    fired = _short_desk_alerts(load_config(None), 4)
+    assert fired and fired[0].tier == "yellow"
+    assert MONDAY + DAY + 415 * 60.0 < fired[0].ts <= MONDAY + DAY + 425 * 60.0
+    assert fired[0].evidence["usual_receive_agents"] == 5 and fired[0].evidence["receive_agents"] == 4
+    off = load_config(None)
+    off.detectors.scope.staffing_evidence = 0.0
+    assert _short_desk_alerts(off, 4) == []
+    assert _short_desk_alerts(load_config(None), 5) == []
