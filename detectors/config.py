@@ -184,6 +184,23 @@ class ScopeRulesConfig(BaseModel):
     receive_wait_warmup_h: float = Field(24.0, description="hours a region's receive waits must have been "
                                          "watched before they may back its lag test (its habit has seen every "
                                          "hour of the day once)")
+    staffing_evidence: float = Field(3.0, ge=0, description="evidence (detectors/staffing.py: -log10 of the chance "
+                                     "that so few distinct agents accept so many of a region's orders in a clock hour, "
+                                     "were they handed at random to the agents the same hour of an earlier day had) "
+                                     "from which a region's sequential receive lag test may turn yellow at "
+                                     "receive_wait_lag_share of its threshold: the desk has lost agents before its "
+                                     "queue shows it (0 = off; needs agent_id on accepted events)")
+    staffing_alone: float = Field(3.0, ge=0, description="evidence of the staffing watch at which it turns the "
+                                  "region's receive lag yellow on its own, without the sequential lag test, once an "
+                                  "order of the region is past 75 % of its deadline: agents are missing beyond "
+                                  "chance and the desk has begun to fall behind (a slowly shrinking shift rarely "
+                                  "has enough orders near their deadlines at once for the lag test; 0 = off)")
+    staffing_arrivals_floor: float = Field(0.8, ge=0, description="an hour is judged by the staffing watch only "
+                                           "with at least this share of the orders its habit hour had (prorated to "
+                                           "the part of the hour gone): fewer agents for fewer customers is the plan")
+    staffing_min_orders: int = Field(10, ge=1, description="orders a region must have accepted in the hour (from its "
+                                     "tenth minute) before the staffing watch judges it: a few orders handed out "
+                                     "at random often miss several agents")
     work_threshold: float = Field(4.5, description="evidence of the on-site alarm test (detectors/work.py: a "
                                   "Poisson CUSUM of completions at work_alarm_ratio x the department's habit against "
                                   "work_alarm_null x) at which breach_forecast (feedback) fires: its crews are at a "

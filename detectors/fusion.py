@@ -82,6 +82,8 @@ EVIDENCE_ZH = {
     "done_60min": "近 1 小时完工", "expected_done_60min": "近 1 小时应完工", "slower_cusum": "偏慢累积证据",
     "receive_wait_cusum": "受理等待累积证据", "recent_waits_min": "近期受理等待（分）",
     "usual_hotline_wait_min": "平时热线等待（分）", "receive_behind_min": "受理持续落后（分）",
+    "receive_agents": "本时段受理坐席", "usual_receive_agents": "平时同时段坐席", "accepted_counted": "本时段受理单数",
+    "staffing_evidence": "坐席减少证据",
     "oldest_wait_min": "最久等待（分）", "minutes_since_last_done": "距上次办结（分）",
     "minutes_to_breach": "距首单超时（分）", "max_share_used": "时限已用（最大）",
     "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",

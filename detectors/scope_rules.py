@@ -29,6 +29,7 @@ from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
+from detectors.staffing import StaffingWatch
 from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
 from detectors.stall import StallWatch
 from detectors.work import WorkWatch
@@ -330,6 +331,10 @@ class ScopeDetectors:
                                               stale_s=c.receive_wait_alone_gap_min * 60.0)
                              if c.receive_wait_threshold > 0 else None)
         """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
+        self.staffing = (StaffingWatch(self._utc_offset_h, arrivals_floor=c.staffing_arrivals_floor,
+                                       min_orders=c.staffing_min_orders)
+                         if c.staffing_evidence > 0 else None)
+        """Regions' receive agents per hour and their habit (fed by the scope stage): :meth:`_short_staffed`."""
         self.paced: dict[tuple[str, str], float] = {}
         """Per (department, stage): when the pace gate last held back a lag verdict of it (``lag_pace_minutes``)."""
         self._arrivals30 = 0.0   # the province's arrivals in the last 30 min (this tick)
@@ -628,12 +633,16 @@ class ScopeDetectors:
                 stat = (c.update(st.half_last, trials, floor=province[stage] if province is not None else None)
                         if trials > 0 else c.statistic)
                 hot = ((stat >= lag_th or (stat >= cfg.receive_wait_lag_share * lag_th and stage == "receive"
-                                           and skind == "region" and self._receive_evidence(plan, t)))
+                                           and skind == "region" and (self._receive_evidence(plan, t)
+                                                                      or self._short_staffed(plan, t))))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
                     and st.short[1] >= 1 and b.n >= warmup and self._wait_behind(plan, t)):
                 hot = True   # the waits alone: behind for hours, and an order is near its deadline now
+            if (not hot and stage == "receive" and skind == "region" and cfg.staffing_alone > 0
+                    and st.short[1] >= 1 and b.n >= warmup and self._short_staffed(plan, t, cfg.staffing_alone)):
+                hot = True   # agents missing beyond doubt, and an order is near its deadline now
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -704,7 +713,18 @@ class ScopeDetectors:
         usual = watch.usual_wait_min(name, "direct0")
         return {"receive_wait_cusum": round(watch.statistic(name), 2), "recent_waits_min": watch.last_waits(name),
                 "usual_hotline_wait_min": round(usual, 2) if usual is not None else None,
-                "receive_behind_min": round(watch.behind_s(name, t) / 60.0, 1)}
+                "receive_behind_min": round(watch.behind_s(name, t) / 60.0, 1), **self._staff_evidence(name, t)}
+
+    def _staff_evidence(self, name: str, t: float) -> dict[str, Any]:
+        """What the staffing watch says of a region's receive desk (for a lag alert's evidence)."""
+        watch = self.staffing
+        if watch is None:
+            return {}
+        ev, agents, usual, orders = watch.judged(name, t)
+        if ev < self.cfg.staffing_evidence:   # only when it backs the verdict (a calm desk's alerts stay as they were)
+            return {}
+        return {"receive_agents": agents, "usual_receive_agents": usual, "accepted_counted": orders,
+                "staffing_evidence": round(ev, 2)}
 
     def _receive_evidence(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
         """The region's accepted orders have waited longer than its habit, one after another
@@ -726,6 +746,16 @@ class ScopeDetectors:
         # chance (Poisson: two deviations): only a burst clearly above it explains the queue
         expected = self.cfg.receive_wait_max_lift * usual.mean * province
         return plan.sc.window("arrivals", 30) <= expected + 2.0 * math.sqrt(expected)
+
+    def _short_staffed(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
+        """Fewer agents have accepted the region's orders this hour than the same hour of an earlier day had, for as
+        many orders (detectors/staffing.py evidence at least ``staffing_evidence``): its desk has lost capacity
+        that the queue will show later — the sequential lag test may then turn yellow on less of its own evidence
+        (``receive_wait_lag_share`` of its threshold), like on receive waits; at ``staffing_alone`` an order past
+        75 % of its deadline is enough (a desk planned with room to spare shows few such orders until its shift
+        has shrunk a long way: gradual_drift on the generalisation streams, 3 held-out ones found only so)."""
+        watch = self.staffing
+        return watch is not None and watch.evidence(plan.name, t) >= (threshold or self.cfg.staffing_evidence)
 
     def _wait_behind(self, plan: _ScopePlan, t: float) -> bool:
         """The region's receive desk has stayed behind its habit for hours (detectors/receive_wait.py evidence at

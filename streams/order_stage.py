@@ -94,6 +94,7 @@ class OrderStage:
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         scope = settings.detectors.scope
         self._work_signals = scope.work_threshold > 0 or scope.work_rise_exempt > 0
+        self._agent_signals = scope.staffing_evidence > 0
         """Tell the scope stage when crews arrive on site and report work done (detectors/work.py; off with it)."""
         self._pressure_tau = self.risk_model.pressure_tau_s
         """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""
@@ -258,6 +259,8 @@ class OrderStage:
             if o.accepted is None:
                 o.accepted = t
                 self._close(o, "receive_ack", t, out)
+                if self._agent_signals and ev.agent_id:
+                    out.signals.append(self._sig(S.AGENT, o, t, "receive", check=ev.agent_id))
                 if o.first_dispatched is None:
                     self._open(o, "dispatch", t, out)
                 self._move(o, "decompose")

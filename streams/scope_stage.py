@@ -246,7 +246,8 @@ class ScopeStage:
         self._counted = 0                          # ... built when there were this many scopes
         self._on: dict[str, Callable[[ScopeSignal, _Dims], None]] = {
             _OPEN: self._on_open, _CROSS: self._on_cross, _CLOSE: self._on_close, _ARRIVAL: self._on_arrival,
-            _TEXT: self._on_text, S.TOPIC: self._on_topic, S.ONSITE: self._on_onsite, S.DONE: self._on_done}
+            _TEXT: self._on_text, S.TOPIC: self._on_topic, S.ONSITE: self._on_onsite, S.DONE: self._on_done,
+            S.AGENT: self._on_agent}
 
     def _scope(self, key: tuple[str, str]) -> ScopeState:
         s = self.scopes.get(key)
@@ -377,6 +378,11 @@ class ScopeStage:
         work = self.detectors.work
         if work is not None and sig.department:
             work.started(sig.department, sig.order_id, sig.t)
+
+    def _on_agent(self, sig: ScopeSignal, dims: _Dims) -> None:
+        staffing = self.detectors.staffing
+        if staffing is not None and sig.check:
+            staffing.update(sig.region, sig.check, sig.t)
 
     def _on_done(self, sig: ScopeSignal, dims: _Dims) -> None:
         work = self.detectors.work
@@ -576,6 +582,7 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "stall": det.stall.state() if det.stall is not None else None,
             "work": det.work.state() if det.work is not None else None,
             "receive_wait": det.receive_wait.state() if det.receive_wait is not None else None,
+            "staffing": det.staffing.state() if det.staffing is not None else None,
             "hourly": [[_SEP.join(map(str, k)), [None if h is None else [h[0].mean, h[0].dev, h[0].n, h[1]] for h in hb]]
                        for k, hb in det.hourly.items()]}
 
@@ -641,6 +648,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         det.work.restore(state["work"])
     if det.receive_wait is not None and state.get("receive_wait"):
         det.receive_wait.restore(state["receive_wait"])
+    if det.staffing is not None and state.get("staffing"):
+        det.staffing.restore(state["staffing"])
     for k, hb in state.get("hourly", []):
         hours: list = []
         for h in hb:

@@ -21,6 +21,7 @@ REPEAT = "repeat"      # a repeat contact (same customer and category within the
 ESCALATED = "escalated"  # the ground-truth harm: the order became a complaint / went to 12398 ...
 CLOSED = "closed"      # the order was closed
 ONSITE = "onsite"      # a crew of the order's department arrived on site (its on-site work begins)
+AGENT = "agent"        # an order was accepted by a named receive agent (check = agent_id; only if staffing is watched)
 DONE = "done"          # the department reported the work of an order it had been on site for done (first reply)
 TOPIC = "topic"        # a new contact's first text (check = its topics joined by "|", "" when none; value = negativity;
 #                        value2 = FILING_* below: what the text → category model made of the category filed)

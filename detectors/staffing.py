@@ -1,0 +1,181 @@
+"""A region's receive desk has fewer agents than the same hour usually has: its capacity is down.
+
+A 95598 receive desk's capacity is the number of agents on shift. Where desks are planned with room to spare
+(a normal day at ~40 % agent utilisation), losing one agent of five makes no queue at first: waits do not
+creep and no order nears its deadline until the shift has shrunk further or the peak comes. The agents
+themselves say it at once: every ``accepted`` event names the agent who took the order (``agent_id``), and in
+an hour with enough orders every agent on shift takes some.
+
+For every region, local clock hour and kind of day (weekday / weekend: shifts are planned differently) the
+watch remembers how many distinct agents accepted the region's orders in that hour on the last earlier day
+(the habit, ``K``). In the current hour it counts the orders accepted (``n``) and the distinct agents (``d``).
+Fewer agents than the habit says nothing by itself: ``n`` orders handed out at random among ``K`` agents often
+miss one when ``n`` is small. The evidence is how unlikely ``d`` or fewer distinct agents would be if the
+``n`` orders had been drawn at random from the usual ``K`` (both counted from the tenth minute of the hour: the
+orders accepted just after a shift change were taken by the shift before): ``-log10`` of the union bound
+``C(K, d) · (d / K) ** n`` on that probability (no evidence while ``d ≥ K``). Random draws are the most
+forgiving model of who takes an order — a desk that hands orders round in turn shows all its agents sooner —
+so a desk whose agent ids come from a fixed pool at random stays silent, and a quiet night hour with two
+orders never reaches any evidence. An hour with far fewer orders than the habit hour (``arrivals_floor``,
+prorated to the part of the hour gone) is not judged either: fewer agents for fewer customers is the plan,
+not lost capacity. The evidence of the last complete hour stands until the current hour has its own.
+
+The caller (detectors/scope_rules.py) does not alert on it alone: it backs the region's receive lag test
+(``staffing_evidence``), and with an order past 75 % of its deadline turns it yellow (``staffing_alone``).
+
+>>> w = StaffingWatch(arrivals_floor=0.5)
+>>> day = 86400.0
+>>> for i in range(50):                                 # Monday 08:00-09:00: 50 orders, 5 agents in turn
+...     w.update("south", f"A-{i % 5}", 8 * 3600.0 + 70.0 * i)
+>>> for i in range(50):                                 # Tuesday, same hour: one agent has gone home
+...     w.update("south", f"A-{i % 4}", day + 8 * 3600.0 + 70.0 * i)
+>>> round(w.evidence("south", day + 8 * 3600.0 + 3500.0), 1)   # (orders counted from 08:10)
+3.3
+>>> w.agents("south", day + 8 * 3600.0 + 3500.0)
+(4, 5, 41)
+>>> w.evidence("north", day + 8 * 3600.0)               # a region never seen: no judgement
+0.0
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+HOUR = 3600.0
+DAY = 86400.0
+
+
+def log10_tail(n: int, d: int, k: int) -> float:
+    """``log10`` of the union bound on P(``n`` uniform draws from ``k`` agents show at most ``d`` distinct):
+    ``C(k, d) · (d / k) ** n`` (0.0 when ``d ≥ k``: nothing unusual; capped at 0 from above).
+
+    >>> round(log10_tail(50, 4, 5), 2)        # 50 orders, 4 of the usual 5 agents
+    -4.15
+    >>> round(log10_tail(2, 1, 5), 1)          # two orders by one agent: quite usual
+    -0.7
+    """
+    if d >= k or n <= 0:
+        return 0.0
+    if d <= 0:
+        return -math.inf
+    v = math.log10(math.comb(k, d)) + n * math.log10(d / k)
+    return v if v < 0.0 else 0.0
+
+
+class _Hour:
+    """One region's counts in one clock hour."""
+
+    __slots__ = ("day", "hour", "agents", "n")
+
+    def __init__(self, day: int, hour: int, agents: set[str] | None = None, n: int = 0) -> None:
+        self.day, self.hour, self.agents, self.n = day, hour, agents if agents is not None else set(), n
+
+
+class StaffingWatch:
+    """Distinct agents accepting each region's orders per clock hour, against the same hour of an earlier day
+    of the same kind; :meth:`evidence` is ``-log10`` of how likely so few agents would be by chance.
+
+    ``utc_offset_h``: local time of the clock hours; ``grace_s``: the start of each hour not counted;
+    ``weekend_days``: local weekdays (Monday 0) planned as
+    weekend; ``arrivals_floor``: an hour is judged only with at least this share of the habit hour's orders
+    (prorated to the part of the hour gone); ``min_orders``: an hour with fewer orders so far is not judged.
+    """
+
+    def __init__(self, utc_offset_h: float = 8.0, weekend_days: tuple[int, ...] = (5, 6),
+                 arrivals_floor: float = 0.8, min_orders: int = 10, grace_s: float = 600.0) -> None:
+        self.offset = utc_offset_h * HOUR
+        self.grace_s = grace_s
+        """Orders accepted in the first ``grace_s`` of an hour are not counted: some were taken in the hour before
+        by the agents of its shift (the handover)."""
+        self.weekend_days = frozenset(weekend_days)
+        self.arrivals_floor = arrivals_floor
+        self.min_orders = min_orders
+        self.now: dict[str, _Hour] = {}
+        """region -> its current clock hour."""
+        self.prev: dict[str, tuple[int, int, float, int, int, int]] = {}
+        """region -> (day, hour, evidence, distinct agents, usual distinct agents, orders) of its last complete
+        hour."""
+        self.habit: dict[tuple[str, bool, int], tuple[int, int, int]] = {}
+        """(region, weekend, hour) -> (day, distinct agents, orders) of that hour on the last day it was seen."""
+
+    def _clock(self, t: float) -> tuple[int, int, bool]:
+        local = t + self.offset
+        day = int(local // DAY)
+        return day, int(local % DAY // HOUR), (day + 3) % 7 in self.weekend_days   # epoch day 0: Thursday
+
+    # -------------------------------------------------------------------------------------------- learning
+    def update(self, region: str, agent_id: str, t: float) -> None:
+        """An order of ``region`` was accepted by ``agent_id`` at ``t`` (epoch s)."""
+        day, hour, weekend = self._clock(t)
+        cur = self.now.get(region)
+        if cur is None or (cur.day, cur.hour) != (day, hour):
+            if cur is not None and (cur.day, cur.hour) < (day, hour):
+                self._close(region, cur)
+            elif cur is not None:
+                return   # a late event of an hour already closed: its hour has been judged
+            cur = self.now[region] = _Hour(day, hour)
+        if (t + self.offset) % HOUR < self.grace_s:
+            return
+        cur.agents.add(agent_id)
+        cur.n += 1
+
+    def _close(self, region: str, h: _Hour) -> None:
+        weekend = (h.day + 3) % 7 in self.weekend_days
+        self.prev[region] = (h.day, h.hour, self._judge(region, h, weekend, 1.0), len(h.agents),
+                             self._usual(region, weekend, h.hour), h.n)
+        self.habit[(region, weekend, h.hour)] = (h.day, len(h.agents), h.n)
+
+    def _judge(self, region: str, h: _Hour, weekend: bool, part: float) -> float:
+        if h.n < self.min_orders:
+            return 0.0
+        usual = self.habit.get((region, weekend, h.hour))
+        if usual is None or usual[0] >= h.day:
+            return 0.0
+        _, k, n_usual = usual
+        if h.n < self.arrivals_floor * n_usual * part:
+            return 0.0   # fewer customers than the habit hour: fewer agents may be the plan
+        return -log10_tail(h.n, len(h.agents), k)
+
+    def _usual(self, region: str, weekend: bool, hour: int) -> int:
+        usual = self.habit.get((region, weekend, hour))
+        return usual[1] if usual is not None else 0
+
+    # -------------------------------------------------------------------------------------------- judging
+    def judged(self, region: str, t: float) -> tuple[float, int, int, int]:
+        """(evidence, distinct agents, usual distinct agents, orders) of the hour the evidence comes from: the
+        region's current hour or, while it has little to say, its last complete hour if that was the hour before
+        (evidence 0.0: nothing unusual; counts from the tenth minute of the hour)."""
+        day, hour, weekend = self._clock(t)
+        cur = self.now.get(region)
+        out = (0.0, 0, 0, 0)
+        if cur is not None and (cur.day, cur.hour) == (day, hour):
+            part = max(0.0, ((t + self.offset) % HOUR - self.grace_s) / (HOUR - self.grace_s))
+            out = (self._judge(region, cur, weekend, part), len(cur.agents), self._usual(region, weekend, hour),
+                   cur.n)
+        prev = self.prev.get(region)
+        if (prev is not None and prev[2] > out[0] and prev[0] * 24 + prev[1] == day * 24 + hour - 1
+                and (cur is None or (cur.day, cur.hour) != (day, hour)
+                     or len(cur.agents) < self._usual(region, weekend, hour))):
+            out = (prev[2], prev[3], prev[4], prev[5])
+        return out
+
+    def evidence(self, region: str, t: float) -> float:
+        """``-log10`` of the chance that so few agents would take so many of the region's orders by chance
+        (:meth:`judged`; 0.0: no evidence)."""
+        return self.judged(region, t)[0]
+
+    def agents(self, region: str, t: float) -> tuple[int, int, int]:
+        """(distinct agents, usual distinct agents, orders) of the hour :meth:`evidence` comes from."""
+        return self.judged(region, t)[1:]
+
+    # -------------------------------------------------------------------------------------------- checkpoint
+    def state(self) -> dict[str, Any]:
+        return {"now": {r: [h.day, h.hour, sorted(h.agents), h.n] for r, h in self.now.items()},
+                "prev": {r: list(v) for r, v in self.prev.items()},
+                "habit": [[r, int(w), h, *v] for (r, w, h), v in self.habit.items()]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.now = {r: _Hour(d, h, set(a), n) for r, (d, h, a, n) in state.get("now", {}).items()}
+        self.prev = {r: (int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
+                     for r, v in state.get("prev", {}).items()}
+        self.habit = {(r, bool(w), int(h)): (int(d), int(k), int(n)) for r, w, h, d, k, n in state.get("habit", [])}
