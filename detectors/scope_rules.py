@@ -800,8 +800,7 @@ class ScopeDetectors:
             desk = next(w.st for w in plan.lags if w.stage == "decompose")
             if desk.span_n and keeps_pace(st.backlog_hist, st.closed_hist, cfg.lag_pace_minutes,
                                           cfg.lag_pace_min_closed, routed=desk.opened_hist if st is desk else None):
-                d = self.debounce.get(key)
-                if d is None or d.tier is None:
+                if not _firing(self.debounce.get(key)):
                     want = None
                     self.paced[(name, stage)] = t   # its region's alert would only repeat the burst
         if want is not None and skind == "region" and self._covering_department(name, stage, at50, t) is not None:

@@ -238,6 +238,8 @@ def _shoot_full(page, path: Path) -> None:
 def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    from dashboard.components import kind_label
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -278,11 +280,15 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             row_ = _alert_store().get(alert_id)
             label = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row_["started"]))
             hint = (row_.get("scope") or {}).get("order_id") or ""
+            # one order can fire two alerts in the same second (a feedback timeout and its complaint risk): the
+            # option must name the kind too, or the picker may open the other alert's story (a CI failure)
+            what = kind_label(row_.get("kind"), "zh")
             picker = page.locator(".st-key-h_pick")
             picker.locator("input").first.click()  # waits until the widget is drawn (a skeleton at first)
             page.keyboard.type(label)
-            page.get_by_role("option").filter(has_text=label).filter(has_text=hint).first.click()
-            expect(picker.locator("input").first).to_have_value(re.compile(re.escape(label)), timeout=10_000)
+            page.get_by_role("option").filter(has_text=label).filter(has_text=hint).filter(has_text=what).first.click()
+            expect(picker.locator("input").first).to_have_value(
+                re.compile(re.escape(label) + ".*" + re.escape(what)), timeout=10_000)
             story = page.locator(".st-key-h_story")
             # the story grid is a canvas: its cells are in the DOM for accessibility, attached but not "visible",
             # and only for the rows the grid has drawn, which it does once it is on screen
