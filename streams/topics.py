@@ -47,11 +47,11 @@ class TopicTagger:
         self._patterns = [(name, re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE))
                           for name, words in topics.items() if words]
         # customer texts repeat (templates, copy-paste) and a text's topics never change (the patterns are fixed)
-        self.tag = lru_cache(maxsize=TAG_CACHE_SIZE)(self._tag)   # type: ignore[method-assign]
+        self._remembered = lru_cache(maxsize=TAG_CACHE_SIZE)(self._tag)
 
     def tag(self, text: str) -> tuple[str, ...]:
         """The topics of ``text`` in configuration order (empty when none); remembered for recent texts."""
-        return self._tag(text)
+        return self._remembered(text)
 
     def _tag(self, text: str) -> tuple[str, ...]:
         head = text[:2000]  # the matter is stated at the start; a 10 kB paste need not be scanned whole
