@@ -44,6 +44,7 @@ from streams.signals import ScopeSignal
 from streams.table_store import TableStore
 from yujing.config import Settings
 from yujing.events import InvalidEvent, parse_event
+from yujing.heap import kept_dumps
 from yujing.records import Condition, fmt_ts
 
 log = logging.getLogger("yujing.live")
@@ -71,7 +72,7 @@ RISK_TOP_KEEP = 2000
 
 
 def encode_condition(c: Condition) -> bytes:
-    return orjson.dumps(dataclasses.asdict(c))
+    return kept_dumps(dataclasses.asdict(c))
 
 
 def decode_condition(raw: bytes) -> Condition:
@@ -91,7 +92,7 @@ def encode_signals(signals: list[ScopeSignal]) -> list[bytes]:
     >>> decode_signals(orjson.dumps(s.to_dict())) == [s]   # a record of one signal (written before packing)
     True
     """
-    dumps = orjson.dumps
+    dumps = kept_dumps
     return [dumps([s.to_dict() for s in signals[i:i + SIGNALS_PER_RECORD]])
             for i in range(0, len(signals), SIGNALS_PER_RECORD)]
 
@@ -123,7 +124,7 @@ def pack(items: list[tuple[bytes, Any]]) -> list[tuple[bytes, bytes]]:
     >>> [len(unpack(v)) for _, v in pack([(b"k", {})] * 250)]
     [100, 100, 50]
     """
-    dumps = orjson.dumps
+    dumps = kept_dumps
     return [(items[i][0], dumps([obj for _, obj in items[i:i + PER_RECORD]]))
             for i in range(0, len(items), PER_RECORD)]
 
@@ -181,7 +182,7 @@ class ChangelogWriter:
             self.records += sum(len(recs) for recs in by_partition.values())
 
     async def _write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
-        dumps = orjson.dumps
+        dumps = kept_dumps
         keyed = {p: [(dumps(key), value) for key, value in recs] for p, recs in by_partition.items()}
         sent = []
         for p, recs in keyed.items():
@@ -517,10 +518,10 @@ class Live:
             return partition_for
 
         self.store = TableStore(
-            _LocalStore(self.table), encode=lambda o: orjson.dumps(o.to_dict()),
+            _LocalStore(self.table), encode=lambda o: kept_dumps(o.to_dict()),
             decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partitioner(self.table))
         self.customer_store = TableStore(
-            _LocalStore(self.customers_table), encode=lambda c: orjson.dumps(c.to_dict()),
+            _LocalStore(self.customers_table), encode=lambda c: kept_dumps(c.to_dict()),
             decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))
         self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
         self.customer_stage = CustomerStage(settings, self.customer_store)
@@ -701,7 +702,7 @@ class Live:
 
     def encode_risks(self, risks: list) -> list[tuple[str, bytes]]:
         """Risk records as (order id, contract JSON): the alerts topic's records and the board's latest ones."""
-        dumps, utc = orjson.dumps, self.utc
+        dumps, utc = kept_dumps, self.utc
         return [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
 
     def add_risk_keys(self, pipe: Any, keyed: list[tuple[str, bytes]], risks: list) -> None:
