@@ -20,6 +20,9 @@ simulator events):
   five orders whose deadlines fall at different phases of the 1-s tick (``silent_breach_worst_s``: the worst);
 * two order workers + the aggregator in another consumer group on the split run's topic: throughput, and
   that the per-order counters (``stats``) equal the single order worker's;
+* ``worker_bytes_per_open_order``: the split order worker's resident memory growth per open order while it
+  drains 10k, then 100k new orders (quick: 5k, 30k) that are never accepted nor closed — the live worker holds
+  each order in its table (encoded) and its stages, more than the replay core ``bench_memory`` measures;
 * CPU seconds of every worker process over each drain (``/proc``): with broker, producer and workers sharing two
   cores, wall-clock throughput cannot show scale-out, so ``*_eps_core_each`` gives events per CPU second of the
   busiest process — the throughput if each worker had a core of its own.
@@ -477,6 +480,33 @@ def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int
     return res
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def worker_memory(rig: Rig, small: int, big: int) -> dict:
+    """Bytes of the order worker's resident memory per open order: the split topology drains ``small`` new
+    orders (never accepted nor closed), then ``big`` - ``small`` more; the RSS growth between the two, per order
+    (the replay core's figure, ``bench_memory``, has no table, changelog encoding, customer stage nor shell)."""
+    rig.use_topic(f"bench-{uuid.uuid4().hex[:6]}-events")
+    app_id = "mem" + uuid.uuid4().hex[:4]
+    now = time.time()
+    lines = [(f"M-{i}".encode(), _created(f"M-{i}", now + i * 1e-4)) for i in range(big)]
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[:small]))
+    procs = [rig.start_worker(app_id, name, role) for name, role in TOPOLOGIES["split"]]
+    settle(rig, app_id, small)
+    rss0 = rss_bytes(procs[0].pid)
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[small:]))
+    settle(rig, app_id, big)
+    rss1 = rss_bytes(procs[0].pid)
+    stop_all(procs)
+    rig.procs.clear()
+    return {"orders": [small, big], "rss_mb": [round(rss0 / 2**20), round(rss1 / 2**20)],
+            "bytes_per_open_order": round((rss1 - rss0) / (big - small))}
+
+
 def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, profile: bool = False) -> dict:
     fill = fill or (8_000 if quick else 40_000)
     e2e_s = (4, 4) if quick else (20, 10)
@@ -508,6 +538,10 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
         res["two_workers"]["counters_match_one_worker"] = c2 == c1
         res["two_workers"]["alert_episodes"] = alert_count(rig, two)
         print(f"live: two order workers {res['two_workers']} (one, whole run: {c1})", file=sys.stderr)
+        stop_all(procs2.values())
+        rig.procs.clear()
+        res["worker_memory"] = worker_memory(rig, *((5_000, 30_000) if quick else (10_000, 100_000)))
+        print(f"live: order worker memory {res['worker_memory']}", file=sys.stderr)
     one, split = res["one_process"], res["split"]
     res["raw_consume_eps"] = res["raw_consume"]["eps"]
     res["worker_eps"] = split["worker"]["eps"]
@@ -524,6 +558,7 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
     res["silent_breach_alert_s"] = split["silent_breach"]["alert_after_deadline_s"]
     res["silent_breach_worst_s"] = split["silent_breach"].get("worst_s")
     res["silent_breach_alert_s_one_process"] = one["silent_breach"]["alert_after_deadline_s"]
+    res["worker_bytes_per_open_order"] = res["worker_memory"]["bytes_per_open_order"]
     return res
 
 

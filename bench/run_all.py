@@ -129,7 +129,9 @@ def table(r: dict) -> str:
             ("silent_breach_alert_s (median of 5, after deadline)", r.get("silent_breach_alert_s"), "tick_s + 1 s", 2.0),
             ("silent_breach_worst_s (worst of 5)", r.get("silent_breach_worst_s"), "tick_s + 1 s", 2.0),
             ("bytes_per_open_order (largest size)", r.get("bytes_per_open_order"), "tracemalloc B/order (smallest)",
-             r.get("tracemalloc_bytes_per_order"))]
+             r.get("tracemalloc_bytes_per_order")),
+            ("worker_bytes_per_open_order (order worker RSS growth, new orders)", r.get("worker_bytes_per_open_order"),
+             "bytes_per_open_order (replay core)", r.get("bytes_per_open_order"))]
     for n, b in (r.get("memory_by_size") or {}).items():
         rows.append((f"bytes/open order at {int(n):,}", b, "", None))
     for name, row in (r.get("scenarios") or {}).items():
@@ -190,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
               "e2e_p50_ms_5k", "e2e_p99_ms_5k", "silent_breach_alert_s", "silent_breach_worst_s",
               "worker_eps_one_process", "e2e_p50_ms_1k_one_process", "e2e_p99_ms_1k_one_process",
               "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process",
-              "worker_eps_core_each", "two_workers_eps_core_each"):
+              "worker_eps_core_each", "two_workers_eps_core_each", "worker_bytes_per_open_order"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
     res["replay_eps"] = rep.get("replay_eps") if runs["replay"]["ok"] else None
