@@ -201,6 +201,32 @@ class ScopeRulesConfig(BaseModel):
     staffing_min_orders: int = Field(10, ge=1, description="orders a region must have accepted in the hour (from its "
                                      "tenth minute) before the staffing watch judges it: a few orders handed out "
                                      "at random often miss several agents")
+    staffing_recent_ref_min: float = Field(30.0, ge=0, description="the staffing watch's recent test (0 = off; the "
+                                           "watch is on while staffing_evidence is above 0): the distinct agents "
+                                           "accepting a region's orders in the last few minutes (staffing_recent_windows) "
+                                           "against those of this many minutes before them, or of the same clock hour of "
+                                           "the last earlier day of its kind if that had fewer (a shift planned smaller). "
+                                           "A desk cut mid-hour shows it within minutes, where the clock hour still "
+                                           "counts the agents who left. Evidence: -log10 of the chance under random "
+                                           "hand-out, less log10 of the number of windows scanned; at "
+                                           "staffing_evidence it backs the sequential lag test as the hourly count does")
+    staffing_recent_windows: list[float] = Field([6.0, 8.0, 10.0, 12.0, 15.0, 20.0], description="the recent "
+                                                 "test's windows (minutes), each ending now")
+    staffing_recent_share: float = Field(0.5, gt=0, le=1, description="the recent test judges only a desk down to "
+                                         "at most this share of the reference's agents: an hour's planned change "
+                                         "(a quarter fewer in the evening) is no cut")
+    staffing_recent_min_orders: int = Field(5, ge=1, description="orders accepted in a window before the recent "
+                                            "test judges it")
+    staffing_recent_alone: float = Field(3.5, ge=0, description="evidence of the recent test at which it turns the "
+                                         "region's receive lag yellow on its own (held hold_minutes): half the desk "
+                                         "or more gone within the last minutes with as many customers coming — a desk "
+                                         "planned at 40 % load is then at 80 % or more and its queue only grows from "
+                                         "here. Above staffing_evidence because the test looks every minute: agents "
+                                         "drawn at random from a fixed pool (public-1/2's model) reach 3 about once "
+                                         "in 13 region-days, 3.5 once in 80 (0 = off)")
+    staffing_recent_orders: int = Field(0, ge=0, description="orders of the region past half their receive deadline "
+                                        "that staffing_recent_alone also needs (0: none — a desk cut to a third "
+                                        "with moderate load shows few for half an hour, yet breaches)")
     work_threshold: float = Field(4.5, description="evidence of the on-site alarm test (detectors/work.py: a "
                                   "Poisson CUSUM of completions at work_alarm_ratio x the department's habit against "
                                   "work_alarm_null x) at which breach_forecast (feedback) fires: its crews are at a "
@@ -255,6 +281,8 @@ class ScopeRulesConfig(BaseModel):
         """Pairs of settings that would otherwise fail later (in a worker) or never fire, refused at load."""
         if self.work_alarm_ratio >= self.work_alarm_null:
             raise ValueError("work_alarm_ratio must be below work_alarm_null (the alarm's alternative is the slower rate)")
+        if any(w <= 0 for w in self.staffing_recent_windows):
+            raise ValueError("staffing_recent_windows are minutes, each above 0")
         if self.receive_wait_threshold > 0 and self.receive_wait_alone > 3 * self.receive_wait_threshold:
             raise ValueError("receive_wait_alone above 3 x receive_wait_threshold can never fire "
                              "(the receive-wait evidence is capped there)")

@@ -332,7 +332,12 @@ class ScopeDetectors:
                              if c.receive_wait_threshold > 0 else None)
         """Regions' receive waits and their habit (fed by the scope stage): :meth:`_receive_evidence`."""
         self.staffing = (StaffingWatch(self._utc_offset_h, arrivals_floor=c.staffing_arrivals_floor,
-                                       min_orders=c.staffing_min_orders)
+                                       min_orders=c.staffing_min_orders,
+                                       recent_windows=(tuple(c.staffing_recent_windows)
+                                                       if c.staffing_recent_ref_min > 0 else ()),
+                                       recent_ref_s=c.staffing_recent_ref_min * 60.0,
+                                       recent_share=c.staffing_recent_share,
+                                       recent_min_orders=c.staffing_recent_min_orders)
                          if c.staffing_evidence > 0 else None)
         """Regions' receive agents per hour and their habit (fed by the scope stage): :meth:`_short_staffed`."""
         self.paced: dict[tuple[str, str], float] = {}
@@ -634,7 +639,8 @@ class ScopeDetectors:
                         if trials > 0 else c.statistic)
                 hot = ((stat >= lag_th or (stat >= cfg.receive_wait_lag_share * lag_th and stage == "receive"
                                            and skind == "region" and (self._receive_evidence(plan, t)
-                                                                      or self._short_staffed(plan, t))))
+                                                                      or self._short_staffed(plan, t,
+                                                                                             recent=True))))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
             if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
@@ -643,6 +649,10 @@ class ScopeDetectors:
             if (not hot and stage == "receive" and skind == "region" and cfg.staffing_alone > 0
                     and st.short[1] >= 1 and b.n >= warmup and self._short_staffed(plan, t, cfg.staffing_alone)):
                 hot = True   # agents missing beyond doubt, and an order is near its deadline now
+            if (not hot and stage == "receive" and skind == "region" and cfg.staffing_recent_alone > 0
+                    and st.short[0] >= cfg.staffing_recent_orders and b.n >= warmup
+                    and self._desk_cut(plan, t)):
+                hot = True   # most of the desk gone in the last minutes, as many customers coming
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -721,6 +731,11 @@ class ScopeDetectors:
         if watch is None:
             return {}
         ev, agents, usual, orders = watch.judged(name, t)
+        recent = watch.recent(name, t)
+        if recent[0] > ev and recent[0] >= self.cfg.staffing_evidence:
+            # the recent test says more: the agents of the last minutes against the half hour before them
+            return {"receive_agents": recent[1], "usual_receive_agents": recent[2], "accepted_counted": recent[3],
+                    "staffing_evidence": round(recent[0], 2), "staffing_window_min": recent[4]}
         if ev < self.cfg.staffing_evidence:   # only when it backs the verdict (a calm desk's alerts stay as they were)
             return {}
         return {"receive_agents": agents, "usual_receive_agents": usual, "accepted_counted": orders,
@@ -747,15 +762,30 @@ class ScopeDetectors:
         expected = self.cfg.receive_wait_max_lift * usual.mean * province
         return plan.sc.window("arrivals", 30) <= expected + 2.0 * math.sqrt(expected)
 
-    def _short_staffed(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
+    def _short_staffed(self, plan: _ScopePlan, t: float, threshold: float | None = None,
+                       recent: bool = False) -> bool:
         """Fewer agents have accepted the region's orders this hour than the same hour of an earlier day had, for as
         many orders (detectors/staffing.py evidence at least ``staffing_evidence``): its desk has lost capacity
         that the queue will show later — the sequential lag test may then turn yellow on less of its own evidence
         (``receive_wait_lag_share`` of its threshold), like on receive waits; at ``staffing_alone`` an order past
         75 % of its deadline is enough (a desk planned with room to spare shows few such orders until its shift
-        has shrunk a long way: gradual_drift on the generalisation streams, 3 held-out ones found only so)."""
+        has shrunk a long way: gradual_drift on the generalisation streams, 3 held-out ones found only so).
+        ``recent``: the recent test's evidence counts too (backing the lag test, whose own evidence keeps a chance
+        run of one agent's orders from alerting; not for ``staffing_alone``, whose one order past 75 % a desk's
+        forgotten orders satisfy for days)."""
         watch = self.staffing
-        return watch is not None and watch.evidence(plan.name, t) >= (threshold or self.cfg.staffing_evidence)
+        if watch is None:
+            return False
+        thr = threshold or self.cfg.staffing_evidence
+        return watch.evidence(plan.name, t) >= thr or (recent and watch.recent(plan.name, t)[0] >= thr)
+
+    def _desk_cut(self, plan: _ScopePlan, t: float) -> bool:
+        """The staffing watch's recent test (detectors/staffing.py): the region's orders of the last minutes were
+        taken by at most ``staffing_recent_share`` of the agents of the half hour before, beyond chance (evidence
+        at least ``staffing_recent_alone``), with as many customers coming — a desk cut mid-shift, seen within
+        minutes of the cut instead of at the next clock hour."""
+        watch = self.staffing
+        return watch is not None and watch.recent(plan.name, t)[0] >= self.cfg.staffing_recent_alone
 
     def _wait_behind(self, plan: _ScopePlan, t: float) -> bool:
         """The region's receive desk has stayed behind its habit for hours (detectors/receive_wait.py evidence at

@@ -23,6 +23,29 @@ not lost capacity. The evidence of the last complete hour stands until the curre
 The caller (detectors/scope_rules.py) does not alert on it alone: it backs the region's receive lag test
 (``staffing_evidence``), and with an order past 75 % of its deadline turns it yellow (``staffing_alone``).
 
+A clock hour is slow to show a desk cut in the middle of it: the agents who left at 08:23 were counted from 08:10,
+and the hour's count says nothing until 09:20 — long after the first breach, which on a five-minute hotline
+deadline comes 6-20 minutes after the cut. The **recent test** (:meth:`StaffingWatch.recent`, on when
+``recent_windows`` is given) asks the same question of the last few minutes: the distinct agents ``d`` of the
+``n`` orders accepted in the last ``w`` minutes (6, 8 … 20) against the ``K`` agents of the half hour before them
+(the region's own recent habit; the same clock hour of an earlier day of its kind if that had fewer — a shift
+planned smaller, like a lunch rota, is no cut). It judges only a desk down to at most ``recent_share`` of ``K``
+(half: an hour's planned change is a quarter at most, a cut takes 60-80 %) while new orders keep coming at
+``arrivals_floor`` of the reference's rate, and its evidence is the same union bound less ``log10`` of the
+number of windows scanned. Eight orders in a row by one agent where four took turns say it (3.4): a desk with an
+order a minute is seen 10-15 minutes after its cut, a bigger one sooner.
+
+>>> r = StaffingWatch(recent_windows=(6, 10, 15))
+>>> t = 8 * 3600.0
+>>> for i in range(40):                                  # 08:00-08:40, an order a minute, four agents in turn
+...     t += 60.0; r.arrived("west", t - 120.0); r.update("west", f"A-{i % 4}", t)
+>>> r.recent("west", t)[0]
+0.0
+>>> for i in range(10):                                  # from 08:40 one agent takes them all
+...     t += 60.0; r.arrived("west", t - 120.0); r.update("west", "A-0", t)
+>>> ev, d, k, n, w = r.recent("west", t); round(ev, 1), (d, k, n, w)
+(4.9, (1, 4, 10, 10.0))
+
 >>> w = StaffingWatch(arrivals_floor=0.5)
 >>> day = 86400.0
 >>> for i in range(50):                                 # Monday 08:00-09:00: 50 orders, 5 agents in turn
@@ -38,7 +61,9 @@ The caller (detectors/scope_rules.py) does not alert on it alone: it backs the r
 """
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from typing import Any
 
 HOUR = 3600.0
@@ -82,7 +107,9 @@ class StaffingWatch:
     """
 
     def __init__(self, utc_offset_h: float = 8.0, weekend_days: tuple[int, ...] = (5, 6),
-                 arrivals_floor: float = 0.8, min_orders: int = 10, grace_s: float = 600.0) -> None:
+                 arrivals_floor: float = 0.8, min_orders: int = 10, grace_s: float = 600.0,
+                 recent_windows: tuple[float, ...] = (), recent_ref_s: float = 1800.0, recent_share: float = 0.5,
+                 recent_min_orders: int = 5) -> None:
         self.offset = utc_offset_h * HOUR
         self.grace_s = grace_s
         """Orders accepted in the first ``grace_s`` of an hour are not counted: some were taken in the hour before
@@ -97,6 +124,19 @@ class StaffingWatch:
         hour."""
         self.habit: dict[tuple[str, bool, int], tuple[int, int, int]] = {}
         """(region, weekend, hour) -> (day, distinct agents, orders) of that hour on the last day it was seen."""
+        self.recent_windows = tuple(sorted(w * 60.0 for w in recent_windows))
+        """The recent test's windows (seconds; empty: off): the agents of the last ``w`` against the ``recent_ref_s``
+        before."""
+        self.recent_ref_s = recent_ref_s
+        self.recent_share = recent_share
+        self.recent_min_orders = recent_min_orders
+        keep = (self.recent_windows[-1] + recent_ref_s) if self.recent_windows else 0.0
+        self._keep_s = keep
+        self.accepts: dict[str, deque[tuple[float, str]]] = {}
+        """region -> (accepted at, agent) of its orders over the recent test's reach (only if it is on)."""
+        self.arrivals: dict[str, deque[float]] = {}
+        """region -> creation times of its orders over the same reach."""
+        self._recent_cache: dict[str, tuple[float, tuple[float, int, int, int, float]]] = {}
 
     def _clock(self, t: float) -> tuple[int, int, bool]:
         local = t + self.offset
@@ -106,6 +146,18 @@ class StaffingWatch:
     # -------------------------------------------------------------------------------------------- learning
     def update(self, region: str, agent_id: str, t: float) -> None:
         """An order of ``region`` was accepted by ``agent_id`` at ``t`` (epoch s)."""
+        if self._keep_s:
+            q = self.accepts.get(region)
+            if q is None:
+                q = self.accepts[region] = deque()
+            if q and t < q[-1][0]:      # a late delivery: keep the window in time order
+                items = sorted([*q, (t, agent_id)])
+                q.clear()
+                q.extend(items)
+            else:
+                q.append((t, agent_id))
+            while q and q[0][0] < t - self._keep_s:
+                q.popleft()
         day, hour, weekend = self._clock(t)
         cur = self.now.get(region)
         if cur is None or (cur.day, cur.hour) != (day, hour):
@@ -118,6 +170,22 @@ class StaffingWatch:
             return
         cur.agents.add(agent_id)
         cur.n += 1
+
+    def arrived(self, region: str, t: float) -> None:
+        """A new order of ``region`` was created at ``t`` (the recent test's arrivals; no-op while it is off)."""
+        if not self._keep_s:
+            return
+        q = self.arrivals.get(region)
+        if q is None:
+            q = self.arrivals[region] = deque()
+        if q and t < q[-1]:
+            items = sorted([*q, t])
+            q.clear()
+            q.extend(items)
+        else:
+            q.append(t)
+        while q and q[0] < t - self._keep_s:
+            q.popleft()
 
     def _close(self, region: str, h: _Hour) -> None:
         weekend = (h.day + 3) % 7 in self.weekend_days
@@ -159,6 +227,62 @@ class StaffingWatch:
             out = (prev[2], prev[3], prev[4], prev[5])
         return out
 
+    def recent(self, region: str, t: float) -> tuple[float, int, int, int, float]:
+        """(evidence, distinct agents, usual distinct agents, orders, window minutes) of the recent test: the
+        orders accepted in the last ``w`` minutes (each of ``recent_windows``) against the agents who accepted the
+        region's orders in the ``recent_ref_s`` before them — or, if fewer, in this clock hour on the last earlier
+        day of its kind (a shift planned smaller). Judged only when at most ``recent_share`` of those agents
+        remain, ``recent_min_orders`` or more orders were accepted, and new orders kept coming at ``arrivals_floor``
+        of the reference's rate (one Poisson deviation of room). The evidence is the union bound's ``-log10``
+        less ``log10`` of the number of windows looked at (the best of several windows is a scan)."""
+        cached = self._recent_cache.get(region)
+        if cached is not None and cached[0] == t:
+            return cached[1]
+        best: tuple[float, int, int, int, float] = (0.0, 0, 0, 0, 0.0)
+        acc = self.accepts.get(region)
+        if acc and self.recent_windows:
+            items = list(acc)
+            times = [a[0] for a in items]
+            arr = self.arrivals.get(region) or ()
+            arr_t = list(arr)
+            ref_s = self.recent_ref_s
+            penalty = math.log10(len(self.recent_windows))
+            end = bisect.bisect_right(times, t)
+            arr_end = bisect.bisect_right(arr_t, t)
+            for w in self.recent_windows:
+                i = bisect.bisect_right(times, t - w)
+                n = end - i
+                if n < self.recent_min_orders:
+                    continue
+                r0 = bisect.bisect_right(times, t - w - ref_s)
+                k = len({a for _, a in items[r0:i]}) if i > r0 else 0
+                hk = self._planned(region, t, t - w)
+                if hk is not None and hk < k:
+                    k = hk
+                d = len({a for _, a in items[i:end]})
+                if k < 2 or d > self.recent_share * k:
+                    continue
+                expected = (bisect.bisect_right(arr_t, t - w) - bisect.bisect_right(arr_t, t - w - ref_s)) * w / ref_s
+                came = arr_end - bisect.bisect_right(arr_t, t - w)
+                if came < self.arrivals_floor * expected - math.sqrt(expected):
+                    continue   # fewer customers: fewer agents may be the plan
+                ev = -log10_tail(n, d, k) - penalty
+                if ev > best[0]:
+                    best = (ev, d, k, n, w / 60.0)
+        self._recent_cache[region] = (t, best)
+        return best
+
+    def _planned(self, region: str, *ts: float) -> int | None:
+        """The fewest distinct agents the clock hours of ``ts`` had on the last earlier day of their kind (None:
+        no such day seen)."""
+        out = None
+        for x in ts:
+            day, hour, weekend = self._clock(x)
+            h = self.habit.get((region, weekend, hour))
+            if h is not None and h[0] < day and h[1] > 0 and (out is None or h[1] < out):
+                out = h[1]
+        return out
+
     def evidence(self, region: str, t: float) -> float:
         """``-log10`` of the chance that so few agents would take so many of the region's orders by chance
         (:meth:`judged`; 0.0: no evidence)."""
@@ -172,10 +296,15 @@ class StaffingWatch:
     def state(self) -> dict[str, Any]:
         return {"now": {r: [h.day, h.hour, sorted(h.agents), h.n] for r, h in self.now.items()},
                 "prev": {r: list(v) for r, v in self.prev.items()},
-                "habit": [[r, int(w), h, *v] for (r, w, h), v in self.habit.items()]}
+                "habit": [[r, int(w), h, *v] for (r, w, h), v in self.habit.items()],
+                "accepts": {r: [list(x) for x in q] for r, q in self.accepts.items()},
+                "arrivals": {r: list(q) for r, q in self.arrivals.items()}}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.now = {r: _Hour(d, h, set(a), n) for r, (d, h, a, n) in state.get("now", {}).items()}
         self.prev = {r: (int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
                      for r, v in state.get("prev", {}).items()}
         self.habit = {(r, bool(w), int(h)): (int(d), int(k), int(n)) for r, w, h, d, k, n in state.get("habit", [])}
+        self.accepts = {r: deque((float(t), str(a)) for t, a in q) for r, q in state.get("accepts", {}).items()}
+        self.arrivals = {r: deque(float(t) for t in q) for r, q in state.get("arrivals", {}).items()}
+        self._recent_cache = {}

@@ -390,6 +390,9 @@ class ScopeStage:
             work.finished(sig.department, sig.order_id, sig.t)
 
     def _on_arrival(self, sig: ScopeSignal, dims: _Dims) -> None:
+        staffing = self.detectors.staffing
+        if staffing is not None and sig.region:
+            staffing.arrived(sig.region, sig.t)
         fault = sig.category == "fault_repair"
         large = fault and self.outage_customers > 0 and sig.value >= self.outage_customers
         for sc in dims.scopes:
