@@ -84,6 +84,8 @@ EVIDENCE_ZH = {
     "usual_hotline_wait_min": "平时热线等待（分）", "receive_behind_min": "受理持续落后（分）",
     "receive_agents": "本时段受理坐席", "usual_receive_agents": "平时同时段坐席", "accepted_counted": "本时段受理单数",
     "staffing_evidence": "坐席减少证据",
+    "desk_share_evidence": "坐席占比下滑证据", "agent_share_pct": "本时段坐席占比（%）",
+    "usual_agent_share_pct": "平时坐席占比（%）",
     "oldest_wait_min": "最久等待（分）", "minutes_since_last_done": "距上次办结（分）",
     "minutes_to_breach": "距首单超时（分）", "max_share_used": "时限已用（最大）",
     "angry_contacts_60min": "近 1 小时强烈不满", "contacts_60min": "近 1 小时新诉求",
