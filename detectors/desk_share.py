@@ -18,10 +18,11 @@ evidence is how far the agent share is below its level beyond what the order sha
 (``z = -(Δ log agents share - min(0, Δ log orders share))``: fewer agents for fewer customers is the plan, more
 customers with the same agents is a surge, not lost capacity). A one-sided CUSUM ``S = max(0, S + z -
 allowance)`` adds the hours up; the allowance absorbs the rounding of small shifts (one agent of four is 25 %),
-and an hour back at the level (``z ≤ 0``) starts it again. The evidence is ``S`` only while the region is short
-now: its last judged hour stood at least ``below`` under the level, and the current hour, once it has
-``min_orders`` orders, does too (an incident's end: the agents are back within minutes, the backlog they clear
-is no news). After ``stale_h`` hours without a judged hour (the night) it is old news.
+and an hour back at the level (``z ≤ 0``) starts it again. The current hour adds its own deficit so far once it
+has ``min_orders`` orders, weighed by the part of the hour gone. The evidence counts only while the region is
+short now: the current hour, once it can say, and else the last judged hour stood at least ``below`` under the
+level (an incident's end: the agents are back within minutes, the backlog they clear is no news). After
+``stale_h`` hours without a judged hour (the night) the sum is old news.
 
 The caller (detectors/scope_rules.py) does not alert on it alone: at ``desk_share_alone`` and with an order past
 75 % of its deadline it turns the region's receive lag yellow.
@@ -139,15 +140,21 @@ class DeskShareWatch:
         return last
 
     def evidence(self, region: str, t: float) -> float:
-        """The CUSUM of the region's agent-share slide, as of its last judged hour (0.0 when that is older than
-        ``stale_h`` hours or the region has not been judged)."""
+        """The CUSUM of the region's agent-share slide: as of its last judged hour, plus the current hour's deficit
+        so far weighed by the part of the hour gone once it has ``min_orders`` orders; 0.0 while the region is not
+        ``below`` its level now (the current hour if it can say, else the last judged hour, if not older than
+        ``stale_h`` hours)."""
         last = self._fresh(region, t)
+        s = self.stat.get(region, 0.0) if last is not None else 0.0
+        z = self._z_now(region)
+        if z is not None:   # the current hour has orders enough to have its say
+            if z < self.below:
+                return 0.0   # its agents are back (an incident's end, a shift restored): news no more
+            part = max(0.0, ((t + self.offset) % HOUR - self.grace_s) / (HOUR - self.grace_s))
+            return s + (z - self.allowance) * part   # its deficit so far, weighed by the part of the hour gone
         if last is None or last[1] < self.below:
             return 0.0   # its last hour stood less than ``below`` under the level: not short of agents now
-        z = self._z_now(region)
-        if z is not None and z < self.below:
-            return 0.0   # this hour, counted so far, has its agents back (an incident's end; a shift restored)
-        return self.stat.get(region, 0.0)
+        return s
 
     def _z_now(self, region: str) -> float | None:
         """The hour's ``z`` of the current hour as counted so far (None: too few orders yet to say)."""
