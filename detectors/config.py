@@ -227,6 +227,24 @@ class ScopeRulesConfig(BaseModel):
     staffing_recent_orders: int = Field(0, ge=0, description="orders of the region past half their receive deadline "
                                         "that staffing_recent_alone also needs (0: none — a desk cut to a third "
                                         "with moderate load shows few for half an hour, yet breaches)")
+    desk_share_alone: float = Field(0.4, ge=0, description="evidence of the desk-share watch (detectors/desk_share.py: "
+                                    "a CUSUM of how far a region's share of the province's distinct receive agents per "
+                                    "clock hour stands below its level learned over its first judged hours, beyond what "
+                                    "its share of orders fell) at which, with an order of the region past 75 % of its "
+                                    "deadline, the region's receive lag turns yellow: a desk shrinking hour by hour, "
+                                    "seen on the first day, before any earlier day of the same kind or a day of waits "
+                                    "exists (0 = off; needs agent_id on accepted events)")
+    desk_share_allowance: float = Field(0.1, ge=0, description="the fall of a region's log agent share per hour that "
+                                        "is no evidence for the desk-share watch (one agent of four or five in a "
+                                        "shift's rounding)")
+    desk_share_below: float = Field(0.2, ge=0, description="how far below its level (log share, less the fall of "
+                                    "its order share) a region's agent share must stand in its last judged hour, and "
+                                    "in the current hour once it has desk_share_min_orders orders, for the desk-share "
+                                    "evidence to count: a desk whose agents are back is news no more, whatever its "
+                                    "sum (the tail of an incident, its backlog still being cleared)")
+    desk_share_min_orders: int = Field(20, ge=1, description="orders a region, and the rest of the province, must have "
+                                       "accepted in a clock hour (from its tenth minute) before the desk-share watch "
+                                       "judges the hour: a night hour's few orders show few agents by chance")
     work_threshold: float = Field(4.5, description="evidence of the on-site alarm test (detectors/work.py: a "
                                   "Poisson CUSUM of completions at work_alarm_ratio x the department's habit against "
                                   "work_alarm_null x) at which breach_forecast (feedback) fires: its crews are at a "

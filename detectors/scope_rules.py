@@ -29,6 +29,7 @@ from detectors.anomaly import SeriesAnomalyDetector
 from detectors.forecast import BreachForecast
 from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
+from detectors.desk_share import DeskShareWatch
 from detectors.staffing import StaffingWatch
 from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
 from detectors.stall import StallWatch
@@ -340,6 +341,10 @@ class ScopeDetectors:
                                        recent_min_orders=c.staffing_recent_min_orders)
                          if c.staffing_evidence > 0 else None)
         """Regions' receive agents per hour and their habit (fed by the scope stage): :meth:`_short_staffed`."""
+        self.desk_share = (DeskShareWatch(c.desk_share_allowance, c.desk_share_min_orders,
+                                          utc_offset_h=self._utc_offset_h, below=c.desk_share_below)
+                           if c.desk_share_alone > 0 else None)
+        """Regions' share of the province's receive agents per hour (fed by the scope stage): :meth:`_desk_shrinking`."""
         self.paced: dict[tuple[str, str], float] = {}
         """Per (department, stage): when the pace gate last held back a lag verdict of it (``lag_pace_minutes``)."""
         self._arrivals30 = 0.0   # the province's arrivals in the last 30 min (this tick)
@@ -653,6 +658,9 @@ class ScopeDetectors:
                     and st.short[0] >= cfg.staffing_recent_orders and b.n >= warmup
                     and self._desk_cut(plan, t)):
                 hot = True   # most of the desk gone in the last minutes, as many customers coming
+            if (not hot and stage == "receive" and skind == "region" and cfg.desk_share_alone > 0
+                    and st.short[1] >= 1 and b.n >= warmup and self._desk_shrinking(plan, t)):
+                hot = True   # its share of the province's agents slid hour after hour, and an order is near its deadline
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -726,19 +734,28 @@ class ScopeDetectors:
                 "receive_behind_min": round(watch.behind_s(name, t) / 60.0, 1), **self._staff_evidence(name, t)}
 
     def _staff_evidence(self, name: str, t: float) -> dict[str, Any]:
-        """What the staffing watch says of a region's receive desk (for a lag alert's evidence)."""
+        """What the staffing and desk-share watches say of a region's receive desk (for a lag alert's evidence)."""
+        out: dict[str, Any] = {}
+        share = self.desk_share
+        if share is not None and share.evidence(name, t) >= self.cfg.desk_share_alone:
+            now_usual = share.shares(name, t)
+            if now_usual is not None:
+                out = {"desk_share_evidence": round(share.evidence(name, t), 2),
+                       "agent_share_pct": round(100.0 * now_usual[0], 1),
+                       "usual_agent_share_pct": round(100.0 * now_usual[1], 1)}
         watch = self.staffing
         if watch is None:
-            return {}
+            return out
         ev, agents, usual, orders = watch.judged(name, t)
         recent = watch.recent(name, t)
         if recent[0] > ev and recent[0] >= self.cfg.staffing_evidence:
             # the recent test says more: the agents of the last minutes against the half hour before them
-            return {"receive_agents": recent[1], "usual_receive_agents": recent[2], "accepted_counted": recent[3],
-                    "staffing_evidence": round(recent[0], 2), "staffing_window_min": recent[4]}
+            return {**out, "receive_agents": recent[1], "usual_receive_agents": recent[2],
+                    "accepted_counted": recent[3], "staffing_evidence": round(recent[0], 2),
+                    "staffing_window_min": recent[4]}
         if ev < self.cfg.staffing_evidence:   # only when it backs the verdict (a calm desk's alerts stay as they were)
-            return {}
-        return {"receive_agents": agents, "usual_receive_agents": usual, "accepted_counted": orders,
+            return out
+        return {**out, "receive_agents": agents, "usual_receive_agents": usual, "accepted_counted": orders,
                 "staffing_evidence": round(ev, 2)}
 
     def _receive_evidence(self, plan: _ScopePlan, t: float, threshold: float | None = None) -> bool:
@@ -786,6 +803,15 @@ class ScopeDetectors:
         minutes of the cut instead of at the next clock hour."""
         watch = self.staffing
         return watch is not None and watch.recent(plan.name, t)[0] >= self.cfg.staffing_recent_alone
+
+    def _desk_shrinking(self, plan: _ScopePlan, t: float) -> bool:
+        """The region's share of the province's receive agents has slid below its level hour after hour, beyond
+        what its share of orders fell (detectors/desk_share.py evidence at least ``desk_share_alone``): a desk
+        losing agents, seen against the rest of the province from the first day on, when the staffing watch has
+        no earlier day of the same kind and the receive waits no day of habit (gradual drift on a stream's first
+        day)."""
+        watch = self.desk_share
+        return watch is not None and watch.evidence(plan.name, t) >= self.cfg.desk_share_alone
 
     def _wait_behind(self, plan: _ScopePlan, t: float) -> bool:
         """The region's receive desk has stayed behind its habit for hours (detectors/receive_wait.py evidence at

@@ -94,7 +94,7 @@ class OrderStage:
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
         scope = settings.detectors.scope
         self._work_signals = scope.work_threshold > 0 or scope.work_rise_exempt > 0
-        self._agent_signals = scope.staffing_evidence > 0
+        self._agent_signals = scope.staffing_evidence > 0 or scope.desk_share_alone > 0
         """Tell the scope stage when crews arrive on site and report work done (detectors/work.py; off with it)."""
         self._pressure_tau = self.risk_model.pressure_tau_s
         """Time constant of the risk feature ``pressure``: the model reads the feature with the same one."""

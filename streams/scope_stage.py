@@ -383,6 +383,9 @@ class ScopeStage:
         staffing = self.detectors.staffing
         if staffing is not None and sig.check:
             staffing.update(sig.region, sig.check, sig.t)
+        share = self.detectors.desk_share
+        if share is not None and sig.check:
+            share.update(sig.region, sig.check, sig.t)
 
     def _on_done(self, sig: ScopeSignal, dims: _Dims) -> None:
         work = self.detectors.work
@@ -586,6 +589,7 @@ def scope_state_dict(stage: ScopeStage) -> dict[str, Any]:
             "work": det.work.state() if det.work is not None else None,
             "receive_wait": det.receive_wait.state() if det.receive_wait is not None else None,
             "staffing": det.staffing.state() if det.staffing is not None else None,
+            "desk_share": det.desk_share.state() if det.desk_share is not None else None,
             "hourly": [[_SEP.join(map(str, k)), [None if h is None else [h[0].mean, h[0].dev, h[0].n, h[1]] for h in hb]]
                        for k, hb in det.hourly.items()]}
 
@@ -653,6 +657,8 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
         det.receive_wait.restore(state["receive_wait"])
     if det.staffing is not None and state.get("staffing"):
         det.staffing.restore(state["staffing"])
+    if det.desk_share is not None and state.get("desk_share"):
+        det.desk_share.restore(state["desk_share"])
     for k, hb in state.get("hourly", []):
         hours: list = []
         for h in hb:

@@ -163,12 +163,17 @@ def test_zero_switches_it_off() -> None:
     s = load_config(None)
     s.detectors.scope.staffing_evidence = 0.0
     assert ScopeStage(s).detectors.staffing is None
-    orders = OrderStage(s)
     ev = lambda i, typ, ts, **kw: parse_event(dict(event_id=f"e{i}", order_id="WO-1", type=typ, ts=ts, **kw))
-    orders.ingest(ev(1, "created", "2026-07-14T09:00:00+08:00", category="fault_repair", channel="hotline",
-                     customer_id="C-1", customer_tier="regular", region="north", area="urban"))
-    out = orders.ingest(ev(2, "accepted", "2026-07-14T09:15:00+08:00", agent_id="A-107"))
-    assert not [s for s in out.signals if s.kind == S.AGENT]
+
+    def agent_signals() -> list:
+        orders = OrderStage(s)
+        orders.ingest(ev(1, "created", "2026-07-14T09:00:00+08:00", category="fault_repair", channel="hotline",
+                         customer_id="C-1", customer_tier="regular", region="north", area="urban"))
+        out = orders.ingest(ev(2, "accepted", "2026-07-14T09:15:00+08:00", agent_id="A-107"))
+        return [x for x in out.signals if x.kind == S.AGENT]
+    assert len(agent_signals()) == 1             # the desk-share watch (detectors/desk_share.py) still reads them
+    s.detectors.scope.desk_share_alone = 0.0
+    assert agent_signals() == []                 # neither watch: the order stage does not send them
 
 
 def test_the_region_plan_reads_the_short_hour() -> None:
