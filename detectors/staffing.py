@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import deque
 from typing import Any
 
 HOUR = 3600.0
@@ -94,6 +93,54 @@ class _Hour:
 
     def __init__(self, day: int, hour: int, agents: set[str] | None = None, n: int = 0) -> None:
         self.day, self.hour, self.agents, self.n = day, hour, agents if agents is not None else set(), n
+
+
+class _Window:
+    """Times (and, with ``agents``, who) in time order over a sliding reach: a late delivery is inserted where it
+    belongs (``bisect``; live, a take's events come partition by partition, so many arrive a little late), and
+    what falls before the reach is dropped.
+
+    >>> w = _Window()
+    >>> for t, a in ((10.0, "A"), (30.0, "B"), (20.0, "C")):
+    ...     w.add(t, a, t - 25.0)
+    >>> w.times, w.agents
+    ([10.0, 20.0, 30.0], ['A', 'C', 'B'])
+    >>> w.add(40.0, "D", 15.0); w.times, w.agents
+    ([20.0, 30.0, 40.0], ['C', 'B', 'D'])
+    """
+
+    __slots__ = ("times", "agents")
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.agents: list[str] = []
+        """Who, per time (empty for a window of times only)."""
+
+    @classmethod
+    def of(cls, times: list[float], agents: list[str] | None = None) -> "_Window":
+        w = cls()
+        order = sorted(range(len(times)), key=times.__getitem__)
+        w.times = [times[i] for i in order]
+        w.agents = [agents[i] for i in order] if agents is not None else []
+        return w
+
+    def add(self, t: float, agent: str | None, drop_before: float) -> None:
+        """Insert ``t`` (and its ``agent``) in time order, then drop the times before ``drop_before``."""
+        times = self.times
+        if not times or t >= times[-1]:
+            times.append(t)
+            if agent is not None:
+                self.agents.append(agent)
+        else:
+            i = bisect.bisect_right(times, t)
+            times.insert(i, t)
+            if agent is not None:
+                self.agents.insert(i, agent)
+        if times[0] < drop_before:
+            cut = bisect.bisect_left(times, drop_before)
+            del times[:cut]
+            if agent is not None:
+                del self.agents[:cut]
 
 
 class StaffingWatch:
@@ -132,9 +179,9 @@ class StaffingWatch:
         self.recent_min_orders = recent_min_orders
         keep = (self.recent_windows[-1] + recent_ref_s) if self.recent_windows else 0.0
         self._keep_s = keep
-        self.accepts: dict[str, deque[tuple[float, str]]] = {}
+        self.accepts: dict[str, _Window] = {}
         """region -> (accepted at, agent) of its orders over the recent test's reach (only if it is on)."""
-        self.arrivals: dict[str, deque[float]] = {}
+        self.arrivals: dict[str, _Window] = {}
         """region -> creation times of its orders over the same reach."""
         self._recent_cache: dict[str, tuple[float, tuple[float, int, int, int, float]]] = {}
 
@@ -149,15 +196,8 @@ class StaffingWatch:
         if self._keep_s:
             q = self.accepts.get(region)
             if q is None:
-                q = self.accepts[region] = deque()
-            if q and t < q[-1][0]:      # a late delivery: keep the window in time order
-                items = sorted([*q, (t, agent_id)])
-                q.clear()
-                q.extend(items)
-            else:
-                q.append((t, agent_id))
-            while q and q[0][0] < t - self._keep_s:
-                q.popleft()
+                q = self.accepts[region] = _Window()
+            q.add(t, agent_id, t - self._keep_s)
         day, hour, weekend = self._clock(t)
         cur = self.now.get(region)
         if cur is None or (cur.day, cur.hour) != (day, hour):
@@ -177,15 +217,8 @@ class StaffingWatch:
             return
         q = self.arrivals.get(region)
         if q is None:
-            q = self.arrivals[region] = deque()
-        if q and t < q[-1]:
-            items = sorted([*q, t])
-            q.clear()
-            q.extend(items)
-        else:
-            q.append(t)
-        while q and q[0] < t - self._keep_s:
-            q.popleft()
+            q = self.arrivals[region] = _Window()
+        q.add(t, None, t - self._keep_s)
 
     def _close(self, region: str, h: _Hour) -> None:
         weekend = (h.day + 3) % 7 in self.weekend_days
@@ -240,11 +273,10 @@ class StaffingWatch:
             return cached[1]
         best: tuple[float, int, int, int, float] = (0.0, 0, 0, 0, 0.0)
         acc = self.accepts.get(region)
-        if acc and self.recent_windows:
-            items = list(acc)
-            times = [a[0] for a in items]
-            arr = self.arrivals.get(region) or ()
-            arr_t = list(arr)
+        if acc and acc.times and self.recent_windows:
+            times, agents = acc.times, acc.agents
+            arr = self.arrivals.get(region)
+            arr_t = arr.times if arr is not None else []
             ref_s = self.recent_ref_s
             penalty = math.log10(len(self.recent_windows))
             end = bisect.bisect_right(times, t)
@@ -255,11 +287,11 @@ class StaffingWatch:
                 if n < self.recent_min_orders:
                     continue
                 r0 = bisect.bisect_right(times, t - w - ref_s)
-                k = len({a for _, a in items[r0:i]}) if i > r0 else 0
+                k = len(set(agents[r0:i])) if i > r0 else 0
                 hk = self._planned(region, t, t - w)
                 if hk is not None and hk < k:
                     k = hk
-                d = len({a for _, a in items[i:end]})
+                d = len(set(agents[i:end]))
                 if k < 2 or d > self.recent_share * k:
                     continue
                 expected = (bisect.bisect_right(arr_t, t - w) - bisect.bisect_right(arr_t, t - w - ref_s)) * w / ref_s
@@ -297,14 +329,15 @@ class StaffingWatch:
         return {"now": {r: [h.day, h.hour, sorted(h.agents), h.n] for r, h in self.now.items()},
                 "prev": {r: list(v) for r, v in self.prev.items()},
                 "habit": [[r, int(w), h, *v] for (r, w, h), v in self.habit.items()],
-                "accepts": {r: [list(x) for x in q] for r, q in self.accepts.items()},
-                "arrivals": {r: list(q) for r, q in self.arrivals.items()}}
+                "accepts": {r: [[x, a] for x, a in zip(q.times, q.agents)] for r, q in self.accepts.items()},
+                "arrivals": {r: list(q.times) for r, q in self.arrivals.items()}}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.now = {r: _Hour(d, h, set(a), n) for r, (d, h, a, n) in state.get("now", {}).items()}
         self.prev = {r: (int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
                      for r, v in state.get("prev", {}).items()}
         self.habit = {(r, bool(w), int(h)): (int(d), int(k), int(n)) for r, w, h, d, k, n in state.get("habit", [])}
-        self.accepts = {r: deque((float(t), str(a)) for t, a in q) for r, q in state.get("accepts", {}).items()}
-        self.arrivals = {r: deque(float(t) for t in q) for r, q in state.get("arrivals", {}).items()}
+        self.accepts = {r: _Window.of([float(t) for t, _ in q], [str(a) for _, a in q])
+                        for r, q in state.get("accepts", {}).items()}
+        self.arrivals = {r: _Window.of([float(t) for t in q]) for r, q in state.get("arrivals", {}).items()}
         self._recent_cache = {}
