@@ -85,6 +85,16 @@ class ScopeRulesConfig(BaseModel):
                                   "among thirty departments: 7 of the generalisation streams' 39 false alarms, "
                                   "five different orders each with mixed reasons; no labelled incident was first "
                                   "seen by this rule)")
+    reclass_joint_threshold: float = Field(13.0, description="summed evidence of the dispatch and the text "
+                                           "tests of one channel (reclass_threshold's and misfile_threshold's "
+                                           "CUSUMs, each at least a quarter of it, and each with half "
+                                           "reclass_min_count in the last hour) at which reclassification fires "
+                                           "although neither has reached its own threshold (0 = off)")
+    misfile_prior_contacts: int = Field(50, ge=0, description="new contacts the province's text → category "
+                                        "verdicts need before their misfiled share is every channel's usual share "
+                                        "to start from (the text model starts judging all channels at once: "
+                                        "without it a channel learns a wave under way then as its normal; 0: the "
+                                        "share watches' warm-up, 200)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "

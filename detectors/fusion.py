@@ -93,7 +93,7 @@ EVIDENCE_ZH = {
     "until": "截至", "label": "标注",
     "arrivals_60min": "近 1 小时新单", "last_text": "客户最近留言", "mean_deadline_min": "平均时限（分）",
     "misfiled_cusum": "分类不符累积证据", "misfiled_share_60min": "近 1 小时分类不符占比",
-    "misfiled_threshold": "分类不符阈值", "misfiled_usual_share": "平时分类不符占比",
+    "misfiled_threshold": "分类不符阈值", "joint_threshold": "改类与分类不符合计阈值", "misfiled_usual_share": "平时分类不符占比",
     "negative_texts_60min": "近 1 小时负面留言", "negativity_max": "最强负面", "share_max": "时限已用（最大）",
     "texts_60min": "近 1 小时留言", "time_in_stage_min": "本环节已用（分）", "topics": "话题", "urges": "催办",
     "urges_60min": "近 1 小时催办",

@@ -947,10 +947,12 @@ class ScopeDetectors:
                                          "scores": dict(scores)}))
 
     def _share(self, name: str, watch: str, hits_metric: str, trials_metric: str, sc: Any,
-               total: Any) -> ShareCusum:
+               total: Any, warm: int | None = None) -> ShareCusum:
         """Feed the last closed minute of ``sc`` (and once of the province, the prior) to the ShareCusum
-        watching ``hits_metric`` among ``trials_metric``; return the scope's CUSUM."""
-        prior = self._province_share(total, watch, hits_metric, trials_metric) if total is not None else None
+        watching ``hits_metric`` among ``trials_metric``; return the scope's CUSUM. ``warm``: trials the
+        province's share needs before it is the prior (default: its CUSUM's warm-up)."""
+        prior = self._province_share(total, watch, hits_metric, trials_metric, warm=warm) \
+            if total is not None else None
         c = self.topic_cusum.get((name, watch))
         if c is None:
             c = self.topic_cusum[(name, watch)] = self._new_cusum()
@@ -982,10 +984,25 @@ class ScopeDetectors:
         m60, c60 = sc.window("misfiled", 60), sc.window("judged", 60)
         misfiled = None
         if cfg.misfile_threshold > 0:
-            misfiled = self._share(name, "\x00misfile", "misfiled", "judged", sc, total)
+            # the text model starts judging (300 labels) hours into a stream, every channel at once: a channel
+            # without the province's share as its prior learns its own from its first verdicts, and a wave
+            # under way then becomes its normal. The province judges several times as many contacts, so it
+            # knows its share (a young model's higher one, too) within minutes
+            misfiled = self._share(name, "\x00misfile", "misfiled", "judged", sc, total,
+                                   warm=cfg.misfile_prior_contacts or None)
             m_evidence = misfiled.statistic / cfg.misfile_threshold
             hot = hot or (m_evidence >= 1.0 and m60 >= cfg.reclass_min_count)
             evidence = max(evidence, m_evidence)
+            joint = cfg.reclass_joint_threshold
+            if joint > 0:
+                # two observers of the same channel agree: the texts of its new contacts read as other categories
+                # AND its dispatchers are changing categories. Each alone is slow on a small channel (10-40
+                # contacts an hour); their log-likelihood ratios add up — as long as each has a share of it, so
+                # that one test's evidence (or the tail of an earlier wave) does not carry the other
+                a, b = moved.statistic, misfiled.statistic
+                both = min(a, b) >= joint / 4 and min(n60, m60) >= cfg.reclass_min_count / 2
+                hot = hot or (both and a + b >= joint)
+                evidence = max(evidence, (a + b) / joint if both else 0.0)
         held = firing and evidence >= 0.5
         want = "yellow" if hot or held else None
         if want is None and key not in self.debounce:
@@ -1004,6 +1021,8 @@ class ScopeDetectors:
                            "misfiled_share_60min": round(m60 / c60, 3) if c60 else 0.0,
                            "misfiled_usual_share": round(m_usual, 3), "misfiled_cusum": round(misfiled.statistic, 2),
                            "misfiled_threshold": cfg.misfile_threshold})
+                if cfg.reclass_joint_threshold > 0:
+                    ev["joint_threshold"] = cfg.reclass_joint_threshold
                 if m60:
                     summary += (f"，新受理 {c60:.0f} 件中 {m60:.0f} 件的客户描述与所填分类不符"
                                 f"（{m60 / c60 if c60 else 0:.0%}，平时约 {m_usual:.0%}）")
@@ -1013,11 +1032,12 @@ class ScopeDetectors:
                       describe=describe)
 
     def _province_share(self, total: Any, watch: str, hits_metric: str, trials_metric: str,
-                        last: dict[str, float] | None = None) -> float | None:
+                        last: dict[str, float] | None = None, warm: int | None = None) -> float | None:
         """The province's usual share of ``hits_metric`` among ``trials_metric`` (its own ShareCusum, fed once
         per closed minute): the prior of every scope's estimate of the same share, so a scope judges from its
-        first hour and a wave early in its life is not learned as its normal. None while it is warming up.
-        ``last``: the province's last closed minute, if the caller already has it."""
+        first hour and a wave early in its life is not learned as its normal. None while it is warming up
+        (``warm`` trials, default its CUSUM's warm-up). ``last``: the province's last closed minute, if the
+        caller already has it."""
         if not total.hist:
             return None
         p = self.topic_cusum.get(("\x00total", watch))
@@ -1030,7 +1050,7 @@ class ScopeDetectors:
             trials = tl.get(trials_metric, 0.0)
             if trials > 0:   # else update would return at once
                 p.update(tl.get(hits_metric, 0.0), trials)
-        return p.p0 if p.trials >= p.warmup_trials else None
+        return p.p0 if p.trials >= (p.warmup_trials if warm is None else warm) else None
 
     def _province_topics(self, total: Any) -> dict[str, float]:
         """The province's usual share of angry contacts per topic (see :meth:`_province_share`)."""
