@@ -648,19 +648,8 @@ class ScopeDetectors:
                                                                                              recent=True))))
                        and st.short[0] >= cfg.lag_cusum_min_orders and b.n >= warmup
                        and st.short[0] >= cfg.min_share_at_risk * st.short_open)
-            if (not hot and stage == "receive" and skind == "region" and cfg.receive_wait_alone > 0
-                    and st.short[1] >= 1 and b.n >= warmup and self._wait_behind(plan, t)):
-                hot = True   # the waits alone: behind for hours, and an order is near its deadline now
-            if (not hot and stage == "receive" and skind == "region" and cfg.staffing_alone > 0
-                    and st.short[1] >= 1 and b.n >= warmup and self._short_staffed(plan, t, cfg.staffing_alone)):
-                hot = True   # agents missing beyond doubt, and an order is near its deadline now
-            if (not hot and stage == "receive" and skind == "region" and cfg.staffing_recent_alone > 0
-                    and st.short[0] >= cfg.staffing_recent_orders and b.n >= warmup
-                    and self._desk_cut(plan, t)):
-                hot = True   # most of the desk gone in the last minutes, as many customers coming
-            if (not hot and stage == "receive" and skind == "region" and cfg.desk_share_alone > 0
-                    and st.short[1] >= 1 and b.n >= warmup and self._desk_shrinking(plan, t)):
-                hot = True   # its share of the province's agents slid hour after hour, and an order is near its deadline
+            if not hot and stage == "receive" and skind == "region" and b.n >= warmup:
+                hot = self._desk_alone(plan, t, st)
             irisk = sum(st.risk_hist)
             total += irisk
             risk = float(irisk)
@@ -737,10 +726,11 @@ class ScopeDetectors:
         """What the staffing and desk-share watches say of a region's receive desk (for a lag alert's evidence)."""
         out: dict[str, Any] = {}
         share = self.desk_share
-        if share is not None and share.evidence(name, t) >= self.cfg.desk_share_alone:
+        share_ev = share.evidence(name, t) if share is not None else 0.0
+        if share is not None and share_ev >= self.cfg.desk_share_alone:
             now_usual = share.shares(name, t)
             if now_usual is not None:
-                out = {"desk_share_evidence": round(share.evidence(name, t), 2),
+                out = {"desk_share_evidence": round(share_ev, 2),
                        "agent_share_pct": round(100.0 * now_usual[0], 1),
                        "usual_agent_share_pct": round(100.0 * now_usual[1], 1)}
         watch = self.staffing
@@ -778,6 +768,19 @@ class ScopeDetectors:
         # chance (Poisson: two deviations): only a burst clearly above it explains the queue
         expected = self.cfg.receive_wait_max_lift * usual.mean * province
         return plan.sc.window("arrivals", 30) <= expected + 2.0 * math.sqrt(expected)
+
+    def _desk_alone(self, plan: _ScopePlan, t: float, st: Any) -> bool:
+        """A region's receive desk is in trouble on the evidence of its own watches, without the sequential lag
+        test: its waits behind for hours, agents missing beyond doubt or slid against the province's (each with
+        an order past 75 % of its deadline now), or most of the desk gone in the last minutes with as many
+        customers coming (with ``staffing_recent_orders`` orders past half their deadline)."""
+        cfg = self.cfg
+        near = st.short[1] >= 1
+        return ((near and cfg.receive_wait_alone > 0 and self._wait_behind(plan, t))
+                or (near and cfg.staffing_alone > 0 and self._short_staffed(plan, t, cfg.staffing_alone))
+                or (cfg.staffing_recent_alone > 0 and st.short[0] >= cfg.staffing_recent_orders
+                    and self._desk_cut(plan, t))
+                or (near and cfg.desk_share_alone > 0 and self._desk_shrinking(plan, t)))
 
     def _short_staffed(self, plan: _ScopePlan, t: float, threshold: float | None = None,
                        recent: bool = False) -> bool:

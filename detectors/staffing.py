@@ -95,6 +95,11 @@ class _Hour:
         self.day, self.hour, self.agents, self.n = day, hour, agents if agents is not None else set(), n
 
 
+def _fewest(a: int | None, b: int | None) -> int | None:
+    """The smaller of two agent counts, either of which may be unknown (None)."""
+    return b if a is None else a if b is None or a <= b else b
+
+
 class _Window:
     """Times (and, with ``agents``, who) in time order over a sliding reach: a late delivery is inserted where it
     belongs (``bisect``; live, a take's events come partition by partition, so many arrive a little late), and
@@ -281,6 +286,7 @@ class StaffingWatch:
             penalty = math.log10(len(self.recent_windows))
             end = bisect.bisect_right(times, t)
             arr_end = bisect.bisect_right(arr_t, t)
+            planned_now = self._planned(region, t)   # the clock hour of ``t``: the same for every window
             for w in self.recent_windows:
                 i = bisect.bisect_right(times, t - w)
                 n = end - i
@@ -288,7 +294,7 @@ class StaffingWatch:
                     continue
                 r0 = bisect.bisect_right(times, t - w - ref_s)
                 k = len(set(agents[r0:i])) if i > r0 else 0
-                hk = self._planned(region, t, t - w)
+                hk = _fewest(planned_now, self._planned(region, t - w))
                 if hk is not None and hk < k:
                     k = hk
                 d = len(set(agents[i:end]))
