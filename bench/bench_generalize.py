@@ -162,6 +162,30 @@ def mean(xs: list[Any]) -> float | None:
     return round(statistics.fmean(xs), 3) if xs else None
 
 
+def recall_by_harm(rows: list[dict[str, Any]], who: str) -> dict[str, list[int]]:
+    """[detected, incidents] for incidents that did harm (a ``harm_ts``: an affected order breached, or a storm's
+    escalation), for those with two or more breached orders, and for those without harm. The scorer's recall counts
+    every incident; a drawn incident can be too faint to touch a single order (night drifts, a stall of a desk
+    nobody is dispatched to), and these say whether the misses are incidents anyone would have felt.
+
+    >>> inc = lambda harm, b: {"harm_ts": harm, "stats": {"breached_orders": b}}
+    >>> rows = [{"x": {"incident_detail": [{"detected": True}, {"detected": False}, {"detected": False}]},
+    ...          "incidents": [inc("t1", 5), inc(None, 0), inc("t2", 1)]}]
+    >>> recall_by_harm(rows, "x")
+    {'with_harm': [1, 2], 'two_or_more_breached': [1, 1], 'no_harm': [0, 1]}
+    """
+    out = {"with_harm": [0, 0], "two_or_more_breached": [0, 0], "no_harm": [0, 0]}
+    for r in rows:
+        for d, inc in zip(r[who]["incident_detail"], r["incidents"]):
+            keys = ["with_harm" if inc.get("harm_ts") else "no_harm"]
+            if inc["stats"]["breached_orders"] >= 2:
+                keys.append("two_or_more_breached")
+            for k in keys:
+                out[k][0] += bool(d["detected"])
+                out[k][1] += 1
+    return out
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Means over streams, and per incident type over all streams (detected / total, median lead)."""
     out: dict[str, Any] = {"mean": {}, "per_type": {}, "false_alarms": {}}
@@ -181,6 +205,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                             "breached_orders": inc["stats"]["breached_orders"]}
                            for r in rows for d, inc in zip(r[who]["incident_detail"], r["incidents"])
                            if not d["detected"]] for who in ("yujing", "baseline")}
+    out["recall_by_harm"] = {who: recall_by_harm(rows, who) for who in ("yujing", "baseline")}
     fas = [a for r in rows for a in r["false_alarms_yujing"]]
     out["false_alarms"] = {
         "by_kind": dict(Counter(a["kind"] for a in fas).most_common()),
@@ -220,6 +245,11 @@ def table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines += ["", "yujing missed: " + "; ".join(
         f"{m['stream']} {m['type']} on {'/'.join(m['scope'].values())} at {m['start'][11:16]} "
         f"({m['breached_orders']} orders breached)" for m in summary["missed"]["yujing"])]
+    rh = summary["recall_by_harm"]
+    lines += ["", "recall by harm, yujing / baseline: " + "; ".join(
+        f"{label} {rh['yujing'][k][0]}/{rh['yujing'][k][1]} / {rh['baseline'][k][0]}/{rh['baseline'][k][1]}"
+        for k, label in (("with_harm", "incidents that did harm"), ("two_or_more_breached", "two or more orders "
+                         "breached"), ("no_harm", "no harm")))]
     fa = summary["false_alarms"]
     lines += ["", f"yujing false alarms by kind {fa['by_kind']}; by scope {fa['by_scope_type']}; "
                   f"by tier {fa['by_tier']}; by local hour {fa['by_hour']}"]

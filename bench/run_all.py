@@ -157,6 +157,12 @@ def table(r: dict) -> str:
     gy, gb = (g.get("mean") or {}).get("yujing") or {}, (g.get("mean") or {}).get("baseline") or {}
     for k in gy:
         rows.append((f"generalize mean of {g.get('k')} simulator streams: {k} (yujing)", gy[k], "baseline", gb.get(k)))
+    rh = g.get("recall_by_harm") or {}
+    for k in ("with_harm", "two_or_more_breached"):
+        y, b = (rh.get("yujing") or {}).get(k), (rh.get("baseline") or {}).get(k)
+        if y and b and y[1] and b[1]:
+            rows.append((f"generalize recall on incidents {k.replace('_', ' ')} ({y[0]}/{y[1]}, yujing)",
+                         round(y[0] / y[1], 3), f"baseline ({b[0]}/{b[1]})", round(b[0] / b[1], 3)))
     if "nab_standard" in r:
         rows.append(("NAB standard (18 files)", r["nab_standard"], "Numenta HTM (58 files)", 70.5))
     lines = ["| figure | value | reference | ref value | ratio |", "| --- | ---: | --- | ---: | ---: |"]
@@ -208,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         sent = _load("sentiment.json")
         res["sentiment"] = sentiment_figures(sent) if runs["sentiment"]["ok"] else {}
         gen = _load("generalize.json")
-        res["generalize"] = {k: gen.get(k) for k in ("k", "hours", "mean", "per_type", "false_alarms")} \
+        res["generalize"] = {k: gen.get(k) for k in ("k", "hours", "mean", "per_type", "false_alarms",
+                                                         "recall_by_harm")} \
             if runs["generalize"]["ok"] else {}
         t = time.monotonic()
         res["scenarios"] = scenarios()
