@@ -518,8 +518,8 @@ class Live:
             return partition_for
 
         self.store = TableStore(
-            _LocalStore(self.table), encode=lambda o: kept_dumps(o.to_dict()),
-            decode=lambda b: OrderState.from_dict(orjson.loads(b)), partition_for=partitioner(self.table))
+            _LocalStore(self.table), encode=lambda o: kept_dumps(o.to_record()),
+            decode=lambda b: OrderState.from_record(orjson.loads(b)), partition_for=partitioner(self.table))
         self.customer_store = TableStore(
             _LocalStore(self.customers_table), encode=lambda c: kept_dumps(c.to_dict()),
             decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))

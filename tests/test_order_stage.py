@@ -223,6 +223,27 @@ def test_order_state_round_trip_keeps_duplicates_known(stage):
     assert not old.remember("x-1", 64) and old.seen[:16] == o.seen[:16]
 
 
+def test_order_record_is_the_mapping_without_its_keys_and_reads_old_mappings(stage):
+    """The worker's table value (``to_record``): every field survives the JSON round trip, changelogs written as
+    mappings still read, and anything else is refused rather than read as an empty order."""
+    import orjson
+
+    from streams.orders import OrderState
+
+    run(stage, created(0, event_id="x-1", category="consultation", text="停电三天了，再不来就打12398"),
+        ev("accepted", 1, event_id="x-2"), ev("dispatched", 2, department="d1", category="fault_repair"),
+        ev("urged", 3))
+    o = stage.orders["WO-1"]
+    raw = orjson.dumps(o.to_record())
+    back = OrderState.from_record(orjson.loads(raw))
+    assert back.to_dict() == o.to_dict()
+    assert back.urges == 1 and back.created_category != back.category and back.checks == o.checks
+    assert len(raw) < 0.6 * len(orjson.dumps(o.to_dict()))
+    assert OrderState.from_record(orjson.loads(orjson.dumps(o.to_dict()))).to_dict() == o.to_dict()
+    with pytest.raises(ValueError):
+        OrderState.from_record(["o1", *o.to_record()[1:]])
+
+
 def test_levels_passed_at_one_instant_give_every_crossing_but_one_verdict(stage):
     """A worker catching up on an order it took over passes 50 … 100 % at one instant: the scopes count every
     crossing, the order's alert hears only the last (90 % then 100 % at one instant flapped a red alert down and up
