@@ -150,11 +150,12 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     ).properties(height=220), use_container_width=True)
 
 
-def story(alert_id: str, lang: str) -> pd.DataFrame:
-    """The alert's timeline: the worker's lifecycle records merged with board actions from the audit log."""
+def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The alert's timeline: the worker's lifecycle records (``timeline``, read now if not given) merged with
+    board actions from the audit log."""
     store = data.store()
     rows = []
-    for rec in store.timeline(alert_id):
+    for rec in store.timeline(alert_id) if timeline is None else timeline:
         detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "notified", "receivers", "until")
                   if rec.get(k) not in (None, "", [], {})}
         rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{rec.get('status')}", lang),
@@ -185,19 +186,41 @@ def _rows_height(rows: int, most: int) -> int:
     return 35 * (min(max(rows, 1), most) + 1) + 3
 
 
-def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
+def picked_now(eps: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The alert the story panel shows (the one picked before, else the first row, as the picker does) re-read
+    now: its row in ``eps`` is replaced, in place, by its state as of now, and its timeline is returned for the story.
+
+    The rows come from a read up to 5 s old (:func:`dashboard.data.history_data`); the story is read on every
+    run. Without this the table, the statistics and the story of one alert could disagree on one page (the row
+    still "acknowledged" above a story that already ends "resolved"). Both now come from the same read of the
+    alert's timeline; the alert stays in the list even if its new state no longer matches the filters, since it
+    is the one being read.
+    """
+    if not eps:
+        return None, []
+    ids = [e["alert_id"] for e in eps]
+    aid = st.session_state.get("h_pick")
+    aid = aid if aid in ids else ids[0]
+    row, timeline = data.alert_now(aid)
+    if row is not None:
+        i = ids.index(aid)
+        eps[i] = episodes([{**row, "labels": eps[i]["labels"]}])[0]   # labels: the board's read of the label set
+    return aid, timeline
+
+
+def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list[dict[str, Any]],
+                 lang: str) -> None:
+    """The story of alert ``aid`` (as :func:`picked_now` chose and read it) and the picker to choose another."""
     st.subheader(t("hist.story", lang), divider="gray")
     by_id = {e["alert_id"]: e for e in eps}
-    aid = st.selectbox(t("hist.pick", lang), list(by_id), key="h_pick", format_func=lambda a: (
+    st.selectbox(t("hist.pick", lang), list(by_id), index=list(by_id).index(aid), key="h_pick", format_func=lambda a: (
         f"{_fmt(by_id[a]['fired'])} · {tier_label(by_id[a]['tier'], lang)} · {clean(kind_label(by_id[a]['kind'], lang), 40)}"
         f" · {scope_plain(by_id[a]['scope'], lang, 80)}"))
-    if aid is None:
-        return
     ep = by_id[aid]
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
-    steps = story(aid, lang)
+    steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
         st.dataframe(steps, hide_index=True, use_container_width=True, height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
@@ -241,6 +264,7 @@ def render() -> None:
     lang = current_lang()
     since, until = _filters(lang)
     eps = _apply(episodes(data.history_data(since, until)), lang)
+    picked, timeline = picked_now(eps)
     try:
         failures = len(data.store().deliveries(failed_only=True))
     except Exception:  # noqa: BLE001 - a statistic must not take the page down
@@ -256,6 +280,6 @@ def render() -> None:
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{time.strftime('%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")
-        _story_panel(user, eps, lang)
+        _story_panel(user, eps, picked, timeline, lang)
     if can(user.role, "label"):
         _missed(user, lang)

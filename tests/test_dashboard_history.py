@@ -1,0 +1,64 @@
+"""The alert history page against a real Redis and the real AlertStore: one page never contradicts itself."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.dash_fixtures import app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
+
+pytest.importorskip("alerts.store")
+
+
+def _step(alert: dict, status: str, seq: int, at: float, **extra) -> dict:
+    from yujing.records import fmt_ts
+    return {**alert, "status": status, "seq": seq, "ts": fmt_ts(at), **extra}
+
+
+def _history_table(at):
+    return next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+
+
+def _story(at):
+    return next(d.value for d in at.dataframe if list(d.value.columns) == ["Time", "What", "Who", "Detail"])
+
+
+def test_history_row_and_story_of_the_picked_alert_agree_when_it_changed_since_the_table_was_read(board_env):
+    """The history rows are read at most every 5 s (st.cache_data); the alert's story is read on every run. The
+    red alert is resolved between two runs, within those 5 s: its row, the statistics and its story all say
+    resolved, at the same time (the lead's screenshot: the row said "acknowledged", the story below "resolved")."""
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]           # the newest alert: the story panel opens on it
+    fired = time.time() - 600
+    store = writer(board_env["redis_url"])
+    store.apply([_step(red, "acknowledged", 2, fired + 90, by="duty")])
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    row = _history_table(at).iloc[0]
+    assert (row["Tier"], row["Status"], row["Ack"], row["Time to resolve (min)"]) == ("Red · I", "acknowledged",
+                                                                                       "duty", "—")
+    assert list(_story(at)["What"]) == ["firing", "acknowledged"]
+
+    store.apply([_step(red, "resolved", 3, fired + 300, reason="cleared")])
+    at.run()                                        # well within the history read's 5 s
+    assert not at.exception, at.exception
+    row = _history_table(at).iloc[0]
+    assert (row["Status"], row["Time to ack (min)"], row["Time to resolve (min)"]) == ("resolved", "1.5", "5.0")
+    assert list(_story(at)["What"]) == ["firing", "acknowledged", "resolved"]
+    assert {m.label: m.value for m in at.metric}["MTTR"] == "5 min"
+
+
+def test_the_alert_picked_further_down_is_the_one_read_as_of_now(board_env):
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    orange = seed(board_env["redis_url"])[1]
+    at = app_test("qa").run()
+    at.selectbox(key="h_pick").set_value(orange["alert_id"]).run()
+    writer(board_env["redis_url"]).apply([_step(orange, "resolved", 2, time.time() - 1200 + 180, reason="cleared")])
+    at.run()
+    assert not at.exception, at.exception
+    table = _history_table(at)
+    assert list(table["Status"]) == ["firing", "resolved", "firing", "firing"]   # newest first: red, orange, ...
+    assert list(table["Time to resolve (min)"])[1] == "3.0"
+    assert list(_story(at)["What"]) == ["firing", "resolved"]
