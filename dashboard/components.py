@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
 from yujing.masking import mask_pii
@@ -31,6 +32,7 @@ CSS = """
          margin-left:.5rem; vertical-align:middle;}
 .yj-head {font-size:1.35rem; font-weight:700; margin:0;}
 .yj-clock {font-size:1.35rem; font-variant-numeric: tabular-nums; color:#444;}
+.yj-zone {font-size:.8rem; color:#666; margin-left:.4rem;}
 .yj-tiles {display:flex; gap:.6rem;}
 .yj-tile {flex:1; border-radius:.6rem; padding:.55rem .9rem; color:#fff; line-height:1.15;}
 .yj-tile .n {font-size:2.6rem; font-weight:700;}
@@ -154,6 +156,8 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
     '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 1.00'
     >>> evidence_text({"tier": "red", "by": "duty", "reason": "cleared"}, lang="zh")   # an alert's timeline
     '级别: 红色 · I级 · 操作人: duty · 原因: 条件已消除'
+    >>> evidence_text({"deadline": 1783992760.0})   # a time: on the business's clock (UTC+8), not the server's
+    'deadline: 07-14 09:32'
     """
     parts = []
     items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
@@ -162,7 +166,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
             v = _evidence_value_zh(str(k), v)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
                 "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
-            v = time.strftime("%m-%d %H:%M", time.localtime(v))  # an epoch time, not a quantity
+            v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
         elif isinstance(v, float):
             v = f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
         elif isinstance(v, (list, tuple)):

@@ -176,6 +176,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "staff.next": ("下一步怎么做", "What to do next"),
     "hist.filters": ("筛选", "Filters"),
     "hist.range": ("时间范围", "Time range"),
+    "times.zone": ("时间均为 {zone}（业务所在时区）", "Times in {zone} (the business's time zone)"),
     "hist.none": ("所选条件下无预警", "No alerts for this selection"),
     "hist.stats": ("统计", "Statistics"),
     "hist.per_day": ("每日预警数（按级别）", "Alerts per day by tier"),

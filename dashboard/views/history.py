@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, data
+from dashboard import actions, clock, data
 from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
@@ -61,18 +61,18 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fmt(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+    return clock.show(ts) if ts else ""
 
 
 def _filters(lang: str) -> tuple[float, float | None]:
     c = st.columns([2, 1, 1, 1, 1, 1, 1, 1])
-    today = date.today()
+    today = clock.today()   # the business zone's day, not the server's
     rng = c[0].date_input(t("hist.range", lang), (today - timedelta(days=7), today), key="h_range")
     start, end = (rng if isinstance(rng, (list, tuple)) and len(rng) == 2 else (today - timedelta(days=7), today))
-    since = datetime.combine(start, datetime.min.time()).timestamp()
+    since = clock.day_start(start)
     # a range ending today means "up to now", whatever the alerts' clock says (an accelerated demo's clock
     # runs into tomorrow; a worker's clock may be a little ahead of the board's)
-    until = datetime.combine(end, datetime.min.time()).timestamp() + 86400 if end < today else None
+    until = clock.day_start(end + timedelta(days=1)) if end < today else None
     st.session_state["h_cols"] = c
     return since, until
 
@@ -135,7 +135,7 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     m[4].metric(t("hist.notify_fail", lang), failures)
     if not eps:
         return
-    df = pd.DataFrame([{"day": time.strftime("%Y-%m-%d", time.localtime(e["fired"] or 0)),
+    df = pd.DataFrame([{"day": clock.show(e["fired"] or 0, "%Y-%m-%d"),
                         "tier": tier_label(e["tier"], lang), "kind": kind_label(e["kind"], lang)} for e in eps])
     tiers = [tier_label(x, lang) for x in TIER_ORDER]
     colour = alt.Color("tier:N", title=None, scale=alt.Scale(domain=tiers, range=[TIER_COLOR[x] for x in TIER_ORDER]))
@@ -226,7 +226,8 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(pd.DataFrame([{k: clean(v, 200) for k, v in d.items()} for d in deliveries]),
+        st.dataframe(pd.DataFrame([{k: _fmt(v) if k == "ts" and isinstance(v, (int, float)) else clean(v, 200)
+                                    for k, v in d.items()} for d in deliveries]),
                      hide_index=True, use_container_width=True)
     if can(user.role, "label"):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -271,6 +272,7 @@ def render() -> None:
         failures = 0
     _stats(eps, failures, lang)
     st.subheader(f"{t('page.history', lang)} · {len(eps)}", divider="gray")
+    st.caption(t("times.zone", lang, zone=clock.zone_name()))
     if not eps:
         st.info(t("hist.none", lang))
     else:
@@ -278,7 +280,7 @@ def render() -> None:
         st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
                      height=300)
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
-                           file_name=f"yujing-alerts-{time.strftime('%Y%m%d-%H%M')}.csv", mime="text/csv",
+                           file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")
         _story_panel(user, eps, picked, timeline, lang)
     if can(user.role, "label"):

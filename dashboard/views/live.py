@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import clock, data
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
 from dashboard.components import clean, freshness, heatmap, inject_css, stage_card, tier_label, tier_tiles
@@ -206,8 +206,8 @@ def board(lang: str) -> None:
         counts = Counter(a.get("tier") for a in bd.active)
         tier_tiles(counts, lang, Counter(a.get("tier") for a in bd.active if not is_order_alert(a)))
     with top_r:
-        clock = time.strftime("%H:%M:%S", time.localtime(now))
-        st.markdown(f'<span class="yj-clock">{clock}</span>', unsafe_allow_html=True)
+        st.markdown(f'<span class="yj-clock">{clock.show(now, "%H:%M:%S")}</span>'
+                    f'<span class="yj-zone">{clock.zone_name()}</span>', unsafe_allow_html=True)
         freshness(bd.snapshot, cfg.stale_after_s, lang, blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
