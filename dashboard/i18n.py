@@ -173,6 +173,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "staff.no_profile": ("您的账户未设置区域或部门，显示全部预警", "No region/department on your profile: "
                                                            "showing all alerts"),
     "staff.none": ("暂无路由给您的预警", "No alerts routed to you"),
+    "staff.stale": ("数据已停滞：以下为停滞前的预警，新预警可能尚未到达", "The data has stalled: these are the alerts "
+                    "from before it stalled; new ones may not have arrived"),
+    "alerts.unknown": ("无法读取预警存储：不能确认当前是否有预警，请勿视为无预警", "Cannot read the alert store: whether "
+                       "there are alerts is unknown — do not take this as all clear"),
+    "alerts.none_stale": ("{none}——但数据已停滞，新预警可能尚未到达", "{none} — but the data has stalled: new alerts "
+                          "may not have arrived"),
     "staff.next": ("下一步怎么做", "What to do next"),
     "hist.filters": ("筛选", "Filters"),
     "hist.range": ("时间范围", "Time range"),
