@@ -1,6 +1,7 @@
 """The alert history page against a real Redis and the real AlertStore: one page never contradicts itself."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -62,3 +63,21 @@ def test_the_alert_picked_further_down_is_the_one_read_as_of_now(board_env):
     assert list(table["Status"]) == ["firing", "resolved", "firing", "firing"]   # newest first: red, orange, ...
     assert list(table["Time to resolve (min)"])[1] == "3.0"
     assert list(_story(at)["What"]) == ["firing", "resolved"]
+
+
+def test_notifications_of_an_alert_read_as_words_and_counts_are_whole(board_env):
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]
+    writer(board_env["redis_url"]).record_delivery(red["alert_id"], {
+        "ok": False, "attempts": 3, "error": "timeout after 5s", "target": "dingtalk", "receiver": "duty-north",
+        "key": "k1", "reason": "firing", "status": "firing", "seq": 1, "ts": time.time()})
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    sent = next(d.value for d in at.dataframe if "Attempts" in d.value.columns)
+    assert list(sent.columns) == ["Time", "What", "Receiver", "Channel", "Result", "Attempts", "Error"]
+    assert list(sent.iloc[0])[1:] == ["firing", "duty-north", "dingtalk", "✗ failed", 3, "timeout after 5s"]
+    assert sent.iloc[0]["Time"].startswith("20")   # a date, not an epoch number
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]   # alerts per day, alerts per kind
+    axes = [enc["axis"] for spec in specs for enc in spec["encoding"].values() if enc.get("aggregate") == "count"]
+    assert len(axes) == 2 and all(a == {"format": "d", "tickMinStep": 1} for a in axes)   # no "0.2 alerts" ticks

@@ -18,6 +18,8 @@ from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 LABELS = ("useful", "false_alarm")
+WHOLE = alt.Axis(tickMinStep=1, format="d")
+"""A count axis: whole alerts only (no 0.2, 0.4 … ticks when every bar is 1)."""
 
 
 def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -142,11 +144,11 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     c1, c2 = st.columns([3, 2])
     c1.caption(t("hist.per_day", lang))
     c1.altair_chart(alt.Chart(df).mark_bar().encode(
-        x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None), color=colour,
+        x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None, axis=WHOLE), color=colour,
         order=alt.Order("tier:N")).properties(height=220), use_container_width=True)
     c2.caption(t("hist.per_kind", lang))
     c2.altair_chart(alt.Chart(df).mark_bar().encode(
-        y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None), color=colour
+        y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None, axis=WHOLE), color=colour
     ).properties(height=220), use_container_width=True)
 
 
@@ -208,6 +210,19 @@ def picked_now(eps: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, An
     return aid, timeline
 
 
+def deliveries_table(deliveries: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+    """An alert's notification outcomes as a quality team reads them: when, for which step, to whom, by which
+    channel, delivered or not, after how many tries, and why not (the store's raw keys stay in the store)."""
+    snap = data.board_data().snapshot  # sent on the wall clock; a demo's alerts run faster
+    return pd.DataFrame([{
+        t("col.time", lang): _fmt(data.on_alert_clock(data.epoch(d.get("ts")), snap)),
+        t("col.what", lang): t(f"status.{d['status']}", lang) if d.get("status") else "",
+        t("col.receiver", lang): clean(d.get("receiver") or "", 64), t("col.channel", lang): clean(d.get("target") or "", 64),
+        t("col.result", lang): t("dl.ok" if d.get("ok") else "dl.failed", lang),
+        t("col.attempts", lang): int(d.get("attempts") or 0), t("col.error", lang): clean(d.get("error") or "", 200)}
+        for d in deliveries])
+
+
 def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list[dict[str, Any]],
                  lang: str) -> None:
     """The story of alert ``aid`` (as :func:`picked_now` chose and read it) and the picker to choose another."""
@@ -226,9 +241,7 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(pd.DataFrame([{k: _fmt(v) if k == "ts" and isinstance(v, (int, float)) else clean(v, 200)
-                                    for k, v in d.items()} for d in deliveries]),
-                     hide_index=True, use_container_width=True)
+        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, use_container_width=True)
     if can(user.role, "label"):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         label = c1.radio(t("hist.label", lang), LABELS, horizontal=True, key=f"lbl-{aid}",
