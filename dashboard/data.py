@@ -215,13 +215,24 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
     return rows
 
 
+def is_ack(rec: dict[str, Any]) -> bool:
+    """Is this lifecycle record an acknowledgement? The worker writes an ack timeout and an un-acknowledge as
+    ``acknowledged`` records too, with ``acknowledged: false``: those are not.
+
+    >>> is_ack({"status": "acknowledged", "by": "li"}), is_ack({"status": "acknowledged", "acknowledged": False})
+    (True, False)
+    """
+    return rec.get("status") == "acknowledged" and rec.get("acknowledged") is not False
+
+
 def first_ack(timeline: list[dict[str, Any]]) -> float | None:
     """When the alert was first acknowledged (epoch s), from its lifecycle records; None if never.
 
-    >>> first_ack([{"status": "firing", "ts": 10}, {"status": "acknowledged", "ts": 70}, {"status": "acknowledged", "ts": 90}])
+    >>> first_ack([{"status": "firing", "ts": 10}, {"status": "acknowledged", "acknowledged": False, "ts": 40},
+    ...            {"status": "acknowledged", "ts": 70}, {"status": "acknowledged", "ts": 90}])
     70.0
     """
-    return next((epoch(r.get("ts")) for r in timeline if r.get("status") == "acknowledged"), None)
+    return next((epoch(r.get("ts")) for r in timeline if is_ack(r)), None)
 
 
 def alert_now(alert_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

@@ -212,6 +212,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.firing": ("触发", "firing"),
     "status.tier_changed": ("级别变化", "tier changed"),
     "status.acknowledged": ("已确认", "acknowledged"),
+    "status.ack_lapsed": ("确认超时", "ack timed out"),
+    "status.unacked": ("取消确认", "un-acknowledged"),
     "status.escalated": ("已升级", "escalated"),
     "status.silenced": ("已静默", "silenced"),
     "status.resolved": ("已解除", "resolved"),

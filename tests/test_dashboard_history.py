@@ -81,3 +81,24 @@ def test_notifications_of_an_alert_read_as_words_and_counts_are_whole(board_env)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]   # alerts per day, alerts per kind
     axes = [enc["axis"] for spec in specs for enc in spec["encoding"].values() if enc.get("aggregate") == "count"]
     assert len(axes) == 2 and all(a == {"format": "d", "tickMinStep": 1} for a in axes)   # no "0.2 alerts" ticks
+
+
+def test_a_lapsed_acknowledgement_is_not_an_acknowledgement(board_env):
+    """The worker writes an ack timeout (and an un-acknowledge) as an "acknowledged" record with
+    acknowledged=False. It is not an acknowledgement: not in the status, not in the time to acknowledge."""
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red, orange = seed(board_env["redis_url"])[:2]
+    fired_red, fired_orange = time.time() - 600, time.time() - 1200
+    writer(board_env["redis_url"]).apply([
+        _step(red, "acknowledged", 2, fired_red + 300, acknowledged=False, reason="ack_timeout"),   # +5 min
+        _step(red, "acknowledged", 3, fired_red + 480, acknowledged=True, by="duty"),                    # +8 min
+        _step(orange, "acknowledged", 2, fired_orange + 300, acknowledged=False, reason="ack_timeout")])
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    table = _history_table(at)
+    red_row, orange_row = table.iloc[0], table.iloc[1]
+    assert (red_row["Status"], red_row["Ack"], red_row["Time to ack (min)"]) == ("acknowledged", "duty", "8.0")
+    assert (orange_row["Status"], orange_row["Ack"], orange_row["Time to ack (min)"]) == ("firing", "", "—")
+    assert list(_story(at)["What"]) == ["firing", "ack timed out", "acknowledged"]
+    assert {m.label: m.value for m in at.metric}["MTTA"] == "8 min"

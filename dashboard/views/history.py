@@ -39,11 +39,13 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         recs.sort(key=lambda r: data.epoch(r.get("ts")) or 0)
         last = recs[-1]
         fired = min((data.fired_at(r) or 0) for r in recs)
-        acked = data.epoch(last.get("acked_at")) or next(
-            (data.epoch(r.get("ts")) for r in recs if r.get("status") == "acknowledged"), None)
+        acked = data.epoch(last.get("acked_at")) or data.first_ack(recs)
         resolved = data.epoch(last.get("resolved_at") or last.get("resolved")) or next(
             (data.epoch(r.get("ts")) for r in recs if r.get("status") == "resolved"), None)
-        acked_by = last.get("acked_by") or next((r.get("by") for r in recs if r.get("status") == "acknowledged"), None)
+        acked_by = last.get("acked_by") or next((r.get("by") for r in recs if data.is_ack(r)), None)
+        status = last.get("status")
+        if status == "acknowledged" and (not data.is_ack(last) or "acked_by" in last and not last["acked_by"]):
+            status = "firing"   # the acknowledgement lapsed or was taken back: open, and nobody has it
         labels = last.get("labels") or []
         if isinstance(labels, dict):
             labels = list(labels.values())
@@ -52,7 +54,7 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                                                       "red": 4}.get(x, 0))
         scope = last.get("scope") or {}
         out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
-                    "stage": last.get("stage"), "tier": max_tier, "status": last.get("status"),
+                    "stage": last.get("stage"), "tier": max_tier, "status": status,
                     "scope": scope, "region": scope.get("region"), "department": scope.get("department"),
                     "level": "order" if is_order_alert({"scope": scope}) else "scope",
                     "summary": last.get("summary"), "evidence": last.get("evidence"), "fired": fired or None,
@@ -152,6 +154,20 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     ).properties(height=220), use_container_width=True)
 
 
+def record_status(rec: dict[str, Any]) -> str:
+    """What one lifecycle record says happened: an ``acknowledged`` record with ``acknowledged: false`` is an
+    ack that timed out or was taken back, not an acknowledgement.
+
+    >>> [record_status(r) for r in ({"status": "acknowledged", "by": "li"}, {"status": "resolved"},
+    ...  {"status": "acknowledged", "acknowledged": False, "reason": "ack_timeout"},
+    ...  {"status": "acknowledged", "acknowledged": False, "reason": "unack", "by": "li"})]
+    ['acknowledged', 'resolved', 'ack_lapsed', 'unacked']
+    """
+    if rec.get("status") == "acknowledged" and not data.is_ack(rec):
+        return "unacked" if rec.get("reason") == "unack" else "ack_lapsed"
+    return str(rec.get("status"))
+
+
 def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """The alert's timeline: the worker's lifecycle records (``timeline``, read now if not given) merged with
     board actions from the audit log."""
@@ -160,7 +176,7 @@ def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None
     for rec in store.timeline(alert_id) if timeline is None else timeline:
         detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "notified", "receivers", "until")
                   if rec.get(k) not in (None, "", [], {})}
-        rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{rec.get('status')}", lang),
+        rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{record_status(rec)}", lang),
                      t("col.who", lang): clean(rec.get("by") or rec.get("acked_by") or "", 64),
                      t("col.detail", lang): clean(evidence_text(detail, lang=lang) or rec.get("summary"), 200)})
     snap = data.board_data().snapshot  # board actions are on the wall clock; a demo's alerts run faster
