@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import actions, data
+from dashboard import actions, clock, data
 from dashboard.auth import User, can
 from dashboard.alert_group import AlertGroup
 from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain, tier_badge,
@@ -93,7 +93,7 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
             if alert.get("silenced_until") or alert.get("silence_id"):
                 until = data.epoch(alert.get("silenced_until"))
                 state.append(":material/notifications_off: " + t("silenced_until", lang,
-                                      t=time.strftime("%H:%M", time.localtime(until)) if until else "…"))
+                                      t=clock.show(until, "%H:%M") if until else "…"))
             pending = st.session_state.get("pending", {}).get(aid)
             if pending and not (pending == "ack" and alert.get("acked_by")):
                 state.append(":material/hourglass_top: " + t("pending", lang, action=t("action." + pending, lang)))

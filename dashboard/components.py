@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import clock
 from dashboard.i18n import t
 from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
 from yujing.masking import mask_pii
@@ -31,6 +32,7 @@ CSS = """
          margin-left:.5rem; vertical-align:middle;}
 .yj-head {font-size:1.35rem; font-weight:700; margin:0;}
 .yj-clock {font-size:1.35rem; font-variant-numeric: tabular-nums; color:#444;}
+.yj-zone {font-size:.8rem; color:#666; margin-left:.4rem;}
 .yj-tiles {display:flex; gap:.6rem;}
 .yj-tile {flex:1; border-radius:.6rem; padding:.55rem .9rem; color:#fff; line-height:1.15;}
 .yj-tile .n {font-size:2.6rem; font-weight:700;}
@@ -154,6 +156,8 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
     '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 1.00'
     >>> evidence_text({"tier": "red", "by": "duty", "reason": "cleared"}, lang="zh")   # an alert's timeline
     '级别: 红色 · I级 · 操作人: duty · 原因: 条件已消除'
+    >>> evidence_text({"deadline": 1783992760.0})   # a time: on the business's clock (UTC+8), not the server's
+    'deadline: 07-14 09:32'
     """
     parts = []
     items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
@@ -162,7 +166,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
             v = _evidence_value_zh(str(k), v)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
                 "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
-            v = time.strftime("%m-%d %H:%M", time.localtime(v))  # an epoch time, not a quantity
+            v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
         elif isinstance(v, float):
             v = f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
         elif isinstance(v, (list, tuple)):
@@ -190,31 +194,29 @@ def ago(seconds: float | None, lang: str) -> str:
     return f"{m // 60} 小时 {m % 60} 分钟" if zh else f"{m // 60} h {m % 60} min"
 
 
-def tier_tiles(counts: dict[str, int], lang: str, scopes: dict[str, int] | None = None) -> None:
+def tier_tiles(counts: dict[str, int] | None, lang: str, scopes: dict[str, int] | None = None) -> None:
     """Four big tiles: active alerts by tier, in the national colours (red first); ``scopes``: how many of them
-    are about a region, department or channel rather than one order (a line under the count when any)."""
+    are about a region, department or channel rather than one order (a line under the count when any).
+    ``counts`` None: the alerts could not be read, each tile shows "—" (never "0 red")."""
     tiles = []
     for tier in TIER_ORDER:
-        n = int(counts.get(tier, 0))
+        n = None if counts is None else int(counts.get(tier, 0))
         k = int((scopes or {}).get(tier, 0))
         fg = "#222" if tier == "yellow" else "#fff"
         sub = f'<div class="s">{t("tile.scopes", lang, n=k)}</div>' if k else ""
-        tiles.append(f'<div class="yj-tile{" zero" if n == 0 else ""}" style="background:{TIER_COLOR[tier]};'
-                     f'color:{fg}"><div class="n">{n}</div><div class="l">{t("tier." + tier, lang)}</div>{sub}</div>')
+        tiles.append(f'<div class="yj-tile{" zero" if not n else ""}" style="background:{TIER_COLOR[tier]};'
+                     f'color:{fg}"><div class="n">{"—" if n is None else n}</div>'
+                     f'<div class="l">{t("tier." + tier, lang)}</div>{sub}</div>')
     st.markdown(f'<div class="yj-tiles">{"".join(tiles)}</div>', unsafe_allow_html=True)
 
 
-def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
-              now: float | None = None, blocked: bool = False) -> bool:
-    """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot).
+def data_gaps(snapshot: dict[str, Any], now: float | None = None) -> tuple[float, float]:
+    """(wall seconds since the worker wrote the snapshot, seconds since its newest event; inf if unknown).
 
-    ``blocked``: a worker has been retrying a write for a while, so fresh-looking figures may lag; the pill
-    turns amber instead of staying green (red still wins)."""
+    >>> data_gaps({"wall": 100.0, "now": 100.0, "newest_event_ts": 97.0}, now=130.0)
+    (30.0, 3.0)
+    """
     now = time.time() if now is None else now
-    if not snapshot:
-        st.markdown(f'<span class="yj-pill stale">{t("fresh.stale", lang)}</span>', unsafe_allow_html=True)
-        st.caption(t("fresh.none", lang))
-        return True
     wall_age = max(0.0, now - float(snapshot.get("wall") or 0))
     newest = snapshot.get("newest_event_ts")
     if newest:
@@ -223,7 +225,39 @@ def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
         event_gap = float(snapshot["event_idle_s"]) + wall_age
     else:
         event_gap = float("inf")
-    stale = wall_age > stale_after_s or event_gap > stale_after_s
+    return wall_age, event_gap
+
+
+def is_stale(snapshot: dict[str, Any] | None, stale_after_s: float, now: float | None = None) -> bool:
+    """No snapshot, or the worker or its feed silent longer than ``stale_after_s``: the pipeline has stalled."""
+    if not snapshot:
+        return True
+    return max(data_gaps(snapshot, now)) > stale_after_s
+
+
+def all_clear(error: str | None, stale: bool, none_text: str, lang: str) -> None:
+    """The empty state of an alert list: a green "no alerts" only when the list is known to be complete; when the
+    alert store could not be read, or the data has stalled (new alerts may not have arrived), it says so."""
+    if error:
+        st.error(t("alerts.unknown", lang), icon=":material/help:")
+    elif stale:
+        st.warning(t("alerts.none_stale", lang, none=none_text), icon=":material/hourglass_disabled:")
+    else:
+        st.success(none_text, icon=":material/verified:")
+
+
+def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
+              now: float | None = None, blocked: bool = False) -> bool:
+    """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot).
+
+    ``blocked``: a worker has been retrying a write for a while, so fresh-looking figures may lag; the pill
+    turns amber instead of staying green (red still wins)."""
+    if not snapshot:
+        st.markdown(f'<span class="yj-pill stale">{t("fresh.stale", lang)}</span>', unsafe_allow_html=True)
+        st.caption(t("fresh.none", lang))
+        return True
+    wall_age, event_gap = data_gaps(snapshot, now)
+    stale = is_stale(snapshot, stale_after_s, now)
     cls, word = (("stale", t("fresh.stale", lang)) if stale else ("lag", t("fresh.lag", lang)) if blocked
                  else ("ok", t("fresh.ok", lang)))
     speed = float(snapshot.get("clock_speed") or 1.0)

@@ -211,9 +211,45 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
     for row in rows:
         row["labels"] = labels.get(str(row.get("alert_id")), [])
         if row.get("acked_by") and row.get("acked_at") is None:  # first ack time, for MTTA
-            row["acked_at"] = next((epoch(r.get("ts")) for r in s.timeline(row["alert_id"])
-                                    if r.get("status") == "acknowledged"), None)
+            row["acked_at"] = first_ack(s.timeline(row["alert_id"]))
     return rows
+
+
+def is_ack(rec: dict[str, Any]) -> bool:
+    """Is this lifecycle record an acknowledgement? The worker writes an ack timeout and an un-acknowledge as
+    ``acknowledged`` records too, with ``acknowledged: false``: those are not.
+
+    >>> is_ack({"status": "acknowledged", "by": "li"}), is_ack({"status": "acknowledged", "acknowledged": False})
+    (True, False)
+    """
+    return rec.get("status") == "acknowledged" and rec.get("acknowledged") is not False
+
+
+def first_ack(timeline: list[dict[str, Any]]) -> float | None:
+    """When the alert was first acknowledged (epoch s), from its lifecycle records; None if never.
+
+    >>> first_ack([{"status": "firing", "ts": 10}, {"status": "acknowledged", "acknowledged": False, "ts": 40},
+    ...            {"status": "acknowledged", "ts": 70}, {"status": "acknowledged", "ts": 90}])
+    70.0
+    """
+    return next((epoch(r.get("ts")) for r in timeline if is_ack(r)), None)
+
+
+def alert_now(alert_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """One alert as of now: its row and its timeline from a single read of the timeline, never cached.
+
+    The row is folded from the timeline with the store's own :func:`alerts.store.fold`, so it is exactly the row
+    the store holds (or is about to hold: the worker writes the timeline before the row), and the row and the
+    story drawn from the timeline cannot disagree. ``(None, [])`` for an alert the store does not know.
+    """
+    from alerts.store import fold
+    timeline = store().timeline(alert_id)
+    row: dict[str, Any] | None = None
+    for rec in timeline:
+        row = fold(row, rec)
+    if row is not None:
+        row["acked_at"] = first_ack(timeline) if row.get("acked_by") else None
+    return row, timeline
 
 
 def history_data(since: float, until: float | None, limit: int = 5000) -> list[dict[str, Any]]:

@@ -173,9 +173,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "staff.no_profile": ("您的账户未设置区域或部门，显示全部预警", "No region/department on your profile: "
                                                            "showing all alerts"),
     "staff.none": ("暂无路由给您的预警", "No alerts routed to you"),
+    "staff.stale": ("数据已停滞：以下为停滞前的预警，新预警可能尚未到达", "The data has stalled: these are the alerts "
+                    "from before it stalled; new ones may not have arrived"),
+    "alerts.unknown": ("无法读取预警存储：不能确认当前是否有预警，请勿视为无预警", "Cannot read the alert store: whether "
+                       "there are alerts is unknown — do not take this as all clear"),
+    "alerts.none_stale": ("{none}——但数据已停滞，新预警可能尚未到达", "{none} — but the data has stalled: new alerts "
+                          "may not have arrived"),
     "staff.next": ("下一步怎么做", "What to do next"),
     "hist.filters": ("筛选", "Filters"),
     "hist.range": ("时间范围", "Time range"),
+    "times.zone": ("时间均为 {zone}（业务所在时区）", "Times in {zone} (the business's time zone)"),
     "hist.none": ("所选条件下无预警", "No alerts for this selection"),
     "hist.stats": ("统计", "Statistics"),
     "hist.per_day": ("每日预警数（按级别）", "Alerts per day by tier"),
@@ -191,6 +198,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "hist.missed_title": ("记录漏报：系统未预警的事件", "Record a missed incident (no alert fired)"),
     "hist.missed_desc": ("说明（区域、时间、发生了什么）", "Description (region, time, what happened)"),
     "hist.deliveries": ("通知记录", "Notifications"),
+    "col.receiver": ("接收组", "Receiver"),
+    "col.result": ("结果", "Result"),
+    "col.attempts": ("尝试次数", "Attempts"),
+    "col.error": ("失败原因", "Error"),
+    "dl.ok": ("✓ 已送达", "✓ delivered"),
+    "dl.failed": ("✗ 失败", "✗ failed"),
     "label.useful": ("有效", "Useful"),
     "label.false_alarm": ("误报", "False alarm"),
     "label.missed_incident": ("漏报", "Missed incident"),
@@ -199,6 +212,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.firing": ("触发", "firing"),
     "status.tier_changed": ("级别变化", "tier changed"),
     "status.acknowledged": ("已确认", "acknowledged"),
+    "status.ack_lapsed": ("确认超时", "ack timed out"),
+    "status.unacked": ("取消确认", "un-acknowledged"),
     "status.escalated": ("已升级", "escalated"),
     "status.silenced": ("已静默", "silenced"),
     "status.resolved": ("已解除", "resolved"),

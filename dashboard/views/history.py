@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, data
+from dashboard import actions, clock, data
 from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
@@ -18,6 +18,8 @@ from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 LABELS = ("useful", "false_alarm")
+WHOLE = alt.Axis(tickMinStep=1, format="d")
+"""A count axis: whole alerts only (no 0.2, 0.4 … ticks when every bar is 1)."""
 
 
 def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -37,11 +39,13 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         recs.sort(key=lambda r: data.epoch(r.get("ts")) or 0)
         last = recs[-1]
         fired = min((data.fired_at(r) or 0) for r in recs)
-        acked = data.epoch(last.get("acked_at")) or next(
-            (data.epoch(r.get("ts")) for r in recs if r.get("status") == "acknowledged"), None)
+        acked = data.epoch(last.get("acked_at")) or data.first_ack(recs)
         resolved = data.epoch(last.get("resolved_at") or last.get("resolved")) or next(
             (data.epoch(r.get("ts")) for r in recs if r.get("status") == "resolved"), None)
-        acked_by = last.get("acked_by") or next((r.get("by") for r in recs if r.get("status") == "acknowledged"), None)
+        acked_by = last.get("acked_by") or next((r.get("by") for r in recs if data.is_ack(r)), None)
+        status = last.get("status")
+        if status == "acknowledged" and (not data.is_ack(last) or "acked_by" in last and not last["acked_by"]):
+            status = "firing"   # the acknowledgement lapsed or was taken back: open, and nobody has it
         labels = last.get("labels") or []
         if isinstance(labels, dict):
             labels = list(labels.values())
@@ -50,7 +54,7 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                                                       "red": 4}.get(x, 0))
         scope = last.get("scope") or {}
         out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
-                    "stage": last.get("stage"), "tier": max_tier, "status": last.get("status"),
+                    "stage": last.get("stage"), "tier": max_tier, "status": status,
                     "scope": scope, "region": scope.get("region"), "department": scope.get("department"),
                     "level": "order" if is_order_alert({"scope": scope}) else "scope",
                     "summary": last.get("summary"), "evidence": last.get("evidence"), "fired": fired or None,
@@ -61,18 +65,18 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fmt(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+    return clock.show(ts) if ts else ""
 
 
 def _filters(lang: str) -> tuple[float, float | None]:
     c = st.columns([2, 1, 1, 1, 1, 1, 1, 1])
-    today = date.today()
+    today = clock.today()   # the business zone's day, not the server's
     rng = c[0].date_input(t("hist.range", lang), (today - timedelta(days=7), today), key="h_range")
     start, end = (rng if isinstance(rng, (list, tuple)) and len(rng) == 2 else (today - timedelta(days=7), today))
-    since = datetime.combine(start, datetime.min.time()).timestamp()
+    since = clock.day_start(start)
     # a range ending today means "up to now", whatever the alerts' clock says (an accelerated demo's clock
     # runs into tomorrow; a worker's clock may be a little ahead of the board's)
-    until = datetime.combine(end, datetime.min.time()).timestamp() + 86400 if end < today else None
+    until = clock.day_start(end + timedelta(days=1)) if end < today else None
     st.session_state["h_cols"] = c
     return since, until
 
@@ -135,29 +139,44 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     m[4].metric(t("hist.notify_fail", lang), failures)
     if not eps:
         return
-    df = pd.DataFrame([{"day": time.strftime("%Y-%m-%d", time.localtime(e["fired"] or 0)),
+    df = pd.DataFrame([{"day": clock.show(e["fired"] or 0, "%Y-%m-%d"),
                         "tier": tier_label(e["tier"], lang), "kind": kind_label(e["kind"], lang)} for e in eps])
     tiers = [tier_label(x, lang) for x in TIER_ORDER]
     colour = alt.Color("tier:N", title=None, scale=alt.Scale(domain=tiers, range=[TIER_COLOR[x] for x in TIER_ORDER]))
     c1, c2 = st.columns([3, 2])
     c1.caption(t("hist.per_day", lang))
     c1.altair_chart(alt.Chart(df).mark_bar().encode(
-        x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None), color=colour,
+        x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None, axis=WHOLE), color=colour,
         order=alt.Order("tier:N")).properties(height=220), use_container_width=True)
     c2.caption(t("hist.per_kind", lang))
     c2.altair_chart(alt.Chart(df).mark_bar().encode(
-        y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None), color=colour
+        y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None, axis=WHOLE), color=colour
     ).properties(height=220), use_container_width=True)
 
 
-def story(alert_id: str, lang: str) -> pd.DataFrame:
-    """The alert's timeline: the worker's lifecycle records merged with board actions from the audit log."""
+def record_status(rec: dict[str, Any]) -> str:
+    """What one lifecycle record says happened: an ``acknowledged`` record with ``acknowledged: false`` is an
+    ack that timed out or was taken back, not an acknowledgement.
+
+    >>> [record_status(r) for r in ({"status": "acknowledged", "by": "li"}, {"status": "resolved"},
+    ...  {"status": "acknowledged", "acknowledged": False, "reason": "ack_timeout"},
+    ...  {"status": "acknowledged", "acknowledged": False, "reason": "unack", "by": "li"})]
+    ['acknowledged', 'resolved', 'ack_lapsed', 'unacked']
+    """
+    if rec.get("status") == "acknowledged" and not data.is_ack(rec):
+        return "unacked" if rec.get("reason") == "unack" else "ack_lapsed"
+    return str(rec.get("status"))
+
+
+def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The alert's timeline: the worker's lifecycle records (``timeline``, read now if not given) merged with
+    board actions from the audit log."""
     store = data.store()
     rows = []
-    for rec in store.timeline(alert_id):
+    for rec in store.timeline(alert_id) if timeline is None else timeline:
         detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "notified", "receivers", "until")
                   if rec.get(k) not in (None, "", [], {})}
-        rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{rec.get('status')}", lang),
+        rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{record_status(rec)}", lang),
                      t("col.who", lang): clean(rec.get("by") or rec.get("acked_by") or "", 64),
                      t("col.detail", lang): clean(evidence_text(detail, lang=lang) or rec.get("summary"), 200)})
     snap = data.board_data().snapshot  # board actions are on the wall clock; a demo's alerts run faster
@@ -185,26 +204,60 @@ def _rows_height(rows: int, most: int) -> int:
     return 35 * (min(max(rows, 1), most) + 1) + 3
 
 
-def _story_panel(user: User, eps: list[dict[str, Any]], lang: str) -> None:
+def picked_now(eps: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The alert the story panel shows (the one picked before, else the first row, as the picker does) re-read
+    now: its row in ``eps`` is replaced, in place, by its state as of now, and its timeline is returned for the story.
+
+    The rows come from a read up to 5 s old (:func:`dashboard.data.history_data`); the story is read on every
+    run. Without this the table, the statistics and the story of one alert could disagree on one page (the row
+    still "acknowledged" above a story that already ends "resolved"). Both now come from the same read of the
+    alert's timeline; the alert stays in the list even if its new state no longer matches the filters, since it
+    is the one being read.
+    """
+    if not eps:
+        return None, []
+    ids = [e["alert_id"] for e in eps]
+    aid = st.session_state.get("h_pick")
+    aid = aid if aid in ids else ids[0]
+    row, timeline = data.alert_now(aid)
+    if row is not None:
+        i = ids.index(aid)
+        eps[i] = episodes([{**row, "labels": eps[i]["labels"]}])[0]   # labels: the board's read of the label set
+    return aid, timeline
+
+
+def deliveries_table(deliveries: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+    """An alert's notification outcomes as a quality team reads them: when, for which step, to whom, by which
+    channel, delivered or not, after how many tries, and why not (the store's raw keys stay in the store)."""
+    snap = data.board_data().snapshot  # sent on the wall clock; a demo's alerts run faster
+    return pd.DataFrame([{
+        t("col.time", lang): _fmt(data.on_alert_clock(data.epoch(d.get("ts")), snap)),
+        t("col.what", lang): t(f"status.{d['status']}", lang) if d.get("status") else "",
+        t("col.receiver", lang): clean(d.get("receiver") or "", 64), t("col.channel", lang): clean(d.get("target") or "", 64),
+        t("col.result", lang): t("dl.ok" if d.get("ok") else "dl.failed", lang),
+        t("col.attempts", lang): int(d.get("attempts") or 0), t("col.error", lang): clean(d.get("error") or "", 200)}
+        for d in deliveries])
+
+
+def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list[dict[str, Any]],
+                 lang: str) -> None:
+    """The story of alert ``aid`` (as :func:`picked_now` chose and read it) and the picker to choose another."""
     st.subheader(t("hist.story", lang), divider="gray")
     by_id = {e["alert_id"]: e for e in eps}
-    aid = st.selectbox(t("hist.pick", lang), list(by_id), key="h_pick", format_func=lambda a: (
+    st.selectbox(t("hist.pick", lang), list(by_id), index=list(by_id).index(aid), key="h_pick", format_func=lambda a: (
         f"{_fmt(by_id[a]['fired'])} · {tier_label(by_id[a]['tier'], lang)} · {clean(kind_label(by_id[a]['kind'], lang), 40)}"
         f" · {scope_plain(by_id[a]['scope'], lang, 80)}"))
-    if aid is None:
-        return
     ep = by_id[aid]
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
-    steps = story(aid, lang)
+    steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
         st.dataframe(steps, hide_index=True, use_container_width=True, height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(pd.DataFrame([{k: clean(v, 200) for k, v in d.items()} for d in deliveries]),
-                     hide_index=True, use_container_width=True)
+        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, use_container_width=True)
     if can(user.role, "label"):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         label = c1.radio(t("hist.label", lang), LABELS, horizontal=True, key=f"lbl-{aid}",
@@ -241,12 +294,14 @@ def render() -> None:
     lang = current_lang()
     since, until = _filters(lang)
     eps = _apply(episodes(data.history_data(since, until)), lang)
+    picked, timeline = picked_now(eps)
     try:
         failures = len(data.store().deliveries(failed_only=True))
     except Exception:  # noqa: BLE001 - a statistic must not take the page down
         failures = 0
     _stats(eps, failures, lang)
     st.subheader(f"{t('page.history', lang)} · {len(eps)}", divider="gray")
+    st.caption(t("times.zone", lang, zone=clock.zone_name()))
     if not eps:
         st.info(t("hist.none", lang))
     else:
@@ -254,8 +309,8 @@ def render() -> None:
         st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
                      height=300)
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
-                           file_name=f"yujing-alerts-{time.strftime('%Y%m%d-%H%M')}.csv", mime="text/csv",
+                           file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")
-        _story_panel(user, eps, lang)
+        _story_panel(user, eps, picked, timeline, lang)
     if can(user.role, "label"):
         _missed(user, lang)

@@ -13,10 +13,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import clock, data
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import clean, freshness, heatmap, inject_css, stage_card, tier_label, tier_tiles
+from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card, tier_label,
+                                  tier_tiles)
 from dashboard.i18n import factor_text, t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
@@ -204,11 +205,13 @@ def board(lang: str) -> None:
     top_l, top_r = st.columns([3, 1], vertical_alignment="center")
     with top_l:
         counts = Counter(a.get("tier") for a in bd.active)
-        tier_tiles(counts, lang, Counter(a.get("tier") for a in bd.active if not is_order_alert(a)))
+        tier_tiles(None if bd.error else counts, lang,
+                   Counter(a.get("tier") for a in bd.active if not is_order_alert(a)))
     with top_r:
-        clock = time.strftime("%H:%M:%S", time.localtime(now))
-        st.markdown(f'<span class="yj-clock">{clock}</span>', unsafe_allow_html=True)
-        freshness(bd.snapshot, cfg.stale_after_s, lang, blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
+        st.markdown(f'<span class="yj-clock">{clock.show(now, "%H:%M:%S")}</span>'
+                    f'<span class="yj-zone">{clock.zone_name()}</span>', unsafe_allow_html=True)
+        stale = freshness(bd.snapshot, cfg.stale_after_s, lang,
+                          blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
     _blocked_banner(snap, lang)
@@ -222,10 +225,10 @@ def board(lang: str) -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(f"{t('active.title', lang)} · {len(bd.active)}", divider="gray")
+        st.subheader(f"{t('active.title', lang)} · {'—' if bd.error else len(bd.active)}", divider="gray")
         items = board_items(bd.active, cfg.group_orders_min)
         if not items:
-            st.success(t("active.none", lang), icon=":material/verified:")
+            all_clear(bd.error, stale, t("active.none", lang), lang)
         for item in items[:cfg.max_cards]:
             if isinstance(item, AlertGroup):
                 group_card(user, item, now, lang, new=new)

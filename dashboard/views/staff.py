@@ -10,7 +10,7 @@ from dashboard import data
 from dashboard.alert_card import alert_card, group_card
 from dashboard.alert_group import AlertGroup, board_items
 from dashboard.auth import User
-from dashboard.components import inject_css, md
+from dashboard.components import all_clear, inject_css, is_stale, md
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -53,8 +53,11 @@ def render() -> None:
         if bd.error:
             st.warning(t("store.missing", lang, err=bd.error[:200]))
         mine = board_items([a for a in bd.active if routed_to(user, a)], data.settings().dashboard.group_orders_min)
+        stale = is_stale(bd.snapshot, data.settings().dashboard.stale_after_s)
         if not mine:
-            st.success(t("staff.none", lang), icon=":material/verified:")
+            all_clear(bd.error, stale, t("staff.none", lang), lang)
+        elif stale:   # this page has no freshness pill: say it where the list is
+            st.warning(t("staff.stale", lang), icon=":material/hourglass_disabled:")
         for item in mine:
             if isinstance(item, AlertGroup):
                 group_card(user, item, now, lang, show_playbook=True)

@@ -1,0 +1,104 @@
+"""The alert history page against a real Redis and the real AlertStore: one page never contradicts itself."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.dash_fixtures import app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
+
+pytest.importorskip("alerts.store")
+
+
+def _step(alert: dict, status: str, seq: int, at: float, **extra) -> dict:
+    from yujing.records import fmt_ts
+    return {**alert, "status": status, "seq": seq, "ts": fmt_ts(at), **extra}
+
+
+def _history_table(at):
+    return next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+
+
+def _story(at):
+    return next(d.value for d in at.dataframe if list(d.value.columns) == ["Time", "What", "Who", "Detail"])
+
+
+def test_history_row_and_story_of_the_picked_alert_agree_when_it_changed_since_the_table_was_read(board_env):
+    """The history rows are read at most every 5 s (st.cache_data); the alert's story is read on every run. The
+    red alert is resolved between two runs, within those 5 s: its row, the statistics and its story all say
+    resolved, at the same time (the lead's screenshot: the row said "acknowledged", the story below "resolved")."""
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]           # the newest alert: the story panel opens on it
+    fired = time.time() - 600
+    store = writer(board_env["redis_url"])
+    store.apply([_step(red, "acknowledged", 2, fired + 90, by="duty")])
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    row = _history_table(at).iloc[0]
+    assert (row["Tier"], row["Status"], row["Ack"], row["Time to resolve (min)"]) == ("Red · I", "acknowledged",
+                                                                                       "duty", "—")
+    assert list(_story(at)["What"]) == ["firing", "acknowledged"]
+
+    store.apply([_step(red, "resolved", 3, fired + 300, reason="cleared")])
+    at.run()                                        # well within the history read's 5 s
+    assert not at.exception, at.exception
+    row = _history_table(at).iloc[0]
+    assert (row["Status"], row["Time to ack (min)"], row["Time to resolve (min)"]) == ("resolved", "1.5", "5.0")
+    assert list(_story(at)["What"]) == ["firing", "acknowledged", "resolved"]
+    assert {m.label: m.value for m in at.metric}["MTTR"] == "5 min"
+
+
+def test_the_alert_picked_further_down_is_the_one_read_as_of_now(board_env):
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    orange = seed(board_env["redis_url"])[1]
+    at = app_test("qa").run()
+    at.selectbox(key="h_pick").set_value(orange["alert_id"]).run()
+    writer(board_env["redis_url"]).apply([_step(orange, "resolved", 2, time.time() - 1200 + 180, reason="cleared")])
+    at.run()
+    assert not at.exception, at.exception
+    table = _history_table(at)
+    assert list(table["Status"]) == ["firing", "resolved", "firing", "firing"]   # newest first: red, orange, ...
+    assert list(table["Time to resolve (min)"])[1] == "3.0"
+    assert list(_story(at)["What"]) == ["firing", "resolved"]
+
+
+def test_notifications_of_an_alert_read_as_words_and_counts_are_whole(board_env):
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]
+    writer(board_env["redis_url"]).record_delivery(red["alert_id"], {
+        "ok": False, "attempts": 3, "error": "timeout after 5s", "target": "dingtalk", "receiver": "duty-north",
+        "key": "k1", "reason": "firing", "status": "firing", "seq": 1, "ts": time.time()})
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    sent = next(d.value for d in at.dataframe if "Attempts" in d.value.columns)
+    assert list(sent.columns) == ["Time", "What", "Receiver", "Channel", "Result", "Attempts", "Error"]
+    assert list(sent.iloc[0])[1:] == ["firing", "duty-north", "dingtalk", "✗ failed", 3, "timeout after 5s"]
+    assert sent.iloc[0]["Time"].startswith("20")   # a date, not an epoch number
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]   # alerts per day, alerts per kind
+    axes = [enc["axis"] for spec in specs for enc in spec["encoding"].values() if enc.get("aggregate") == "count"]
+    assert len(axes) == 2 and all(a == {"format": "d", "tickMinStep": 1} for a in axes)   # no "0.2 alerts" ticks
+
+
+def test_a_lapsed_acknowledgement_is_not_an_acknowledgement(board_env):
+    """The worker writes an ack timeout (and an un-acknowledge) as an "acknowledged" record with
+    acknowledged=False. It is not an acknowledgement: not in the status, not in the time to acknowledge."""
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red, orange = seed(board_env["redis_url"])[:2]
+    fired_red, fired_orange = time.time() - 600, time.time() - 1200
+    writer(board_env["redis_url"]).apply([
+        _step(red, "acknowledged", 2, fired_red + 300, acknowledged=False, reason="ack_timeout"),   # +5 min
+        _step(red, "acknowledged", 3, fired_red + 480, acknowledged=True, by="duty"),                    # +8 min
+        _step(orange, "acknowledged", 2, fired_orange + 300, acknowledged=False, reason="ack_timeout")])
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    table = _history_table(at)
+    red_row, orange_row = table.iloc[0], table.iloc[1]
+    assert (red_row["Status"], red_row["Ack"], red_row["Time to ack (min)"]) == ("acknowledged", "duty", "8.0")
+    assert (orange_row["Status"], orange_row["Ack"], orange_row["Time to ack (min)"]) == ("firing", "", "—")
+    assert list(_story(at)["What"]) == ["firing", "ack timed out", "acknowledged"]
+    assert {m.label: m.value for m in at.metric}["MTTA"] == "8 min"

@@ -1,0 +1,42 @@
+"""Times on the board are on the business's clock (UTC+8 by default) and say so, whatever the server's zone."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.dash_fixtures import all_text, app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
+
+pytest.importorskip("alerts.store")
+
+
+@pytest.fixture()
+def server_in_utc(monkeypatch):
+    """The board process in UTC, as in the shipped image (python:3.11-slim sets no TZ)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_history_and_wall_clock_show_beijing_time_on_a_utc_server(board_env, server_in_utc):
+    from tests.dash_seed import seed
+    now = datetime.fromisoformat("2026-11-24T14:05:09+08:00").timestamp()
+    put_snapshot(board_env["redis_url"], snapshot(now=time.time()) | {"now": now})
+    red = seed(board_env["redis_url"])[0]                 # its ts: "2026-…T…+08:00", the worker's own format
+    fired_in_beijing = red["ts"][:19].replace("T", " ")
+
+    at = app_test("qa").run()                             # the quality team's history
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+    assert table.iloc[0]["Fired"] == fired_in_beijing
+    story = next(d.value for d in at.dataframe if list(d.value.columns) == ["Time", "What", "Who", "Detail"])
+    assert story.iloc[0]["Time"] == fired_in_beijing
+    assert "Times in UTC+8" in all_text(at)
+
+    at = app_test("duty").run()                           # the wall board's clock
+    assert not at.exception, at.exception
+    clock = next(m.value for m in at.markdown if m.value.startswith("<span class=\"yj-clock\">"))
+    assert ">14:05:09</span>" in clock and ">UTC+8</span>" in clock
