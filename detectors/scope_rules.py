@@ -26,6 +26,8 @@ from collections import deque
 from typing import Any, Callable
 
 from detectors.anomaly import SeriesAnomalyDetector
+from detectors.baseline import Baseline
+from detectors.debounce import Debounce, is_firing
 from detectors.forecast import BreachForecast
 from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
@@ -36,7 +38,7 @@ from detectors.stall import StallWatch
 from detectors.work import WorkWatch
 from streams.deadlines import CHECK_STAGE
 from yujing.config import Settings
-from yujing.records import STAGES, Condition
+from yujing.records import STAGES, TIER_RANK, Condition
 
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
 ALERT_SCOPES = ("region", "department", "channel")
@@ -47,91 +49,6 @@ TOPIC_ZH = {"billing": "电费/账单", "meter": "电表/计量", "voltage": "�
             "connection": "报装/过户", "outage_notice": "停电通知"}
 STAGE_ZH = {"receive": "受理", "decompose": "派单/接单", "feedback": "处理反馈"}
 TIER_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
-
-
-class Baseline:
-    """Exponentially weighted mean and mean absolute deviation of one figure (learned while calm).
-
-    >>> b = Baseline(alpha=0.5)
-    >>> for x in (2, 2, 2, 2): b.learn(x)
-    >>> b.mean, round(b.threshold(z=3, floor=1), 2)   # mean + 3 deviations + Poisson sqrt(mean)
-    (2.0, 3.41)
-    """
-
-    __slots__ = ("mean", "dev", "n", "alpha")
-
-    def __init__(self, alpha: float = 1 / 240) -> None:
-        self.mean = 0.0
-        self.dev = 0.0
-        self.n = 0
-        self.alpha = alpha
-
-    # max() written out (``b if b > a else a`` is exactly max(a, b)): both run twice per lag key and minute
-    def learn(self, x: float) -> None:
-        n = self.n = self.n + 1
-        if n == 1:
-            self.mean = float(x)
-            return
-        inv, a = 1.0 / n, self.alpha
-        a = inv if inv > a else a
-        mean = self.mean
-        self.dev += a * (abs(x - mean) - self.dev)
-        self.mean = mean + a * (x - mean)
-
-    def threshold(self, z: float, floor: float) -> float:
-        mean = self.mean
-        v = mean + z * self.dev + math.sqrt(0.0 if 0.0 > mean else mean)
-        return v if v > floor else floor
-
-    def threshold_risen(self, z: float, floor: float, f: float) -> float:
-        """The threshold of a figure whose normal level has risen ``f`` times: the mean × f and the spread
-        (deviation and Poisson term) × sqrt(f), as a count's whose rate rose (a busier hour is as noisy as a count
-        of that size, not ``f`` times noisier).
-
-        >>> b = Baseline(alpha=0.5)
-        >>> for x in (4, 4, 4, 4): b.learn(x)
-        >>> b.threshold(3, 1), b.threshold_risen(3, 1, 4.0), 4 * b.threshold(3, 1)
-        (6.0, 20.0, 24.0)
-        """
-        mean = self.mean if self.mean > 0.0 else 0.0
-        v = f * mean + math.sqrt(f) * (z * self.dev + math.sqrt(mean))
-        return v if v > floor else floor
-
-    def band(self, z: float, floor: float) -> float:
-        """The baseline's upper band: one unit of its threshold's spread above the mean, ``mean + (threshold(z,
-        floor) - mean) / z`` (a deviation plus its share of the Poisson term, or of the floor's margin).
-
-        >>> b = Baseline(alpha=0.5)
-        >>> for x in (4, 4, 4, 4): b.learn(x)
-        >>> b.threshold(4, 1), b.band(4, 1)
-        (6.0, 4.5)
-        """
-        mean = self.mean
-        return mean + (self.threshold(z, floor) - mean) / z
-
-    def learn_bounded(self, x: float, z: float, floor: float) -> None:
-        """Learn ``x`` capped at the :meth:`band` (bounded influence, Huber-style): how a minute of an incident is
-        learned. Each such minute moves the mean by at most ``alpha`` of one spread unit and the deviation only by
-        ``alpha`` of the Poisson term's share: a long incident raises the threshold linearly and slowly, and a
-        level that persists for days is still learned. Capped at the threshold instead (``z`` units), the
-        deviation grew by ``(z - 1) alpha`` of itself a minute, ``e^(3 alpha t)`` at z = 4: ×9.5 in 3 h.
-
-        >>> b = Baseline(alpha=0.5)
-        >>> for x in (4, 4, 4, 4): b.learn(x)
-        >>> b.learn_bounded(100.0, 4, 1); b.mean, b.dev   # counted as 4.5, not as 100 (nor as the threshold, 6)
-        (4.25, 0.25)
-        """
-        cap = self.band(z, floor)
-        self.learn(x if x < cap else cap)
-
-    def untouched(self) -> bool:
-        """Only zeros learned so far: learning another zero would only count it (``n``), and the threshold is
-        that of ``Baseline()``.
-
-        >>> b = Baseline(); b.learn(0.0); b.untouched(), b.n
-        (True, 1)
-        """
-        return self.mean == 0.0 and self.dev == 0.0
 
 
 SEQUENTIAL_KINDS = frozenset(("reclassification", "topic_surge"))
@@ -176,72 +93,8 @@ def keeps_pace(backlog: Any, closed: Any, minutes: int, min_closed: int, routed:
     return done >= min_closed
 
 
-class Debounce:
-    """Hold-down and clear-down of one scope condition's tier: it fires when the raw verdict was active in
-    most of the last ``hold`` minutes (k of n, so one calm minute in a rising queue does not restart the wait)
-    and resolves after ``clear`` calm minutes in a row."""
-
-    __slots__ = ("tier", "candidate", "since", "clear_since", "hits")
-
-    def __init__(self) -> None:
-        self.tier: str | None = None
-        self.candidate: str | None = None
-        self.since = 0.0
-        self.clear_since: float | None = None
-        self.hits: list[float] = []
-
-    def idle(self) -> bool:
-        """Nothing held, pending or firing: a calm verdict (``step(None, ...)``) would change nothing."""
-        return self.tier is None and self.candidate is None and not self.hits
-
-    def step(self, want: str | None, t: float, hold_s: float, clear_s: float) -> tuple[bool, str | None]:
-        """Feed the raw verdict; return (changed, tier now)."""
-        if want is None:
-            if self.tier is None:
-                if self.hits and t - self.hits[0] > hold_s:
-                    self.hits = [h for h in self.hits if t - h <= hold_s]
-                if not self.hits:
-                    self.candidate = None
-                return False, None
-            if self.clear_since is None:
-                self.clear_since = t
-            if t - self.clear_since >= clear_s:
-                self.tier = None
-                self.clear_since = None
-                return True, None
-            return False, self.tier
-        self.clear_since = None
-        if self.tier is not None:
-            if want != self.tier:
-                self.tier = want
-                return True, want
-            return False, want
-        self.hits = [h for h in self.hits if t - h < hold_s]
-        self.hits.append(t)
-        if self.candidate is None or _rank(want) > _rank(self.candidate):
-            self.candidate = want
-        if len(self.hits) >= max(1, int(0.6 * hold_s / 60.0 + 0.5)):
-            self.tier = self.candidate
-            self.candidate = None
-            self.hits = []
-            return True, self.tier
-        return False, None
-
-
 _EMPTY: dict[str, float] = {}
 """A minute without counts (read only)."""
-
-_RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
-
-
-def _rank(t: str | None) -> int:
-    return _RANK[t]
-
-
-def _firing(d: Debounce | None) -> bool:
-    """The scope condition of this debounce has fired and not resolved (its alert is on)."""
-    return d is not None and d.tier is not None
-
 
 class _LagWatch:
     """What :meth:`ScopeDetectors._lags` needs of one stage of one scope, looked up once (not every minute): the
@@ -685,7 +538,7 @@ class ScopeDetectors:
                     if f is not None and not (dept and stage == "feedback" and self._crews_slow(plan.name, t)):
                         thr = max(thr, b.threshold_risen(4.0, floor, f) if level else f * b.threshold(4.0, floor))
                 if h is not None and ((h.n < warmup and not seasonal) or (
-                        (h.n < warmup or risk < thr) and not _firing(debounce.get(key)))):
+                        (h.n < warmup or risk < thr) and not is_firing(debounce.get(key)))):
                     # only calm minutes: an incident in progress must not raise the bar it is judged against
                     # (learned at the threshold, a one-hour baseline of ~60 minutes a day climbed 8 -> 15 in
                     # 25 minutes of public-2's understaffed desk). Warming up (its first two days) every minute;
@@ -702,7 +555,7 @@ class ScopeDetectors:
                 d = debounce.get(key)
                 if quiet:
                     b.n += 1
-                elif n >= warmup and _firing(d):
+                elif n >= warmup and is_firing(d):
                     b.learn_bounded(risk, 4.0, floor)   # below the bar, but its alert still on: the incident's tail
                 else:
                     b.learn(risk)
@@ -846,9 +699,9 @@ class ScopeDetectors:
                 want = "orange"
             if at100 >= cfg.red_orders:
                 want = "red"
-            if _RANK[want] < _RANK[cfg.lag_min_tier]:
+            if TIER_RANK[want] < TIER_RANK[cfg.lag_min_tier]:
                 want = None
-        if hot and not calm and _RANK[want] < _RANK["yellow"]:
+        if hot and not calm and TIER_RANK[want] < TIER_RANK["yellow"]:
             want = "yellow"   # the share of checks reaching half their deadline has risen (sequential evidence)
         if (want == "yellow" and skind == "department" and stage != "receive" and cfg.lag_pace_minutes > 0
                 and at90 < cfg.orange_orders):
@@ -859,13 +712,13 @@ class ScopeDetectors:
             desk = next(w.st for w in plan.lags if w.stage == "decompose")
             if desk.span_n and keeps_pace(st.backlog_hist, st.closed_hist, cfg.lag_pace_minutes,
                                           cfg.lag_pace_min_closed, routed=desk.opened_hist if st is desk else None):
-                if not _firing(self.debounce.get(key)):
+                if not is_firing(self.debounce.get(key)):
                     want = None
                     self.paced[(name, stage)] = t   # its region's alert would only repeat the burst
         if want is not None and skind == "region" and self._covering_department(name, stage, at50, t) is not None:
             want = None
         if not calm:
-            if _firing(self.debounce.get(key)):
+            if is_firing(self.debounce.get(key)):
                 # its alert is on: the incident is learned with bounded influence, so it cannot teach the baseline
                 # that it is normal, and a lasting level still can. Learned at the threshold, gen-16's slowed repair
                 # desk's went 22 -> 368 in 5 hours: its alert cleared with 6 orders overdue and came back with 61
@@ -1228,7 +1081,7 @@ class ScopeDetectors:
             if value >= 2.5 * thr:
                 want = "red"
         measured = want is not None   # the value itself is unusual (not only the caller's direct evidence)
-        if force is not None and _RANK[force] > _RANK[want]:
+        if force is not None and TIER_RANK[force] > TIER_RANK[want]:
             want = force
         elif known and (b.n < self.cfg.warmup_ticks or value < thr):  # the unusual is not learned as normal
             b.learn(value)

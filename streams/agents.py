@@ -14,7 +14,7 @@ escalation) goes to ``customer-contacts`` keyed by ``customer_id`` → :func:`tr
 
 Every agent takes its input in batches straight from the consumer's fetches (``streams.app.Inbox``: no faust
 Event, stream or ack per message): per batch one changelog flush (coalesced per order), one Redis pipeline,
-and one produce batch per topic-partition (:class:`Outbox`); nothing per event waits on the network.
+and one produce batch per topic-partition (:class:`streams.outbox.Outbox`); nothing per event waits on the network.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import dataclasses
 import inspect
 import logging
 import os
-import struct
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -38,112 +37,41 @@ from streams.app import (CONDITIONS, CUSTOMER_CONTACTS, CUSTOMER_CONTEXT, CUSTOM
 from streams.counted import CountedThrough, StatsRollback, last_offsets
 from streams.failpoints import failpoint
 from streams.live import Checkpoint, DeadMansSwitch, LiveClock
+from streams.outbox import ChangelogWriter, Outbox
 from streams.metrics import Metrics
 from streams.retrying import Outage, Retry
-from streams.signals import ScopeSignal
 from streams.table_store import TableStore
+from streams.wire import (dead_letter, decode_condition, decode_signals, encode_condition, encode_signals, murmur2,
+                          unpack)
 from yujing.config import Settings
 from yujing.events import InvalidEvent, parse_event
 from yujing.heap import kept_dumps
-from yujing.records import Condition, fmt_ts
 
 log = logging.getLogger("yujing.live")
 
 BATCH = 2000
 """Most input events one order-stage step takes (it takes whatever is queued, up to this: small when keeping up)."""
-SIGNALS_PER_RECORD = 100
-"""ScopeSignals packed into one record of ``scope-signals`` (a JSON array; :func:`encode_signals`)."""
 SIGNALS_BATCH = 10
 """Records (so at most about 1,000 signals) one scope-stage step takes."""
 CUSTOMERS_BATCH = 40
-"""Records one customer-stage step takes: each holds up to :data:`PER_RECORD` requests (so about 2,000 when
+"""Records one customer-stage step takes: each holds up to :data:`streams.wire.PER_RECORD` requests (so about 2,000 when
 busy); a record of one request, written before the packing, counts the same."""
 CONTEXTS_BATCH = 40
 """Records of customer contexts one step takes (packed like the requests)."""
-PER_RECORD = 100
-"""Customer requests (and contexts) of one partition packed into one record (a JSON array; :func:`unpack`)."""
 CONDITIONS_BATCH = 250
 """Smaller steps for the scope and alert agents: one step runs without a break on the shared event loop, and an
 alert storm (~2 ms per condition with its AlertStore writes) must not hold back the events' risk records."""
-RAW_KEEP = 2000
-"""Characters of a rejected input kept in the dead letter (a 1 MB line is not copied whole)."""
 RISK_TOP_KEEP = 2000
 """Riskiest orders kept in the ``risk:top`` sorted set."""
-
-
-def encode_condition(c: Condition) -> bytes:
-    return kept_dumps(dataclasses.asdict(c))
-
-
-def decode_condition(raw: bytes) -> Condition:
-    return Condition(**orjson.loads(raw))
-
-
-def encode_signals(signals: list[ScopeSignal]) -> list[bytes]:
-    """A step's ScopeSignals as records of up to :data:`SIGNALS_PER_RECORD` signals each (JSON arrays, in order).
-
-    One record per signal cost the order worker ~3 µs a signal (~2.6 per event): an orjson result kept alive
-    is a fresh ~1 KB allocation shrunk to fit, ten times the cost of serialising the signal; the scope stage
-    read a consumer record per signal too.
-
-    >>> s = ScopeSignal("arrival", 5.0, "WO-1", None, "north", None, "complaint", "app")
-    >>> [decode_signals(r) == [s] * n for r, n in zip(encode_signals([s] * 150), (100, 50))]
-    [True, True]
-    >>> decode_signals(orjson.dumps(s.to_dict())) == [s]   # a record of one signal (written before packing)
-    True
-    """
-    dumps = kept_dumps
-    return [dumps([s.to_dict() for s in signals[i:i + SIGNALS_PER_RECORD]])
-            for i in range(0, len(signals), SIGNALS_PER_RECORD)]
-
-
-def decode_signals(raw: bytes) -> list[ScopeSignal]:
-    """The ScopeSignals of one ``scope-signals`` record (see :func:`encode_signals`)."""
-    v = orjson.loads(raw)
-    from_dict = ScopeSignal.from_dict
-    return [from_dict(d) for d in v] if isinstance(v, list) else [from_dict(v)]
-
-
-def unpack(raw: bytes) -> list[Any]:
-    """The objects of one packed record: a JSON array of them, or one object (written before the packing).
-
-    >>> unpack(b'[{"a": 1}, {"a": 2}]'), unpack(b'{"a": 1}')
-    ([{'a': 1}, {'a': 2}], [{'a': 1}])
-    """
-    v = orjson.loads(raw)
-    return v if isinstance(v, list) else [v]
-
-
-def pack(items: list[tuple[bytes, Any]]) -> list[tuple[bytes, bytes]]:
-    """Objects bound for one partition as records of up to :data:`PER_RECORD` of them (JSON arrays, in order),
-    each keyed by its first object's key: per record, not per object, the producer's append, the broker's
-    record, the consumer's unpacking and acknowledgement.
-
-    >>> [(k, unpack(v)) for k, v in pack([(b"c1", {"n": 1}), (b"c2", {"n": 2})])]
-    [(b'c1', [{'n': 1}, {'n': 2}])]
-    >>> [len(unpack(v)) for _, v in pack([(b"k", {})] * 250)]
-    [100, 100, 50]
-    """
-    dumps = kept_dumps
-    return [(items[i][0], dumps([obj for _, obj in items[i:i + PER_RECORD]]))
-            for i in range(0, len(items), PER_RECORD)]
-
-
-def dead_letter(raw: bytes, reason: str, topic: str, partition: int, offset: int, utc_offset_h: float) -> bytes:
-    """The dead-letter record of one rejected input (raw text truncated to ``RAW_KEEP`` characters)."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
-    return orjson.dumps({"reason": reason, "raw": text[:RAW_KEEP], "raw_bytes": len(raw or b""),
-                         "topic": topic, "partition": partition, "offset": offset,
-                         "ts": fmt_ts(time.time(), utc_offset_h)})
 
 
 _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 
 
 SCOPE_CKPT_EVERY_S = 10.0
+"""The aggregates (a few hundred KB of JSON) are checkpointed this often; signals after it are replayed."""
 SNAPSHOT_EVERY_S = 0.95
 """The board snapshot is written about once a second, however often the clock ticks."""
-"""The aggregates (a few hundred KB of JSON) are checkpointed this often; signals after it are replayed."""
 ALERTS_CKPT_EVERY_S = 5.0
 """The alert pipeline's state is checkpointed this often (``state_dict`` of every episode and group was ~20 %
 of a busy worker's time when written every tick); conditions after it are replayed by a successor."""
@@ -152,219 +80,6 @@ MODELS_CKPT_EVERY_S = 10.0
 learned since (streams/model_state.py: a replaced worker resumes them; labels of the last interval are lost)."""
 MODEL_REPORT_EVERY_S = 5.0
 """The risk model's quality report in the heartbeat is recomputed this often (~10 ms over a 2,000-label window)."""
-
-
-class ChangelogWriter:
-    """Sends TableStore flushes to the table's changelog, one partition per order's source partition.
-
-    Tansu reports a partition's end offset as *start of its last batch + 1*, so a restarted worker whose
-    faust recovery reads "up to the end" would miss the rest of a multi-record last batch. The writer
-    therefore builds the batches itself (``send_batch``): per partition one batch with all records but the
-    last, then one batch with the last record alone. The end offset Tansu reports is then exact, and the
-    other output topics keep their normal (large) batches.
-
-    Every partition's head goes first, then every last record: the producer holds a second batch of a
-    partition until the first is in a request, and sends one request at a time, so head and last partition
-    by partition cost a broker round trip per partition (two requests a write instead of ~24 for 12).
-    """
-
-    def __init__(self, producer: Any, topic: str, retry: Retry | None = None) -> None:
-        self.producer = producer
-        self.topic = topic
-        self.retry = retry or Retry()
-        self.records = 0
-
-    async def write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
-        """Send the records and wait until the broker has them (the take is acknowledged after this); a failed
-        send is sent again (:mod:`streams.retrying`: a table record repeated in order changes nothing)."""
-        if by_partition:
-            await self.retry("changelog " + self.topic, lambda: self._write(by_partition))
-            self.records += sum(len(recs) for recs in by_partition.values())
-
-    async def _write(self, by_partition: dict[int, list[tuple[str, bytes | None]]]) -> None:
-        dumps = kept_dumps
-        keyed = {p: [(dumps(key), value) for key, value in recs] for p, recs in by_partition.items()}
-        sent = []
-        for p, recs in keyed.items():
-            if len(recs) > 1:
-                sent.extend(await send_records(self.producer, self.topic, p, recs[:-1]))
-        for p, recs in keyed.items():
-            sent.extend(await send_records(self.producer, self.topic, p, recs[-1:]))
-        await delivered(sent)
-
-
-async def send_records(producer: Any, topic: str, partition: int, recs: list[tuple[bytes | None, bytes | None]]
-                       ) -> list:
-    """Hand one topic-partition's records to the producer in as few batches as fit; their delivery futures."""
-    sent = []
-    batch = producer.create_batch()
-    for key, value in recs:
-        if batch.append(key=key, value=value, timestamp=None) is None:
-            batch.close()
-            sent.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = producer.create_batch()
-            batch.append(key=key, value=value, timestamp=None)
-    batch.close()
-    sent.append(await producer.send_batch(batch, topic, partition=partition))
-    return sent
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's key hash (``aiokafka.partitioner.murmur2``, the Java client's), four bytes at a time: the same
-    value in about half the time (aiokafka's is pure Python byte by byte; every new order's risk record and
-    customer request has a key never seen before).
-
-    >>> from aiokafka.partitioner import murmur2 as reference
-    >>> keys = [b"", b"a", b"ab", b"abc", b"WO-20260714-000123", "客户-7".encode(), bytes(range(256))]
-    >>> [murmur2(k) for k in keys] == [reference(k) for k in keys]
-    True
-    """
-    length = len(data)
-    m = 0x5BD1E995
-    h = 0x9747B28C ^ length
-    n4 = length >> 2
-    if n4:
-        for k in struct.unpack_from(f"<{n4}I", data):
-            k = (k * m) & 0xFFFFFFFF
-            k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
-            h = ((h * m) & 0xFFFFFFFF) ^ k
-    rest = length & 3
-    if rest:
-        i = length - rest
-        if rest == 3:
-            h ^= data[i + 2] << 16
-        if rest >= 2:
-            h ^= data[i + 1] << 8
-        h = ((h ^ data[i]) * m) & 0xFFFFFFFF
-    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
-    return h ^ (h >> 15)
-
-
-class Outbox:
-    """Output records of one step, grouped by topic-partition and handed to the producer as whole batches.
-
-    ``AIOKafkaProducer.send`` costs an await, a future and a partitioner call per record (~4 records per input
-    event: signals, conditions, risk); here each topic-partition gets one ``send_batch`` per step. :meth:`flush`
-    returns once the broker has every batch (one round trip per step, not per record), so a step's input is
-    acknowledged only after its output is safe. Batches that fail are sent again, and only those
-    (:mod:`streams.retrying`), so a broker blip neither loses nor repeats output.
-    """
-
-    def __init__(self, producer: Any, retry: Retry | None = None) -> None:
-        self.producer = producer
-        self.retry = retry or Retry()
-        self.pending: dict[tuple[str, int | None], list[tuple[bytes | None, bytes]]] = {}
-        self.partitions: dict[str, int] = {}
-        self.records = 0
-        self._partition_of: dict[bytes, int] = {}
-        self.packed: dict[str, list[tuple[bytes, Any]]] = {}
-        """Objects to pack per partition at :meth:`flush` (:meth:`extend_packed`), per topic."""
-
-    def add(self, topic: str, value: bytes, key: bytes | None = None) -> None:
-        """Queue one record: keyed records go where the default partitioner puts them, others to partition 0."""
-        self.pending.setdefault((topic, None if key is not None else 0), []).append((key, value))
-
-    def extend(self, topic: str, values: list[bytes]) -> None:
-        """Queue unkeyed records (partition 0: the one-partition internal topics)."""
-        self.pending.setdefault((topic, 0), []).extend([(None, v) for v in values])
-
-    def extend_keyed(self, topic: str, pairs: list[tuple[str, bytes]]) -> None:
-        """Queue (key, value) records, keys as text."""
-        self.pending.setdefault((topic, None), []).extend([(k.encode(), v) for k, v in pairs])
-
-    def extend_packed(self, topic: str, items: list[tuple[str, Any]]) -> None:
-        """Queue (key, object) pairs; at :meth:`flush` those the default partitioner puts in one partition go
-        as records of up to :data:`PER_RECORD` objects (:func:`pack`), so every object reaches the partition its
-        key would have taken it to alone, in order."""
-        self.packed.setdefault(topic, []).extend([(k.encode(), obj) for k, obj in items])
-
-    def extend_packed_to(self, topic: str, items: list[tuple[int, str, Any]]) -> None:
-        """Queue (partition, key, object) triples as packed records per partition (:func:`pack`), in order."""
-        by_p: dict[int, list[tuple[bytes, Any]]] = {}
-        for p, k, obj in items:
-            by_p.setdefault(p, []).append((k.encode(), obj))
-        pending = self.pending
-        for p, objs in by_p.items():
-            pending.setdefault((topic, p), []).extend(pack(objs))
-
-    def extend_to(self, topic: str, records: list[tuple[int, str, bytes]]) -> None:
-        """Queue (partition, key, value) records for the partitions given (keys as text)."""
-        pending = self.pending
-        for p, k, v in records:
-            pending.setdefault((topic, p), []).append((k.encode(), v))
-
-    def partition(self, key: bytes, n: int) -> int:
-        """The default partitioner's choice (murmur2 is pure Python in aiokafka: cached per key)."""
-        p = self._partition_of.get(key)
-        if p is None:
-            if len(self._partition_of) > 200_000:
-                self._partition_of.clear()
-            p = self._partition_of[key] = (murmur2(key) & 0x7FFFFFFF) % n
-        return p
-
-    async def _count_of(self, topic: str) -> int:
-        n = self.partitions.get(topic)
-        if n is None:
-            n = await self.retry("topic metadata", lambda: self.producer.partitions_for(topic))
-            n = self.partitions[topic] = len(n)
-        return n
-
-    async def flush(self) -> None:
-        """Send everything queued and return once the broker has all of it (retrying what failed)."""
-        pending, self.pending = self.pending, {}
-        packed, self.packed = self.packed, {}
-        if not (pending or packed):
-            return
-        groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]] = []
-        for topic, items in packed.items():
-            groups.extend((topic, q, pack(objs)) for q, objs in (await self._by_partition(topic, items)).items())
-        for (topic, p), recs in pending.items():
-            if p is None:
-                groups.extend((topic, q, part) for q, part in (await self._by_partition(topic, recs)).items())
-            else:
-                groups.append((topic, p, recs))
-        await self.retry("output", lambda: self._deliver(groups))
-
-    async def _by_partition(self, topic: str, keyed: list[tuple[bytes, Any]]) -> dict[int, list[tuple[bytes, Any]]]:
-        """Keyed items grouped by the partition the default partitioner gives their keys, in order."""
-        n = await self._count_of(topic)
-        partition = self.partition
-        by_p: dict[int, list[tuple[bytes, Any]]] = {}
-        for key, item in keyed:
-            by_p.setdefault(partition(key, n), []).append((key, item))
-        return by_p
-
-    async def _deliver(self, groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]]) -> None:
-        """Send ``groups`` (topic, partition, records) in order and wait for the broker; those that failed stay
-        in ``groups`` (the next attempt sends only them) and the first failure is raised."""
-        sent: list = []   # per group: the delivery futures of its batches, or the error that stopped it
-        for topic, p, recs in groups:
-            try:
-                sent.append(await send_records(self.producer, topic, p, recs))
-            except Exception as exc:   # the producer refused the batch outright (closed, timed out waiting)
-                sent.append(exc)
-        results = [r if isinstance(r, Exception) else await _outcome(r) for r in sent]
-        failed = [g for g, r in zip(groups, results) if r is not None]
-        self.records += sum(len(g[2]) for g, r in zip(groups, results) if r is None)
-        groups[:] = failed
-        if failed:
-            raise next(r for r in results if r is not None)
-
-
-async def _outcome(futures: list) -> Exception | None:
-    """None once every future succeeded, else the first error (logged)."""
-    for r in await asyncio.gather(*futures, return_exceptions=True):
-        if isinstance(r, Exception):
-            log.error("produce failed: %r", r)
-            return r
-    return None
-
-
-async def delivered(futures: list) -> None:
-    """Wait for the broker's acknowledgement of every batch sent; the first failure is logged and raised."""
-    exc = await _outcome(futures)
-    if exc is not None:
-        raise exc
 
 
 ROLES = ("all", "orders", "aggregates")

@@ -605,7 +605,9 @@ def scope_from_state(settings: Settings, state: dict[str, Any]) -> ScopeStage:
     >>> r.scopes[("region", "north")].window("arrivals", 60), r.next_tick == s.next_tick
     (1.0, True)
     """
-    from detectors.scope_rules import HOURLY_ALPHA, Baseline, Debounce
+    from detectors.baseline import Baseline
+    from detectors.debounce import Debounce
+    from detectors.scope_rules import HOURLY_ALPHA
 
     stage = ScopeStage(settings)
     stage.next_tick = state["next_tick"]

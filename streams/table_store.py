@@ -7,7 +7,7 @@ changelog record per changed order per batch, however many events the batch held
 
 Where the bytes go is left to the caller: :meth:`flush` updates the local store (the faust table's ``data``,
 which recovery also fills) and returns the changelog records grouped by partition; the live shell sends
-them (``streams.agents.ChangelogWriter``) to the partition the order's events come from, so that a worker
+them (``streams.outbox.ChangelogWriter``) to the partition the order's events come from, so that a worker
 that takes over a partition recovers exactly the orders of that partition.
 """
 from __future__ import annotations

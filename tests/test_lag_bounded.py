@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.scope_rules import Baseline
+from detectors.baseline import Baseline
 from streams.scope_stage import ScopeStage
 from tests.test_lag_hourly import DAY, T0, Desk, settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import random
 
-from detectors.scope_rules import Baseline
+from detectors.baseline import Baseline
 from streams import signals as S
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal

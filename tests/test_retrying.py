@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from streams.agents import ChangelogWriter, Outbox
+from streams.outbox import ChangelogWriter, Outbox
 from streams.retrying import Retry
 
 
