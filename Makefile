@@ -1,6 +1,6 @@
 # Two commands from a fresh clone:
 #   make demo   set up (Debian packages, .venv) and run the whole system locally: board on http://127.0.0.1:8501
-#   make test   set up and run the tests (tests/ and the doctests of yujing/ streams/ detectors/ alerts/)
+#   make test   set up and run the tests (tests/ and the doctests of yujing/ streams/ detectors/ alerts/ dashboard/ bench/)
 # Set-up is idempotent and takes about a second when everything is already installed.
 
 VENV       ?= .venv
