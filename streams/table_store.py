@@ -5,10 +5,15 @@
 at the end of the batch encodes the touched states once and writes only those whose bytes changed: one
 changelog record per changed order per batch, however many events the batch held for it (coalesced writes).
 
-Where the bytes go is left to the caller: :meth:`flush` updates the local store (the faust table's ``data``,
-which recovery also fills) and returns the changelog records grouped by partition; the live shell sends
-them (``streams.outbox.ChangelogWriter``) to the partition the order's events come from, so that a worker
-that takes over a partition recovers exactly the orders of that partition.
+Where the bytes go is left to the caller: :meth:`flush` returns the changelog records grouped by partition; the
+live shell sends them (``streams.outbox.ChangelogWriter``) to the partition the order's events come from, so that a
+worker that takes over a partition recovers exactly the orders of that partition.
+
+The local store (the faust table's ``data``, which recovery fills with encoded values) keeps, for every key whose
+object is decoded here, only a digest of its last encoded value (``hash(bytes)``, 64 bits): enough to tell whether
+a touched object changed, without a second copy of every open order (~400 bytes each) next to the object itself.
+A value recovery wrote stays bytes until its key is decoded; :meth:`reload` after a rebalance forgets the objects
+whose key recovery refilled, so they are decoded from the changelog's version.
 """
 from __future__ import annotations
 
@@ -37,6 +42,11 @@ class TableStore(MutableMapping[str, V], Generic[V]):
     {1: [('WO-22', None)]}
     >>> sorted(local), len(store), "WO-22" in store
     (['WO-1'], 1, False)
+    >>> local["WO-1"] == hash(b"1")           # a digest, not a second copy of the encoded value
+    True
+    >>> local["WO-3"] = b"7"; store.reload()   # recovery refilled WO-3: decoded from its bytes; WO-1 kept
+    >>> store["WO-3"], store["WO-1"], store.flush()
+    (7, 1, {})
     """
 
     def __init__(self, local: MutableMapping, encode: Callable[[V], bytes], decode: Callable[[bytes], V],
@@ -56,8 +66,7 @@ class TableStore(MutableMapping[str, V], Generic[V]):
     def __getitem__(self, key: str) -> V:
         value = self.cache.get(key)
         if value is None:
-            raw = self.local[key]          # KeyError if absent
-            value = self.cache[key] = self.decode(raw)
+            value = self.cache[key] = self._decode(key, self.local[key])   # KeyError if absent
         self.touched[key] = None              # the caller may mutate it in place
         return value
 
@@ -68,9 +77,14 @@ class TableStore(MutableMapping[str, V], Generic[V]):
             raw = self.local.get(key)
             if raw is None:
                 return default
-            value = self.cache[key] = self.decode(raw)
+            value = self.cache[key] = self._decode(key, raw)
         self.touched[key] = None
         return value
+
+    def _decode(self, key: str, raw: bytes | int) -> V:
+        if type(raw) is int:   # a digest: the object must be in the cache (see reload); never read as new
+            raise RuntimeError(f"table store: {key!r} has a digest but no decoded object")
+        return self.decode(raw)
 
     def __setitem__(self, key: str, value: V) -> None:
         self.cache[key] = value
@@ -112,14 +126,20 @@ class TableStore(MutableMapping[str, V], Generic[V]):
     def flush(self) -> dict[int, list[Record]]:
         """Write touched states whose bytes changed and deletions to the local store; return them by partition."""
         out: dict[int, list[Record]] = {}
+        local = self.local
         for key in self.touched:
             value = self.cache.get(key)
             if value is None:
                 continue
             raw = self.encode(value)
-            if self.local.get(key) != raw:
-                self.local[key] = raw
-                out.setdefault(self.partition_of(key), []).append((key, raw))
+            digest = hash(raw)
+            old = local.get(key)
+            if old is not None and (old == digest if type(old) is int else old == raw):
+                if type(old) is not int:
+                    local[key] = digest   # recovered bytes, now decoded: keep the digest only
+                continue
+            local[key] = digest
+            out.setdefault(self.partition_of(key), []).append((key, raw))
         for key in self.deleted:
             self.local.pop(key, None)
             out.setdefault(self.partition_of(key), []).append((key, None))
@@ -144,7 +164,9 @@ class TableStore(MutableMapping[str, V], Generic[V]):
         return len(gone)
 
     def reload(self) -> None:
-        """Forget decoded objects (after the local store was refilled by recovery)."""
-        self.cache.clear()
+        """After recovery refilled the local store: forget the decoded objects of keys it refilled (they hold the
+        changelog's bytes again, decoded on the next read); keep those whose key still holds our digest."""
+        local = self.local
+        self.cache = {k: v for k, v in self.cache.items() if type(local.get(k)) is int}
         self.touched.clear()
         self.deleted.clear()
