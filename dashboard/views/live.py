@@ -13,12 +13,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock, data
+from dashboard import clock, data, risky
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card, tier_label,
+from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card,
                                   tier_tiles)
-from dashboard.i18n import factor_text, t
+from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
 
@@ -118,31 +118,6 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
                            f"{clean(name, 40)}: {clean(step, 60)} ({int(s.get('tries') or 0)}×)"
                            for name, steps in blocked.items() for step, s in steps.items()))
                        if blocked else ""))
-
-
-def _risky(snap: dict[str, Any], lang: str) -> None:
-    st.subheader(t("risky.title", lang), divider="gray")
-    rows = snap.get("risky_orders") or []
-    if not rows:
-        st.caption(t("risky.none", lang))
-        return
-    now = float(snap.get("now") or time.time())
-    df = pd.DataFrame([{
-        t("col.risk", lang): float(r.get("risk") or 0), t("col.tier", lang): tier_label(r.get("tier"), lang),
-        t("col.order", lang): " ".join(str(r.get("order_id") or "").split())[:64],  # a system id, not PII
-        t("col.factors", lang): clean(("、" if lang == "zh" else ", ").join(
-            factor_text(str(f), lang) for f in r.get("top_factors") or []), 120),
-        t("col.region", lang): clean(r.get("region") or "", 40),
-        t("col.department", lang): clean(r.get("department") or "", 40),
-        t("col.category", lang): clean(r.get("category") or "", 30),
-        t("col.stage", lang): t(f"stage.{r.get('stage')}", lang) if r.get("stage") else "",
-        t("col.age", lang): round(float(r["age_min"])) if r.get("age_min") is not None else None,
-        t("col.updated", lang): round((now - r["updated"]) / 60) if r.get("updated") else None,
-        t("col.text", lang): clean(r.get("text") or "", 200)} for r in rows[:15]])
-    # the live worker's risk records carry no region/stage/text: leave out what is empty for every row
-    df = df.loc[:, [c for c in df.columns if not df[c].isna().all() and not (df[c].astype(str) == "").all()]]
-    st.dataframe(df, hide_index=True, use_container_width=True, column_config={
-        t("col.risk", lang): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1, width="small")})
 
 
 def reliability_chart(bins: list[dict[str, Any]], lang: str) -> alt.Chart | None:
@@ -246,7 +221,7 @@ def board(lang: str) -> None:
             st.caption(t("heat.none", lang))
         else:
             st.altair_chart(chart, use_container_width=True)
-        _risky(snap, lang)
+        risky.section(snap.get("risky_orders") or [], bd.active, now, lang)
         if snap:
             _kpis(snap, lang)
             _model_quality(snap, lang)
