@@ -60,13 +60,26 @@ def _factors(r: dict[str, Any], lang: str, limit: int = 120) -> str:
                  limit)
 
 
-def table(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+def open_min(r: dict[str, Any], now: float) -> float | None:
+    """Minutes the order has been open by ``now``: its age when its record was written (``updated``) plus the
+    time since, so a record that has not changed for a while (or stalled data) does not freeze its age.
+
+    >>> open_min({"age_min": 30, "updated": 1000.0}, now=1600.0), open_min({"age_min": 30}, 1600.0), open_min({}, 1.0)
+    (40.0, 30.0, None)
+    """
+    if r.get("age_min") is None:
+        return None
+    since = max(0.0, now - float(r["updated"])) if r.get("updated") else 0.0
+    return float(r["age_min"]) + since / 60
+
+
+def table(rows: list[dict[str, Any]], now: float, lang: str) -> pd.DataFrame:
     """The five columns (order, risk, top factors, minutes open, customer text); a column empty for every row
     (the live worker's records have no age or text unless an alert supplied them) is left out."""
     df = pd.DataFrame([{
         t("col.order", lang): _order(r), t("col.risk", lang): float(r.get("risk") or 0),
         t("col.factors", lang): _factors(r, lang),
-        t("col.age", lang): round(float(r["age_min"])) if r.get("age_min") is not None else None,
+        t("col.age", lang): None if open_min(r, now) is None else round(open_min(r, now)),
         t("col.text", lang): clean(r.get("text") or "", 200)} for r in rows])
     return df.loc[:, [c for c in df.columns if not df[c].isna().all() and not (df[c].astype(str) == "").all()]]
 
@@ -94,8 +107,9 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
         if r.get("stage"):
             where.append(f"{t('col.stage', lang)} {t('stage.' + str(r['stage']), lang)}")
         when = []
-        if r.get("age_min") is not None:
-            when.append(t("risky.open", lang, ago=ago(float(r["age_min"]) * 60, lang)))
+        age = open_min(r, now)
+        if age is not None:
+            when.append(t("risky.open", lang, ago=ago(age * 60, lang)))
         if r.get("updated"):
             when.append(t("risky.updated", lang, ago=ago(now - float(r["updated"]), lang)))
         st.caption(md(" · ".join(where + when)))
@@ -107,13 +121,14 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
 
 
 def section(rows: list[dict[str, Any]], active: list[dict[str, Any]], now: float, lang: str) -> None:
-    """The riskiest orders: the five-column table, and the picked order's detail below it."""
+    """The riskiest orders: the five-column table, and the picked order's detail below it; ``now`` on the
+    alerts' clock (:func:`dashboard.data.alerts_now`)."""
     st.subheader(t("risky.title", lang), divider="gray")
     rows = with_alerts(rows[:LIMIT], active)
     if not rows:
         st.caption(t("risky.none", lang))
         return
-    st.dataframe(table(rows, lang), hide_index=True, use_container_width=True, column_config=_column_config(lang))
+    st.dataframe(table(rows, now, lang), hide_index=True, use_container_width=True, column_config=_column_config(lang))
     by_order = {_order(r): r for r in rows}
     picked = st.selectbox(t("risky.pick", lang), list(by_order), index=None, key=PICK_KEY,
                           placeholder=t("risky.pick_hint", lang), label_visibility="collapsed",

@@ -175,7 +175,8 @@ def board(lang: str) -> None:
     cfg = data.settings().dashboard
     bd = data.board_data()
     snap = bd.snapshot or {}
-    now = float(snap.get("now") or time.time())
+    now = float(snap.get("now") or time.time())   # the clock shows the data's time (frozen when it stalls)
+    open_to = data.alerts_now(snap)                # "since" and "open for" run on to now (data.alerts_now)
 
     top_l, top_r = st.columns([3, 1], vertical_alignment="center")
     with top_l:
@@ -206,14 +207,14 @@ def board(lang: str) -> None:
             all_clear(bd.error, stale, t("active.none", lang), lang)
         for item in items[:cfg.max_cards]:
             if isinstance(item, AlertGroup):
-                group_card(user, item, now, lang, new=new)
+                group_card(user, item, open_to, lang, new=new)
             else:
-                alert_card(user, item, now, lang, new=item["alert_id"] in new)
+                alert_card(user, item, open_to, lang, new=item["alert_id"] in new)
         rest = [a for item in items[cfg.max_cards:]
                 for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
-                st.dataframe(alert_table(rest, now, lang), hide_index=True, use_container_width=True)
+                st.dataframe(alert_table(rest, open_to, lang), hide_index=True, use_container_width=True)
     with right:
         st.subheader(t("heat.title", lang), divider="gray")
         chart = heatmap(snap.get("regions") or {}, lang)
@@ -221,7 +222,7 @@ def board(lang: str) -> None:
             st.caption(t("heat.none", lang))
         else:
             st.altair_chart(chart, use_container_width=True)
-        risky.section(snap.get("risky_orders") or [], bd.active, now, lang)
+        risky.section(snap.get("risky_orders") or [], bd.active, open_to, lang)
         if snap:
             _kpis(snap, lang)
             _model_quality(snap, lang)
