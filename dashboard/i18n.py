@@ -213,7 +213,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "label.false_alarm": ("误报", "False alarm"),
     "label.missed_incident": ("漏报", "Missed incident"),
     "audit.title": ("操作审计（谁、何时、做了什么）", "Audit log (who did what, when)"),
-    "minutes": ("{v:.0f} 分", "{v:.0f} min"),
+    "minutes": ("{v:.1f} 分", "{v:.1f} min"),   # MTTA/MTTR tiles: the history table's precision (1.5, not 2)
     "status.firing": ("触发", "firing"),
     "status.tier_changed": ("级别变化", "tier changed"),
     "status.acknowledged": ("已确认", "acknowledged"),
