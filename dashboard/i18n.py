@@ -200,6 +200,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "hist.story": ("预警经过", "Alert story"),
     "hist.pick": ("选择预警", "Pick an alert"),
     "hist.label": ("质量标注", "Quality label"),
+    "hist.labels_now": ("已有标注：{labels}", "Labels: {labels}"),
+    "hist.no_labels": ("尚无标注", "Not labelled yet"),
     "hist.missed_title": ("记录漏报：系统未预警的事件", "Record a missed incident (no alert fired)"),
     "hist.missed_desc": ("说明（区域、时间、发生了什么）", "Description (region, time, what happened)"),
     "hist.deliveries": ("通知记录", "Notifications"),
