@@ -40,6 +40,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh.stale": ("数据停滞", "DATA STALLED"),
     "fresh.lag": ("数据可能滞后", "Data may lag"),
     "fresh.none": ("无数据：工作进程未写入看板快照", "No data: the worker has not written a board snapshot"),
+    "fresh.unreadable": ("无数据：无法从 Redis 读取看板快照（{err}）",
+                         "No data: cannot read the board snapshot from Redis ({err})"),
     "fresh.detail": ("快照 {wall_age} 秒前 · 最新事件 {event_gap} 秒前 · {epm} 事件/分",
                      "snapshot {wall_age}s ago · newest event {event_gap}s ago · {epm} events/min"),
     "fresh.sim": ("模拟时钟 ×{speed}", "simulated clock ×{speed}"),

@@ -187,7 +187,7 @@ def board(lang: str) -> None:
         st.markdown(f'<span class="yj-clock">{clock.show(now, "%H:%M:%S")}</span>'
                     f'<span class="yj-zone">{clock.zone_name()}</span>', unsafe_allow_html=True)
         stale = freshness(bd.snapshot, cfg.stale_after_s, lang,
-                          blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
+                          blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S, error=bd.error)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
     _blocked_banner(snap, lang)
