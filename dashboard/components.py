@@ -271,8 +271,15 @@ def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
     return stale
 
 
-def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
-    """One stage's headline figures with trend sparklines (last 60 minutes)."""
+def stage_card(stage: str, figures: dict[str, Any] | None, lang: str) -> None:
+    """One stage's headline figures with trend sparklines (last 60 minutes); ``figures`` None: no snapshot could
+    be read, so every figure is unknown ("—"), not 0."""
+    if figures is None:
+        with st.container(border=True, key=f"stage-{stage}"):
+            st.markdown(f"**{t('stage.' + stage, lang)}**")
+            for col, label in zip(st.columns(3), ("m.backlog", "m.overdue", "m.negativity")):
+                col.metric(t(label, lang), "—")
+        return
     spark = figures.get("spark") or {}
     with st.container(border=True, key=f"stage-{stage}"):
         st.markdown(f"**{t('stage.' + stage, lang)}** · {t('m.arrivals', lang, v=figures.get('arrivals_per_min', 0))}")

@@ -132,6 +132,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "heat.none": ("暂无区域数据", "No regional data yet"),
     "risky.title": ("高风险工单", "Riskiest orders"),
     "risky.none": ("暂无高风险工单", "No risky orders"),
+    "risky.unknown": ("无看板数据：高风险工单未知", "No board data: the riskiest orders are unknown"),
     "risky.pick": ("工单详情", "Order detail"),
     "risky.pick_hint": ("选择工单查看详情（级别、区域、部门、环节、客户原话全文）",
                         "Pick an order for its detail (tier, region, department, stage, the customer's full text)"),

@@ -120,10 +120,13 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
             st.text(clean(r["text"], 1000))
 
 
-def section(rows: list[dict[str, Any]], active: list[dict[str, Any]], now: float, lang: str) -> None:
+def section(rows: list[dict[str, Any]] | None, active: list[dict[str, Any]], now: float, lang: str) -> None:
     """The riskiest orders: the five-column table, and the picked order's detail below it; ``now`` on the
-    alerts' clock (:func:`dashboard.data.alerts_now`)."""
+    alerts' clock (:func:`dashboard.data.alerts_now`); ``rows`` None: no snapshot, the orders are unknown."""
     st.subheader(t("risky.title", lang), divider="gray")
+    if rows is None:
+        st.caption(t("risky.unknown", lang))
+        return
     rows = with_alerts(rows[:LIMIT], active)
     if not rows:
         st.caption(t("risky.none", lang))

@@ -61,6 +61,11 @@ def test_with_redis_unreachable_the_freshness_caption_says_so(board_env, monkeyp
     assert not any("has not written" in c for c in captions)
     (why,) = [c for c in captions if c.startswith("No data: cannot read the board snapshot from Redis (ConnectionError")]
     assert "Connection refused" in why
+    # nor do the figures read as zero: unknown is "—" (the stage cards said "Backlog 0", the table "No risky orders")
+    assert {m.label: m.value for m in at.metric if m.label in ("Backlog", "Overdue")} == {"Backlog": "—",
+                                                                                         "Overdue": "—"}
+    assert [m.value for m in at.metric if m.label == "Backlog"] == ["—"] * 3
+    assert "No risky orders" not in captions and "No board data: the riskiest orders are unknown" in captions
 
 
 def test_with_redis_up_and_no_snapshot_yet_the_caption_names_the_worker(board_env):

@@ -197,7 +197,7 @@ def board(lang: str) -> None:
     cols = st.columns(3)
     for col, stage in zip(cols, ("receive", "decompose", "feedback")):
         with col:
-            stage_card(stage, stages.get(stage) or {}, lang)
+            stage_card(stage, (stages.get(stage) or {}) if bd.snapshot else None, lang)
 
     left, right = st.columns([3, 2])
     with left:
@@ -222,7 +222,7 @@ def board(lang: str) -> None:
             st.caption(t("heat.none", lang))
         else:
             st.altair_chart(chart, use_container_width=True)
-        risky.section(snap.get("risky_orders") or [], bd.active, open_to, lang)
+        risky.section(None if bd.snapshot is None else snap.get("risky_orders") or [], bd.active, open_to, lang)
         if snap:
             _kpis(snap, lang)
             _model_quality(snap, lang)
