@@ -247,14 +247,15 @@ def all_clear(error: str | None, stale: bool, none_text: str, lang: str) -> None
 
 
 def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
-              now: float | None = None, blocked: bool = False) -> bool:
+              now: float | None = None, blocked: bool = False, error: str | None = None) -> bool:
     """The data-freshness pill; returns True when the data is stale (pipeline stalled or no snapshot).
 
     ``blocked``: a worker has been retrying a write for a while, so fresh-looking figures may lag; the pill
-    turns amber instead of staying green (red still wins)."""
+    turns amber instead of staying green (red still wins). ``error``: why Redis could not be read; with no
+    snapshot, the caption gives that reason (Redis unreachable), not "the worker has not written one"."""
     if not snapshot:
         st.markdown(f'<span class="yj-pill stale">{t("fresh.stale", lang)}</span>', unsafe_allow_html=True)
-        st.caption(t("fresh.none", lang))
+        st.caption(md(t("fresh.unreadable", lang, err=error[:160])) if error else t("fresh.none", lang))
         return True
     wall_age, event_gap = data_gaps(snapshot, now)
     stale = is_stale(snapshot, stale_after_s, now)
@@ -270,8 +271,15 @@ def freshness(snapshot: dict[str, Any] | None, stale_after_s: float, lang: str,
     return stale
 
 
-def stage_card(stage: str, figures: dict[str, Any], lang: str) -> None:
-    """One stage's headline figures with trend sparklines (last 60 minutes)."""
+def stage_card(stage: str, figures: dict[str, Any] | None, lang: str) -> None:
+    """One stage's headline figures with trend sparklines (last 60 minutes); ``figures`` None: no snapshot could
+    be read, so every figure is unknown ("—"), not 0."""
+    if figures is None:
+        with st.container(border=True, key=f"stage-{stage}"):
+            st.markdown(f"**{t('stage.' + stage, lang)}**")
+            for col, label in zip(st.columns(3), ("m.backlog", "m.overdue", "m.negativity")):
+                col.metric(t(label, lang), "—")
+        return
     spark = figures.get("spark") or {}
     with st.container(border=True, key=f"stage-{stage}"):
         st.markdown(f"**{t('stage.' + stage, lang)}** · {t('m.arrivals', lang, v=figures.get('arrivals_per_min', 0))}")

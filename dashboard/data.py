@@ -275,6 +275,27 @@ def on_alert_clock(wall_ts: float | None, snapshot: dict[str, Any] | None) -> fl
     return float(now) + (wall_ts - float(wall)) * speed
 
 
+def alerts_now(snapshot: dict[str, Any] | None, wall: float | None = None) -> float:
+    """Now on the alerts' clock, for "open for" durations: the snapshot's time carried on by the wall seconds
+    since, at the clock's speed — how the worker's own live clock runs through a quiet feed (newest event time +
+    wall time since × speed, ``streams.live.LiveClock``).
+
+    Not the snapshot's time: on stalled data that freezes, and every "since" on the board with it, understating
+    how long an alert has been open just when nobody can close it (the worker that resolves alerts is the thing
+    that stopped; the freshness pill says the data has stalled). An alert open when the data stopped has been
+    open, as far as anyone knows, until now.
+
+    >>> alerts_now({"now": 1000.0, "wall": 1000.0, "clock_speed": 1.0}, wall=1300.0)   # stalled 5 min ago
+    1300.0
+    >>> alerts_now({"now": 5000.0, "wall": 100.0, "clock_speed": 30.0}, wall=110.0)   # a 30x demo
+    5300.0
+    >>> alerts_now(None, wall=42.0)
+    42.0
+    """
+    wall = time.time() if wall is None else wall
+    return float(on_alert_clock(wall, snapshot) or wall)
+
+
 def refresh() -> None:
     """Forget cached reads (after this session sent a command, so its effect shows on the next run)."""
     _read_board.clear()

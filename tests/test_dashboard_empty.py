@@ -48,3 +48,27 @@ def test_my_alerts_on_stalled_data_say_the_list_may_be_incomplete(board_env):
     assert not at.exception, at.exception
     assert "receive\\_lag" in all_text(at)                  # the alerts routed to zhang are still listed
     assert any("The data has stalled: these are the alerts from before it stalled" in str(w.value) for w in at.warning)
+
+
+def test_with_redis_unreachable_the_freshness_caption_says_so(board_env, monkeypatch):
+    """It said "the worker has not written a board snapshot": the worker may be fine; Redis is what is down."""
+    from dashboard import data
+    monkeypatch.setenv("YUJING_REDIS__URL", "redis://127.0.0.1:1/0")    # nothing listens there
+    data.settings.cache_clear()
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    captions = [str(c.value).replace("\\", "") for c in at.caption]     # as read: markdown escapes dropped
+    assert not any("has not written" in c for c in captions)
+    (why,) = [c for c in captions if c.startswith("No data: cannot read the board snapshot from Redis (ConnectionError")]
+    assert "Connection refused" in why
+    # nor do the figures read as zero: unknown is "—" (the stage cards said "Backlog 0", the table "No risky orders")
+    assert {m.label: m.value for m in at.metric if m.label in ("Backlog", "Overdue")} == {"Backlog": "—",
+                                                                                         "Overdue": "—"}
+    assert [m.value for m in at.metric if m.label == "Backlog"] == ["—"] * 3
+    assert "No risky orders" not in captions and "No board data: the riskiest orders are unknown" in captions
+
+
+def test_with_redis_up_and_no_snapshot_yet_the_caption_names_the_worker(board_env):
+    at = app_test("duty").run()                                              # Redis empty: no worker has written
+    assert not at.exception, at.exception
+    assert "No data: the worker has not written a board snapshot" in [str(c.value) for c in at.caption]

@@ -47,7 +47,8 @@ def test_history_row_and_story_of_the_picked_alert_agree_when_it_changed_since_t
     row = _history_table(at).iloc[0]
     assert (row["Status"], row["Time to ack (min)"], row["Time to resolve (min)"]) == ("resolved", "1.5", "5.0")
     assert list(_story(at)["What"]) == ["firing", "acknowledged", "resolved"]
-    assert {m.label: m.value for m in at.metric}["MTTR"] == "5 min"
+    tiles = {m.label: m.value for m in at.metric}
+    assert (tiles["MTTA"], tiles["MTTR"]) == ("1.5 min", "5.0 min")   # as the row says (was "2 min": rounded)
 
 
 def test_the_alert_picked_further_down_is_the_one_read_as_of_now(board_env):
@@ -101,4 +102,41 @@ def test_a_lapsed_acknowledgement_is_not_an_acknowledgement(board_env):
     assert (red_row["Status"], red_row["Ack"], red_row["Time to ack (min)"]) == ("acknowledged", "duty", "8.0")
     assert (orange_row["Status"], orange_row["Ack"], orange_row["Time to ack (min)"]) == ("firing", "", "—")
     assert list(_story(at)["What"]) == ["firing", "ack timed out", "acknowledged"]
-    assert {m.label: m.value for m in at.metric}["MTTA"] == "8 min"
+    assert {m.label: m.value for m in at.metric}["MTTA"] == "8.0 min"
+
+
+def test_a_label_has_no_default_verdict_and_shows_as_pending_until_the_store_has_it(board_env):
+    """The label choice defaulted to "useful" (a default verdict biases the review) and a label sent showed only as a
+    toast: until the worker applied it, the page said nothing. Now the reviewer must choose; a sent label reads
+    "waiting for the worker" until the store has it, then it is in the row and under the story."""
+    from tests.dash_seed import seed, writer
+    from tests.test_dashboard_actions import commands
+    from yujing.records import fmt_ts
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]                  # the newest: the story panel opens on it
+    aid = red["alert_id"]
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    assert at.radio(key=f"lbl-{aid}").value is None         # no verdict until the reviewer picks one
+    assert at.button(key=f"lblbtn-{aid}").disabled
+    assert "Not labelled yet" in [c.value for c in at.caption]
+
+    at.radio(key=f"lbl-{aid}").set_value("false_alarm").run()
+    at.button(key=f"lblbtn-{aid}").click().run()
+    assert not at.exception, at.exception
+    assert [(c["action"], c["alert_id"], c["label"], c["by"]) for c in commands(board_env["redis_url"])] == [
+        ("label", aid, "false_alarm", "qa")]
+    assert "Not labelled yet · :material/hourglass_top: Sent, waiting for the worker: False alarm" in [
+        c.value for c in at.caption]
+    at.run()                                                # the worker has not applied it yet: still pending
+    assert any("waiting for the worker: False alarm" in c.value for c in at.caption)
+    assert _history_table(at).iloc[0]["Labels"] == ""
+
+    writer(board_env["redis_url"]).apply([{"record": "label", "label": "false_alarm", "by": "qa",
+                                            "ts": fmt_ts(time.time()), "alert_id": aid,
+                                            "fingerprint": red["fingerprint"]}])   # as the worker writes it
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("waiting for the worker" in c.value for c in at.caption)
+    assert "Labels\\: False alarm \\(qa\\)" in [c.value for c in at.caption]
+    assert _history_table(at).iloc[0]["Labels"] == "False alarm"

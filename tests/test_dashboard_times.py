@@ -40,3 +40,28 @@ def test_history_and_wall_clock_show_beijing_time_on_a_utc_server(board_env, ser
     assert not at.exception, at.exception
     clock = next(m.value for m in at.markdown if m.value.startswith("<span class=\"yj-clock\">"))
     assert ">14:05:09</span>" in clock and ">UTC+8</span>" in clock
+
+
+def test_how_long_an_alert_has_been_open_keeps_counting_when_the_data_stalls(board_env):
+    """The worker stopped 5 minutes ago; the red alert fired 10 minutes ago and nobody could close it since. The
+    board said "Since 5 min" (measured to the frozen snapshot), on the wall board and on staff's page alike, and
+    the riskiest order stayed as old as its last record. Now: to now, on the alerts' clock."""
+    from tests.dash_seed import seed
+    stalled_at = time.time() - 300
+    snap = snapshot(now=stalled_at)
+    snap["risky_orders"][0].update(age_min=95, updated=stalled_at)
+    put_snapshot(board_env["redis_url"], snap)
+    seed(board_env["redis_url"])                           # the red fired 600 s ago, the orange 1200 s ago
+
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "DATA STALLED" in text
+    assert "receive\\_lag** · Region north · Since 10 min" in text and "Since 5 min" not in text
+    assert "backlog\\_growth** · Department ops\\-north · Region north · Since 20 min" in text
+    risky = next(d.value for d in at.dataframe if "Top factors" in d.value.columns)
+    assert risky.iloc[0]["Age (min)"] == 100                # 95 when last written + the 5 minutes since
+
+    at = app_test("zhang").run()                           # staff's "My alerts"
+    assert not at.exception, at.exception
+    assert "receive\\_lag** · Region north · Since 10 min" in all_text(at)

@@ -259,14 +259,51 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
         st.caption(t("hist.deliveries", lang))
         st.dataframe(deliveries_table(deliveries, lang), hide_index=True, use_container_width=True)
     if can(user.role, "label"):
+        _label_panel(user, ep, lang)
+
+
+LABEL_POLL_S = 2.0
+"""While a label is pending, the label panel re-reads the store this often (the history page has no refresh)."""
+
+
+def _labels_of(ep: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alert's labels as the store has them now (never cached), oldest first."""
+    return [lb for lb in data.store().labels(ep["fired"]) if str(lb.get("alert_id")) == ep["alert_id"]]
+
+
+def _same(labels: list[dict[str, Any]], label: str, by: str) -> int:
+    return sum(1 for lb in labels if lb.get("label") == label and lb.get("by") == by)
+
+
+def _label_panel(user: User, ep: dict[str, Any], lang: str) -> None:
+    """Label the alert: no verdict chosen until the reviewer picks one (a default would bias the review), and a
+    label sent is shown as pending until the worker has written it to the store (then the page re-reads)."""
+    aid = ep["alert_id"]
+    pending: dict[str, dict[str, Any]] = st.session_state.setdefault("label_pending", {})
+
+    @st.fragment(run_every=LABEL_POLL_S if aid in pending else None)
+    def panel() -> None:
+        stored = _labels_of(ep)
+        sent = pending.get(aid)
+        if sent and _same(stored, sent["label"], user.name) > sent["seen"]:
+            del pending[aid]             # the worker has written it: the table above re-reads and shows it
+            data.refresh()
+            st.rerun()
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        label = c1.radio(t("hist.label", lang), LABELS, horizontal=True, key=f"lbl-{aid}",
+        label = c1.radio(t("hist.label", lang), LABELS, index=None, horizontal=True, key=f"lbl-{aid}",
                          format_func=lambda x: t("label." + x, lang))
-        if c2.button(t("btn.label", lang), key=f"lblbtn-{aid}", type="primary"):
+        if c2.button(t("btn.label", lang), key=f"lblbtn-{aid}", type="primary", disabled=label is None):
             actions.perform(data.store(), user, "label", {"alert_id": aid, "fingerprint": ep["fingerprint"],
                                                           "tier": ep["tier"]}, label=label)
-            data.refresh()
-            st.toast(t("form.sent", lang, action=t("label." + label, lang)))
+            pending[aid] = {"label": label, "seen": _same(stored, label, user.name)}
+            st.rerun()                   # the whole page, so this panel polls the store until the label lands
+        state = [f"{t('label.' + str(lb.get('label')), lang)} ({clean(lb.get('by'), 40)})" for lb in stored]
+        line = md(t("hist.labels_now", lang, labels=" · ".join(state))) if state else t("hist.no_labels", lang)
+        if sent:
+            line += " · :material/hourglass_top: " + t("pending", lang, action=t("label." + sent["label"], lang))
+        st.caption(line)
+
+    panel()
 
 
 def _missed(user: User, lang: str) -> None:

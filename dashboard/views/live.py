@@ -13,12 +13,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import clock, data
+from dashboard import clock, data, risky
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card, tier_label,
+from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card,
                                   tier_tiles)
-from dashboard.i18n import factor_text, t
+from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
 
@@ -120,31 +120,6 @@ def _kpis(snap: dict[str, Any], lang: str) -> None:
                        if blocked else ""))
 
 
-def _risky(snap: dict[str, Any], lang: str) -> None:
-    st.subheader(t("risky.title", lang), divider="gray")
-    rows = snap.get("risky_orders") or []
-    if not rows:
-        st.caption(t("risky.none", lang))
-        return
-    now = float(snap.get("now") or time.time())
-    df = pd.DataFrame([{
-        t("col.risk", lang): float(r.get("risk") or 0), t("col.tier", lang): tier_label(r.get("tier"), lang),
-        t("col.order", lang): " ".join(str(r.get("order_id") or "").split())[:64],  # a system id, not PII
-        t("col.factors", lang): clean(("、" if lang == "zh" else ", ").join(
-            factor_text(str(f), lang) for f in r.get("top_factors") or []), 120),
-        t("col.region", lang): clean(r.get("region") or "", 40),
-        t("col.department", lang): clean(r.get("department") or "", 40),
-        t("col.category", lang): clean(r.get("category") or "", 30),
-        t("col.stage", lang): t(f"stage.{r.get('stage')}", lang) if r.get("stage") else "",
-        t("col.age", lang): round(float(r["age_min"])) if r.get("age_min") is not None else None,
-        t("col.updated", lang): round((now - r["updated"]) / 60) if r.get("updated") else None,
-        t("col.text", lang): clean(r.get("text") or "", 200)} for r in rows[:15]])
-    # the live worker's risk records carry no region/stage/text: leave out what is empty for every row
-    df = df.loc[:, [c for c in df.columns if not df[c].isna().all() and not (df[c].astype(str) == "").all()]]
-    st.dataframe(df, hide_index=True, use_container_width=True, column_config={
-        t("col.risk", lang): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1, width="small")})
-
-
 def reliability_chart(bins: list[dict[str, Any]], lang: str) -> alt.Chart | None:
     """Predicted risk against the share that really escalated, per band of predicted risk, with the diagonal
     of a perfectly calibrated model: the picture of "can I believe risk 0.8?"."""
@@ -200,7 +175,8 @@ def board(lang: str) -> None:
     cfg = data.settings().dashboard
     bd = data.board_data()
     snap = bd.snapshot or {}
-    now = float(snap.get("now") or time.time())
+    now = float(snap.get("now") or time.time())   # the clock shows the data's time (frozen when it stalls)
+    open_to = data.alerts_now(snap)                # "since" and "open for" run on to now (data.alerts_now)
 
     top_l, top_r = st.columns([3, 1], vertical_alignment="center")
     with top_l:
@@ -211,7 +187,7 @@ def board(lang: str) -> None:
         st.markdown(f'<span class="yj-clock">{clock.show(now, "%H:%M:%S")}</span>'
                     f'<span class="yj-zone">{clock.zone_name()}</span>', unsafe_allow_html=True)
         stale = freshness(bd.snapshot, cfg.stale_after_s, lang,
-                          blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S)
+                          blocked=_blocked_for_s(snap) >= BLOCKED_BANNER_AFTER_S, error=bd.error)
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
     _blocked_banner(snap, lang)
@@ -221,7 +197,7 @@ def board(lang: str) -> None:
     cols = st.columns(3)
     for col, stage in zip(cols, ("receive", "decompose", "feedback")):
         with col:
-            stage_card(stage, stages.get(stage) or {}, lang)
+            stage_card(stage, (stages.get(stage) or {}) if bd.snapshot else None, lang)
 
     left, right = st.columns([3, 2])
     with left:
@@ -231,14 +207,14 @@ def board(lang: str) -> None:
             all_clear(bd.error, stale, t("active.none", lang), lang)
         for item in items[:cfg.max_cards]:
             if isinstance(item, AlertGroup):
-                group_card(user, item, now, lang, new=new)
+                group_card(user, item, open_to, lang, new=new)
             else:
-                alert_card(user, item, now, lang, new=item["alert_id"] in new)
+                alert_card(user, item, open_to, lang, new=item["alert_id"] in new)
         rest = [a for item in items[cfg.max_cards:]
                 for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
-                st.dataframe(alert_table(rest, now, lang), hide_index=True, use_container_width=True)
+                st.dataframe(alert_table(rest, open_to, lang), hide_index=True, use_container_width=True)
     with right:
         st.subheader(t("heat.title", lang), divider="gray")
         chart = heatmap(snap.get("regions") or {}, lang)
@@ -246,7 +222,7 @@ def board(lang: str) -> None:
             st.caption(t("heat.none", lang))
         else:
             st.altair_chart(chart, use_container_width=True)
-        _risky(snap, lang)
+        risky.section(None if bd.snapshot is None else snap.get("risky_orders") or [], bd.active, open_to, lang)
         if snap:
             _kpis(snap, lang)
             _model_quality(snap, lang)

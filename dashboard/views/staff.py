@@ -1,7 +1,6 @@
 """Staff view: the alerts routed to me (my region or department), acknowledge, and what to do next."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
@@ -45,7 +44,7 @@ def render() -> None:
     @st.fragment(run_every=data.settings().dashboard.refresh_s)
     def _mine() -> None:
         bd = data.board_data()
-        now = float((bd.snapshot or {}).get("now") or time.time())
+        now = data.alerts_now(bd.snapshot)   # "since" runs on to now, also when the data has stalled
         if user.region or user.department:
             st.caption(md(t("staff.routing", lang, region=user.region or "—", department=user.department or "—")))
         else:
