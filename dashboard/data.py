@@ -163,7 +163,9 @@ def _risky_orders(r: Any, prefix: str, limit: int = 15) -> list[dict[str, Any]]:
     for raw in r.hmget(prefix + "risk:latest", ids):
         rec = orjson.loads(raw) if raw else None
         if rec and rec.get("tier") in ("red", "orange", "yellow"):
-            out.append({**rec, "updated": epoch(rec.get("ts"))})
+            updated, opened = epoch(rec.get("ts")), epoch(rec.get("opened"))
+            age = {"age_min": (updated - opened) / 60} if updated is not None and opened is not None else {}
+            out.append({**rec, "updated": updated, **age})
     return out[:limit]
 
 

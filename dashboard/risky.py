@@ -7,9 +7,10 @@ on: which order, how risky, why (the top factors), how long it has been open, an
 the order's detail, picked by order number below the table; the pick is by order number, not by row, so a
 refresh that re-ranks the orders never swaps the detail for another order.
 
-The live worker's risk records (``risk:latest``) carry only the order, its risk, tier and factors; the order's
-active ``complaint_risk`` alert knows its region, stage, department, category, channel and the customer's last
-words (masked by the worker), so a record is completed from that alert when there is one (:func:`with_alerts`).
+The live worker's risk records (``risk:latest``) carry the order, its risk, tier and factors, and (extensions
+of the contract) when it was opened, its region and stage; the order's active ``complaint_risk`` alert also knows
+its department, category, channel and the customer's last words (masked by the worker), so a record is completed
+from that alert when there is one (:func:`with_alerts`).
 """
 from __future__ import annotations
 

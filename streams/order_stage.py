@@ -629,7 +629,7 @@ class OrderStage:
         if force or abs(risk - o.risk) >= self._min_change or tier != o.risk_tier:
             o.risk = risk
             o.risk_tier = tier
-            out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors))
+            out.risks.append(RiskRecord(o.order_id, t, risk, tier, factors, o.created, o.region, o.stage))
         if self.tiering.verdict_tier(o, risk) != o.order_tier:  # build the condition only when it changes
             x = order_features(o, t, self.settings, self.risk_model)   # the feature dict only when the condition is built
             cond = self.tiering.order_condition(o, x, risk, factors, t)

@@ -79,3 +79,28 @@ def test_live_worker_records_get_the_customer_words_from_the_orders_alert(board_
     at.selectbox(key="risky_pick").set_value("WO2026112400001").run()
     captions = "\n".join(str(c.value) for c in at.caption)
     assert "Region east · Department ops\\-east · Category fault\\_repair · Stage Receive" in captions
+
+
+def test_live_worker_records_say_how_long_the_order_is_open(board_env):
+    """A risk record carries when its order was opened, its region and stage (compatible extensions): the table's
+    minutes open run from ``opened`` to now (45 min before the record, written 2 min ago → 47), and the detail
+    names the region and stage without any alert."""
+    url = board_env["redis_url"]
+    snap = snapshot()
+    del snap["risky_orders"]                                       # as the worker writes it
+    put_snapshot(url, snap)
+    import redis
+    from yujing.records import RiskRecord
+    r = redis.Redis.from_url(url)
+    written = time.time() - 120
+    rec = RiskRecord("WO2026112400009", written, 0.86, "red", ["overdue"], written - 45 * 60, "west", "decompose")
+    r.hset("yj:risk:latest", rec.order_id, orjson.dumps(rec.to_dict()))
+    r.zadd("yj:risk:top", {rec.order_id: rec.risk})
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    table = _risky_table(at).value
+    assert list(table.columns) == ["Order", "Risk", "Top factors", "Age (min)"]
+    assert list(table["Age (min)"]) == [47]
+    at.selectbox(key="risky_pick").set_value("WO2026112400009").run()
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "Region west · Stage Decompose · open for 47 min" in captions, captions

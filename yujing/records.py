@@ -113,7 +113,28 @@ class RiskRecord:
     risk: float
     tier: str | None
     top_factors: list[str]
+    opened: float | None = None
+    """Extension: when the order was created (event time), so a reader of the record knows how long it is open."""
+    region: str | None = None
+    """Extension: the order's region."""
+    stage: str | None = None
+    """Extension: the order's stage when the estimate was made (receive, decompose, feedback, closed)."""
 
     def to_dict(self, utc_offset_h: float = 8.0) -> dict[str, Any]:
-        return {"record": "risk", "order_id": self.order_id, "ts": fmt_ts(self.ts, utc_offset_h),
-                "risk": round(float(self.risk), 4), "tier": self.tier, "top_factors": self.top_factors}
+        """The contract's record; ``opened``, ``region`` and ``stage`` follow when known (README: extensions).
+
+        >>> RiskRecord("WO-1", 3600.0, 0.61234, "orange", ["overdue"], 600.0, "north", "feedback").to_dict(0.0)
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'record': 'risk', 'order_id': 'WO-1', 'ts': '1970-01-01T01:00:00+00:00', 'risk': 0.6123,
+         'tier': 'orange', 'top_factors': ['overdue'], 'opened': '1970-01-01T00:10:00+00:00', 'region': 'north',
+         'stage': 'feedback'}
+        """
+        d = {"record": "risk", "order_id": self.order_id, "ts": fmt_ts(self.ts, utc_offset_h),
+             "risk": round(float(self.risk), 4), "tier": self.tier, "top_factors": self.top_factors}
+        if self.opened is not None:
+            d["opened"] = fmt_ts(self.opened, utc_offset_h)
+        if self.region:
+            d["region"] = self.region
+        if self.stage:
+            d["stage"] = self.stage
+        return d
