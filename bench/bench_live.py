@@ -65,6 +65,10 @@ _FOUND = ("local r, miss, stop = {}, 0, tonumber(ARGV[4]) "
 that became visible plus that many, not the whole backlog. Session 12's poller sent every id not yet seen (up to
 4,000) a hundred times a second: when the worker fell behind, the observer's own CPU (the id list in Python, the
 lookups in Redis) grew with the backlog, on the two cores the worker shares."""
+E2E_RUNS_5K = 3
+"""The 5k/s latency run is repeated (each on top of the last one's orders) and the run with the median p99 stands
+for it, all three p99s beside it: at 5k/s two cores are nearly full, and one run's p99 ranged 302–1,031 ms for the
+same code (docs/history.md, session 14)."""
 TICK_S = 0.005
 """The e2e load generator hands the producer the records due every 5 ms, one batch per partition (as an upstream
 system's producer with ``linger_ms=5`` would). Each record's latency runs from its *due* time on the paced schedule,
@@ -484,11 +488,16 @@ def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int
     expected = len(lines) + 1
     settle(rig, app_id, expected)
     for rate, secs in zip((1000, 5000), e2e_s):
-        res[f"e2e_{rate // 1000}k"] = asyncio.run(e2e_latency(
-            rig, app_id, rate, secs, procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs))))
-        expected += res[f"e2e_{rate // 1000}k"]["sent"]
-        print(f"live[{topology}]: e2e at {rate}/s {res[f'e2e_{rate // 1000}k']}", file=sys.stderr)
-        settle(rig, app_id, expected)
+        runs = []
+        for _ in range(E2E_RUNS_5K if rate == 5000 else 1):
+            runs.append(asyncio.run(e2e_latency(
+                rig, app_id, rate, secs, procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs)))))
+            expected += runs[-1]["sent"]
+            print(f"live[{topology}]: e2e at {rate}/s {runs[-1]}", file=sys.stderr)
+            settle(rig, app_id, expected)
+        # the run with the median p99 stands for the rate; every run's p99 is kept next to it
+        by_p99 = sorted(runs, key=lambda r: float("inf") if r["p99_ms"] is None else r["p99_ms"])
+        res[f"e2e_{rate // 1000}k"] = {**by_p99[len(by_p99) // 2], "p99_ms_runs": [r["p99_ms"] for r in runs]}
     res["silent_breach"] = silent_breach(rig, app_id)
     print(f"live[{topology}]: silent breach {res['silent_breach']}", file=sys.stderr)
     settle(rig, app_id, expected + res["silent_breach"]["orders"])
@@ -574,6 +583,7 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
         res[f"e2e_p99_ms_1k{name}"] = r["e2e_1k"]["p99_ms"]
         res[f"e2e_p50_ms_5k{name}"] = r["e2e_5k"]["p50_ms"]
         res[f"e2e_p99_ms_5k{name}"] = r["e2e_5k"]["p99_ms"]
+        res[f"e2e_p99_ms_5k_runs{name}"] = r["e2e_5k"].get("p99_ms_runs")
     res["silent_breach_alert_s"] = split["silent_breach"]["alert_after_deadline_s"]
     res["silent_breach_worst_s"] = split["silent_breach"].get("worst_s")
     res["silent_breach_alert_s_one_process"] = one["silent_breach"]["alert_after_deadline_s"]

@@ -123,7 +123,9 @@ def table(r: dict) -> str:
             ("replay_eps public-1 (wall)", r.get("replay_eps_public1"), "worker_eps", r.get("worker_eps")),
             ("e2e_p50_ms_1k", r.get("e2e_p50_ms_1k"), "target 1000 ms", 1000),
             ("e2e_p99_ms_1k", r.get("e2e_p99_ms_1k"), "target 2000 ms", 2000),
-            ("e2e_p99_ms_5k", r.get("e2e_p99_ms_5k"), "e2e_p99_ms_1k", r.get("e2e_p99_ms_1k")),
+            ("e2e_p99_ms_5k (median of the runs' p99)", r.get("e2e_p99_ms_5k"), "target 500 ms", 500),
+            (f"e2e_p99_ms_5k, each run {r.get('e2e_p99_ms_5k_runs')}", max(r.get("e2e_p99_ms_5k_runs") or [0]) or None,
+             "target 500 ms", 500),
             ("e2e_p99_ms_1k_one_process", r.get("e2e_p99_ms_1k_one_process"), "e2e_p99_ms_1k", r.get("e2e_p99_ms_1k")),
             ("e2e_p99_ms_5k_one_process", r.get("e2e_p99_ms_5k_one_process"), "e2e_p99_ms_5k", r.get("e2e_p99_ms_5k")),
             ("silent_breach_alert_s (median of 5, after deadline)", r.get("silent_breach_alert_s"), "tick_s + 1 s", 2.0),
@@ -198,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
               "e2e_p50_ms_5k", "e2e_p99_ms_5k", "silent_breach_alert_s", "silent_breach_worst_s",
               "worker_eps_one_process", "e2e_p50_ms_1k_one_process", "e2e_p99_ms_1k_one_process",
               "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process",
-              "worker_eps_core_each", "two_workers_eps_core_each", "worker_bytes_per_open_order"):
+              "worker_eps_core_each", "two_workers_eps_core_each", "worker_bytes_per_open_order",
+              "e2e_p99_ms_5k_runs", "e2e_p99_ms_5k_runs_one_process"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
     res["replay_eps"] = rep.get("replay_eps") if runs["replay"]["ok"] else None
