@@ -140,3 +140,29 @@ def test_a_label_has_no_default_verdict_and_shows_as_pending_until_the_store_has
     assert not any("waiting for the worker" in c.value for c in at.caption)
     assert "Labels\\: False alarm \\(qa\\)" in [c.value for c in at.caption]
     assert _history_table(at).iloc[0]["Labels"] == "False alarm"
+
+
+def _history_element(at):
+    return next(d for d in at.dataframe if "Summary" in d.value.columns or "摘要" in d.value.columns)
+
+
+def test_labels_read_as_words_in_the_story_and_have_room_in_the_table(board_env):
+    """The story showed the label command's code ("label: false_alarm") where the rest of the board says "False
+    alarm", and the Labels column, sized to the empty column it first was, cut a label that landed to "False alar"."""
+    from tests.dash_seed import seed
+    put_snapshot(board_env["redis_url"], snapshot())
+    aid = seed(board_env["redis_url"])[0]["alert_id"]
+    at = app_test("qa").run()
+    at.radio(key=f"lbl-{aid}").set_value("false_alarm").run()
+    at.button(key=f"lblbtn-{aid}").click().run()
+    assert not at.exception, at.exception
+    assert list(_story(at)["Detail"])[-1] == "label: False alarm"
+    assert json.loads(_history_element(at).proto.columns)["Labels"]["width"] == 150
+
+    at = app_test("qa")
+    at.session_state["lang"] = "zh"                          # the same reviewer reading the board in Chinese
+    at.run()
+    assert not at.exception, at.exception
+    story = next(d.value for d in at.dataframe if list(d.value.columns) == ["时间", "事件", "人员", "详情"])
+    assert list(story["详情"])[-1] == "标注: 误报"
+    assert json.loads(_history_element(at).proto.columns)["标注"]["width"] == 150

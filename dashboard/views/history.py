@@ -115,6 +115,12 @@ def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
         t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps])
 
 
+def _column_config(lang: str) -> dict[str, Any]:
+    """Room for two labels ("False alarm, Useful"): sized to its content, the column kept the width of its
+    header when the table was first drawn without labels, cutting a label that landed later to "False alar"."""
+    return {t("col.labels", lang): st.column_config.TextColumn(width=150)}
+
+
 def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The table as the screen shows it: a time not (yet) known reads "—", not "None" (the CSV keeps blanks)."""
     out = df.copy()
@@ -184,6 +190,8 @@ def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None
         det = entry.get("detail") or {}
         if isinstance(det, dict) and det.get("alert_id") == alert_id:
             extra = {k: v for k, v in det.items() if k in ("reason", "assignee", "label", "until")}
+            if extra.get("label"):   # the label as the board names it elsewhere ("False alarm"), not its code
+                extra["label"] = t(f"label.{extra['label']}", lang)
             rows.append({"ts": data.on_alert_clock(data.epoch(entry.get("ts")), snap) or 0,
                          t("col.what", lang): f"{t('status.board', lang)}: {t('action.' + str(entry.get('action')), lang)}",
                          t("col.who", lang): clean(entry.get("who"), 64),
@@ -344,7 +352,7 @@ def render() -> None:
     else:
         df = _table(eps, lang)
         st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
-                     height=300)
+                     height=300, column_config=_column_config(lang))
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")
