@@ -272,6 +272,10 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
 
 LABEL_POLL_S = 2.0
 """While a label is pending, the label panel re-reads the store this often (the history page has no refresh)."""
+LABEL_WAIT_S = 30.0
+"""How long a sent label may stay pending. The worker applies board commands within a second or two and answers
+nothing when it cannot (it logs a rejected command; a stopped worker reads none), so a label not in the store by
+then is reported as not applied, and the reviewer can send it again."""
 
 
 def _labels_of(ep: dict[str, Any]) -> list[dict[str, Any]]:
@@ -285,9 +289,11 @@ def _same(labels: list[dict[str, Any]], label: str, by: str) -> int:
 
 def _label_panel(user: User, ep: dict[str, Any], lang: str) -> None:
     """Label the alert: no verdict chosen until the reviewer picks one (a default would bias the review), and a
-    label sent is shown as pending until the worker has written it to the store (then the page re-reads)."""
+    label sent is shown as pending until the worker has written it to the store (then the page re-reads), for
+    at most :data:`LABEL_WAIT_S`: then the page says it was not applied."""
     aid = ep["alert_id"]
     pending: dict[str, dict[str, Any]] = st.session_state.setdefault("label_pending", {})
+    lapsed: dict[str, dict[str, Any]] = st.session_state.setdefault("label_lapsed", {})
 
     @st.fragment(run_every=LABEL_POLL_S if aid in pending else None)
     def panel() -> None:
@@ -297,19 +303,30 @@ def _label_panel(user: User, ep: dict[str, Any], lang: str) -> None:
             del pending[aid]             # the worker has written it: the table above re-reads and shows it
             data.refresh()
             st.rerun()
+        if sent and time.time() - sent.setdefault("at", time.time()) > LABEL_WAIT_S:
+            lapsed[aid] = pending.pop(aid)   # not applied in time: stop polling, say so
+            st.rerun()
+        late = lapsed.get(aid)
+        if late and _same(stored, late["label"], user.name) > late["seen"]:
+            del lapsed[aid]              # it was applied after all, late: the labels below show it
+            late = None
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         label = c1.radio(t("hist.label", lang), LABELS, index=None, horizontal=True, key=f"lbl-{aid}",
                          format_func=lambda x: t("label." + x, lang))
         if c2.button(t("btn.label", lang), key=f"lblbtn-{aid}", type="primary", disabled=label is None):
             actions.perform(data.store(), user, "label", {"alert_id": aid, "fingerprint": ep["fingerprint"],
                                                           "tier": ep["tier"]}, label=label)
-            pending[aid] = {"label": label, "seen": _same(stored, label, user.name)}
+            pending[aid] = {"label": label, "seen": _same(stored, label, user.name), "at": time.time()}
+            lapsed.pop(aid, None)
             st.rerun()                   # the whole page, so this panel polls the store until the label lands
         state = [f"{t('label.' + str(lb.get('label')), lang)} ({clean(lb.get('by'), 40)})" for lb in stored]
         line = md(t("hist.labels_now", lang, labels=" · ".join(state))) if state else t("hist.no_labels", lang)
         if sent:
             line += " · :material/hourglass_top: " + t("pending", lang, action=t("label." + sent["label"], lang))
         st.caption(line)
+        if late:
+            st.warning(t("label.not_applied", lang, label=t("label." + late["label"], lang), s=f"{LABEL_WAIT_S:.0f}"),
+                       icon=":material/sync_problem:")
 
     panel()
 
