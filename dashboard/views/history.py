@@ -153,11 +153,11 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     c1.caption(t("hist.per_day", lang))
     c1.altair_chart(alt.Chart(df).mark_bar().encode(
         x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None, axis=WHOLE), color=colour,
-        order=alt.Order("tier:N")).properties(height=220), use_container_width=True)
+        order=alt.Order("tier:N")).properties(height=220), width="stretch")
     c2.caption(t("hist.per_kind", lang))
     c2.altair_chart(alt.Chart(df).mark_bar().encode(
         y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None, axis=WHOLE), color=colour
-    ).properties(height=220), use_container_width=True)
+    ).properties(height=220), width="stretch")
 
 
 def record_status(rec: dict[str, Any]) -> str:
@@ -261,11 +261,11 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
     steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
-        st.dataframe(steps, hide_index=True, use_container_width=True, height=_rows_height(len(steps), 20))
+        st.dataframe(steps, hide_index=True, width="stretch", height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, use_container_width=True)
+        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, width="stretch")
     if can(user.role, "label"):
         _label_panel(user, ep, lang)
 
@@ -368,7 +368,7 @@ def render() -> None:
         st.info(t("hist.none", lang))
     else:
         df = _table(eps, lang)
-        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
+        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, width="stretch",
                      height=300, column_config=_column_config(lang))
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
