@@ -101,10 +101,10 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
         with buttons:
             if not alert.get("acked_by") and can(user.role, "ack", tier):
                 if st.button(t("btn.ack", lang), key=f"ack-{aid}", type="primary" if tier == "red" else "secondary",
-                             icon=":material/check:", use_container_width=True):
+                             icon=":material/check:", width="stretch"):
                     _send(user, "ack", alert, lang)
             elif alert.get("acked_by") and can(user.role, "unack", tier):
-                if st.button(t("btn.unack", lang), key=f"unack-{aid}", use_container_width=True):
+                if st.button(t("btn.unack", lang), key=f"unack-{aid}", width="stretch"):
                     _send(user, "unack", alert, lang)
             if any(can(user.role, a, tier) for a in ("assign", "silence", "resolve")):
                 _more(user, alert, lang)
@@ -139,11 +139,11 @@ def group_card(user: User, group: AlertGroup, now: float, lang: str, *, new: set
             todo = [a for a in alerts if not a.get("acked_by") and can(user.role, "ack", tier)]
             if todo and st.button(t("btn.ack_all", lang, n=len(todo)), key=f"ackall-{group.key}",
                                   type="primary" if tier == "red" else "secondary", icon=":material/done_all:",
-                                  use_container_width=True):
+                                  width="stretch"):
                 sent = sum(_send(user, "ack", a, lang, quiet=True) for a in todo)
                 st.toast(t("form.sent_n", lang, n=sent, action=t("action.ack", lang)))
         with st.expander(t("group.all", lang, n=len(alerts))):
-            st.dataframe(alert_table(alerts, now, lang, orders=True), hide_index=True, use_container_width=True)
+            st.dataframe(alert_table(alerts, now, lang, orders=True), hide_index=True, width="stretch")
         if show_playbook:
             st.info(f"**{t('staff.next', lang)}** · {playbook(group.kind, lang)}", icon=":material/checklist:")
 

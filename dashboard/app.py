@@ -39,7 +39,7 @@ def login_page() -> None:
         with st.form("login"):
             name = st.text_input(t("login.user", lang), key="login_name")
             password = st.text_input(t("login.password", lang), type="password", key="login_password")
-            if st.form_submit_button(t("login.submit", lang), type="primary", use_container_width=True):
+            if st.form_submit_button(t("login.submit", lang), type="primary", width="stretch"):
                 user = authenticate(path, name.strip(), password)
                 if user is None:
                     st.error(t("login.failed", lang))

@@ -211,16 +211,24 @@ def tier_tiles(counts: dict[str, int] | None, lang: str, scopes: dict[str, int] 
 
 
 def data_gaps(snapshot: dict[str, Any], now: float | None = None) -> tuple[float, float]:
-    """(wall seconds since the worker wrote the snapshot, seconds since its newest event; inf if unknown).
+    """(wall seconds since the worker wrote the snapshot, wall seconds since its newest event; inf if unknown),
+    both as of ``now``.
 
-    >>> data_gaps({"wall": 100.0, "now": 100.0, "newest_event_ts": 97.0}, now=130.0)
-    (30.0, 3.0)
+    The newest event's gap inside the snapshot is only its age when the snapshot was written: on stalled data
+    the snapshot keeps saying "2 s" while it grows old, so its own age is added. The gap is on the events'
+    clock, which an accelerated demo runs ``clock_speed`` times faster, so it is turned into wall seconds.
+
+    >>> data_gaps({"wall": 100.0, "now": 100.0, "newest_event_ts": 97.0}, now=130.0)   # written 30 s ago
+    (30.0, 33.0)
+    >>> data_gaps({"wall": 100.0, "now": 5000.0, "newest_event_ts": 4940.0, "clock_speed": 30.0}, now=100.0)
+    (0.0, 2.0)
     """
     now = time.time() if now is None else now
     wall_age = max(0.0, now - float(snapshot.get("wall") or 0))
     newest = snapshot.get("newest_event_ts")
     if newest:
-        event_gap = max(0.0, float(snapshot.get("now") or 0) - float(newest))
+        speed = float(snapshot.get("clock_speed") or 1.0)
+        event_gap = max(0.0, float(snapshot.get("now") or 0) - float(newest)) / speed + wall_age
     elif snapshot.get("event_idle_s") is not None:  # wall seconds since the worker's event count last grew
         event_gap = float(snapshot["event_idle_s"]) + wall_age
     else:

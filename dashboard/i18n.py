@@ -217,6 +217,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "label.useful": ("有效", "Useful"),
     "label.false_alarm": ("误报", "False alarm"),
     "label.missed_incident": ("漏报", "Missed incident"),
+    "label.not_applied": ("标注“{label}”未生效：工作进程 {s} 秒内未保存（可能未在运行，或拒绝了该命令）。请重新提交。",
+                          "The label “{label}” was not applied: the worker has not stored it within {s} s (it may be "
+                          "down, or have rejected the command). Send it again."),
     "audit.title": ("操作审计（谁、何时、做了什么）", "Audit log (who did what, when)"),
     "minutes": ("{v:.1f} 分", "{v:.1f} min"),   # MTTA/MTTR tiles: the history table's precision (1.5, not 2)
     "status.firing": ("触发", "firing"),

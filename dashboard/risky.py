@@ -132,7 +132,7 @@ def section(rows: list[dict[str, Any]] | None, active: list[dict[str, Any]], now
     if not rows:
         st.caption(t("risky.none", lang))
         return
-    st.dataframe(table(rows, now, lang), hide_index=True, use_container_width=True, column_config=_column_config(lang))
+    st.dataframe(table(rows, now, lang), hide_index=True, width="stretch", column_config=_column_config(lang))
     by_order = {_order(r): r for r in rows}
     picked = st.selectbox(t("risky.pick", lang), list(by_order), index=None, key=PICK_KEY,
                           placeholder=t("risky.pick_hint", lang), label_visibility="collapsed",

@@ -140,3 +140,72 @@ def test_a_label_has_no_default_verdict_and_shows_as_pending_until_the_store_has
     assert not any("waiting for the worker" in c.value for c in at.caption)
     assert "Labels\\: False alarm \\(qa\\)" in [c.value for c in at.caption]
     assert _history_table(at).iloc[0]["Labels"] == "False alarm"
+
+
+def _history_element(at):
+    return next(d for d in at.dataframe if "Summary" in d.value.columns or "摘要" in d.value.columns)
+
+
+def test_labels_read_as_words_in_the_story_and_have_room_in_the_table(board_env):
+    """The story showed the label command's code ("label: false_alarm") where the rest of the board says "False
+    alarm", and the Labels column, sized to the empty column it first was, cut a label that landed to "False alar"."""
+    from tests.dash_seed import seed
+    put_snapshot(board_env["redis_url"], snapshot())
+    aid = seed(board_env["redis_url"])[0]["alert_id"]
+    at = app_test("qa").run()
+    at.radio(key=f"lbl-{aid}").set_value("false_alarm").run()
+    at.button(key=f"lblbtn-{aid}").click().run()
+    assert not at.exception, at.exception
+    assert list(_story(at)["Detail"])[-1] == "label: False alarm"
+    assert json.loads(_history_element(at).proto.columns)["Labels"]["width"] == 150
+
+    at = app_test("qa")
+    at.session_state["lang"] = "zh"                          # the same reviewer reading the board in Chinese
+    at.run()
+    assert not at.exception, at.exception
+    story = next(d.value for d in at.dataframe if list(d.value.columns) == ["时间", "事件", "人员", "详情"])
+    assert list(story["详情"])[-1] == "标注: 误报"
+    assert json.loads(_history_element(at).proto.columns)["标注"]["width"] == 150
+
+
+def test_a_label_the_worker_never_applies_is_reported_after_a_bounded_wait(board_env, monkeypatch):
+    """The worker answers nothing for a command it cannot apply (it logs a rejection; a stopped worker reads
+    none): the label read "waiting for the worker" for the rest of the session. After LABEL_WAIT_S the page says
+    it was not applied and the reviewer can send it again; a label the worker stores late clears the notice."""
+    from dashboard.views import history
+    from tests.dash_seed import seed, writer
+    from tests.test_dashboard_actions import commands
+    from yujing.records import fmt_ts
+    assert history.LABEL_WAIT_S == 30.0
+    monkeypatch.setattr(history, "LABEL_WAIT_S", 1.0)        # the same wait, shortened for the test
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = seed(board_env["redis_url"])[0]
+    aid = red["alert_id"]
+    at = app_test("qa").run()
+    at.radio(key=f"lbl-{aid}").set_value("false_alarm").run()
+    at.button(key=f"lblbtn-{aid}").click().run()
+    assert any("waiting for the worker: False alarm" in c.value for c in at.caption)
+    assert not at.warning
+
+    time.sleep(1.2)                                          # nothing stores it: no worker
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("waiting for the worker" in c.value for c in at.caption)
+    assert [w.value for w in at.warning] == ["The label “False alarm” was not applied: the worker has not stored it "
+                                             "within 1 s (it may be down, or have rejected the command). Send it again."]
+    assert "Not labelled yet" in [c.value for c in at.caption]
+    assert not at.button(key=f"lblbtn-{aid}").disabled
+
+    at.button(key=f"lblbtn-{aid}").click().run()             # try again: sent again, pending again
+    assert [c["label"] for c in commands(board_env["redis_url"])] == ["false_alarm", "false_alarm"]
+    assert any("waiting for the worker: False alarm" in c.value for c in at.caption) and not at.warning
+
+    time.sleep(1.2)
+    at.run()
+    assert len(at.warning) == 1
+    writer(board_env["redis_url"]).apply([{"record": "label", "label": "false_alarm", "by": "qa",
+                                            "ts": fmt_ts(time.time()), "alert_id": aid,
+                                            "fingerprint": red["fingerprint"]}])   # the worker, late
+    at.run()
+    assert not at.warning
+    assert "Labels\\: False alarm \\(qa\\)" in [c.value for c in at.caption]

@@ -85,6 +85,30 @@ def test_stale_snapshot_turns_red(board_env):
     assert "DATA STALLED" in all_text(at)
 
 
+def _freshness_caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("snapshot "))
+
+
+def test_freshness_caption_gives_the_newest_events_age_as_of_now(board_env):
+    """The snapshot's newest event was 2 s old when it was written 611 s ago: the caption said "newest event 2s
+    ago" under a red pill. Its age now is 613 s. And a snapshot 40 s old whose newest event was 30 s older has
+    had no event for 70 s: past the 60 s limit, stalled (the pill stayed green, each gap under 60 s alone)."""
+    put_snapshot(board_env["redis_url"], snapshot(now=time.time() - 611))
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    caption = _freshness_caption(at)
+    assert caption.startswith(("snapshot 611s ago · newest event 613s ago", "snapshot 612s ago · newest event 614s ago"))
+    assert "DATA STALLED" in all_text(at)
+
+    wrote = time.time() - 40
+    put_snapshot(board_env["redis_url"], snapshot(now=wrote, newest_event_ts=wrote - 30))
+    st.cache_data.clear()
+    at = app_test("duty").run()
+    caption = _freshness_caption(at)
+    assert caption.startswith(("snapshot 40s ago · newest event 70s ago", "snapshot 41s ago · newest event 71s ago"))
+    assert "DATA STALLED" in all_text(at) and "Live data" not in all_text(at)
+
+
 def test_customer_markup_is_text_and_pii_masked(board_env):
     put_snapshot(board_env["redis_url"], snapshot())
     at = app_test("duty").run()

@@ -115,6 +115,12 @@ def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
         t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps])
 
 
+def _column_config(lang: str) -> dict[str, Any]:
+    """Room for two labels ("False alarm, Useful"): sized to its content, the column kept the width of its
+    header when the table was first drawn without labels, cutting a label that landed later to "False alar"."""
+    return {t("col.labels", lang): st.column_config.TextColumn(width=150)}
+
+
 def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The table as the screen shows it: a time not (yet) known reads "—", not "None" (the CSV keeps blanks)."""
     out = df.copy()
@@ -147,11 +153,11 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     c1.caption(t("hist.per_day", lang))
     c1.altair_chart(alt.Chart(df).mark_bar().encode(
         x=alt.X("day:O", title=None), y=alt.Y("count():Q", title=None, axis=WHOLE), color=colour,
-        order=alt.Order("tier:N")).properties(height=220), use_container_width=True)
+        order=alt.Order("tier:N")).properties(height=220), width="stretch")
     c2.caption(t("hist.per_kind", lang))
     c2.altair_chart(alt.Chart(df).mark_bar().encode(
         y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None, axis=WHOLE), color=colour
-    ).properties(height=220), use_container_width=True)
+    ).properties(height=220), width="stretch")
 
 
 def record_status(rec: dict[str, Any]) -> str:
@@ -184,6 +190,8 @@ def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None
         det = entry.get("detail") or {}
         if isinstance(det, dict) and det.get("alert_id") == alert_id:
             extra = {k: v for k, v in det.items() if k in ("reason", "assignee", "label", "until")}
+            if extra.get("label"):   # the label as the board names it elsewhere ("False alarm"), not its code
+                extra["label"] = t(f"label.{extra['label']}", lang)
             rows.append({"ts": data.on_alert_clock(data.epoch(entry.get("ts")), snap) or 0,
                          t("col.what", lang): f"{t('status.board', lang)}: {t('action.' + str(entry.get('action')), lang)}",
                          t("col.who", lang): clean(entry.get("who"), 64),
@@ -253,17 +261,21 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
     steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
-        st.dataframe(steps, hide_index=True, use_container_width=True, height=_rows_height(len(steps), 20))
+        st.dataframe(steps, hide_index=True, width="stretch", height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, use_container_width=True)
+        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, width="stretch")
     if can(user.role, "label"):
         _label_panel(user, ep, lang)
 
 
 LABEL_POLL_S = 2.0
 """While a label is pending, the label panel re-reads the store this often (the history page has no refresh)."""
+LABEL_WAIT_S = 30.0
+"""How long a sent label may stay pending. The worker applies board commands within a second or two and answers
+nothing when it cannot (it logs a rejected command; a stopped worker reads none), so a label not in the store by
+then is reported as not applied, and the reviewer can send it again."""
 
 
 def _labels_of(ep: dict[str, Any]) -> list[dict[str, Any]]:
@@ -277,9 +289,11 @@ def _same(labels: list[dict[str, Any]], label: str, by: str) -> int:
 
 def _label_panel(user: User, ep: dict[str, Any], lang: str) -> None:
     """Label the alert: no verdict chosen until the reviewer picks one (a default would bias the review), and a
-    label sent is shown as pending until the worker has written it to the store (then the page re-reads)."""
+    label sent is shown as pending until the worker has written it to the store (then the page re-reads), for
+    at most :data:`LABEL_WAIT_S`: then the page says it was not applied."""
     aid = ep["alert_id"]
     pending: dict[str, dict[str, Any]] = st.session_state.setdefault("label_pending", {})
+    lapsed: dict[str, dict[str, Any]] = st.session_state.setdefault("label_lapsed", {})
 
     @st.fragment(run_every=LABEL_POLL_S if aid in pending else None)
     def panel() -> None:
@@ -289,19 +303,30 @@ def _label_panel(user: User, ep: dict[str, Any], lang: str) -> None:
             del pending[aid]             # the worker has written it: the table above re-reads and shows it
             data.refresh()
             st.rerun()
+        if sent and time.time() - sent.setdefault("at", time.time()) > LABEL_WAIT_S:
+            lapsed[aid] = pending.pop(aid)   # not applied in time: stop polling, say so
+            st.rerun()
+        late = lapsed.get(aid)
+        if late and _same(stored, late["label"], user.name) > late["seen"]:
+            del lapsed[aid]              # it was applied after all, late: the labels below show it
+            late = None
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         label = c1.radio(t("hist.label", lang), LABELS, index=None, horizontal=True, key=f"lbl-{aid}",
                          format_func=lambda x: t("label." + x, lang))
         if c2.button(t("btn.label", lang), key=f"lblbtn-{aid}", type="primary", disabled=label is None):
             actions.perform(data.store(), user, "label", {"alert_id": aid, "fingerprint": ep["fingerprint"],
                                                           "tier": ep["tier"]}, label=label)
-            pending[aid] = {"label": label, "seen": _same(stored, label, user.name)}
+            pending[aid] = {"label": label, "seen": _same(stored, label, user.name), "at": time.time()}
+            lapsed.pop(aid, None)
             st.rerun()                   # the whole page, so this panel polls the store until the label lands
         state = [f"{t('label.' + str(lb.get('label')), lang)} ({clean(lb.get('by'), 40)})" for lb in stored]
         line = md(t("hist.labels_now", lang, labels=" · ".join(state))) if state else t("hist.no_labels", lang)
         if sent:
             line += " · :material/hourglass_top: " + t("pending", lang, action=t("label." + sent["label"], lang))
         st.caption(line)
+        if late:
+            st.warning(t("label.not_applied", lang, label=t("label." + late["label"], lang), s=f"{LABEL_WAIT_S:.0f}"),
+                       icon=":material/sync_problem:")
 
     panel()
 
@@ -343,8 +368,8 @@ def render() -> None:
         st.info(t("hist.none", lang))
     else:
         df = _table(eps, lang)
-        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, use_container_width=True,
-                     height=300)
+        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, width="stretch",
+                     height=300, column_config=_column_config(lang))
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")

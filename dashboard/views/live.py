@@ -159,7 +159,7 @@ def _model_quality(snap: dict[str, Any], lang: str) -> None:
                      brier=float(model.get("brier") or 0.0)))
         chart = reliability_chart(model.get("calibration") or [], lang)
         if chart is not None:
-            st.altair_chart(chart, use_container_width=True)
+            st.altair_chart(chart, width="stretch")
             st.caption(t("model.chart_caption", lang))
     if model.get("blend") is not None:
         learned = float(model["blend"])
@@ -214,14 +214,14 @@ def board(lang: str) -> None:
                 for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
-                st.dataframe(alert_table(rest, open_to, lang), hide_index=True, use_container_width=True)
+                st.dataframe(alert_table(rest, open_to, lang), hide_index=True, width="stretch")
     with right:
         st.subheader(t("heat.title", lang), divider="gray")
         chart = heatmap(snap.get("regions") or {}, lang)
         if chart is None:
             st.caption(t("heat.none", lang))
         else:
-            st.altair_chart(chart, use_container_width=True)
+            st.altair_chart(chart, width="stretch")
         risky.section(None if bd.snapshot is None else snap.get("risky_orders") or [], bd.active, open_to, lang)
         if snap:
             _kpis(snap, lang)
