@@ -86,14 +86,16 @@ def table(rows: list[dict[str, Any]], now: float, lang: str) -> pd.DataFrame:
 
 
 def _column_config(lang: str) -> dict[str, Any]:
-    """Widths that add up to 570 px: the five columns fit the right-hand column at 1680 px (about 600 px), and
-    a wider screen spreads the rest evenly. A cell's whole text shows when it is clicked, and in the detail."""
+    """Widths that add up to 590 px: the five columns fit the right-hand column at 1680 px (about 600 px), and
+    a wider screen spreads the rest evenly. The order column holds a whole order number (``WO-20261124-b383000155``
+    needs ~170 px: at 130 it was cut, in the demo's screenshot); a cell's whole text shows when it is clicked, and
+    in the detail."""
     cc = st.column_config
-    return {t("col.order", lang): cc.TextColumn(width=130, pinned=True),
-            t("col.risk", lang): cc.ProgressColumn(format="%.2f", min_value=0, max_value=1, width=80),
+    return {t("col.order", lang): cc.TextColumn(width=175, pinned=True),
+            t("col.risk", lang): cc.ProgressColumn(format="%.2f", min_value=0, max_value=1, width=75),
             t("col.factors", lang): cc.TextColumn(width=140),
-            t("col.age", lang): cc.NumberColumn(format="%d", width=70),
-            t("col.text", lang): cc.TextColumn(width=150)}
+            t("col.age", lang): cc.NumberColumn(format="%d", width=60),
+            t("col.text", lang): cc.TextColumn(width=140)}
 
 
 def detail(r: dict[str, Any], now: float, lang: str) -> None:

@@ -32,6 +32,8 @@ def test_the_riskiest_orders_table_shows_five_columns_that_fit_the_right_hand_co
     assert "<script>" in row["Customer text (masked)"] and "138****5678" in row["Customer text (masked)"]
     widths = [c["width"] for name, c in json.loads(table.proto.columns).items() if name in ESSENTIAL]
     assert len(widths) == 5 and all(isinstance(w, int) for w in widths) and sum(widths) <= 600, widths
+    assert json.loads(table.proto.columns)["Order"]["width"] >= 170   # a whole order number, not 'WO-20261124-b3830'
+
 
 
 def test_picking_an_order_shows_the_rest_of_it_as_text(board_env):

@@ -278,7 +278,10 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             page.get_by_role("link", name="预警历史").click()
             page.get_by_text("预警经过").first.wait_for(timeout=30_000)
             row_ = _alert_store().get(alert_id)
-            label = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row_["started"]))
+            # the board shows times on the business's clock (dashboard.clock, UTC+8), not the machine's zone
+            from dashboard.clock import show
+            from yujing.config import load_config
+            label = show(row_["started"], hours=load_config(None).clock.utc_offset_h)
             hint = (row_.get("scope") or {}).get("order_id") or ""
             # one order can fire two alerts in the same second (a feedback timeout and its complaint risk): the
             # option must name the kind too, or the picker may open the other alert's story (a CI failure)
