@@ -19,6 +19,49 @@ from dashboard.i18n import t
 from dashboard.playbooks import playbook
 
 
+ACTION_WAIT_S = 30.0
+"""How long a board command may show as pending on its card. The worker applies commands within a second or two
+and answers nothing for one it cannot apply (it logs the rejection; a stopped worker reads none), so past this
+the card says the command was not applied instead of waiting for ever."""
+
+
+def applied(action: str, alert: dict[str, Any]) -> bool:
+    """Does the alert as read now show the effect of ``action``? (A resolved alert leaves the active list, and
+    its card with it.)
+
+    >>> applied("ack", {"acked_by": "li"}), applied("unack", {"acked_by": "li"}), applied("unack", {})
+    (True, False, True)
+    >>> applied("silence", {"silence_id": "s1"}), applied("assign", {}), applied("resolve", {"tier": "red"})
+    (True, False, False)
+    """
+    if action == "ack":
+        return bool(alert.get("acked_by"))
+    if action == "unack":
+        return not alert.get("acked_by")
+    if action == "silence":
+        return bool(alert.get("silenced_until") or alert.get("silence_id"))
+    if action == "assign":
+        return bool(alert.get("assignee"))
+    return False
+
+
+def pending_note(alert: dict[str, Any], lang: str, now: float | None = None) -> str | None:
+    """The card's line about a command this session sent for the alert: pending until the alert shows it, then
+    nothing; "not applied" once :data:`ACTION_WAIT_S` has passed without it (the buttons stay, to send again)."""
+    pending = st.session_state.get("pending", {})
+    sent = pending.get(alert["alert_id"])
+    if not sent:
+        return None
+    action = sent["action"]
+    if applied(action, alert):
+        del pending[alert["alert_id"]]
+        return None
+    if (time.time() if now is None else now) - sent["at"] > ACTION_WAIT_S:
+        return ":material/error: " + t("action.not_applied", lang, action=t("action." + action, lang),
+                                         s=f"{ACTION_WAIT_S:.0f}")
+    return ":material/hourglass_top: " + t("pending", lang, action=t("action." + action, lang))
+
+
 def _send(user: User, action: str, alert: dict[str, Any], lang: str, quiet: bool = False, **fields: Any) -> bool:
     try:
         actions.perform(data.store(), user, action, alert, **fields)
@@ -28,7 +71,7 @@ def _send(user: User, action: str, alert: dict[str, Any], lang: str, quiet: bool
     except ValueError as exc:
         st.error(str(exc))
         return False
-    st.session_state.setdefault("pending", {})[alert["alert_id"]] = action
+    st.session_state.setdefault("pending", {})[alert["alert_id"]] = {"action": action, "at": time.time()}
     data.refresh()
     if not quiet:
         st.toast(t("form.sent", lang, action=t("action." + action, lang)))
@@ -94,9 +137,9 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                 until = data.epoch(alert.get("silenced_until"))
                 state.append(":material/notifications_off: " + t("silenced_until", lang,
                                       t=clock.show(until, "%H:%M") if until else "…"))
-            pending = st.session_state.get("pending", {}).get(aid)
-            if pending and not (pending == "ack" and alert.get("acked_by")):
-                state.append(":material/hourglass_top: " + t("pending", lang, action=t("action." + pending, lang)))
+            note = pending_note(alert, lang)
+            if note:
+                state.append(note)
             st.caption(" · ".join(state))
         with buttons:
             if not alert.get("acked_by") and can(user.role, "ack", tier):

@@ -89,6 +89,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "silenced_until": ("已静默至 {t}", "Silenced until {t}"),
     "assigned_to": ("处理人：{who}", "Assigned to {who}"),
     "pending": ("已提交，等待处理：{action}", "Sent, waiting for the worker: {action}"),
+    "action.not_applied": ("“{action}”未生效：工作进程 {s} 秒内未处理（可能未在运行，或拒绝了该命令），可重新操作",
+                           "“{action}” was not applied: the worker did not act on it within {s} s (it may be down, or "
+                           "have rejected the command); you can send it again"),
     "btn.ack": ("确认", "Acknowledge"),
     "btn.unack": ("取消确认", "Un-acknowledge"),
     "btn.more": ("更多操作", "More"),

@@ -159,3 +159,39 @@ def test_quality_team_filters_history_to_region_level_alerts(board_env, seeded):
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "Summary" in d.value.columns)
     assert len(table) == 3 and not table["Scope"].str.contains("Order|customer_id").any()
+
+
+def test_a_command_the_worker_never_applies_is_reported_on_its_card(board_env, seeded, monkeypatch):
+    """No worker runs here, so an ack sent from the board is never applied: the card says 'waiting' at first,
+    then, past the bounded wait, that it was not applied (it used to wait for the rest of the session), and the
+    button stays to send it again."""
+    from dashboard import alert_card
+    red = seeded[0]
+    at = app_test("duty").run()
+    at.button(key=f"ack-{red['alert_id']}").click().run()
+    at.run()                                                     # the board's next refresh
+    assert "Sent, waiting for the worker: acknowledge" in all_text(at)
+    monkeypatch.setattr(alert_card, "ACTION_WAIT_S", -1.0)      # the wait has passed
+    at.run()
+    text = all_text(at)
+    assert "was not applied" in text and "waiting for the worker" not in text
+    assert at.button(key=f"ack-{red['alert_id']}")               # it can be sent again
+
+
+def test_a_command_the_alert_shows_leaves_no_pending_mark(board_env, seeded):
+    """Once the alert shows the command's effect (here an ack the store has applied), the card no longer says
+    it is waiting; an un-acknowledge that was applied (no acker any more) clears its mark the same way."""
+    from dashboard import alert_card
+    assert alert_card.applied("unack", {"acked_by": None}) and not alert_card.applied("unack", {"acked_by": "duty"})
+    red = seeded[0]
+    at = app_test("duty").run()
+    at.button(key=f"ack-{red['alert_id']}").click().run()
+    at.run()
+    assert "waiting for the worker" in all_text(at)
+    from dashboard import data
+    from tests.dash_seed import writer
+    writer(board_env["redis_url"]).apply([{**red, "status": "acknowledged", "by": "duty", "seq": 2}])
+    data.refresh()
+    at.run()
+    assert "duty" in all_text(at)
+    assert "waiting for the worker" not in all_text(at)
