@@ -299,9 +299,44 @@ def test_orders_are_kept_until_the_eviction_horizon():
     settings = load_config(None)
     settings.tracking.evict_after_h = 2
     stage = OrderStage(settings)
-    run(stage, created(0))
+    run(stage, created(0), created(50, "B"))
     stage.advance(T0.timestamp() + 3600)            # housekeeping runs hourly: one hour quiet is not stale
     assert "WO-1" in stage.orders and stage.stats["evicted"] == 0
     out = stage.advance(T0.timestamp() + 7201)
     assert "WO-1" not in stage.orders and stage.stats["evicted"] == 1
+    assert "B" in stage.orders                      # quiet 70 minutes of its 2 hours: kept
     assert [s.check for s in out.signals if s.kind == S.CLOSE] == ["receive_ack", "feedback"]
+
+
+def test_every_event_is_counted_and_only_one_over_a_second_old_is_late(stage):
+    run(stage, created(0), ev("accepted", 1), ev("closed", 3))     # closed: no timer left, advance just moves
+    stage.advance(T0.timestamp() + 600)
+    assert stage.now == T0.timestamp() + 600
+    stage.ingest(ev("urged", 10 - 0.5 / 60))                         # half a second behind the clock: in time
+    assert stage.stats["late"] == 0
+    stage.ingest(ev("urged", 10 - 2 / 60))
+    assert stage.stats["late"] == 1 and stage.stats["events"] == 5
+
+
+def test_orders_seen_after_every_order_was_evicted_are_evicted_in_turn():
+    settings = load_config(None)
+    settings.tracking.evict_after_h = 1
+    stage = OrderStage(settings)
+    run(stage, created(0, "A"))
+    stage.advance(T0.timestamp() + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 1
+    run(stage, ev("accepted", 200, "C"))                              # C never gets its created event
+    stage.advance(T0.timestamp() + 200 * 60 + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 2
+    run(stage, created(600, "B"))
+    stage.advance(T0.timestamp() + 600 * 60 + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 3
+
+
+def test_pausing_a_paused_order_again_keeps_its_first_pause(stage):
+    run(stage, created(0, category="service_request", channel="web"), ev("accepted", 5),
+        ev("dispatched", 10, department="d1"), ev("dept_accepted", 20))
+    o = stage.orders["WO-1"]
+    before = o.checks.get("feedback")[1]
+    run(stage, ev("paused", 60), ev("paused", 90), ev("resumed", 120))
+    assert o.checks.get("feedback")[1] == pytest.approx(before + 60 * 60)
