@@ -348,3 +348,57 @@ def test_next_due_lets_a_shell_advance_exactly():
     due = p.next_due()
     assert due == NOON + 900
     assert statuses(p.tick(due)) == ["escalated"]
+
+
+def test_a_silenced_alert_does_not_escalate_until_the_silence_ends():
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    a = p.process(order("red", NOON))[0]
+    p.apply_command({"action": "silence", "by": "lead", "reason": "drill", "alert_id": a.alert_id,
+                     "duration_s": 1200}, NOON + 1)
+    assert p.tick(NOON + 1200) == []                              # team lead's step (900 s) held while silenced
+    out = p.tick(NOON + 4000)
+    assert [(r.status, r.ts - NOON, r.extra.get("escalation_step")) for r in out] == [
+        ("silenced", 1201, None), ("escalated", 1260, 1), ("escalated", 2160, 2)]
+
+
+def test_a_second_episode_in_the_same_second_gets_the_next_id():
+    p = AlertPipeline(quiet_cfg())
+    first = p.process(order("yellow", NOON))[0]
+    p.process(order(None, NOON + 0.2))
+    again = p.process(order("yellow", NOON + 0.5))[0]
+    assert (first.alert_id, again.alert_id) == (f"{first.fingerprint}-{int(NOON)}",
+                                                f"{first.fingerprint}-{int(NOON) + 1}")
+
+
+def test_a_repeated_ack_records_nothing_and_unack_restarts_the_chain():
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    a = p.process(order("red", NOON))[0]
+    p.apply_command({"action": "ack", "alert_id": a.alert_id, "by": "zhang"}, NOON + 60)
+    assert p.apply_command({"action": "ack", "alert_id": a.alert_id, "by": "zhang"}, NOON + 70) == []
+    out = p.apply_command({"action": "unack", "alert_id": a.alert_id, "by": "zhang"}, NOON + 600)
+    assert [(r.status, r.extra["acknowledged"], r.extra["reason"]) for r in out] == [("acknowledged", False, "unack")]
+    assert [(r.status, r.ts - NOON) for r in p.tick(NOON + 1600)] == [("escalated", 1500)]   # 900 s after unack
+
+
+def test_unsilence_records_who_lifted_it():
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("yellow", NOON))
+    p.apply_command({"action": "silence", "by": "lead", "reason": "x", "matchers": {"region": "north"},
+                     "duration_s": 3600}, NOON + 1)
+    out = p.apply_command({"action": "unsilence", "by": "lead2", "silence_id": "s-1"}, NOON + 5)
+    assert [(r.status, r.extra["silenced"], r.extra["reason"], r.extra["by"]) for r in out] == [
+        ("silenced", False, "removed", "lead2")]
+    assert p.silences_active() == []
+    with pytest.raises(CommandError):
+        p.apply_command({"action": "unsilence", "by": "lead2", "silence_id": "s-1"}, NOON + 6)
+
+
+def test_a_missed_incident_label_needs_no_alert_but_other_labels_do():
+    p = AlertPipeline(quiet_cfg())
+    p.apply_command({"action": "label", "by": "qa", "label": "missed_incident", "kind": "anomaly",
+                     "scope": {"region": "east"}}, NOON)
+    assert [(lb["label"], lb["kind"], lb["scope"]) for lb in p.labels()] == [
+        ("missed_incident", "anomaly", {"region": "east"})]
+    with pytest.raises(CommandError):
+        p.apply_command({"action": "label", "by": "qa", "label": "useful"}, NOON + 1)
+    assert len(p.labels()) == 1

@@ -96,3 +96,39 @@ def test_safe_text_strips_controls_and_truncates_without_html():
     assert "\x1b" not in out and "13812345678" not in out
     assert "<script>" in out  # left as text: escaping is the renderer's job, we never produce HTML
     assert safe_text(None) == "" and safe_text("", 5) == ""
+
+
+def test_phone_numbers_keep_their_exact_shape_in_every_spelling():
+    """Staff match the caller by the first three and last four digits: the shape is part of the contract."""
+    for text, want in [("19912345678", "199****5678"), ("0086 13812345678", "0086 138****5678"),
+                       ("电话１３８　１２３４　５６７８", "电话138****5678"),      # full-width digits, ideographic spaces
+                       ("电话１３８－１２３４－５６７８", "电话138****5678"),      # full-width minus
+                       ("账号138123456789", "账号********6789")]:              # 12 digits: an account, not a phone
+        assert mask_pii(text) == want, text
+
+
+def test_id_numbers_written_in_groups_and_shorter_card_numbers_are_masked():
+    assert mask_pii("身份证 110101 19900307 1234") == "身份证 110***********1234"
+    assert mask_pii("账号 123456789012") == "账号 ********9012"
+    assert mask_pii("卡号 6222 0212 3456") == "卡号 ********3456"
+
+
+def test_no_mobile_hides_in_something_shaped_like_an_order_number():
+    assert mask_pii("WO-20260714-13812345678") == "WO-20260714-138****5678"   # serial too long for an order id
+    assert mask_pii("WO-1381234-5678") == "WO-138****5678"                      # date part too short
+
+
+def test_address_details_in_lanes_estates_and_long_english_street_names():
+    assert mask_pii("住在帽儿胡同5号") == "住在****"
+    assert mask_pii("住在阳光小区3栋2单元") == "住在****"
+    assert mask_pii("北京市朝阳区建国路88") == "北京市朝阳区****88"      # the street name goes, the district stays
+    assert mask_pii("No. 12 West Chang An Street") == "****"
+    assert mask_pii("room 301, apt 5") == "****, ****"
+    assert mask_pii("Ｒｏｏｍ ３０１") == "****"                        # full-width letters too
+
+
+def test_safe_text_removes_direction_overrides_and_trims_at_the_limit_only():
+    assert safe_text("abc\u202edef") == "abc def"          # a right-to-left override cannot reorder what staff read
+    assert safe_text("  hi  ") == "hi"
+    assert safe_text("abcde", 5) == "abcde"                # exactly at the limit: untouched
+    assert safe_text("abc defg", 5) == "abc…"              # no dangling space before the ellipsis

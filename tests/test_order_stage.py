@@ -256,3 +256,108 @@ def test_levels_passed_at_one_instant_give_every_crossing_but_one_verdict(stage)
     stage._cross_due(o, "receive_ack", (T0 + timedelta(minutes=6)).timestamp(), out)
     assert [s.value for s in out.signals if s.kind == S.CROSS] == [0.5, 0.75, 0.9, 1.0]
     assert [(c.kind, c.tier) for c in out.conditions if c.kind == "receive_lag"] == [("receive_lag", "red")]
+
+
+def test_a_paused_order_raises_nothing_until_it_resumes_and_then_counts_from_its_moved_deadline(stage):
+    run(stage, created(0, category="service_request", channel="web"), ev("accepted", 5),
+        ev("dispatched", 10, department="d1"), ev("dept_accepted", 20), ev("paused", 60))
+    o = stage.orders["WO-1"]
+    start, before = o.checks.get("feedback")[:2]
+    paused = stage.advance(before + 10)
+    assert [s for s in paused.signals if s.kind == S.CROSS] == [] and paused.conditions == []
+    gap = before + 10 - (T0.timestamp() + 3600)
+    run(stage, ev("resumed", (before + 10 - T0.timestamp()) / 60))
+    after = o.checks.get("feedback")[1]
+    assert after == pytest.approx(before + gap)
+    out = stage.advance(after - 1)
+    assert [s.value for s in out.signals if s.kind == S.CROSS] == [0.5, 0.75, 0.9]
+    assert [s.value for s in stage.advance(after).signals if s.kind == S.CROSS] == [1.0]
+
+
+def test_a_milestone_after_close_is_counted_and_ignored(stage):
+    run(stage, created(0), ev("closed", 30), ev("accepted", 40))
+    o = stage.orders["WO-1"]
+    assert o.accepted is None and o.stage == "closed" and stage.stats["after_close"] == 1
+
+
+def test_an_event_older_than_the_clock_is_counted_late(stage):
+    run(stage, created(0))
+    stage.advance(T0.timestamp() + 600)
+    stage.ingest(ev("accepted", 1))
+    assert stage.stats["late"] == 1 and stage.orders["WO-1"].accepted == T0.timestamp() + 60
+
+
+def test_serving_an_order_clears_its_lag_alert(stage):
+    run(stage, created(0))
+    late = stage.advance(T0.timestamp() + 6 * 60)
+    assert [(c.kind, c.tier) for c in late.conditions] == [("receive_lag", "orange"), ("receive_lag", "red")]
+    outs = run(stage, ev("accepted", 7))
+    assert [(c.kind, c.tier) for o in outs for c in o.conditions] == [("receive_lag", None)]
+
+
+def test_serving_an_order_in_time_clears_nothing(stage):
+    outs = run(stage, created(0), ev("accepted", 2))
+    assert [c for o in outs for c in o.conditions if c.kind == "receive_lag"] == []
+
+
+def test_held_events_are_applied_in_their_own_time_order(stage):
+    run(stage, ev("dispatched", 4, department="d1"), ev("accepted", 2))
+    assert stage.stats["orphans_held"] == 2
+    run(stage, created(0))
+    o = stage.orders["WO-1"]
+    assert stage.stats["orphans_applied"] == 2 and o.pending is None
+    assert (o.accepted, o.first_dispatched) == (T0.timestamp() + 120, T0.timestamp() + 240)
+    assert set(o.checks) == {"dept_accept", "feedback"} and o.stage == "decompose"
+
+
+def test_a_reopened_order_is_back_in_feedback(stage):
+    run(stage, created(0), ev("closed", 30), ev("reopened", 60))
+    o = stage.orders["WO-1"]
+    assert o.closed_at is None and o.stage == "feedback" and o.reopens == 1
+
+
+def test_orders_are_kept_until_the_eviction_horizon():
+    settings = load_config(None)
+    settings.tracking.evict_after_h = 2
+    stage = OrderStage(settings)
+    run(stage, created(0), created(50, "B"))
+    stage.advance(T0.timestamp() + 3600)            # housekeeping runs hourly: one hour quiet is not stale
+    assert "WO-1" in stage.orders and stage.stats["evicted"] == 0
+    out = stage.advance(T0.timestamp() + 7201)
+    assert "WO-1" not in stage.orders and stage.stats["evicted"] == 1
+    assert "B" in stage.orders                      # quiet 70 minutes of its 2 hours: kept
+    assert [s.check for s in out.signals if s.kind == S.CLOSE] == ["receive_ack", "feedback"]
+
+
+def test_every_event_is_counted_and_only_one_over_a_second_old_is_late(stage):
+    run(stage, created(0), ev("accepted", 1), ev("closed", 3))     # closed: no timer left, advance just moves
+    stage.advance(T0.timestamp() + 600)
+    assert stage.now == T0.timestamp() + 600
+    stage.ingest(ev("urged", 10 - 0.5 / 60))                         # half a second behind the clock: in time
+    assert stage.stats["late"] == 0
+    stage.ingest(ev("urged", 10 - 2 / 60))
+    assert stage.stats["late"] == 1 and stage.stats["events"] == 5
+
+
+def test_orders_seen_after_every_order_was_evicted_are_evicted_in_turn():
+    settings = load_config(None)
+    settings.tracking.evict_after_h = 1
+    stage = OrderStage(settings)
+    run(stage, created(0, "A"))
+    stage.advance(T0.timestamp() + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 1
+    run(stage, ev("accepted", 200, "C"))                              # C never gets its created event
+    stage.advance(T0.timestamp() + 200 * 60 + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 2
+    run(stage, created(600, "B"))
+    stage.advance(T0.timestamp() + 600 * 60 + 3 * 3600)
+    assert stage.orders == {} and stage.stats["evicted"] == 3
+
+
+def test_pausing_a_paused_order_again_keeps_its_first_pause(stage):
+    run(stage, created(0, category="service_request", channel="web"), ev("accepted", 5),
+        ev("dispatched", 10, department="d1"), ev("dept_accepted", 20))
+    o = stage.orders["WO-1"]
+    before = o.checks.get("feedback")[1]
+    run(stage, ev("paused", 60), ev("paused", 90), ev("resumed", 120))
+    assert o.checks.get("feedback")[1] == pytest.approx(before + 60 * 60)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
+from pydantic import ValidationError
+
 from streams import signals as S
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
@@ -120,6 +123,15 @@ def test_a_quiet_night_and_a_province_wide_surge_stay_silent():
     assert d.run(24, 4, rates={k: v * 4 for k, v in RATES.items()}) == []
 
 
-def test_the_joint_test_is_configuration():
-    assert load_config(None).detectors.scope.reclass_joint_threshold > 0
-    assert load_config(None).detectors.scope.misfile_prior_contacts > 0
+def test_the_joint_test_and_the_province_prior_are_configuration(tmp_path):
+    """On by default at the documented values (README: 13 and 50), settable from a configuration file (0 = off),
+    and a negative count of contacts is refused rather than silently read as "off"."""
+    scope = load_config(None).detectors.scope
+    assert (scope.reclass_joint_threshold, scope.misfile_prior_contacts) == (13.0, 50)
+    toml = tmp_path / "yujing.toml"
+    toml.write_text("[detectors.scope]\nreclass_joint_threshold = 9.5\nmisfile_prior_contacts = 0\n")
+    scope = load_config(toml).detectors.scope
+    assert (scope.reclass_joint_threshold, scope.misfile_prior_contacts) == (9.5, 0)
+    toml.write_text("[detectors.scope]\nmisfile_prior_contacts = -1\n")
+    with pytest.raises(ValidationError):
+        load_config(toml)
