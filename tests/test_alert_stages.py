@@ -389,7 +389,7 @@ def test_a_current_verdict_drops_a_held_one_even_without_a_fingerprint_given():
 
     late = LateVerdicts(30.0)
     assert late.hold(late_alert(), risk("red", 90.0), now=100.0) is True
-    assert late.hold(late_alert(), risk("yellow", 120.0), now=120.0, fp=risk("yellow", 0).fingerprint) is False
+    assert late.hold(late_alert(), risk("yellow", 120.0), now=120.0) is False
     assert late.next_due() is None and late.release(10**9) == []
 
 
@@ -422,7 +422,9 @@ def test_a_held_verdict_about_an_episode_that_ended_is_dropped():
         assert late.release(130.0, alerts) == [] and len(late) == 0
     late = LateVerdicts(30.0)
     late.hold(late_alert(), cond, now=100.0)
-    assert [c.tier for c in late.release(130.0, {cond.fingerprint: late_alert()})] == ["red"]
+    other = Condition("complaint_risk", {"order_id": "W2"}, "red", 90.0)
+    late.hold(late_alert(), other, now=101.0)          # due after the first, whose episode is over
+    assert [c.scope for c in late.release(131.0, {other.fingerprint: late_alert()})] == [{"order_id": "W2"}]
 
 
 # ---- grouping ---------------------------------------------------------------------------------------------------

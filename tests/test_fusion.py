@@ -48,7 +48,7 @@ def test_the_quick_verdict_agrees_with_the_full_condition(min_tier):
     """verdict_tier decides whether the costly condition is built at all: it must never disagree with it."""
     t = tiering(alert_min_tier=min_tier, outage_tier="red", outage_customers=500)
     for repeat, urges, threats, affected, risk, closed in itertools.product(
-            (0, 1), (0, 1), (0, 1), (0, 600), (0.0, 0.3, 0.6, 0.8), (None, 1.0)):
+            (0, 1), (0, 1), (0, 1), (0, 499, 500), (0.0, 0.3, 0.6, 0.8), (None, 1.0)):
         o = order(repeat_24h=repeat, urges=urges, threats=threats, affected=affected, closed_at=closed)
         cond = t.order_condition(o, {}, risk, [], 100.0)
         assert t.verdict_tier(o, risk) == (cond.tier if cond is not None else None), (repeat, urges, threats,
@@ -92,3 +92,15 @@ def test_lag_alerts_start_at_the_configured_share(level, tier):
 def test_summaries_are_masked_exactly_as_the_whole_text_would_be(head, oid, tail):
     assert _mask_summary(head, oid, tail) == mask_pii(head + oid + tail)
     assert "13812345678" not in _mask_summary(head, oid, tail)
+
+
+def test_a_risk_condition_keeps_five_reasons_and_never_shows_the_baseline():
+    o = order(urges=1, neg_max=0.45678)
+    factors = ["baseline", "negative_text", "reopened", "reassigned", "reclassified", "served_late"]
+    cond = tiering().order_condition(o, {"share_max": 0.123456}, 0.612345, factors, 100.0)
+    assert cond.evidence["top_factors"] == ["urged_1x", "baseline", "negative_text", "reopened", "reassigned"]
+    assert cond.summary.endswith("：催办 1 次、客户情绪负面、曾重开、曾转派")
+    assert (cond.evidence["risk"], cond.evidence["share_max"], cond.evidence["negativity_max"]) == (
+        0.6123, 0.123, 0.457)
+    assert cond.stage == "receive" and tiering().order_condition(order(stage="closed", urges=1), {}, 0.6, [],
+                                                                 1.0).stage is None

@@ -361,3 +361,18 @@ def test_pausing_a_paused_order_again_keeps_its_first_pause(stage):
     before = o.checks.get("feedback")[1]
     run(stage, ev("paused", 60), ev("paused", 90), ev("resumed", 120))
     assert o.checks.get("feedback")[1] == pytest.approx(before + 60 * 60)
+
+
+def test_one_advance_runs_every_order_due_past_stale_timer_entries(stage):
+    """Timer entries of a paused, closed, fully served or re-armed order stay on the heap: they are skipped, not
+    the end of the run."""
+    run(stage, created(0, "P"), created(0, "C"), ev("paused", 1, "P"), ev("closed", 1, "C"),
+        created(0, "D"), ev("accepted", 0.2, "D"), ev("dispatched", 0.3, "D", department="d1"),
+        ev("dept_accepted", 0.4, "D"), ev("arrived", 0.5, "D"),                 # D: nothing left to time
+        created(0, "X", channel="web"), ev("accepted", 1, "X"),                 # X: armed for 15 min, then
+        ev("dispatched", 2, "X", department="d1"),                              # re-armed for 9.5 min
+        created(1, "B", channel="web"))                                         # B: 50 % at 16 min
+    out = stage.advance(T0.timestamp() + 20 * 60)
+    crossed = {(s.order_id, s.check, s.value) for s in out.signals if s.kind == S.CROSS}
+    assert ("B", "receive_ack", 0.5) in crossed and ("X", "dept_accept", 1.0) in crossed
+    assert not {o for o, _, _ in crossed} & {"P", "C", "D"}
