@@ -347,7 +347,7 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
 
     async def send() -> None:
         from aiokafka import AIOKafkaProducer
-        from aiokafka.partitioner import murmur2
+        from streams.wire import murmur2   # Kafka's key hash, as the producer's default partitioner
         recs = list(records())
         p = AIOKafkaProducer(bootstrap_servers=rig.broker.bootstrap, acks=1)
         await p.start()
@@ -360,7 +360,7 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
                 batches: dict[int, Any] = {}
                 for j in range(i, due):
                     k, v = recs[j]
-                    part = parts[(murmur2(k) & 0x7FFFFFFF) % len(parts)]  # the producer's own key partitioning
+                    part = parts[(murmur2(k) & 0x7FFFFFFF) % len(parts)]
                     b = batches.get(part) or batches.setdefault(part, p.create_batch())
                     b.append(key=k, value=v, timestamp=None)
                     sent.append(t0 + j / rate)  # its due time: never later than the hand-over

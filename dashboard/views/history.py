@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import actions, clock, data
+from dashboard.alert_card import ACTION_WAIT_S
 from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
@@ -272,10 +273,9 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
 
 LABEL_POLL_S = 2.0
 """While a label is pending, the label panel re-reads the store this often (the history page has no refresh)."""
-LABEL_WAIT_S = 30.0
-"""How long a sent label may stay pending. The worker applies board commands within a second or two and answers
-nothing when it cannot (it logs a rejected command; a stopped worker reads none), so a label not in the store by
-then is reported as not applied, and the reviewer can send it again."""
+LABEL_WAIT_S = ACTION_WAIT_S
+"""How long a sent label may stay pending: as long as an alert card's command (a label is a board command too;
+:data:`dashboard.alert_card.ACTION_WAIT_S`), then it is reported as not applied and can be sent again."""
 
 
 def _labels_of(ep: dict[str, Any]) -> list[dict[str, Any]]:
