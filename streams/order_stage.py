@@ -155,6 +155,8 @@ class OrderStage:
                 o.pending = []
             o.pending.append(ev.model_dump())
             self.stats["orphans_held"] += 1
+            if ev.t > o.last_t:   # its age for eviction: as old as its newest held event
+                o.last_t = ev.t
             self.orders[ev.order_id] = o
             if o.last_t < self._oldest_order:
                 self._oldest_order = o.last_t

@@ -339,6 +339,26 @@ def test_every_event_is_counted_and_only_one_over_a_second_old_is_late(stage):
     assert stage.stats["late"] == 1 and stage.stats["events"] == 5
 
 
+def test_an_order_held_for_its_created_event_ages_from_its_own_events_not_from_epoch():
+    """An order seen only through events that came before its ``created`` (held) is as old as its newest held
+    event: housekeeping (hourly, and at once after a restart restored the orders) keeps it until the horizon
+    instead of taking it for 56 years quiet (this dropped held orders after every worker restart)."""
+    settings = load_config(None)
+    settings.tracking.evict_after_h = 2
+    stage = OrderStage(settings)
+    run(stage, ev("accepted", 0, "HELD"))
+    stage.rebuild_timers()                                            # as after a restart: oldest order unknown
+    stage.advance(T0.timestamp() + 60)
+    assert "HELD" in stage.orders and stage.stats["evicted"] == 0
+    run(stage, created(-1, "HELD"))                                   # its created event comes late: applied
+    assert stage.orders["HELD"].accepted is not None and stage.stats["orphans_applied"] == 1
+    run(stage, ev("accepted", 30, "NEVER"))                           # never gets its created event
+    stage.advance(T0.timestamp() + 3600 + 60)
+    assert "NEVER" in stage.orders
+    stage.advance(T0.timestamp() + 30 * 60 + 2 * 3600 + 3600 + 61)
+    assert "NEVER" not in stage.orders
+
+
 def test_orders_seen_after_every_order_was_evicted_are_evicted_in_turn():
     settings = load_config(None)
     settings.tracking.evict_after_h = 1
