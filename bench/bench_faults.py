@@ -48,8 +48,9 @@ def beats(rig: Rig, app_id: str) -> dict[str, dict[str, Any]]:
     return {k: orjson.loads(v) for k, v in rig.r.hgetall(f"{app_id}:workers").items()}
 
 
-def clean_run(lines: Iterable[tuple[bytes, bytes]]) -> Any:
-    """An in-process order stage fed the same (key, value) lines once, without a crash: the state to compare with."""
+def clean_run(lines: Iterable[tuple[bytes, bytes]], signals: list | None = None) -> Any:
+    """An in-process order stage fed the same (key, value) lines once, without a crash: the state to compare with
+    (and, in ``signals``, the scope signals its events gave)."""
     from streams.order_stage import OrderStage
     from yujing.config import load_config
     from yujing.events import InvalidEvent, parse_event
@@ -57,9 +58,11 @@ def clean_run(lines: Iterable[tuple[bytes, bytes]]) -> Any:
     clean = OrderStage(load_config(None))
     for _, v in lines:
         try:
-            clean.ingest(parse_event(v))
+            out = clean.ingest(parse_event(v))
         except InvalidEvent:
-            pass
+            continue
+        if signals is not None:
+            signals.extend(out.signals)
     return clean
 
 

@@ -204,6 +204,8 @@ class Live:
         self.sent_stats: dict[str, int] = {}
         self.counted = CountedThrough()
         """Input offsets the Redis counters hold (exactly-once counts across a crash)."""
+        self.sent_through = CountedThrough()
+        """Input offsets whose outputs the broker holds (``out:through``: outputs sent once across a crash)."""
         self.dlq_total = 0
         self.started = time.time()
         self.lock = asyncio.Lock()
@@ -279,6 +281,7 @@ class Live:
 
     async def _rebalance_orders(self) -> None:
         self.counted.forget()
+        self.sent_through.forget()
         mine = self.owned_partitions(self.events_topic)
         gone = set(range(self.settings.kafka.partitions)) - mine
         dropped = self.store.drop_partitions(gone)
@@ -472,11 +475,15 @@ class Live:
             self.outbox.extend_packed(self.contacts_topic.get_topic_name(), reqs)
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
-                           taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0) -> None:
+                           taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0,
+                           dead: list[bytes] = ()) -> None:
         """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk keys
-        in one MULTI/EXEC, then its changelog, then its outputs: a kill anywhere in between neither loses nor
-        doubles a count, and the board sees a risk after one Redis round trip (the keys only ever hold an order's
-        latest record: a re-read take writes the same again)."""
+        in one MULTI/EXEC; then its outputs; then, together, the mark that its outputs went out (``out:through``)
+        and its changelog. A kill anywhere in between neither loses nor doubles a count, and loses no output: a
+        re-read take whose outputs went out sends none again (:meth:`_on_events`); only a kill in the one round
+        trip after the outputs and before either mark can send them twice (at least once there, never lost).
+        The board sees a risk after one Redis round trip (the keys only ever hold an order's latest record: a
+        re-read take writes the same again)."""
         delta = {k: v - self.sent_stats.get(k, 0) for k, v in self.order_stage.stats.items()}
         self.sent_stats = dict(self.order_stage.stats)
         keyed = self.encode_risks(out_risks)
@@ -484,12 +491,33 @@ class Live:
                           (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None)
         if taken[1]:
             failpoint("orders.counted")
-        await self.changelog.write(self.store.flush())
-        if taken[1]:
-            failpoint("orders.changelogged")
+        for d in dead:   # queued after the count: another agent's flush may send what is queued at any time
+            self.send(self.dlq_topic, d)
         self.send_customer_requests()
         self.publish_stage_out(out_signals, out_conditions, keyed)
         await self.flush_out()
+        if taken[1]:
+            failpoint("orders.sent")
+        await asyncio.gather(self._mark_sent(taken), self.changelog.write(self.store.flush()))
+        if taken[1]:
+            failpoint("orders.changelogged")
+
+    async def _mark_sent(self, taken: tuple[str, dict[int, int]]) -> None:
+        """Record that the outputs of the take's records (up to its last offsets) are with the broker."""
+        through = self.sent_through.advance(*taken)
+        if through:
+            await self.retry("outputs mark", lambda: self.redis.hset(self.prefix + "out:through", mapping=through))
+
+    async def _sent_limits(self, taken: tuple[str, dict[int, int]]) -> dict[int, int]:
+        """Per partition of the take, the last offset whose outputs went out (``out:through``; read from Redis
+        for partitions not marked since this worker's last rebalance)."""
+        topic, last = taken
+        fields = self.sent_through.missing(topic, last.keys())
+        if fields:
+            values = await self.retry("outputs mark read",
+                                      lambda: self.redis.hmget(self.prefix + "out:through", fields))
+            self.sent_through.load(dict(zip(fields, values)))
+        return self.sent_through.limits(topic, last.keys())
 
     async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0,
                      also: Callable[[Any], None] | None = None) -> None:
@@ -554,33 +582,38 @@ class Live:
         note_partition = self.store.note_partition
         observe = self.clock.observe
         taken, limit = await self._counted_limits(events)
+        sent = await self._sent_limits(taken)
+        requests = self.customer_requests.requests
         for rec in events:
             raw = rec.value
             again = rec.offset <= limit[rec.partition]   # re-read after a crash: applied again, counted once
+            quiet = rec.offset <= sent[rec.partition]    # ... and its outputs went out before: not sent twice
             rollback = StatsRollback(stage.stats) if again else None
             try:
                 ev = parse_event(raw)
             except InvalidEvent as exc:
-                # sent again on a re-read (its first send may have died with the worker), counted once
-                dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
+                if not quiet:
+                    dead.append(dead_letter(raw, str(exc), rec.topic, rec.partition, rec.offset, self.utc))
                 new_dead += not again
                 continue
             observe(ev.t)
             note_partition(ev.order_id, rec.partition)
+            asked = len(requests)
             out = stage.ingest(ev)
             if rollback is not None:
                 rollback.restore()
+            if quiet:
+                del requests[asked:]   # its customer requests went out too
+                continue
             sigs.extend(out.signals)
             conds.extend(out.conditions)
             risks.extend(out.risks)
         self.clock.heard()   # the feed is alive (the dead-man's switch), whatever the events' times
-        for d in dead:
-            self.send(self.dlq_topic, d)   # sent with the batch's other output in flush_orders
         if dead:
             self.dlq_total += len(dead)
             self.metrics.dlq.inc(len(dead))
         self.metrics.events.inc(len(events) - len(dead))
-        await self.flush_orders(sigs, conds, risks, taken, new_dead)
+        await self.flush_orders(sigs, conds, risks, taken, new_dead, dead)
 
     async def on_contexts(self, records: list) -> None:
         """Customer contexts of this worker's orders → ``OrderStage.apply_customer``."""
@@ -594,12 +627,16 @@ class Live:
             risks: list = []
             apply = self.order_stage.apply_customer
             taken, limit = await self._counted_limits(records)
+            sent = await self._sent_limits(taken)
             from_dict = CustomerContext.from_dict
             for rec in records:
                 again = rec.offset <= limit[rec.partition]   # re-read after a crash: counted once
+                quiet = rec.offset <= sent[rec.partition]    # ... and its outputs went out before
                 with StatsRollback(self.order_stage.stats) if again else nullcontext():
                     for d in unpack(rec.value):
                         out = apply(from_dict(d))
+                        if quiet:
+                            continue
                         sigs.extend(out.signals)
                         conds.extend(out.conditions)
                         risks.extend(out.risks)

@@ -78,6 +78,10 @@ class Outbox:
     returns once the broker has every batch (one round trip per step, not per record), so a step's input is
     acknowledged only after its output is safe. Batches that fail are sent again, and only those
     (:mod:`streams.retrying`), so a broker blip neither loses nor repeats output.
+
+    The agents of a worker share one outbox, so a flush may send records another agent queued; it therefore
+    also waits for every flush started before it. Without that, an agent whose records an earlier flush had
+    taken returned at once and took its output as safe while it was still on its way (a kill then lost it).
     """
 
     def __init__(self, producer: Any, retry: Retry | None = None) -> None:
@@ -89,6 +93,8 @@ class Outbox:
         self._partition_of: dict[bytes, int] = {}
         self.packed: dict[str, list[tuple[bytes, Any]]] = {}
         """Objects to pack per partition at :meth:`flush` (:meth:`extend_packed`), per topic."""
+        self._last: asyncio.Future | None = None
+        """Done when the latest flush and all before it are (each flush waits for its predecessor)."""
 
     def add(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         """Queue one record: keyed records go where the default partitioner puts them, others to partition 0."""
@@ -141,11 +147,26 @@ class Outbox:
         return n
 
     async def flush(self) -> None:
-        """Send everything queued and return once the broker has all of it (retrying what failed)."""
+        """Send everything queued and return once the broker has all of it (retrying what failed), and every
+        flush started before this one is done too (it may hold records the caller queued)."""
+        prev = self._last
         pending, self.pending = self.pending, {}
         packed, self.packed = self.packed, {}
         if not (pending or packed):
+            if prev is not None and not prev.done():
+                await asyncio.shield(prev)
             return
+        mine = self._last = asyncio.get_running_loop().create_future()
+        try:
+            await self._send(pending, packed)
+            if prev is not None and not prev.done():
+                await asyncio.shield(prev)
+        finally:
+            if not mine.done():
+                mine.set_result(None)
+
+    async def _send(self, pending: dict[tuple[str, int | None], list[tuple[bytes | None, bytes]]],
+                    packed: dict[str, list[tuple[bytes, Any]]]) -> None:
         groups: list[tuple[str, int, list[tuple[bytes | None, bytes]]]] = []
         for topic, items in packed.items():
             groups.extend((topic, q, pack(objs)) for q, objs in (await self._by_partition(topic, items)).items())

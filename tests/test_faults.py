@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bench.bench_faults import clean_run, drained
+from bench.bench_faults import clean_run, drained, read_topic
 from bench.bench_live import COUNTERS, _created, iso, produce, sim_lines, stop
 from tests.helpers import wait_until
 
@@ -175,19 +176,39 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     print(f"\nafter kill -9: {st} ; {n} lifecycle records, all unique")
 
 
-@pytest.mark.parametrize("point", ["orders.counted", "orders.changelogged"])
-def test_a_crash_between_counters_changelog_and_outputs_counts_every_event_once(rig: dict, point: str) -> None:
-    """SIGKILL exactly between a take's Redis counters and its changelog, or between the changelog and its
-    outputs (streams.failpoints): the replaced worker re-reads the take; state and counters = a clean run."""
+EVENT_SIGNALS = ("arrival", "text", "urge", "closed", "escalated")
+"""Scope signals an event gives by itself (not a timer, not a customer context): the same in any run."""
+
+
+@pytest.mark.parametrize("point", ["orders.counted", "orders.sent", "orders.changelogged"])
+def test_a_crash_between_a_takes_writes_loses_no_output_and_counts_every_event_once(rig: dict, point: str) -> None:
+    """SIGKILL exactly between a take's Redis counters and its outputs, its outputs and their mark with the
+    changelog, or after those (streams.failpoints): the replaced worker re-reads the take. State, counters and
+    the customer stage's contacts = a clean run; every scope signal an event gives reached the aggregates once —
+    or, for a kill in the round trip between the outputs and their mark, at least once."""
     lines = sim_lines(3000, end=time.time() - 30, seed=9) + [(b"BAD-1", b"{not json"), (b"BAD-2", b'{"type": 1}')]
-    clean = clean_run(lines)
+    clean_signals: list = []
+    clean = clean_run(lines, clean_signals)
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:1500]))
     w = rig["start"](failpoint=f"{point}:2")   # dies in its second take of events
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[1500:]))
     assert w.wait(60) == -9, "the failpoint killed the worker"
     w2 = rig["start"]()
-    _assert_like_clean_run(rig, clean, w2, "the replaced worker holds the clean run's open orders, nothing to read")
+    st = _assert_like_clean_run(rig, clean, w2,
+                                "the replaced worker holds the clean run's open orders, nothing to read")
     assert int(rig["r"].get(rig["prefix"] + "dlq:count") or 0) == 2, "each bad line counted once"
+    # the outputs: a take killed after its changelog and before its outputs used to lose them for good (its
+    # events were in the restored state, so the re-read gave nothing): contacts never reached the customer stage
+    assert st.get("customer_contacts", 0) == clean.customers.stats["contacts"], (st, clean.customers.stats)
+    sent = Counter((s["k"], s["o"]) for rec in asyncio.run(read_topic(rig["bootstrap"], rig["prefix"][:-1]
+                                                                       + ".scope-signals", idle_s=3))
+                   for s in (rec if isinstance(rec, list) else [rec]) if s["k"] in EVENT_SIGNALS)
+    want = Counter((s.kind, s.order_id) for s in clean_signals if s.kind in EVENT_SIGNALS)
+    assert not want - sent, f"signals lost: {list((want - sent).items())[:5]}"
+    if point != "orders.sent":
+        assert not sent - want, f"signals sent twice: {list((sent - want).items())[:5]}"
+    dead = asyncio.run(read_topic(rig["bootstrap"], rig["prefix"][:-1] + "-dlq", idle_s=2))
+    assert len(dead) == 2 or (point == "orders.sent" and len(dead) >= 2), [(d["partition"], d["offset"]) for d in dead]
 
 
 def test_a_redis_outage_blocks_the_worker_which_then_counts_every_event_once(kafka_broker: str,

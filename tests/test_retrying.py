@@ -105,3 +105,37 @@ def test_two_writers_blocked_on_the_same_step_both_go_through() -> None:
 
     assert asyncio.run(both()) == ["a", "b"]
     assert retry.blocked == {} and retry.retries["output"] == 4
+
+
+def test_a_flush_returns_only_when_the_flushes_before_it_are_delivered() -> None:
+    """Two agents share the outbox: agent B queues its record, agent A's flush takes it on its way; B's own flush
+    must not call B's output safe before A's delivery is acknowledged (a kill then lost it)."""
+    class SlowProducer(Producer):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.pending: list[asyncio.Future] = []
+
+        async def send_batch(self, batch: Batch, topic: str, partition: int) -> asyncio.Future:
+            fut = asyncio.get_running_loop().create_future()
+            self.pending.append(fut)   # acknowledged when the test says so
+            return fut
+
+    async def scenario() -> list[str]:
+        prod = SlowProducer()
+        out = Outbox(prod, Retry(give_up_s=10, first_wait_s=0.001))
+        seen: list[str] = []
+        out.extend_to("signals", [(0, "a", b"from A")])
+        out.extend_to("signals", [(1, "b", b"from B")])   # queued by B before A flushes
+        a = asyncio.create_task(out.flush())
+        await asyncio.sleep(0)
+        b = asyncio.create_task(out.flush())             # B: nothing left to send of its own
+        b.add_done_callback(lambda _: seen.append("B returned"))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        seen.append("acknowledged")
+        for fut in prod.pending:
+            fut.set_result(None)
+        await asyncio.gather(a, b)
+        return seen
+
+    assert asyncio.run(scenario()) == ["acknowledged", "B returned"]
