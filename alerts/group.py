@@ -50,9 +50,13 @@ class Group:
     last_flush: float | None = None
     count: int = 0
     top_tier: str | None = None
+    """Most severe tier in the group: raised on add, recomputed at flush (keeps add O(1))."""
     dirty: dict[str, None] = field(default_factory=dict)
     """Alerts added or changed since the last flush (an ordered set), the only ones a change flush looks at."""
-    """Most severe tier in the group: raised on add, recomputed at flush (keeps add O(1))."""
+    since: float | None = None
+    """When this group was formed (None in checkpoints from before it was kept): in its message keys, so a group
+    formed again with the same labels after the last one emptied does not reuse keys the notifier's sent-log
+    already holds (it would drop those messages as sent)."""
 
 
 def _token(snap: Mapping[str, Any]) -> str:
@@ -103,7 +107,7 @@ class Grouper:
         g = self.groups.get(gid)
         if g is None:
             g = self.groups[gid] = Group(gid, route.receiver, glabels, (route.timing or self.config.timing).model_dump(),
-                                         route.send_resolved)
+                                         route.send_resolved, since=now)
         g.alerts[snapshot["fingerprint"]] = snapshot
         g.dirty[snapshot["fingerprint"]] = None
         if TIER_RANK.get(snapshot["tier"], 0) > TIER_RANK.get(g.top_tier, 0):
@@ -167,7 +171,8 @@ class Grouper:
             g.count += 1
             g.last_flush = now
             send.sort(key=_order)
-            note = Notification(key=f"g{g.gid}:{g.count}", receiver=g.receiver,
+            key = f"g{g.gid}:{g.count}" if g.since is None else f"g{g.gid}@{g.since}:{g.count}"
+            note = Notification(key=key, receiver=g.receiver,
                                 reason="group" if changed else "repeat", ts=now, alerts=send, group=dict(g.labels),
                                 step=g.count)
             for snap in send:

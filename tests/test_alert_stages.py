@@ -646,3 +646,35 @@ def test_a_new_episode_that_resolves_before_it_is_sent_is_not_announced():
     g.add(route, GROUP, dict(snap("a", "orange"), alert_id="a-2"), 400.0)   # a new episode ...
     g.add(route, GROUP, dict(snap("a", "orange", "resolved"), alert_id="a-2"), 500.0)  # ... over before the flush
     assert g.flush(g.next_due(), NOT_MUTED) == [] and list(g.groups.values())[0].alerts.keys() == {"b"}
+
+
+def test_a_group_formed_again_after_it_emptied_does_not_reuse_its_message_keys():
+    """The notifier's sent-log drops a message whose key it has seen (for days): the next group with the same
+    labels must send under new keys, and a restored checkpoint under the same keys."""
+    from alerts.group import Grouper
+
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    keys = [n.key for n in g.flush(30.0, NOT_MUTED)]
+    g.add(route, GROUP, snap("a", status="resolved"), 100.0)
+    keys += [n.key for n in g.flush(330.0, NOT_MUTED)]
+    assert len(set(keys)) == 2 and g.groups == {}
+    g.add(route, GROUP, snap("b"), 1000.0)
+    h = Grouper(g.config)
+    h.load(g.state_dict())
+    [n] = g.flush(1030.0, NOT_MUTED)
+    assert n.key not in keys and [m.key for m in h.flush(1030.0, NOT_MUTED)] == [n.key]
+
+
+def test_a_group_restored_from_a_checkpoint_without_its_formation_time_keeps_its_keys():
+    from alerts.group import Grouper
+
+    g = grouper(timing_by_tier={})
+    g.add(Route(receiver="staff"), GROUP, snap("a"), 0.0)
+    state = g.state_dict()
+    for group in state.values():
+        del group["since"]                                       # as written before groups kept it
+    h = Grouper(g.config)
+    h.load(state)
+    assert [n.key for n in h.flush(30.0, NOT_MUTED)] == [f"g{gid}:1" for gid in state]
