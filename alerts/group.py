@@ -4,7 +4,8 @@ together), changes to a notified group wait ``group_interval``, an unchanged sti
 every ``repeat_interval``. A change message carries the alerts that changed (so a group of a thousand
 order alerts does not resend all of them for each new one); a repeat carries every visible firing alert,
 and only while one of them is unacknowledged. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
-and go out when they are no longer muted.
+and go out when they are no longer muted. An alert is in one group per receiver and grouping labels: when a label
+it is grouped by changes (its tier, by default), it leaves its old group unannounced, and its new group tells it.
 
 >>> from alerts.config import AlertsConfig, Route
 >>> g = Grouper(AlertsConfig(timing_by_tier={}))
@@ -89,6 +90,10 @@ class Grouper:
         self.version = 0
         """Bumped whenever a flush may have come earlier (an add, a load): timer caches key on it."""
         self._timings: dict[tuple[Any, ...], Timing] = {}
+        self._homes: dict[tuple[str, tuple[str, ...], str], Any] = {}
+        """(receiver, grouping labels, fingerprint) -> the id of the group the alert is in (a list of ids only
+        for duplicates restored from an older checkpoint). ``tier`` is a default grouping label: a tier change
+        moves an alert to another group, and the old group must let it go."""
 
     def _timing(self, g: Group) -> Timing:
         """The group's timers for its most severe tier (built once per distinct route timing and tier)."""
@@ -108,8 +113,16 @@ class Grouper:
         if g is None:
             g = self.groups[gid] = Group(gid, route.receiver, glabels, (route.timing or self.config.timing).model_dump(),
                                          route.send_resolved, since=now)
-        g.alerts[snapshot["fingerprint"]] = snapshot
-        g.dirty[snapshot["fingerprint"]] = None
+        fp = snapshot["fingerprint"]
+        home = (route.receiver, tuple(sorted(glabels)), fp)
+        old = self._homes.get(home)
+        if old != gid:
+            self._homes[home] = gid
+            for o in (old,) if isinstance(old, str) else old or ():
+                if o != gid and o in self.groups:
+                    self._leave(self.groups[o], fp)
+        g.alerts[fp] = snapshot
+        g.dirty[fp] = None
         if TIER_RANK.get(snapshot["tier"], 0) > TIER_RANK.get(g.top_tier, 0):
             g.top_tier = snapshot["tier"]
         t = self._timing(g)
@@ -121,6 +134,17 @@ class Grouper:
         self.version += 1
         if self._next_known:  # add only ever brings a flush forward
             self._next = g.next_flush if self._next is None else min(self._next, g.next_flush)
+
+    def _leave(self, g: Group, fp: str) -> None:
+        """Take an alert that moved to another group out of ``g`` (unannounced: its new group tells its news)."""
+        g.alerts.pop(fp, None)
+        g.sent.pop(fp, None)
+        g.dirty.pop(fp, None)
+        if g.alerts:
+            g.top_tier = _top_tier(g.alerts.values())
+        else:
+            del self.groups[g.gid]
+            self._next_known = False
 
     def next_due(self) -> float | None:
         if not self._next_known:
@@ -179,6 +203,8 @@ class Grouper:
                 g.sent[snap["fingerprint"]] = _token(snap)
         for fp in [fp for fp, snap in g.alerts.items() if snap["status"] == "resolved"]:
             del g.alerts[fp]
+            if self._homes.get(home := (g.receiver, tuple(sorted(g.labels)), fp)) == g.gid:
+                del self._homes[home]
             g.sent.pop(fp, None)
             g.dirty.pop(fp, None)
         if not g.alerts:
@@ -199,5 +225,11 @@ class Grouper:
 
     def load(self, d: dict[str, Any]) -> None:
         self.groups = {gid: Group(**g) for gid, g in d.items()}
+        self._homes = {}
+        for gid, g in self.groups.items():
+            for fp in g.alerts:
+                home = (g.receiver, tuple(sorted(g.labels)), fp)
+                old = self._homes.get(home)
+                self._homes[home] = gid if old is None else [*([old] if isinstance(old, str) else old), gid]
         self._next_known = False
         self.version += 1

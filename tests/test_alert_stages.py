@@ -678,3 +678,50 @@ def test_a_group_restored_from_a_checkpoint_without_its_formation_time_keeps_its
     h = Grouper(g.config)
     h.load(state)
     assert [n.key for n in h.flush(30.0, NOT_MUTED)] == [f"g{gid}:1" for gid in state]
+
+
+def test_an_alert_whose_tier_changes_leaves_the_group_of_its_old_tier():
+    """With the default group_by (kind, region, tier) a tier change moves the alert to another group; the old
+    group must let it go, not repeat its old state every repeat_interval for ever (even after it resolved)."""
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, red, snap("a", "red"), 100.0)
+    assert sent(g.flush(130.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
+    g.add(route, red, snap("a", "red", "resolved"), 200.0)
+    assert sent(g.flush(430.0, NOT_MUTED)) == [("group", [("a", "red", "resolved")])]
+    assert sent(g.flush(30.0 + 4 * 3600, NOT_MUTED)) == [("repeat", [("b", "yellow", "firing")])]
+    g.add(route, yellow, snap("b", status="resolved"), 20000.0)
+    assert sent(g.flush(20000.0, NOT_MUTED)) == [("group", [("b", "yellow", "resolved")])]
+    assert g.groups == {} and g.next_due() is None
+
+
+def test_a_restored_grouper_still_lets_a_moved_alert_go_and_drops_a_restored_duplicate():
+    import orjson
+
+    from alerts.group import Grouper
+
+    def members(gr):
+        return sorted((x.labels["tier"], sorted(x.alerts)) for x in gr.groups.values())
+
+    g = grouper(timing_by_tier={}, group_by=["tier", "kind", "region"])
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    state = g.state_dict()
+    for restored in (state, orjson.loads(orjson.dumps(state, option=orjson.OPT_SORT_KEYS))):  # alerts/store.py sorts
+        h = Grouper(g.config)
+        h.load(restored)
+        h.add(route, red, snap("b", "red"), 100.0)
+        assert members(h) == [("red", ["b"]), ("yellow", ["a"])]
+    old = h.state_dict()                                         # as older code left it: b in both groups
+    next(x for x in old.values() if x["labels"]["tier"] == "yellow")["alerts"]["b"] = snap("b")
+    k = Grouper(g.config)
+    k.load(old)
+    k.add(route, red, snap("b", "red", "resolved"), 200.0)
+    assert members(k) == [("red", ["b"]), ("yellow", ["a"])]
