@@ -725,3 +725,16 @@ def test_a_restored_grouper_still_lets_a_moved_alert_go_and_drops_a_restored_dup
     k.load(old)
     k.add(route, red, snap("b", "red", "resolved"), 200.0)
     assert members(k) == [("red", ["b"]), ("yellow", ["a"])]
+
+
+def test_an_alert_back_in_a_group_it_left_is_news_there():
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)                         # keeps the yellow group
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, red, snap("a", "red"), 100.0)
+    assert sent(g.flush(130.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
+    g.add(route, yellow, snap("a"), 200.0)                       # down again: staff last heard "red"
+    assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing")])]
