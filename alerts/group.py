@@ -4,7 +4,8 @@ together), changes to a notified group wait ``group_interval``, an unchanged sti
 every ``repeat_interval``. A change message carries the alerts that changed (so a group of a thousand
 order alerts does not resend all of them for each new one); a repeat carries every visible firing alert,
 and only while one of them is unacknowledged. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
-and go out when they are no longer muted.
+and go out when they are no longer muted. An alert is in one group per receiver and grouping labels: when a label
+it is grouped by changes (its tier, by default), it leaves its old group unannounced, and its new group tells it.
 
 >>> from alerts.config import AlertsConfig, Route
 >>> g = Grouper(AlertsConfig(timing_by_tier={}))
@@ -50,9 +51,13 @@ class Group:
     last_flush: float | None = None
     count: int = 0
     top_tier: str | None = None
+    """Most severe tier in the group: raised on add, recomputed at flush (keeps add O(1))."""
     dirty: dict[str, None] = field(default_factory=dict)
     """Alerts added or changed since the last flush (an ordered set), the only ones a change flush looks at."""
-    """Most severe tier in the group: raised on add, recomputed at flush (keeps add O(1))."""
+    since: float | None = None
+    """When this group was formed (None in checkpoints from before it was kept): in its message keys, so a group
+    formed again with the same labels after the last one emptied does not reuse keys the notifier's sent-log
+    already holds (it would drop those messages as sent)."""
 
 
 def _token(snap: Mapping[str, Any]) -> str:
@@ -85,6 +90,10 @@ class Grouper:
         self.version = 0
         """Bumped whenever a flush may have come earlier (an add, a load): timer caches key on it."""
         self._timings: dict[tuple[Any, ...], Timing] = {}
+        self._homes: dict[tuple[str, tuple[str, ...], str], Any] = {}
+        """(receiver, grouping labels, fingerprint) -> the id of the group the alert is in (a list of ids only
+        for duplicates restored from an older checkpoint). ``tier`` is a default grouping label: a tier change
+        moves an alert to another group, and the old group must let it go."""
 
     def _timing(self, g: Group) -> Timing:
         """The group's timers for its most severe tier (built once per distinct route timing and tier)."""
@@ -103,9 +112,17 @@ class Grouper:
         g = self.groups.get(gid)
         if g is None:
             g = self.groups[gid] = Group(gid, route.receiver, glabels, (route.timing or self.config.timing).model_dump(),
-                                         route.send_resolved)
-        g.alerts[snapshot["fingerprint"]] = snapshot
-        g.dirty[snapshot["fingerprint"]] = None
+                                         route.send_resolved, since=now)
+        fp = snapshot["fingerprint"]
+        home = (route.receiver, tuple(sorted(glabels)), fp)
+        old = self._homes.get(home)
+        if old != gid:
+            self._homes[home] = gid
+            for o in (old,) if isinstance(old, str) else old or ():
+                if o != gid and o in self.groups:
+                    self._leave(self.groups[o], fp)
+        g.alerts[fp] = snapshot
+        g.dirty[fp] = None
         if TIER_RANK.get(snapshot["tier"], 0) > TIER_RANK.get(g.top_tier, 0):
             g.top_tier = snapshot["tier"]
         t = self._timing(g)
@@ -117,6 +134,17 @@ class Grouper:
         self.version += 1
         if self._next_known:  # add only ever brings a flush forward
             self._next = g.next_flush if self._next is None else min(self._next, g.next_flush)
+
+    def _leave(self, g: Group, fp: str) -> None:
+        """Take an alert that moved to another group out of ``g`` (unannounced: its new group tells its news)."""
+        g.alerts.pop(fp, None)
+        g.sent.pop(fp, None)
+        g.dirty.pop(fp, None)
+        if g.alerts:
+            g.top_tier = _top_tier(g.alerts.values())
+        else:
+            del self.groups[g.gid]
+            self._next_known = False
 
     def next_due(self) -> float | None:
         if not self._next_known:
@@ -167,13 +195,16 @@ class Grouper:
             g.count += 1
             g.last_flush = now
             send.sort(key=_order)
-            note = Notification(key=f"g{g.gid}:{g.count}", receiver=g.receiver,
+            key = f"g{g.gid}:{g.count}" if g.since is None else f"g{g.gid}@{g.since}:{g.count}"
+            note = Notification(key=key, receiver=g.receiver,
                                 reason="group" if changed else "repeat", ts=now, alerts=send, group=dict(g.labels),
                                 step=g.count)
             for snap in send:
                 g.sent[snap["fingerprint"]] = _token(snap)
         for fp in [fp for fp, snap in g.alerts.items() if snap["status"] == "resolved"]:
             del g.alerts[fp]
+            if self._homes.get(home := (g.receiver, tuple(sorted(g.labels)), fp)) == g.gid:
+                del self._homes[home]
             g.sent.pop(fp, None)
             g.dirty.pop(fp, None)
         if not g.alerts:
@@ -194,5 +225,11 @@ class Grouper:
 
     def load(self, d: dict[str, Any]) -> None:
         self.groups = {gid: Group(**g) for gid, g in d.items()}
+        self._homes = {}
+        for gid, g in self.groups.items():
+            for fp in g.alerts:
+                home = (g.receiver, tuple(sorted(g.labels)), fp)
+                old = self._homes.get(home)
+                self._homes[home] = gid if old is None else [*([old] if isinstance(old, str) else old), gid]
         self._next_known = False
         self.version += 1

@@ -537,3 +537,204 @@ def test_groups_restored_from_a_checkpoint_are_due_again():
     h.load(g.state_dict())
     assert h.next_due() == 30.0 and h.version > version
     assert sent(h.flush(30.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing")])]
+
+
+def test_a_held_alert_goes_out_once_when_its_mute_ends_and_never_before():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    assert sent(g.flush(30.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing")])]
+    g.add(route, GROUP, snap("b"), 100.0)                        # in a mute window until 20000
+    muted = lambda s: ("mute_window", 20000.0) if s["fingerprint"] == "b" and now < 20000.0 else None  # noqa
+    now = 330.0
+    assert g.flush(now, muted) == [] and g.next_due() == 30.0 + 4 * 3600  # held; a's repeat is not delayed
+    now = g.next_due()
+    assert sent(g.flush(now, muted)) == [("repeat", [("a", "yellow", "firing")])]  # the repeat leaves b out
+    assert g.next_due() == 20000.0
+    now = 20000.0
+    assert sent(g.flush(now, muted)) == [("group", [("b", "yellow", "firing")])]
+    g.add(route, GROUP, snap("c"), 21000.0)
+    now = g.next_due()
+    assert sent(g.flush(now, muted)) == [("group", [("c", "yellow", "firing")])]  # b is not sent again
+
+
+def test_an_alert_that_fired_and_resolved_while_inhibited_is_never_announced():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    # as in the pipeline, inhibition mutes b only while it fires: its resolution is not muted
+    inhibited = lambda s: ("inhibit", None) if s["fingerprint"] + s["status"] == "bfiring" else None  # noqa
+    g.add(route, GROUP, snap("a"), 0.0)
+    g.add(route, GROUP, snap("b"), 0.0)
+    assert sent(g.flush(30.0, inhibited)) == [("group", [("a", "yellow", "firing")])]
+    g.add(route, GROUP, snap("b", status="resolved"), 100.0)
+    assert g.next_due() == 330.0 and g.flush(330.0, inhibited) == []
+    assert g.next_due() == 30.0 + 4 * 3600
+    assert sent(g.flush(30.0 + 4 * 3600, inhibited)) == [("repeat", [("a", "yellow", "firing")])]
+
+
+def test_a_change_message_carries_only_what_changed_and_a_repeat_every_firing_alert():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    for fp in "abc":
+        g.add(route, GROUP, snap(fp), 0.0)
+    assert [len(n.alerts) for n in g.flush(30.0, NOT_MUTED)] == [3]
+    g.add(route, GROUP, snap("d"), 100.0)
+    assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("d", "yellow", "firing")])]
+    g.add(route, GROUP, snap("b", acked_by="zhang"), 400.0)     # an acknowledgement is not news,
+    g.add(route, GROUP, snap("c"), 400.0)                        # nor the same state again (a silence lifted)
+    assert g.next_due() == 630.0 and g.flush(630.0, NOT_MUTED) == []
+    assert g.next_due() == 330.0 + 4 * 3600                     # the repeat counts from the last message
+    assert [(n.reason, [a["fingerprint"] for a in n.alerts]) for n in g.flush(g.next_due(), NOT_MUTED)] == [
+        ("repeat", ["a", "b", "c", "d"])]
+
+
+def test_a_tier_change_of_a_notified_alert_is_news():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, GROUP, snap("a", "red"), 100.0)
+    assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
+
+
+def test_a_resolution_goes_out_when_a_repeat_is_due_though_every_alert_is_acknowledged():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    g.add(route, GROUP, snap("b"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, GROUP, snap("a", acked_by="zhang"), 100.0)
+    g.add(route, GROUP, snap("b", acked_by="zhang"), 100.0)
+    assert g.flush(330.0, NOT_MUTED) == [] and g.flush(30.0 + 4 * 3600, NOT_MUTED) == []
+    assert g.next_due() == 30.0 + 2 * 4 * 3600                  # a silent repeat is not due again at once
+    g.add(route, GROUP, snap("b", status="resolved", acked_by="zhang"), 20000.0)
+    assert g.next_due() == 20000.0                               # group_interval has long passed: now
+    assert sent(g.flush(20000.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing"),
+                                                           ("b", "yellow", "resolved")])]
+
+
+def test_a_group_whose_first_flush_sent_nothing_still_waits_only_group_wait():
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    a_silenced = lambda s: ("silence", None) if s["fingerprint"] == "a" else None  # noqa: E731
+    g.add(route, GROUP, snap("a"), 0.0)
+    assert g.flush(30.0, a_silenced) == []
+    g.add(route, GROUP, snap("b"), 100.0)
+    assert g.next_due() == 130.0 and sent(g.flush(130.0, a_silenced)) == [("group", [("b", "yellow", "firing")])]
+
+
+def test_a_route_groups_by_its_own_labels_on_its_own_timers():
+    from alerts.config import Timing
+
+    g = grouper(timing_by_tier={})
+    pager = Route(receiver="pager", group_by=["kind"], timing=Timing(group_wait_s=5, group_interval_s=60))
+    g.add(pager, {"kind": "receive_lag", "region": "north"}, snap("a"), 0.0)
+    g.add(pager, {"kind": "receive_lag", "region": "south"}, snap("b"), 0.0)
+    assert g.next_due() == 5.0
+    assert [(n.receiver, n.group, len(n.alerts)) for n in g.flush(5.0, NOT_MUTED)] == [
+        ("pager", {"kind": "receive_lag"}, 2)]
+
+
+def test_a_new_episode_that_resolves_before_it_is_sent_is_not_announced():
+    g = grouper(timing_by_tier={}, group_by=["kind", "region"])
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    g.add(route, GROUP, snap("b"), 0.0)                          # keeps the group alive
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, GROUP, snap("a", status="resolved"), 100.0)
+    assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("a", "yellow", "resolved")])]
+    g.add(route, GROUP, dict(snap("a", "orange"), alert_id="a-2"), 400.0)   # a new episode ...
+    g.add(route, GROUP, dict(snap("a", "orange", "resolved"), alert_id="a-2"), 500.0)  # ... over before the flush
+    assert g.flush(g.next_due(), NOT_MUTED) == [] and list(g.groups.values())[0].alerts.keys() == {"b"}
+
+
+def test_a_group_formed_again_after_it_emptied_does_not_reuse_its_message_keys():
+    """The notifier's sent-log drops a message whose key it has seen (for days): the next group with the same
+    labels must send under new keys, and a restored checkpoint under the same keys."""
+    from alerts.group import Grouper
+
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    g.add(route, GROUP, snap("a"), 0.0)
+    keys = [n.key for n in g.flush(30.0, NOT_MUTED)]
+    g.add(route, GROUP, snap("a", status="resolved"), 100.0)
+    keys += [n.key for n in g.flush(330.0, NOT_MUTED)]
+    assert len(set(keys)) == 2 and g.groups == {}
+    g.add(route, GROUP, snap("b"), 1000.0)
+    h = Grouper(g.config)
+    h.load(g.state_dict())
+    [n] = g.flush(1030.0, NOT_MUTED)
+    assert n.key not in keys and [m.key for m in h.flush(1030.0, NOT_MUTED)] == [n.key]
+
+
+def test_a_group_restored_from_a_checkpoint_without_its_formation_time_keeps_its_keys():
+    from alerts.group import Grouper
+
+    g = grouper(timing_by_tier={})
+    g.add(Route(receiver="staff"), GROUP, snap("a"), 0.0)
+    state = g.state_dict()
+    for group in state.values():
+        del group["since"]                                       # as written before groups kept it
+    h = Grouper(g.config)
+    h.load(state)
+    assert [n.key for n in h.flush(30.0, NOT_MUTED)] == [f"g{gid}:1" for gid in state]
+
+
+def test_an_alert_whose_tier_changes_leaves_the_group_of_its_old_tier():
+    """With the default group_by (kind, region, tier) a tier change moves the alert to another group; the old
+    group must let it go, not repeat its old state every repeat_interval for ever (even after it resolved)."""
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, red, snap("a", "red"), 100.0)
+    assert sent(g.flush(130.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
+    g.add(route, red, snap("a", "red", "resolved"), 200.0)
+    assert sent(g.flush(430.0, NOT_MUTED)) == [("group", [("a", "red", "resolved")])]
+    assert sent(g.flush(30.0 + 4 * 3600, NOT_MUTED)) == [("repeat", [("b", "yellow", "firing")])]
+    g.add(route, yellow, snap("b", status="resolved"), 20000.0)
+    assert sent(g.flush(20000.0, NOT_MUTED)) == [("group", [("b", "yellow", "resolved")])]
+    assert g.groups == {} and g.next_due() is None
+
+
+def test_a_restored_grouper_still_lets_a_moved_alert_go_and_drops_a_restored_duplicate():
+    import orjson
+
+    from alerts.group import Grouper
+
+    def members(gr):
+        return sorted((x.labels["tier"], sorted(x.alerts)) for x in gr.groups.values())
+
+    g = grouper(timing_by_tier={}, group_by=["tier", "kind", "region"])
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)
+    g.flush(30.0, NOT_MUTED)
+    state = g.state_dict()
+    for restored in (state, orjson.loads(orjson.dumps(state, option=orjson.OPT_SORT_KEYS))):  # alerts/store.py sorts
+        h = Grouper(g.config)
+        h.load(restored)
+        h.add(route, red, snap("b", "red"), 100.0)
+        assert members(h) == [("red", ["b"]), ("yellow", ["a"])]
+    old = h.state_dict()                                         # as older code left it: b in both groups
+    next(x for x in old.values() if x["labels"]["tier"] == "yellow")["alerts"]["b"] = snap("b")
+    k = Grouper(g.config)
+    k.load(old)
+    k.add(route, red, snap("b", "red", "resolved"), 200.0)
+    assert members(k) == [("red", ["b"]), ("yellow", ["a"])]
+
+
+def test_an_alert_back_in_a_group_it_left_is_news_there():
+    g = grouper(timing_by_tier={})
+    route = Route(receiver="staff")
+    yellow, red = dict(GROUP, tier="yellow"), dict(GROUP, tier="red")
+    g.add(route, yellow, snap("a"), 0.0)
+    g.add(route, yellow, snap("b"), 0.0)                         # keeps the yellow group
+    g.flush(30.0, NOT_MUTED)
+    g.add(route, red, snap("a", "red"), 100.0)
+    assert sent(g.flush(130.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
+    g.add(route, yellow, snap("a"), 200.0)                       # down again: staff last heard "red"
+    assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing")])]
