@@ -212,11 +212,15 @@ class AlertPipeline:
                     a.acked_by, a.acked_at = by, now
                     out.append(a.record("acknowledged", now, acknowledged=True, by=by,
                                         **self._note(cmd)))
+                    if a.phase == "firing":
+                        self._notify(a, now)   # no news, but the group's repeats stop for a taken alert
             elif action == "unack":
                 if a.acked_by is not None:
                     a.acked_by = a.acked_at = None
                     a.escalation_step, a.escalation_base = 0, now
                     out.append(a.record("acknowledged", now, acknowledged=False, by=by, reason="unack"))
+                    if a.phase == "firing":
+                        self._notify(a, now)   # nobody's again: the group's repeats remind of it
             elif action == "assign":
                 to = str(cmd.get("to") or "")
                 if not to:
@@ -487,6 +491,7 @@ class AlertPipeline:
             muted = self._mute_reason(a.labels, a.fingerprint, t, firing=True)
             if self.escalation.ack_lapsed(a, t):
                 out.append(a.record("acknowledged", t, acknowledged=False, reason="ack_timeout"))
+                self._notify(a, t)   # nobody's again: the group's repeats remind of it
                 if muted is None:
                     snap = a.snapshot(t, self.utc_offset_h)
                     for route in self.router.route(a.labels):

@@ -402,3 +402,32 @@ def test_a_missed_incident_label_needs_no_alert_but_other_labels_do():
     with pytest.raises(CommandError):
         p.apply_command({"action": "label", "by": "qa", "label": "useful"}, NOON + 1)
     assert len(p.labels()) == 1
+
+
+def test_an_acknowledged_alert_is_not_repeated_and_an_unacked_or_lapsed_one_is_again():
+    """repeat_interval reminds people of alerts nobody has taken: the grouping stage must see an ack (and an
+    unack, and an ack that timed out) or it keeps pushing an acknowledged alert every four hours."""
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.tick(NOON + 30)
+    [n] = p.drain_notifications()
+    aid = n.alerts[0]["alert_id"]
+    p.apply_command({"action": "ack", "alert_id": aid, "by": "zhang"}, NOON + 100)
+    assert p.drain_notifications() == [], "an ack is no news to the group"
+    p.tick(NOON + 30 + 4 * 3600)
+    assert p.drain_notifications() == [], "an acknowledged alert is not repeated"
+    p.apply_command({"action": "unack", "alert_id": aid, "by": "zhang"}, NOON + 5 * 3600)
+    p.tick(NOON + 30 + 8 * 3600 + 60)
+    assert [(x.reason, [a["acked_by"] for a in x.alerts]) for x in p.drain_notifications()] == [("repeat", [None])]
+
+
+def test_an_ack_that_lapses_brings_the_repeats_back():
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=1800))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.tick(NOON + 30)
+    [n] = p.drain_notifications()
+    p.apply_command({"action": "ack", "alert_id": n.alerts[0]["alert_id"], "by": "zhang"}, NOON + 100)
+    p.tick(NOON + 100 + 1800 + 60)    # the ack timed out: the alert is nobody's again
+    assert [x.reason for x in p.drain_notifications()] == ["ack_timeout"]
+    p.tick(NOON + 30 + 4 * 3600 + 60)
+    assert [(x.reason, [a["acked_by"] for a in x.alerts]) for x in p.drain_notifications()] == [("repeat", [None])]
