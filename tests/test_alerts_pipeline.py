@@ -1,4 +1,6 @@
 """The assembled alert pipeline on an explicit clock: every lifecycle path, and determinism."""
+import asyncio
+
 import orjson
 import pytest
 
@@ -431,3 +433,82 @@ def test_an_ack_that_lapses_brings_the_repeats_back():
     assert [x.reason for x in p.drain_notifications()] == ["ack_timeout"]
     p.tick(NOON + 30 + 4 * 3600 + 60)
     assert [(x.reason, [a["acked_by"] for a in x.alerts]) for x in p.drain_notifications()] == [("repeat", [None])]
+
+
+# ---- an alert's life as duty managers, staff and quality teams see it --------------------------------------------
+def pushed(p):
+    """(receiver, reason, order ids) of the messages the pipeline has produced since the last call."""
+    return [(n.receiver, n.reason, sorted(a["scope"].get("order_id", "-") for a in n.alerts))
+            for n in p.drain_notifications()]
+
+
+def let_through_sent_log(notes):
+    """The notifications a fresh sent-log lets through (the notifier drops a key it has seen as already sent)."""
+    from alerts.notify import SentLog
+
+    log = SentLog()
+
+    async def claim_all():
+        return [n for n in notes if await log.claim(n.key)]
+    return asyncio.run(claim_all())
+
+
+WALL = 1793000000.0   # the board's wall clock: the alerts' clock (NOON...) is not the wall's (an accelerated demo)
+
+
+def test_a_silence_set_on_the_board_mutes_the_alert_and_its_expiry_brings_it_back():
+    """The board sends ``until`` on its own wall clock (``dashboard/actions.py``): a 90-minute silence from the form
+    lasts 90 minutes on the alerts' clock. Before the fix the pipeline wanted ``ends_at`` or ``duration_s`` and
+    rejected every silence the board sent."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    fired = p.process(order("orange", NOON))[0]
+    cmd = build_command(User("zhao", "duty_manager", ""), "silence", p.active()[0], until=WALL + 5400,
+                        reason="计划停电", ts=WALL)
+    out = p.apply_command(cmd, NOON + 5)
+    assert [(r.status, r.extra["silenced"], r.extra["by"], r.extra["until"]) for r in out] == [
+        ("silenced", True, "zhao", "2026-07-14T13:30:05+08:00")]
+    assert p.tick(NOON + 5404) == [] and pushed(p) == []     # not pushed, and the team lead's step (30 min) held
+    back = p.tick(NOON + 5405)
+    assert [(r.status, r.extra["silenced"], r.extra["reason"]) for r in back] == [("silenced", False, "expired")]
+    p.tick(NOON + 5405 + 10)                                  # the orange group's wait after the expiry
+    assert pushed(p) == [("staff", "group", ["W1"])]
+    assert [(r.status, r.alert_id, r.ts - NOON) for r in p.tick(NOON + 5405 + 1800)] == [
+        ("escalated", fired.alert_id, 5460)]     # due long since: at the first whole minute after the silence
+
+
+def test_an_assignment_from_the_board_is_recorded_with_its_assignee():
+    """The board sends ``assignee``; the pipeline wanted ``to`` and rejected every hand-over."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("yellow", NOON))
+    cmd = build_command(User("li", "staff", ""), "assign", p.active()[0], assignee="wang")
+    out = p.apply_command(cmd, NOON + 5)
+    assert [(r.status, r.extra["assigned_to"], r.extra["reason"], r.extra["by"]) for r in out] == [
+        ("escalated", "wang", "assigned", "li")]
+    assert p.active()[0]["assignee"] == "wang"
+
+
+@pytest.mark.parametrize("ack_ends", ["unack", "ack_timeout"])
+def test_the_team_lead_hears_again_when_the_chain_restarts_after_an_ack_ends(ack_ends):
+    """Red: team lead at 15 min; the lead acknowledges; the ack is taken back (or lapses after 30 min) while the
+    alert still fires, so the chain restarts and the lead is due again. The escalation message reused its key
+    (``<alert_id>:esc1``), and the notifier's sent-log dropped it as already sent."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    aid = p.process(order("red", NOON))[0].alert_id
+    p.tick(NOON + 900)
+    p.apply_command({"action": "ack", "alert_id": aid, "by": "lead"}, NOON + 1000)
+    if ack_ends == "unack":
+        p.apply_command({"action": "unack", "alert_id": aid, "by": "lead"}, NOON + 1100)
+        again = NOON + 1100 + 900
+    else:
+        assert [r.extra["reason"] for r in p.tick(NOON + 1000 + 1800)] == ["ack_timeout"]
+        again = NOON + 1000 + 1800 + 900
+    assert [(r.extra["escalated_to"], r.ts) for r in p.tick(again)] == [("team_lead", again)]
+    escalations = [n for n in p.drain_notifications() if n.reason == "escalation"]
+    assert [(n.receiver, n.ts) for n in let_through_sent_log(escalations)] == [
+        ("team_lead", NOON + 900), ("team_lead", again)]
