@@ -512,3 +512,136 @@ def test_the_team_lead_hears_again_when_the_chain_restarts_after_an_ack_ends(ack
     escalations = [n for n in p.drain_notifications() if n.reason == "escalation"]
     assert [(n.receiver, n.ts) for n in let_through_sent_log(escalations)] == [
         ("team_lead", NOON + 900), ("team_lead", again)]
+
+
+def test_a_manual_resolve_holds_while_the_condition_lasts_and_its_return_is_a_new_episode_pushed_anew():
+    """Staff resolve an alert by hand: the same verdicts keep coming and must not re-open it (README); once the
+    condition clears, its return is a new episode with a new alert_id that staff are told about."""
+    p = AlertPipeline(quiet_cfg(stale_after_s=0))
+    first = p.process(order("yellow", NOON))[0]
+    p.tick(NOON + 30)
+    told = p.drain_notifications()
+    assert [(n.reason, [a["status"] for a in n.alerts]) for n in told] == [("group", ["firing"])]
+    assert [r.extra["reason"] for r in p.apply_command(
+        {"action": "resolve", "alert_id": first.alert_id, "by": "li"}, NOON + 60)] == ["manual"]
+    assert p.process(order("yellow", NOON + 120)) == [] and p.active() == []
+    p.tick(NOON + 400)
+    told += p.drain_notifications()
+    assert [(n.reason, [a["status"] for a in n.alerts]) for n in told[1:]] == [("group", ["resolved"])]
+    assert p.process(order(None, NOON + 500)) == []
+    again = p.process(order("yellow", NOON + 600))
+    assert statuses(again) == ["firing"] and again[0].alert_id not in (first.alert_id, "")
+    assert again[0].fingerprint == first.fingerprint and again[0].extra["seq"] == 1
+    p.tick(NOON + 1000)
+    told += p.drain_notifications()
+    assert [a["alert_id"] for n in let_through_sent_log(told)[2:] for a in n.alerts] == [again[0].alert_id]
+
+
+def a_full_life():
+    """Steps (time, what happens) through every verb of the pipeline: several alerts at once, every board command,
+    a late verdict, hold-down, inhibition by nothing (the surge is in another region), escalation, ack timeout."""
+    def cmd(action, ts, **kw):
+        return lambda p, aid: p.apply_command({"action": action, "by": kw.pop("by", "zhao"), **kw,
+                                               **({"alert_id": aid[kw.pop("of")]} if "of" in kw else {})}, ts)
+
+    def ack(ts, of, by="zhao"):
+        return lambda p, aid: p.apply_command({"action": "ack", "alert_id": aid[of], "by": by}, ts)
+
+    def verdict(c):
+        return lambda p, aid: p.process(c)
+
+    def tick(ts):
+        return lambda p, aid: p.tick(ts)
+
+    return [verdict(order("red", NOON, oid="W1")),
+            verdict(region("orange", NOON + 10, reg="south")),
+            lambda p, aid: p.apply_command({"action": "silence", "by": "zhao", "reason": "已知", "duration_s": 3600,
+                                            "matchers": {"order_id": "W2"}}, NOON + 60),
+            verdict(order("orange", NOON + 100, oid="W2")),
+            tick(NOON + 200),
+            ack(NOON + 300, "W1"),
+            verdict(order("yellow", NOON + 400, oid="W3")),
+            lambda p, aid: p.apply_command({"action": "assign", "alert_id": aid["W3"], "by": "li", "to": "wang",
+                                            "note": "客户13812345678"}, NOON + 420),
+            lambda p, aid: p.apply_command({"action": "resolve", "alert_id": aid["W3"], "by": "li"}, NOON + 450),
+            verdict(order("yellow", NOON + 500, oid="W3")),
+            verdict(order("orange", NOON + 250, oid="W1")),          # late: older than the ack, held to settle
+            tick(NOON + 2200),                                       # W1's ack lapses at +2100
+            lambda p, aid: p.apply_command({"action": "unsilence", "by": "zhao", "silence_id": "s-1"}, NOON + 2300),
+            ack(NOON + 2400, "W2", by="li"),
+            lambda p, aid: p.apply_command({"action": "unack", "alert_id": aid["W2"], "by": "li"}, NOON + 2500),
+            tick(NOON + 4000),
+            verdict(order(None, NOON + 4100, oid="W1")),
+            verdict(order(None, NOON + 4100, oid="W3")),
+            verdict(order("yellow", NOON + 4200, oid="W3")),
+            verdict(region(None, NOON + 4300, reg="south")),
+            tick(NOON + 20000)]
+
+
+def live(steps, restart_each_step=False):
+    """Records (contract dicts) and notifications of a life; optionally through a checkpoint after every step."""
+    cfg = AlertsConfig()
+    p, records, notes, aid = AlertPipeline(cfg), [], [], {}
+    for step in steps:
+        for r in step(p, aid):
+            aid[r.scope.get("order_id", r.kind)] = r.alert_id
+            records.append(r.to_dict())
+        notes += [n.to_dict() for n in p.drain_notifications()]
+        if restart_each_step:
+            p = AlertPipeline.from_state(cfg, orjson.loads(orjson.dumps(p.state_dict())))
+    return records, notes
+
+
+def test_a_checkpoint_at_any_point_of_an_alert_life_changes_nothing_that_follows():
+    """The live worker checkpoints the pipeline and a replaced one resumes from it: acks, silences, a manual
+    resolve, a held late verdict, escalation and grouping timers must all carry over."""
+    straight = live(a_full_life())
+    assert len(straight[0]) == 20 and len(straight[1]) == 20
+    assert {r["status"] for r in straight[0]} == {"firing", "tier_changed", "acknowledged", "escalated", "silenced",
+                                                  "resolved"}
+    assert orjson.dumps(live(a_full_life(), restart_each_step=True)) == orjson.dumps(straight)
+
+
+ALLOWED_EXTRA = {"firing": {"inhibited_by", "mute_window"}, "tier_changed": {"previous_tier", "direction",
+                                                                           "inhibited_by", "mute_window"},
+                 "acknowledged": {"acknowledged", "by", "note", "reason"},
+                 "escalated": {"escalation_step", "escalated_to", "assigned_to", "by", "note", "reason"},
+                 "silenced": {"silenced", "silence_id", "until", "by", "reason"},
+                 "resolved": {"by", "reason"}}
+CONTRACT_FIELDS = ["record", "alert_id", "fingerprint", "status", "ts", "kind", "stage", "scope", "tier", "score",
+                   "summary", "evidence"]
+
+
+def test_every_record_of_a_full_life_follows_the_contract():
+    """shared/contracts/alerts.md plus README's extra keys: the store orders episodes by seq, the history reads
+    reasons and who did what."""
+    from datetime import datetime
+
+    records, _ = live(a_full_life())
+    by_episode: dict[str, list[dict]] = {}
+    for r in records:
+        assert list(r)[:12] == CONTRACT_FIELDS and r["record"] == "alert"
+        assert r["tier"] in ("blue", "yellow", "orange", "red") and r["stage"] in ("receive", "decompose",
+                                                                                  "feedback", None)
+        assert set(r["scope"]) <= {"region", "department", "category", "channel", "order_id", "customer_id"}
+        assert r["alert_id"].startswith(r["fingerprint"] + "-")
+        extra = set(r) - set(CONTRACT_FIELDS) - {"seq"}
+        assert extra <= ALLOWED_EXTRA[r["status"]], (r["status"], extra)
+        assert "13812345678" not in orjson.dumps(r).decode()
+        if r["status"] == "acknowledged":
+            assert r["acknowledged"] is True or r["reason"] in ("unack", "ack_timeout")
+        if r["status"] == "silenced":
+            assert isinstance(r["silenced"], bool) and r["silence_id"].startswith("s-")
+            assert r["silenced"] or r["reason"] in ("expired", "removed")
+        if r["status"] == "escalated":
+            assert r["reason"] in ("unacknowledged", "assigned") and r["escalation_step"] >= 0
+        if r["status"] == "resolved":
+            assert r["reason"] in ("cleared", "stale", "manual")
+        by_episode.setdefault(r["alert_id"], []).append(r)
+    for aid, recs in by_episode.items():
+        assert [r["seq"] for r in recs] == list(range(1, len(recs) + 1)), aid
+        assert recs[0]["status"] == "firing"
+        assert [r["status"] for r in recs].count("resolved") <= 1 and "resolved" not in [r["status"]
+                                                                                        for r in recs[:-1]]
+        times = [datetime.fromisoformat(r["ts"]) for r in recs]
+        assert times == sorted(times), aid
