@@ -42,7 +42,7 @@ from alerts.route import Router
 from alerts.silence import Silences
 from alerts.state import Alert, Notification
 from yujing.masking import safe_text
-from yujing.records import TIER_RANK, AlertRecord, Condition, fmt_ts
+from yujing.records import SCOPE_KEYS, TIER_RANK, AlertRecord, Condition, fmt_ts
 
 LABELS = ("useful", "false_alarm", "missed_incident")
 MAX_LABELS = 10_000
@@ -536,6 +536,15 @@ class AlertPipeline:
         label = cmd.get("label")
         if label not in LABELS:
             raise CommandError(f"label must be one of {LABELS}")
+        # the board's missed-incident form sends its description as ``reason`` and where as ``matchers``
+        # (region, department, stage)
+        if not cmd.get("note") and cmd.get("reason"):
+            cmd = {**cmd, "note": cmd["reason"]}
+        where = cmd.get("matchers") if isinstance(cmd.get("matchers"), dict) else {}
+        if cmd.get("scope") is None and any(k in where for k in SCOPE_KEYS):
+            cmd = {**cmd, "scope": {k: str(where[k]) for k in SCOPE_KEYS if k in where}}
+        if cmd.get("stage") is None and where.get("stage"):
+            cmd = {**cmd, "stage": where["stage"]}
         row: dict[str, Any] = {"record": "label", "label": label, "by": by, "ts": fmt_ts(now, self.utc_offset_h),
                                "alert_id": cmd.get("alert_id"), **self._note(cmd)}
         a = self.alerts.get(str(cmd.get("alert_id") or "").rsplit("-", 1)[0])

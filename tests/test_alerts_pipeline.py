@@ -645,3 +645,20 @@ def test_every_record_of_a_full_life_follows_the_contract():
                                                                                         for r in recs[:-1]]
         times = [datetime.fromisoformat(r["ts"]) for r in recs]
         assert times == sorted(times), aid
+
+
+def test_a_missed_incident_from_the_board_keeps_where_and_what_happened():
+    """The history page's form sends where as ``matchers`` and the description as ``reason``; the label kept
+    neither, so the quality team's record of a missed incident said only who and when."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(quiet_cfg())
+    cmd = build_command(User("qa1", "quality", ""), "label", None, label="missed_incident",
+                        reason="东区停电 40 分钟无预警，客户13812345678投诉",
+                        matchers={"region": "east", "department": "east-repair", "stage": "feedback"})
+    p.apply_command(cmd, NOON)
+    [row] = p.drain_labels()
+    assert (row["label"], row["by"], row["scope"], row["stage"], row["note"]) == (
+        "missed_incident", "qa1", {"region": "east", "department": "east-repair"}, "feedback",
+        "东区停电 40 分钟无预警，客户138****5678投诉")
