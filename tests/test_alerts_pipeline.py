@@ -662,3 +662,19 @@ def test_a_missed_incident_from_the_board_keeps_where_and_what_happened():
     assert (row["label"], row["by"], row["scope"], row["stage"], row["note"]) == (
         "missed_incident", "qa1", {"region": "east", "department": "east-repair"}, "feedback",
         "东区停电 40 分钟无预警，客户138****5678投诉")
+
+
+def test_a_board_command_about_an_ended_episode_does_not_touch_the_new_one():
+    """A duty manager clicks "acknowledge" on a card the board still shows while its episode has resolved and a new
+    one of the same condition fired: the new episode is news nobody has acknowledged yet."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    old = p.process(order("red", NOON))[0].alert_id
+    p.process(order(None, NOON + 60))
+    new = p.process(order("red", NOON + 120))[0].alert_id
+    for action in ("ack", "assign", "resolve", "silence"):
+        with pytest.raises(CommandError):
+            p.apply_command({"action": action, "alert_id": old, "by": "zhao", "to": "wang", "reason": "x",
+                             "duration_s": 600}, NOON + 130)
+    assert [(a["alert_id"], a["acked_by"], a["assignee"], a["muted_by"]) for a in p.active()] == [
+        (new, None, None, None)]
+    assert [(r.status, r.alert_id) for r in p.tick(NOON + 120 + 900)] == [("escalated", new)]
