@@ -42,7 +42,7 @@ from alerts.route import Router
 from alerts.silence import Silences
 from alerts.state import Alert, Notification
 from yujing.masking import safe_text
-from yujing.records import TIER_RANK, AlertRecord, Condition, fmt_ts
+from yujing.records import SCOPE_KEYS, TIER_RANK, AlertRecord, Condition, fmt_ts
 
 LABELS = ("useful", "false_alarm", "missed_incident")
 MAX_LABELS = 10_000
@@ -222,7 +222,7 @@ class AlertPipeline:
                     if a.phase == "firing":
                         self._notify(a, now)   # nobody's again: the group's repeats remind of it
             elif action == "assign":
-                to = str(cmd.get("to") or "")
+                to = str(cmd.get("to") or cmd.get("assignee") or "")   # the board sends ``assignee``
                 if not to:
                     raise CommandError("assign without 'to'")
                 a.assignee = to
@@ -413,6 +413,11 @@ class AlertPipeline:
             ends_at = float(cmd["ends_at"])
         elif cmd.get("duration_s") is not None:
             ends_at = now + float(cmd["duration_s"])
+        elif cmd.get("until") is not None:
+            # the board's form: an expiry on the wall clock of the command's ``ts``; the alerts' clock may run
+            # ahead (an accelerated demo) or behind, so its length (whole seconds) counts from now
+            until = float(cmd["until"])
+            ends_at = now + round(until - float(cmd["ts"])) if cmd.get("ts") is not None else until
         else:
             raise CommandError("a silence needs ends_at or duration_s")
         try:
@@ -506,7 +511,10 @@ class AlertPipeline:
                     if step is not None:
                         out.append(a.record("escalated", t, escalation_step=a.escalation_step,
                                             escalated_to=step.receiver, reason="unacknowledged"))
-                        self._outbox.append(Notification(f"{a.alert_id}:esc{a.escalation_step}", step.receiver,
+                        # the record's seq in the key: after an unack or a lapsed ack the chain restarts at
+                        # step 1, and a reused key is dropped by the notifier's sent-log as already sent
+                        key = f"{a.alert_id}:esc{a.escalation_step}@{a.seq}"
+                        self._outbox.append(Notification(key, step.receiver,
                                                          "escalation", t, [a.snapshot(t, self.utc_offset_h)],
                                                          step=a.escalation_step))
             self._schedule(a)
@@ -528,6 +536,15 @@ class AlertPipeline:
         label = cmd.get("label")
         if label not in LABELS:
             raise CommandError(f"label must be one of {LABELS}")
+        # the board's missed-incident form sends its description as ``reason`` and where as ``matchers``
+        # (region, department, stage)
+        if not cmd.get("note") and cmd.get("reason"):
+            cmd = {**cmd, "note": cmd["reason"]}
+        where = cmd.get("matchers") if isinstance(cmd.get("matchers"), dict) else {}
+        if cmd.get("scope") is None and any(k in where for k in SCOPE_KEYS):
+            cmd = {**cmd, "scope": {k: str(where[k]) for k in SCOPE_KEYS if k in where}}
+        if cmd.get("stage") is None and where.get("stage"):
+            cmd = {**cmd, "stage": where["stage"]}
         row: dict[str, Any] = {"record": "label", "label": label, "by": by, "ts": fmt_ts(now, self.utc_offset_h),
                                "alert_id": cmd.get("alert_id"), **self._note(cmd)}
         a = self.alerts.get(str(cmd.get("alert_id") or "").rsplit("-", 1)[0])

@@ -1,4 +1,6 @@
 """The assembled alert pipeline on an explicit clock: every lifecycle path, and determinism."""
+import asyncio
+
 import orjson
 import pytest
 
@@ -431,3 +433,244 @@ def test_an_ack_that_lapses_brings_the_repeats_back():
     assert [x.reason for x in p.drain_notifications()] == ["ack_timeout"]
     p.tick(NOON + 30 + 4 * 3600 + 60)
     assert [(x.reason, [a["acked_by"] for a in x.alerts]) for x in p.drain_notifications()] == [("repeat", [None])]
+
+
+# ---- an alert's life as duty managers, staff and quality teams see it --------------------------------------------
+def pushed(p):
+    """(receiver, reason, order ids) of the messages the pipeline has produced since the last call."""
+    return [(n.receiver, n.reason, sorted(a["scope"].get("order_id", "-") for a in n.alerts))
+            for n in p.drain_notifications()]
+
+
+def let_through_sent_log(notes):
+    """The notifications a fresh sent-log lets through (the notifier drops a key it has seen as already sent)."""
+    from alerts.notify import SentLog
+
+    log = SentLog()
+
+    async def claim_all():
+        return [n for n in notes if await log.claim(n.key)]
+    return asyncio.run(claim_all())
+
+
+WALL = 1793000000.0   # the board's wall clock: the alerts' clock (NOON...) is not the wall's (an accelerated demo)
+
+
+def test_a_silence_set_on_the_board_mutes_the_alert_and_its_expiry_brings_it_back():
+    """The board sends ``until`` on its own wall clock (``dashboard/actions.py``): a 90-minute silence from the form
+    lasts 90 minutes on the alerts' clock. Before the fix the pipeline wanted ``ends_at`` or ``duration_s`` and
+    rejected every silence the board sent."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    fired = p.process(order("orange", NOON))[0]
+    cmd = build_command(User("zhao", "duty_manager", ""), "silence", p.active()[0], until=WALL + 5400,
+                        reason="计划停电", ts=WALL)
+    out = p.apply_command(cmd, NOON + 5)
+    assert [(r.status, r.extra["silenced"], r.extra["by"], r.extra["until"]) for r in out] == [
+        ("silenced", True, "zhao", "2026-07-14T13:30:05+08:00")]
+    assert p.tick(NOON + 5404) == [] and pushed(p) == []     # not pushed, and the team lead's step (30 min) held
+    back = p.tick(NOON + 5405)
+    assert [(r.status, r.extra["silenced"], r.extra["reason"]) for r in back] == [("silenced", False, "expired")]
+    p.tick(NOON + 5405 + 10)                                  # the orange group's wait after the expiry
+    assert pushed(p) == [("staff", "group", ["W1"])]
+    assert [(r.status, r.alert_id, r.ts - NOON) for r in p.tick(NOON + 5405 + 1800)] == [
+        ("escalated", fired.alert_id, 5460)]     # due long since: at the first whole minute after the silence
+
+
+def test_an_assignment_from_the_board_is_recorded_with_its_assignee():
+    """The board sends ``assignee``; the pipeline wanted ``to`` and rejected every hand-over."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(quiet_cfg())
+    p.process(order("yellow", NOON))
+    cmd = build_command(User("li", "staff", ""), "assign", p.active()[0], assignee="wang")
+    out = p.apply_command(cmd, NOON + 5)
+    assert [(r.status, r.extra["assigned_to"], r.extra["reason"], r.extra["by"]) for r in out] == [
+        ("escalated", "wang", "assigned", "li")]
+    assert p.active()[0]["assignee"] == "wang"
+
+
+@pytest.mark.parametrize("ack_ends", ["unack", "ack_timeout"])
+def test_the_team_lead_hears_again_when_the_chain_restarts_after_an_ack_ends(ack_ends):
+    """Red: team lead at 15 min; the lead acknowledges; the ack is taken back (or lapses after 30 min) while the
+    alert still fires, so the chain restarts and the lead is due again. The escalation message reused its key
+    (``<alert_id>:esc1``), and the notifier's sent-log dropped it as already sent."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    aid = p.process(order("red", NOON))[0].alert_id
+    p.tick(NOON + 900)
+    p.apply_command({"action": "ack", "alert_id": aid, "by": "lead"}, NOON + 1000)
+    if ack_ends == "unack":
+        p.apply_command({"action": "unack", "alert_id": aid, "by": "lead"}, NOON + 1100)
+        again = NOON + 1100 + 900
+    else:
+        assert [r.extra["reason"] for r in p.tick(NOON + 1000 + 1800)] == ["ack_timeout"]
+        again = NOON + 1000 + 1800 + 900
+    assert [(r.extra["escalated_to"], r.ts) for r in p.tick(again)] == [("team_lead", again)]
+    escalations = [n for n in p.drain_notifications() if n.reason == "escalation"]
+    assert [(n.receiver, n.ts) for n in let_through_sent_log(escalations)] == [
+        ("team_lead", NOON + 900), ("team_lead", again)]
+
+
+def test_a_manual_resolve_holds_while_the_condition_lasts_and_its_return_is_a_new_episode_pushed_anew():
+    """Staff resolve an alert by hand: the same verdicts keep coming and must not re-open it (README); once the
+    condition clears, its return is a new episode with a new alert_id that staff are told about."""
+    p = AlertPipeline(quiet_cfg(stale_after_s=0))
+    first = p.process(order("yellow", NOON))[0]
+    p.tick(NOON + 30)
+    told = p.drain_notifications()
+    assert [(n.reason, [a["status"] for a in n.alerts]) for n in told] == [("group", ["firing"])]
+    assert [r.extra["reason"] for r in p.apply_command(
+        {"action": "resolve", "alert_id": first.alert_id, "by": "li"}, NOON + 60)] == ["manual"]
+    assert p.process(order("yellow", NOON + 120)) == [] and p.active() == []
+    p.tick(NOON + 400)
+    told += p.drain_notifications()
+    assert [(n.reason, [a["status"] for a in n.alerts]) for n in told[1:]] == [("group", ["resolved"])]
+    assert p.process(order(None, NOON + 500)) == []
+    again = p.process(order("yellow", NOON + 600))
+    assert statuses(again) == ["firing"] and again[0].alert_id != first.alert_id
+    assert again[0].fingerprint == first.fingerprint and again[0].extra["seq"] == 1
+    p.tick(NOON + 1000)
+    told += p.drain_notifications()
+    assert [a["alert_id"] for n in let_through_sent_log(told)[2:] for a in n.alerts] == [again[0].alert_id]
+
+
+def a_full_life():
+    """Steps through every verb of the pipeline: several alerts at once, every board command, a late verdict,
+    hold-down (the south surge, in another region so it inhibits nothing here), escalation, ack timeout."""
+    def ack(ts, of, by="zhao"):
+        return lambda p, aid: p.apply_command({"action": "ack", "alert_id": aid[of], "by": by}, ts)
+
+    def verdict(c):
+        return lambda p, aid: p.process(c)
+
+    def tick(ts):
+        return lambda p, aid: p.tick(ts)
+
+    return [verdict(order("red", NOON, oid="W1")),
+            verdict(region("orange", NOON + 10, reg="south")),
+            lambda p, aid: p.apply_command({"action": "silence", "by": "zhao", "reason": "已知", "duration_s": 3600,
+                                            "matchers": {"order_id": "W2"}}, NOON + 60),
+            verdict(order("orange", NOON + 100, oid="W2")),
+            tick(NOON + 200),
+            ack(NOON + 300, "W1"),
+            verdict(order("yellow", NOON + 400, oid="W3")),
+            lambda p, aid: p.apply_command({"action": "assign", "alert_id": aid["W3"], "by": "li", "to": "wang",
+                                            "note": "客户13812345678"}, NOON + 420),
+            lambda p, aid: p.apply_command({"action": "resolve", "alert_id": aid["W3"], "by": "li"}, NOON + 450),
+            verdict(order("yellow", NOON + 500, oid="W3")),
+            verdict(order("orange", NOON + 250, oid="W1")),          # late: older than the ack, held to settle
+            tick(NOON + 2200),                                       # W1's ack lapses at +2100
+            lambda p, aid: p.apply_command({"action": "unsilence", "by": "zhao", "silence_id": "s-1"}, NOON + 2300),
+            ack(NOON + 2400, "W2", by="li"),
+            lambda p, aid: p.apply_command({"action": "unack", "alert_id": aid["W2"], "by": "li"}, NOON + 2500),
+            tick(NOON + 4000),
+            verdict(order(None, NOON + 4100, oid="W1")),
+            verdict(order(None, NOON + 4100, oid="W3")),
+            verdict(order("yellow", NOON + 4200, oid="W3")),
+            verdict(region(None, NOON + 4300, reg="south")),
+            tick(NOON + 20000)]
+
+
+def live(steps, restart_each_step=False):
+    """Records (contract dicts) and notifications of a life; optionally through a checkpoint after every step."""
+    cfg = AlertsConfig()
+    p, records, notes, aid = AlertPipeline(cfg), [], [], {}
+    for step in steps:
+        for r in step(p, aid):
+            aid[r.scope.get("order_id", r.kind)] = r.alert_id
+            records.append(r.to_dict())
+        notes += [n.to_dict() for n in p.drain_notifications()]
+        if restart_each_step:
+            p = AlertPipeline.from_state(cfg, orjson.loads(orjson.dumps(p.state_dict())))
+    return records, notes
+
+
+def test_a_checkpoint_at_any_point_of_an_alert_life_changes_nothing_that_follows():
+    """The live worker checkpoints the pipeline and a replaced one resumes from it: acks, silences, a manual
+    resolve, a held late verdict, escalation and grouping timers must all carry over."""
+    straight = live(a_full_life())
+    assert len(straight[0]) == 20 and len(straight[1]) == 20
+    assert {r["status"] for r in straight[0]} == {"firing", "tier_changed", "acknowledged", "escalated", "silenced",
+                                                  "resolved"}
+    assert orjson.dumps(live(a_full_life(), restart_each_step=True)) == orjson.dumps(straight)
+
+
+ALLOWED_EXTRA = {"firing": {"inhibited_by", "mute_window"}, "tier_changed": {"previous_tier", "direction",
+                                                                           "inhibited_by", "mute_window"},
+                 "acknowledged": {"acknowledged", "by", "note", "reason"},
+                 "escalated": {"escalation_step", "escalated_to", "assigned_to", "by", "note", "reason"},
+                 "silenced": {"silenced", "silence_id", "until", "by", "reason"},
+                 "resolved": {"by", "reason"}}
+CONTRACT_FIELDS = ["record", "alert_id", "fingerprint", "status", "ts", "kind", "stage", "scope", "tier", "score",
+                   "summary", "evidence"]
+
+
+def test_every_record_of_a_full_life_follows_the_contract():
+    """shared/contracts/alerts.md plus README's extra keys: the store orders episodes by seq, the history reads
+    reasons and who did what."""
+    from datetime import datetime
+
+    records, _ = live(a_full_life())
+    by_episode: dict[str, list[dict]] = {}
+    for r in records:
+        assert list(r)[:12] == CONTRACT_FIELDS and r["record"] == "alert"
+        assert r["tier"] in ("blue", "yellow", "orange", "red") and r["stage"] in ("receive", "decompose",
+                                                                                  "feedback", None)
+        assert set(r["scope"]) <= {"region", "department", "category", "channel", "order_id", "customer_id"}
+        assert r["alert_id"].startswith(r["fingerprint"] + "-")
+        extra = set(r) - set(CONTRACT_FIELDS) - {"seq"}
+        assert extra <= ALLOWED_EXTRA[r["status"]], (r["status"], extra)
+        assert "13812345678" not in orjson.dumps(r).decode()
+        if r["status"] == "acknowledged":
+            assert r["acknowledged"] is True or r["reason"] in ("unack", "ack_timeout")
+        if r["status"] == "silenced":
+            assert isinstance(r["silenced"], bool) and r["silence_id"].startswith("s-")
+            assert r["silenced"] or r["reason"] in ("expired", "removed")
+        if r["status"] == "escalated":
+            assert r["reason"] in ("unacknowledged", "assigned") and r["escalation_step"] >= 0
+        if r["status"] == "resolved":
+            assert r["reason"] in ("cleared", "stale", "manual")
+        by_episode.setdefault(r["alert_id"], []).append(r)
+    for aid, recs in by_episode.items():
+        assert [r["seq"] for r in recs] == list(range(1, len(recs) + 1)), aid
+        assert recs[0]["status"] == "firing"
+        assert [r["status"] for r in recs].count("resolved") <= 1 and "resolved" not in [r["status"]
+                                                                                        for r in recs[:-1]]
+        times = [datetime.fromisoformat(r["ts"]) for r in recs]
+        assert times == sorted(times), aid
+
+
+def test_a_missed_incident_from_the_board_keeps_where_and_what_happened():
+    """The history page's form sends where as ``matchers`` and the description as ``reason``; the label kept
+    neither, so the quality team's record of a missed incident said only who and when."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(quiet_cfg())
+    cmd = build_command(User("qa1", "quality", ""), "label", None, label="missed_incident",
+                        reason="东区停电 40 分钟无预警，客户13812345678投诉",
+                        matchers={"region": "east", "department": "east-repair", "stage": "feedback"})
+    p.apply_command(cmd, NOON)
+    [row] = p.drain_labels()
+    assert (row["label"], row["by"], row["scope"], row["stage"], row["note"]) == (
+        "missed_incident", "qa1", {"region": "east", "department": "east-repair"}, "feedback",
+        "东区停电 40 分钟无预警，客户138****5678投诉")
+
+
+def test_a_board_command_about_an_ended_episode_does_not_touch_the_new_one():
+    """A duty manager clicks "acknowledge" on a card the board still shows while its episode has resolved and a new
+    one of the same condition fired: the new episode is news nobody has acknowledged yet."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    old = p.process(order("red", NOON))[0].alert_id
+    p.process(order(None, NOON + 60))
+    new = p.process(order("red", NOON + 120))[0].alert_id
+    for action in ("ack", "assign", "resolve", "silence"):
+        with pytest.raises(CommandError):
+            p.apply_command({"action": action, "alert_id": old, "by": "zhao", "to": "wang", "reason": "x",
+                             "duration_s": 600}, NOON + 130)
+    assert [(a["alert_id"], a["acked_by"], a["assignee"], a["muted_by"]) for a in p.active()] == [
+        (new, None, None, None)]
+    assert [(r.status, r.alert_id) for r in p.tick(NOON + 120 + 900)] == [("escalated", new)]
