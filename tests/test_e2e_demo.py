@@ -236,6 +236,7 @@ def _shoot_full(page, path: Path) -> None:
 
 
 def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     from dashboard.components import kind_label
@@ -287,9 +288,20 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             # option must name the kind too, or the picker may open the other alert's story (a CI failure)
             what = kind_label(row_.get("kind"), "zh")
             picker = page.locator(".st-key-h_pick")
-            picker.locator("input").first.click()  # waits until the widget is drawn (a skeleton at first)
-            page.keyboard.type(label)
-            page.get_by_role("option").filter(has_text=label).filter(has_text=hint).filter(has_text=what).first.click()
+            option = page.get_by_role("option").filter(has_text=label).filter(has_text=hint).filter(has_text=what)
+            for attempt in range(3):
+                picker.locator("input").first.click()  # waits until the widget is drawn (a skeleton at first)
+                page.keyboard.press("Control+A")
+                page.keyboard.type(label)
+                try:
+                    # the list re-renders as the typed filter applies; a page still finishing its first run may
+                    # close it under the pointer (a CI failure): open it again, as a person would
+                    option.first.click(timeout=10_000)
+                    break
+                except PlaywrightTimeout:
+                    if attempt == 2:
+                        raise
+                    page.keyboard.press("Escape")
             expect(picker.locator("input").first).to_have_value(
                 re.compile(re.escape(label) + ".*" + re.escape(what)), timeout=10_000)
             story = page.locator(".st-key-h_story")
