@@ -334,8 +334,13 @@ class AlertPipeline:
         labels = a.labels
         self.inhibitor.update(a.fingerprint, a.alert_id, labels, True)
         direction = "up" if TIER_RANK[tier] > TIER_RANK[previous] else "down"
+        lifted = a.silence_id if a.silence_id and not self.silences.holds(a.silence_id, labels, t) else None
+        if lifted:   # its silence stops below the new tier, or matched the old one: people hear of it again
+            a.silence_id = None
         out = [a.record("tier_changed", t, previous_tier=previous, direction=direction,
                         **self._mute_extra(a, labels, t))]
+        if lifted:
+            out.append(a.record("silenced", t, silenced=False, silence_id=lifted, reason="no_longer_matches"))
         out += self._apply_silences(a, labels, t)
         self._notify(a, t)
         return out
@@ -422,7 +427,7 @@ class AlertPipeline:
             raise CommandError("a silence needs ends_at or duration_s")
         try:
             self.silences.add(matchers or {}, by=by, reason=safe_text(str(cmd.get("reason") or ""), 200),
-                              starts_at=now, ends_at=ends_at)
+                              starts_at=now, ends_at=ends_at, max_tier=cmd.get("max_tier") or None)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         out: list[AlertRecord] = []

@@ -27,6 +27,9 @@ def build_command(user: User, action: str, alert: dict[str, Any] | None, **field
     Traceback (most recent call last):
     ...
     dashboard.actions.NotAllowed: staff may not silence a red alert
+    >>> build_command(u, "silence", {"alert_id": "a1", "fingerprint": "f1", "tier": "yellow"}, until=9,
+    ...               reason="x")["max_tier"]
+    'orange'
     """
     tier = (alert or {}).get("tier")
     if not can(user.role, action, tier):
@@ -43,6 +46,8 @@ def build_command(user: User, action: str, alert: dict[str, Any] | None, **field
             raise ValueError("a silence needs a reason")
         if "matchers" not in fields and alert is not None:
             fields["matchers"] = {"kind": alert.get("kind"), **(alert.get("scope") or {})}
+        if not can(user.role, "silence", "red"):
+            cmd["max_tier"] = "orange"   # theirs may not hide a red alert: one that turns red is pushed again
     if action == "assign" and not str(fields.get("assignee") or "").strip():
         raise ValueError("assign needs an assignee")
     if action == "label" and fields.get("label") not in ("useful", "false_alarm", "missed_incident"):

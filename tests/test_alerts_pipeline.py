@@ -674,3 +674,42 @@ def test_a_board_command_about_an_ended_episode_does_not_touch_the_new_one():
     assert [(a["alert_id"], a["acked_by"], a["assignee"], a["muted_by"]) for a in p.active()] == [
         (new, None, None, None)]
     assert [(r.status, r.alert_id) for r in p.tick(NOON + 120 + 900)] == [("escalated", new)]
+
+
+def test_a_staff_silence_does_not_hide_an_alert_that_turns_red():
+    """Staff may not silence a red alert (dashboard.auth): their silence stops at orange, so a silenced yellow
+    alert that turns red is announced and escalates like any red one; the timeline says why the silence ended."""
+    from dashboard.actions import build_command
+    from dashboard.auth import User
+
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.tick(NOON + 30)
+    p.drain_notifications()
+    alert = p.active()[0]
+    cmd = build_command(User("li", "staff", ""), "silence", alert, until=1000.0 + 7200, reason="crews on site")
+    cmd["ts"] = 1000.0
+    recs = p.apply_command(cmd, NOON + 60)
+    assert [(r.status, r.extra.get("silenced")) for r in recs] == [("silenced", True)]
+    p.process(order("orange", NOON + 120, oid="W1"))
+    p.tick(NOON + 400)
+    assert p.drain_notifications() == [], "orange: still silenced"
+    recs = p.process(order("red", NOON + 500, oid="W1"))
+    assert [(r.status, r.extra.get("reason")) for r in recs if r.status in ("tier_changed", "silenced")] == [
+        ("tier_changed", None), ("silenced", "no_longer_matches")]
+    p.tick(NOON + 900)
+    assert [(n.reason, [a["tier"] for a in n.alerts]) for n in p.drain_notifications()] == [("group", ["red"])]
+
+
+def test_a_silence_on_a_tier_ends_for_an_alert_that_leaves_it_and_a_managers_silence_holds():
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.process(order("yellow", NOON, oid="W2", region="south"))
+    p.apply_command({"action": "silence", "by": "ops", "matchers": {"tier": "yellow", "region": "north"},
+                     "reason": "known", "duration_s": 7200}, NOON + 10)
+    p.apply_command({"action": "silence", "by": "zhao", "matchers": {"region": "south"},
+                     "reason": "storm", "duration_s": 7200}, NOON + 10)
+    p.process(order("red", NOON + 60, oid="W1"))
+    p.process(order("red", NOON + 60, oid="W2", region="south"))
+    muted = {a["scope"].get("order_id"): a.get("muted_by") for a in p.active()}
+    assert muted["W1"] is None and muted["W2"] is not None, muted
