@@ -230,7 +230,9 @@ class AlertPipeline:
                                     escalation_step=a.escalation_step, **self._note(cmd)))
             else:
                 self._manual[a.fingerprint] = a.tier
-                out += self._resolve(a, now, "manual", by=by)
+                # the board's why (its form asks for it) stays with the record, for the quality team
+                out += self._resolve(a, now, "manual", by=by,
+                                     note=self._note({"note": cmd.get("note") or cmd.get("reason")}))
             if a.phase != "resolved":
                 self._schedule(a)
         else:
@@ -345,9 +347,10 @@ class AlertPipeline:
         self._notify(a, t)
         return out
 
-    def _resolve(self, a: Alert, t: float, reason: str, by: str | None = None) -> list[AlertRecord]:
+    def _resolve(self, a: Alert, t: float, reason: str, by: str | None = None,
+                 note: dict[str, str] | None = None) -> list[AlertRecord]:
         a.phase = "resolved"
-        rec = a.record("resolved", t, reason=reason, **({"by": by} if by else {}))
+        rec = a.record("resolved", t, reason=reason, **({"by": by} if by else {}), **(note or {}))
         self.inhibitor.update(a.fingerprint, a.alert_id, {}, False)
         self._notify(a, t)
         self._forget(a)

@@ -713,3 +713,15 @@ def test_a_silence_on_a_tier_ends_for_an_alert_that_leaves_it_and_a_managers_sil
     p.process(order("red", NOON + 60, oid="W2", region="south"))
     muted = {a["scope"].get("order_id"): a.get("muted_by") for a in p.active()}
     assert muted["W1"] is None and muted["W2"] is not None, muted
+
+
+def test_a_manual_resolve_keeps_the_boards_reason_masked():
+    """The board's resolve form asks why; the quality team reading the alert's story later needs that answer."""
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    aid = p.active()[0]["alert_id"]
+    recs = p.apply_command({"action": "resolve", "alert_id": aid, "by": "zhao",
+                            "reason": "crew fixed it, customer 13812345678 confirmed"}, NOON + 60)
+    [rec] = [r.to_dict(8) for r in recs if r.status == "resolved"]
+    assert rec["reason"] == "manual" and rec["by"] == "zhao"
+    assert rec["note"].startswith("crew fixed it") and "13812345678" not in rec["note"]

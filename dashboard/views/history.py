@@ -181,7 +181,8 @@ def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None
     store = data.store()
     rows = []
     for rec in store.timeline(alert_id) if timeline is None else timeline:
-        detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "notified", "receivers", "until")
+        detail = {k: rec.get(k) for k in ("tier", "by", "assignee", "reason", "note", "notified", "receivers",
+                                                  "until")
                   if rec.get(k) not in (None, "", [], {})}
         rows.append({"ts": data.epoch(rec.get("ts")) or 0, t("col.what", lang): t(f"status.{record_status(rec)}", lang),
                      t("col.who", lang): clean(rec.get("by") or rec.get("acked_by") or "", 64),
@@ -190,7 +191,7 @@ def story(alert_id: str, lang: str, timeline: list[dict[str, Any]] | None = None
     for entry in store.audit_log(2000):
         det = entry.get("detail") or {}
         if isinstance(det, dict) and det.get("alert_id") == alert_id:
-            extra = {k: v for k, v in det.items() if k in ("reason", "assignee", "label", "until")}
+            extra = {k: v for k, v in det.items() if k in ("reason", "note", "assignee", "label", "until")}
             if extra.get("label"):   # the label as the board names it elsewhere ("False alarm"), not its code
                 extra["label"] = t(f"label.{extra['label']}", lang)
             rows.append({"ts": data.on_alert_clock(data.epoch(entry.get("ts")), snap) or 0,
