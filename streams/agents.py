@@ -509,15 +509,18 @@ class Live:
             await self.retry("outputs mark", lambda: self.redis.hset(self.prefix + "out:through", mapping=through))
 
     async def _sent_limits(self, taken: tuple[str, dict[int, int]]) -> dict[int, int]:
-        """Per partition of the take, the last offset whose outputs went out (``out:through``; read from Redis
-        for partitions not marked since this worker's last rebalance)."""
+        """Per partition of the take, the last offset whose outputs went out (``out:through``)."""
+        return await self._through(self.sent_through, "out:through", taken)
+
+    async def _through(self, cache: CountedThrough, key: str, taken: tuple[str, dict[int, int]]) -> dict[int, int]:
+        """Per partition of the take, the last offset the Redis hash ``key`` holds (read from Redis for partitions
+        not seen since this worker's last rebalance, then from ``cache``)."""
         topic, last = taken
-        fields = self.sent_through.missing(topic, last.keys())
+        fields = cache.missing(topic, last.keys())
         if fields:
-            values = await self.retry("outputs mark read",
-                                      lambda: self.redis.hmget(self.prefix + "out:through", fields))
-            self.sent_through.load(dict(zip(fields, values)))
-        return self.sent_through.limits(topic, last.keys())
+            values = await self.retry(key + " read", lambda: self.redis.hmget(self.prefix + key, fields))
+            cache.load(dict(zip(fields, values)))
+        return cache.limits(topic, last.keys())
 
     async def _count(self, delta: dict[str, int], taken: tuple[str, dict[int, int]], dead: int = 0,
                      also: Callable[[Any], None] | None = None) -> None:
@@ -557,12 +560,7 @@ class Live:
         """The take's (topic, last offset per partition) and, per partition, the last offset the counters hold
         (read from Redis for partitions not counted on since this worker's last rebalance)."""
         taken = last_offsets(records)
-        topic, last = taken
-        fields = self.counted.missing(topic, last.keys())
-        if fields:
-            values = await self.retry("counters read", lambda: self.redis.hmget(self.prefix + "stats:through", fields))
-            self.counted.load(dict(zip(fields, values)))
-        return taken, self.counted.limits(topic, last.keys())
+        return taken, await self._through(self.counted, "stats:through", taken)
 
     # ---------------------------------------------------------------------------------------- steps
     async def on_events(self, events: list) -> None:
