@@ -105,7 +105,7 @@ class Notifier:
         self.buckets: dict[str, TokenBucket] = {}
         self.backlog: dict[str, _Backlog] = {}
         self.tasks: set[asyncio.Task] = set()
-        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0}
+        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0, "unrecorded": 0}
         self._runner: asyncio.Task | None = None
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -248,6 +248,10 @@ class Notifier:
             return
         row = {"key": n.key, "receiver": n.receiver, "reason": n.reason, "ts": time.time(), **result}
         for a in n.alerts:
-            out = self.on_result(a["alert_id"], {**row, "status": a["status"], "seq": a.get("seq")})
-            if inspect.isawaitable(out):
-                await out
+            try:   # a failed record (Redis away) must not stop the sent-log marks and the other targets' sends
+                out = self.on_result(a["alert_id"], {**row, "status": a["status"], "seq": a.get("seq")})
+                if inspect.isawaitable(out):
+                    await out
+            except Exception:
+                self.stats["unrecorded"] += 1
+                log.exception("delivery result of %s for alert %s not recorded", n.key, a["alert_id"])
