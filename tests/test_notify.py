@@ -168,8 +168,8 @@ async def test_failed_delivery_is_recorded(aredis_client, redis_url):
     [failed] = store.deliveries(failed_only=True)
     assert failed["alert_id"] == records[0].alert_id and not failed["ok"] and failed["attempts"] == 2
     assert failed["error"]
-    # the claim was released: a later retry of the same intent may still be delivered
-    assert await aredis_client.get("n3:sent:" + failed["key"] + ":x") is None
+    # the claim was released (no sent-log entry at all): a later retry of the same intent may still be delivered
+    assert [k async for k in aredis_client.scan_iter(match="n3:sent:*")] == []
 
 
 async def test_storm_collapses_into_a_digest(aredis_client):
@@ -192,3 +192,31 @@ async def test_storm_collapses_into_a_digest(aredis_client):
     listed = [i for x in hook.posts for i in ids_in(x["message"])]
     assert len(listed) == 22 and set(listed) <= {n.alerts[0]["alert_id"] for n in notes}
     assert "另有 8 条未列出" in hook.posts[-1]["message"] and "汇总" in hook.posts[-1]["title"]
+
+
+async def test_a_failed_group_message_is_recorded_per_alert_and_sent_when_submitted_again(aredis_client, redis_url):
+    """A message for two alerts to a receiver that is down: each alert gets its own failed row (its status and seq);
+    the failure is not marked sent, so the same intent submitted again once the receiver is back is delivered."""
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n5:")
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=Retry(attempts=2, backoff_s=0.05, timeout_s=2.0))
+    base = {"fingerprint": "f", "since": "", "kind": "anomaly", "stage": None, "scope": {"region": "north"},
+            "summary": "surge", "evidence": {}}
+    both = Notification("g1", "staff", "group", NOON, [
+        {**base, "alert_id": "00000000000000a1-1", "status": "firing", "tier": "red", "seq": 1},
+        {**base, "alert_id": "00000000000000b2-1", "status": "tier_changed", "tier": "orange", "seq": 3}])
+    notifier = Notifier(cfg, aredis_client, prefix="n5:", on_result=store.record_delivery)
+    notifier.start()
+    notifier.submit([both])
+    await notifier.drain(20)
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    notifier.submit([both])
+    await notifier.drain(20)
+    await notifier.close()
+    await hook.stop()
+    assert len(hook.posts) == 1 and sorted(ids_in(hook.posts[0]["message"])) == [a["alert_id"] for a in both.alerts]
+    a1 = [(d["ok"], d["status"], d["seq"], d["key"]) for d in store.deliveries("00000000000000a1-1")]
+    b2 = [(d["ok"], d["status"], d["seq"], d["key"]) for d in store.deliveries("00000000000000b2-1")]
+    assert a1 == [(False, "firing", 1, "g1"), (True, "firing", 1, "g1")]
+    assert b2 == [(False, "tier_changed", 3, "g1"), (True, "tier_changed", 3, "g1")]
+    assert sorted(d["alert_id"] for d in store.deliveries(failed_only=True)) == [a["alert_id"] for a in both.alerts]
