@@ -220,3 +220,43 @@ async def test_a_failed_group_message_is_recorded_per_alert_and_sent_when_submit
     assert a1 == [(False, "firing", 1, "g1"), (True, "firing", 1, "g1")]
     assert b2 == [(False, "tier_changed", 3, "g1"), (True, "tier_changed", 3, "g1")]
     assert sorted(d["alert_id"] for d in store.deliveries(failed_only=True)) == [a["alert_id"] for a in both.alerts]
+
+
+async def test_an_intent_whose_sender_died_mid_send_is_sent_by_the_restarted_worker(aredis_client, redis_url):
+    """A worker killed while a send is in flight leaves its sent-log claim behind; the restarted worker re-submits
+    the intent (it replays from its checkpoint) and must send it, not take the dead claim for a sent message."""
+    writers = []
+
+    async def swallow(reader, writer):   # accepts and reads, never answers: the send is in flight
+        writers.append(writer)
+        await reader.read()
+
+    hang = await asyncio.start_server(swallow, "127.0.0.1", HTTP_PORT)
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=Retry(attempts=1, timeout_s=30.0))
+    p, records = storm_pipeline(1)
+    [intent] = p.drain_notifications()
+    killed = Notifier(cfg, aredis_client, prefix="n6:")
+    killed.start()
+    killed.submit([intent])
+    for _ in range(100):
+        if writers:
+            break
+        await asyncio.sleep(0.05)
+    await killed.close()   # cancels the send: as far as Redis knows, a worker died mid-delivery
+    for w in writers:
+        w.close()
+    hang.close()
+    assert [k async for k in aredis_client.scan_iter(match="n6:sent:*")] != []   # the dead claim is there
+
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n6:")
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    restarted = Notifier(cfg, aredis_client, prefix="n6:", on_result=store.record_delivery)
+    restarted.start()
+    restarted.submit([intent, intent])   # a duplicate within one worker is still stopped
+    await restarted.drain(20)
+    await restarted.close()
+    await hook.stop()
+    assert [ids_in(x["message"]) for x in hook.posts] == [[records[0].alert_id]]
+    assert [(d["ok"], d["key"]) for d in store.deliveries(records[0].alert_id)] == [(True, intent.key)]
+    assert restarted.stats["duplicate"] == 1
