@@ -260,3 +260,26 @@ async def test_an_intent_whose_sender_died_mid_send_is_sent_by_the_restarted_wor
     assert [ids_in(x["message"]) for x in hook.posts] == [[records[0].alert_id]]
     assert [(d["ok"], d["key"]) for d in store.deliveries(records[0].alert_id)] == [(True, intent.key)]
     assert restarted.stats["duplicate"] == 1
+
+
+async def test_customer_markup_reaches_an_html_mail_escaped_and_masked(aredis_client, smtp):
+    """Customer text with markup, a phone, an ID number and an address, sent to a mail receiver that wants HTML:
+    the mail shows the markup as text (escaped), never as HTML, and none of the personal data."""
+    html_mail = MAIL.replace("format=text", "format=html")
+    cfg = AlertsConfig(receivers={"staff": [html_mail]}, retry=FAST)
+    text = f'<a href="http://evil.example">点我</a><script>x()</script> 客户{PHONE} 身份证{ID_NO} 北京市朝阳区建国路88号'
+    intent = Notification("h1", "staff", "group", NOON, [{
+        "alert_id": "00000000000000c3-1", "fingerprint": "c3", "status": "firing", "since": "", "kind": "anomaly",
+        "stage": None, "scope": {"region": "<i>north</i>"}, "tier": "red", "summary": text, "evidence": {"原话": text}}])
+    notifier = Notifier(cfg, aredis_client, prefix="n7:")
+    notifier.start()
+    notifier.submit([intent])
+    await notifier.drain(20)
+    await notifier.close()
+    import email
+    [mail] = [email.message_from_string(m) for m in smtp.messages]
+    html = "".join(part.get_payload(decode=True).decode() for part in mail.walk()
+                   if part.get_content_type() == "text/html")
+    assert "&lt;script&gt;" in html and "&lt;i&gt;north" in html
+    assert "<script" not in html and "<a href" not in html and "<i>" not in html
+    assert PHONE not in str(mail) + html and ID_NO not in html and "建国路88号" not in html
