@@ -58,7 +58,8 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-_TAKE_OVER = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end"
+_TAKE_OVER = ("if redis.call('GET', KEYS[1]) == ARGV[1] then "
+              "return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end")
 
 
 class SentLog:
@@ -125,7 +126,8 @@ class Notifier:
         self.buckets: dict[str, TokenBucket] = {}
         self.backlog: dict[str, _Backlog] = {}
         self.tasks: set[asyncio.Task] = set()
-        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0, "unrecorded": 0}
+        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0, "unrecorded": 0,
+                      "unclaimed": 0}
         self._runner: asyncio.Task | None = None
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -202,7 +204,14 @@ class Notifier:
         for url in urls:
             mine = []
             for n in items:
-                if await self.sent.claim(self._target_key(n.key, url)):
+                try:
+                    claimed = await self.sent.claim(self._target_key(n.key, url))
+                except Exception:   # the sent-log (Redis) away: rather twice than never
+                    self.stats["unclaimed"] += 1
+                    log.warning("sent-log unreachable; %s sent to %s without a claim", n.key, target_name(url),
+                                exc_info=True)
+                    claimed = True
+                if claimed:
                     mine.append(n)
                 else:
                     self.stats["duplicate"] += 1
@@ -212,10 +221,10 @@ class Notifier:
             result = await self._send_with_retry(message, url)
             for n in mine:
                 key = self._target_key(n.key, url)
-                if result["ok"]:
-                    await self.sent.done(key)
-                else:
-                    await self.sent.release(key)
+                try:
+                    await (self.sent.done(key) if result["ok"] else self.sent.release(key))
+                except Exception:
+                    log.warning("sent-log unreachable; %s to %s not marked", n.key, target_name(url), exc_info=True)
                 await self._report(n, result)
 
     @staticmethod

@@ -267,10 +267,12 @@ async def test_customer_markup_reaches_an_html_mail_escaped_and_masked(aredis_cl
     the mail shows the markup as text (escaped), never as HTML, and none of the personal data."""
     html_mail = MAIL.replace("format=text", "format=html")
     cfg = AlertsConfig(receivers={"staff": [html_mail]}, retry=FAST)
-    text = f'<a href="http://evil.example">点我</a><script>x()</script> 客户{PHONE} 身份证{ID_NO} 北京市朝阳区建国路88号'
+    text = (f'<a href="http://evil.example">点我</a><script>x()</script> 客户{PHONE} 身份证{ID_NO} '
+            '北京市朝阳区建国路88号')
     intent = Notification("h1", "staff", "group", NOON, [{
         "alert_id": "00000000000000c3-1", "fingerprint": "c3", "status": "firing", "since": "", "kind": "anomaly",
-        "stage": None, "scope": {"region": "<i>north</i>"}, "tier": "red", "summary": text, "evidence": {"原话": text}}])
+        "stage": None, "scope": {"region": "<i>north</i>"}, "tier": "red", "summary": text,
+        "evidence": {"原话": text}}])
     notifier = Notifier(cfg, aredis_client, prefix="n7:")
     notifier.start()
     notifier.submit([intent])

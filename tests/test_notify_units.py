@@ -72,7 +72,7 @@ async def test_a_notification_is_delivered_once_masked_and_reported():
         await runner.cleanup()
     assert len(posts) == 1 and "13912345678" not in str(posts) and "00000000000000aa-1" in posts[0]["message"]
     assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0,
-                              "unrecorded": 0}
+                              "unrecorded": 0, "unclaimed": 0}
     [(alert_id, row)] = results
     assert alert_id == "00000000000000aa-1" and row["ok"] and row["attempts"] == 1
     assert row["target"] == f"json://127.0.0.1:{port}" and row["key"] == "k1"
@@ -164,3 +164,31 @@ async def test_a_rate_limited_burst_is_delayed_into_a_digest_and_every_intent_is
     assert all(alert_id in posts[1][1]["message"] for alert_id in ids[1:])
     assert sorted((a, r["key"], r["digest"], r["ok"]) for a, r in results) == \
         [(alert_id, f"k{i}", i > 0, True) for i, alert_id in enumerate(ids)]
+
+
+async def test_a_sent_log_that_cannot_be_reached_does_not_swallow_the_message():
+    """Redis (the sent-log) away: the message is still sent and its result reported (rather twice than never)."""
+    import redis.asyncio as aredis
+    from redis.asyncio.retry import Retry as RedisRetry
+    from redis.backoff import NoBackoff
+
+    runner, port, posts = await start_hook()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    nobody_listens = closed.getsockname()[1]
+    client = aredis.Redis(host="127.0.0.1", port=nobody_listens, socket_connect_timeout=0.5,
+                          retry=RedisRetry(NoBackoff(), 0))
+    results: list[dict] = []
+    cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]}, retry=Retry(attempts=1, timeout_s=5.0))
+    notifier = Notifier(cfg, client, on_result=lambda a, r: results.append(r))
+    notifier.start()
+    try:
+        notifier.submit([note("k1")])
+        await notifier.drain(20)
+    finally:
+        await notifier.close()
+        await runner.cleanup()
+        await client.aclose()
+        closed.close()
+    assert len(posts) == 1 and [r["ok"] for r in results] == [True]
+    assert notifier.stats["sent"] == 1 and notifier.stats["unclaimed"] == 1
