@@ -4,7 +4,8 @@
 of a receiver is one *target* with its own retries (exponential backoff), so a target that is down does not
 make the others receive duplicates. Per receiver a token bucket limits the rate; what exceeds it waits and
 leaves as one digest. A sent-log in Redis (``SET NX`` claim, then ``ok`` with a TTL) makes delivery idempotent
-by (notification key, target): a restarted worker that re-submits the same intents sends nothing twice.
+by (notification key, target): a restarted worker that re-submits the same intents sends nothing twice that was
+sent, and takes over the claims its predecessor left mid-send (:class:`SentLog`).
 Every outcome (ok / failed + error + attempts) goes to ``on_result(alert_id, result)``, which the worker
 wires to ``AlertStore.record_delivery``.
 """
@@ -15,6 +16,7 @@ import hashlib
 import inspect
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -56,12 +58,22 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+_TAKE_OVER = ("if redis.call('GET', KEYS[1]) == ARGV[1] then "
+              "return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end")
+
+
 class SentLog:
-    """Idempotency log: Redis (``redis.asyncio``) when given, else process memory."""
+    """Idempotency log: Redis (``redis.asyncio``) when given, else process memory.
+
+    A claim names the run that holds it (``claim:<run>``). A claim of another run is one a dead worker left
+    mid-send (there is one alert pipeline per installation): the restarted worker takes it over and sends, so a
+    kill mid-delivery gives at least once (twice if the dead one's send had gone through), never nothing.
+    """
 
     def __init__(self, client: Any = None, prefix: str = "yj:", ttl_s: float = 7 * 86400):
         self.client, self.prefix, self.ttl = client, prefix, int(ttl_s)
         self.memory: dict[str, str] = {}
+        self.mine = "claim:" + uuid.uuid4().hex[:12]
 
     def _k(self, key: str) -> str:
         return f"{self.prefix}sent:{key}"
@@ -72,7 +84,16 @@ class SentLog:
                 return False
             self.memory[key] = "claim"
             return True
-        return bool(await self.client.set(self._k(key), "claim", nx=True, ex=hold_s))
+        k = self._k(key)
+        if await self.client.set(k, self.mine, nx=True, ex=hold_s):
+            return True
+        held = await self.client.get(k)
+        held = held.decode() if isinstance(held, bytes) else held
+        if held is None:   # expired in between
+            return bool(await self.client.set(k, self.mine, nx=True, ex=hold_s))
+        if held == "ok" or held == self.mine:
+            return False
+        return bool(await self.client.eval(_TAKE_OVER, 1, k, held, self.mine, hold_s))   # a dead run's claim
 
     async def done(self, key: str) -> None:
         if self.client is None:
@@ -105,7 +126,8 @@ class Notifier:
         self.buckets: dict[str, TokenBucket] = {}
         self.backlog: dict[str, _Backlog] = {}
         self.tasks: set[asyncio.Task] = set()
-        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0}
+        self.stats = {"sent": 0, "failed": 0, "duplicate": 0, "skipped": 0, "digests": 0, "unrecorded": 0,
+                      "unclaimed": 0}
         self._runner: asyncio.Task | None = None
 
     # ---- public ----------------------------------------------------------------------------------------------
@@ -182,7 +204,14 @@ class Notifier:
         for url in urls:
             mine = []
             for n in items:
-                if await self.sent.claim(self._target_key(n.key, url)):
+                try:
+                    claimed = await self.sent.claim(self._target_key(n.key, url))
+                except Exception:   # the sent-log (Redis) away: rather twice than never
+                    self.stats["unclaimed"] += 1
+                    log.warning("sent-log unreachable; %s sent to %s without a claim", n.key, target_name(url),
+                                exc_info=True)
+                    claimed = True
+                if claimed:
                     mine.append(n)
                 else:
                     self.stats["duplicate"] += 1
@@ -192,10 +221,10 @@ class Notifier:
             result = await self._send_with_retry(message, url)
             for n in mine:
                 key = self._target_key(n.key, url)
-                if result["ok"]:
-                    await self.sent.done(key)
-                else:
-                    await self.sent.release(key)
+                try:
+                    await (self.sent.done(key) if result["ok"] else self.sent.release(key))
+                except Exception:
+                    log.warning("sent-log unreachable; %s to %s not marked", n.key, target_name(url), exc_info=True)
                 await self._report(n, result)
 
     @staticmethod
@@ -248,6 +277,10 @@ class Notifier:
             return
         row = {"key": n.key, "receiver": n.receiver, "reason": n.reason, "ts": time.time(), **result}
         for a in n.alerts:
-            out = self.on_result(a["alert_id"], {**row, "status": a["status"], "seq": a.get("seq")})
-            if inspect.isawaitable(out):
-                await out
+            try:   # a failed record (Redis away) must not stop the sent-log marks and the other targets' sends
+                out = self.on_result(a["alert_id"], {**row, "status": a["status"], "seq": a.get("seq")})
+                if inspect.isawaitable(out):
+                    await out
+            except Exception:
+                self.stats["unrecorded"] += 1
+                log.exception("delivery result of %s for alert %s not recorded", n.key, a["alert_id"])

@@ -12,8 +12,8 @@ Keys (``prefix`` = ``yj:`` by default)::
     commands               stream of board commands, consumed by the worker
     audit                  list of who did what, newest first
 
-``apply`` is idempotent: a record already in an alert's timeline (same ``seq``) changes nothing, so the
-worker may re-apply after a restart and ``rebuild`` may replay the whole ``alerts`` topic.
+``apply`` is idempotent: a record already in an alert's timeline (same ``seq``, whatever its ``ts``) changes
+nothing, so the worker may re-apply after a restart and ``rebuild`` may replay the whole ``alerts`` topic.
 """
 from __future__ import annotations
 
@@ -92,13 +92,24 @@ class AlertStore:
         for rec in labels:
             pipe.zadd(self._k("labels"), {_dumps(rec): _epoch(rec["ts"])}, nx=True)
         ids = list(dict.fromkeys(r["alert_id"] for r in alerts))
-        for rec in alerts:
-            score = float(rec.get("seq", _epoch(rec["ts"])))
-            pipe.zadd(self._k("tl", rec["alert_id"]), {_dumps(rec): score}, nx=True)
+        for rec in alerts:   # a step's seq already in the timeline: the same step emitted again (maybe at another ts)
+            if "seq" in rec:
+                pipe.zcount(self._k("tl", rec["alert_id"]), rec["seq"], rec["seq"])
+            else:
+                pipe.zadd(self._k("tl", rec["alert_id"]), {_dumps(rec): _epoch(rec["ts"])}, nx=True)
         for alert_id in ids:
             pipe.get(self._k("ep", alert_id))
         res = pipe.execute()[len(labels):]
         added, rows_raw = res[: len(alerts)], res[len(alerts):]
+        seen: set[tuple[str, int]] = set()
+        to_add: list[dict[str, Any]] = []
+        for i, rec in enumerate(alerts):
+            if "seq" in rec:
+                step = (rec["alert_id"], int(rec["seq"]))
+                added[i] = not added[i] and step not in seen
+                seen.add(step)
+                if added[i]:
+                    to_add.append(rec)
         rows = {a: (orjson.loads(raw) if raw else None) for a, raw in zip(ids, rows_raw)}
         before = {a: (_index_values(r) if r else None) for a, r in rows.items()}
         changed = set()
@@ -109,6 +120,8 @@ class AlertStore:
                 rows[rec["alert_id"]] = fold(row, rec)
                 changed.add(rec["alert_id"])
         pipe = self.r.pipeline(transaction=True)
+        for rec in to_add:   # the timeline before the row, in one MULTI
+            pipe.zadd(self._k("tl", rec["alert_id"]), {_dumps(rec): float(rec["seq"])}, nx=True)
         for alert_id in ids:
             if alert_id not in changed:
                 continue

@@ -168,8 +168,8 @@ async def test_failed_delivery_is_recorded(aredis_client, redis_url):
     [failed] = store.deliveries(failed_only=True)
     assert failed["alert_id"] == records[0].alert_id and not failed["ok"] and failed["attempts"] == 2
     assert failed["error"]
-    # the claim was released: a later retry of the same intent may still be delivered
-    assert await aredis_client.get("n3:sent:" + failed["key"] + ":x") is None
+    # the claim was released (no sent-log entry at all): a later retry of the same intent may still be delivered
+    assert [k async for k in aredis_client.scan_iter(match="n3:sent:*")] == []
 
 
 async def test_storm_collapses_into_a_digest(aredis_client):
@@ -192,3 +192,96 @@ async def test_storm_collapses_into_a_digest(aredis_client):
     listed = [i for x in hook.posts for i in ids_in(x["message"])]
     assert len(listed) == 22 and set(listed) <= {n.alerts[0]["alert_id"] for n in notes}
     assert "另有 8 条未列出" in hook.posts[-1]["message"] and "汇总" in hook.posts[-1]["title"]
+
+
+async def test_a_failed_group_message_is_recorded_per_alert_and_sent_when_submitted_again(aredis_client, redis_url):
+    """A message for two alerts to a receiver that is down: each alert gets its own failed row (its status and seq);
+    the failure is not marked sent, so the same intent submitted again once the receiver is back is delivered."""
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n5:")
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=Retry(attempts=2, backoff_s=0.05, timeout_s=2.0))
+    base = {"fingerprint": "f", "since": "", "kind": "anomaly", "stage": None, "scope": {"region": "north"},
+            "summary": "surge", "evidence": {}}
+    both = Notification("g1", "staff", "group", NOON, [
+        {**base, "alert_id": "00000000000000a1-1", "status": "firing", "tier": "red", "seq": 1},
+        {**base, "alert_id": "00000000000000b2-1", "status": "tier_changed", "tier": "orange", "seq": 3}])
+    notifier = Notifier(cfg, aredis_client, prefix="n5:", on_result=store.record_delivery)
+    notifier.start()
+    notifier.submit([both])
+    await notifier.drain(20)
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    notifier.submit([both])
+    await notifier.drain(20)
+    await notifier.close()
+    await hook.stop()
+    assert len(hook.posts) == 1 and sorted(ids_in(hook.posts[0]["message"])) == [a["alert_id"] for a in both.alerts]
+    a1 = [(d["ok"], d["status"], d["seq"], d["key"]) for d in store.deliveries("00000000000000a1-1")]
+    b2 = [(d["ok"], d["status"], d["seq"], d["key"]) for d in store.deliveries("00000000000000b2-1")]
+    assert a1 == [(False, "firing", 1, "g1"), (True, "firing", 1, "g1")]
+    assert b2 == [(False, "tier_changed", 3, "g1"), (True, "tier_changed", 3, "g1")]
+    assert sorted(d["alert_id"] for d in store.deliveries(failed_only=True)) == [a["alert_id"] for a in both.alerts]
+
+
+async def test_an_intent_whose_sender_died_mid_send_is_sent_by_the_restarted_worker(aredis_client, redis_url):
+    """A worker killed while a send is in flight leaves its sent-log claim behind; the restarted worker re-submits
+    the intent (it replays from its checkpoint) and must send it, not take the dead claim for a sent message."""
+    writers = []
+
+    async def swallow(reader, writer):   # accepts and reads, never answers: the send is in flight
+        writers.append(writer)
+        await reader.read()
+
+    hang = await asyncio.start_server(swallow, "127.0.0.1", HTTP_PORT)
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=Retry(attempts=1, timeout_s=30.0))
+    p, records = storm_pipeline(1)
+    [intent] = p.drain_notifications()
+    killed = Notifier(cfg, aredis_client, prefix="n6:")
+    killed.start()
+    killed.submit([intent])
+    for _ in range(100):
+        if writers:
+            break
+        await asyncio.sleep(0.05)
+    await killed.close()   # cancels the send: as far as Redis knows, a worker died mid-delivery
+    for w in writers:
+        w.close()
+    hang.close()
+    assert [k async for k in aredis_client.scan_iter(match="n6:sent:*")] != []   # the dead claim is there
+
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="n6:")
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    restarted = Notifier(cfg, aredis_client, prefix="n6:", on_result=store.record_delivery)
+    restarted.start()
+    restarted.submit([intent, intent])   # a duplicate within one worker is still stopped
+    await restarted.drain(20)
+    await restarted.close()
+    await hook.stop()
+    assert [ids_in(x["message"]) for x in hook.posts] == [[records[0].alert_id]]
+    assert [(d["ok"], d["key"]) for d in store.deliveries(records[0].alert_id)] == [(True, intent.key)]
+    assert restarted.stats["duplicate"] == 1
+
+
+async def test_customer_markup_reaches_an_html_mail_escaped_and_masked(aredis_client, smtp):
+    """Customer text with markup, a phone, an ID number and an address, sent to a mail receiver that wants HTML:
+    the mail shows the markup as text (escaped), never as HTML, and none of the personal data."""
+    html_mail = MAIL.replace("format=text", "format=html")
+    cfg = AlertsConfig(receivers={"staff": [html_mail]}, retry=FAST)
+    text = (f'<a href="http://evil.example">点我</a><script>x()</script> 客户{PHONE} 身份证{ID_NO} '
+            '北京市朝阳区建国路88号')
+    intent = Notification("h1", "staff", "group", NOON, [{
+        "alert_id": "00000000000000c3-1", "fingerprint": "c3", "status": "firing", "since": "", "kind": "anomaly",
+        "stage": None, "scope": {"region": "<i>north</i>"}, "tier": "red", "summary": text,
+        "evidence": {"原话": text}}])
+    notifier = Notifier(cfg, aredis_client, prefix="n7:")
+    notifier.start()
+    notifier.submit([intent])
+    await notifier.drain(20)
+    await notifier.close()
+    import email
+    [mail] = [email.message_from_string(m) for m in smtp.messages]
+    html = "".join(part.get_payload(decode=True).decode() for part in mail.walk()
+                   if part.get_content_type() == "text/html")
+    assert "&lt;script&gt;" in html and "&lt;i&gt;north" in html
+    assert "<script" not in html and "<a href" not in html and "<i>" not in html
+    assert PHONE not in str(mail) + html and ID_NO not in html and "建国路88号" not in html

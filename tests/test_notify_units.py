@@ -71,7 +71,8 @@ async def test_a_notification_is_delivered_once_masked_and_reported():
         await notifier.close()
         await runner.cleanup()
     assert len(posts) == 1 and "13912345678" not in str(posts) and "00000000000000aa-1" in posts[0]["message"]
-    assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0}
+    assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0,
+                              "unrecorded": 0, "unclaimed": 0}
     [(alert_id, row)] = results
     assert alert_id == "00000000000000aa-1" and row["ok"] and row["attempts"] == 1
     assert row["target"] == f"json://127.0.0.1:{port}" and row["key"] == "k1"
@@ -94,3 +95,100 @@ async def test_a_failed_delivery_is_retried_then_reported_and_its_claim_released
     [row] = results
     assert row["ok"] is False and row["attempts"] == 3 and row["error"]
     assert notifier.stats["failed"] == 1 and notifier.sent.memory == {}
+
+
+async def start_hook(paths: tuple[str, ...] = ("/hook",)) -> tuple[web.AppRunner, int, list[tuple[str, dict]]]:
+    """A JSON webhook on a free port; returns its runner, port and the (path, body) of every post."""
+    posts: list[tuple[str, dict]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        posts.append((request.path, await request.json()))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    for path in paths:
+        app.router.add_post(path, hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    await web.SockSite(runner, sock).start()
+    return runner, port, posts
+
+
+async def test_a_failing_result_callback_does_not_stop_delivery_to_the_other_targets():
+    """The store write behind ``on_result`` may fail (Redis away): the other targets are still sent to, and each
+    delivered target is marked sent in the sent-log."""
+    runner, port, posts = await start_hook(("/a", "/b"))
+    urls = [f"json://127.0.0.1:{port}/a", f"json://127.0.0.1:{port}/b"]
+    calls: list[str] = []
+
+    def flaky_store(alert_id: str, row: dict) -> None:
+        calls.append(row["target"])
+        if len(calls) == 1:
+            raise ConnectionError("redis away")
+
+    cfg = AlertsConfig(receivers={"staff": urls}, retry=Retry(attempts=1, timeout_s=5.0),
+                       rate_limit=RateLimit(burst=10, per_minute=600))
+    notifier = Notifier(cfg, on_result=flaky_store)
+    notifier.start()
+    try:
+        notifier.submit([note("k1")])
+        await notifier.drain(20)
+    finally:
+        await notifier.close()
+        await runner.cleanup()
+    assert sorted(path for path, _ in posts) == ["/a", "/b"]
+    assert len(calls) == 2 and sorted(notifier.sent.memory.values()) == ["ok", "ok"]
+    assert notifier.stats["unrecorded"] == 1
+
+
+async def test_a_rate_limited_burst_is_delayed_into_a_digest_and_every_intent_is_reported():
+    """Over the limit nothing is dropped: the excess leaves later as one digest, and each intent in it gets its own
+    result row (with ``digest`` true) for its own alert."""
+    runner, port, posts = await start_hook()
+    results: list[tuple[str, dict]] = []
+    cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]}, retry=Retry(attempts=1, timeout_s=5.0),
+                       rate_limit=RateLimit(burst=1, per_minute=120))
+    notifier = Notifier(cfg, on_result=lambda a, r: results.append((a, r)))
+    notifier.start()
+    ids = [f"{i:016x}-1" for i in range(4)]
+    try:
+        notifier.submit([note(f"k{i}", alert_id) for i, alert_id in enumerate(ids)])
+        await notifier.drain(20)
+    finally:
+        await notifier.close()
+        await runner.cleanup()
+    assert len(posts) == 2 and "汇总" in posts[1][1]["title"]
+    assert all(alert_id in posts[1][1]["message"] for alert_id in ids[1:])
+    assert sorted((a, r["key"], r["digest"], r["ok"]) for a, r in results) == \
+        [(alert_id, f"k{i}", i > 0, True) for i, alert_id in enumerate(ids)]
+
+
+async def test_a_sent_log_that_cannot_be_reached_does_not_swallow_the_message():
+    """Redis (the sent-log) away: the message is still sent and its result reported (rather twice than never)."""
+    import redis.asyncio as aredis
+    from redis.asyncio.retry import Retry as RedisRetry
+    from redis.backoff import NoBackoff
+
+    runner, port, posts = await start_hook()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    nobody_listens = closed.getsockname()[1]
+    client = aredis.Redis(host="127.0.0.1", port=nobody_listens, socket_connect_timeout=0.5,
+                          retry=RedisRetry(NoBackoff(), 0))
+    results: list[dict] = []
+    cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]}, retry=Retry(attempts=1, timeout_s=5.0))
+    notifier = Notifier(cfg, client, on_result=lambda a, r: results.append(r))
+    notifier.start()
+    try:
+        notifier.submit([note("k1")])
+        await notifier.drain(20)
+    finally:
+        await notifier.close()
+        await runner.cleanup()
+        await client.aclose()
+        closed.close()
+    assert len(posts) == 1 and [r["ok"] for r in results] == [True]
+    assert notifier.stats["sent"] == 1 and notifier.stats["unclaimed"] == 1

@@ -89,3 +89,21 @@ def test_commands_deliveries_audit_labels(store):
     assert [d["error"] for d in store.deliveries(failed_only=True)] == ["boom"]
     store.audit("li", "ack", {"alert_id": recs[1]["alert_id"]}, ts=NOON)
     assert store.audit_log()[0]["who"] == "li"
+
+
+def test_a_record_emitted_again_with_its_seq_but_another_time_is_folded_not_added(store):
+    """After a restart the pipeline replays from its checkpoint and emits the same lifecycle step again (same
+    ``seq``); a step made on the live clock (escalation, ack timeout, stale resolve) carries another ``ts`` then.
+    The timeline keeps one record per seq and the row counts it once (MTTA/MTTR read the first)."""
+    _, recs = lifecycle()
+    w1 = [r for r in recs if r["alert_id"] == recs[0]["alert_id"]]
+    store.apply(w1)
+    again = {**w1[-1], "ts": "2026-07-14T12:09:30+08:00"}   # the resolve, re-emitted 90 s later
+    store.apply([again])
+    store.apply([again, {**again, "ts": "2026-07-14T12:10:00+08:00"}])
+    assert len(store.timeline(w1[0]["alert_id"])) == len(w1) and store.get(w1[0]["alert_id"])["records"] == len(w1)
+    store.rebuild(w1 + [again])   # both in one batch: the topic replayed
+    timeline = store.timeline(w1[0]["alert_id"])
+    assert [r["seq"] for r in timeline] == [r["seq"] for r in w1] and timeline[-1] == w1[-1]
+    row = store.get(w1[0]["alert_id"])
+    assert row["records"] == len(w1) and row["resolved_ts"] == w1[-1]["ts"]
