@@ -91,9 +91,12 @@ class Event(BaseModel):
     def _parse_time(cls, data: Any) -> Any:
         if isinstance(data, dict):
             ts = data.get("ts")
+            ac = data.get("affected_customers")
+            if type(ac) is float and ac.is_integer():   # JSON Schema: 3.0 is an integer
+                data = {**data, "affected_customers": int(ac)}
             if isinstance(ts, str):
-                try:
-                    d = datetime.fromisoformat(ts)
+                try:   # RFC 3339 5.6: "T" and "Z" may be lower case (fromisoformat takes "t", not "z")
+                    d = datetime.fromisoformat(ts[:-1] + "Z" if ts.endswith("z") else ts)
                 except ValueError:
                     raise ValueError(f"ts: not an RFC 3339 date-time: {ts[:40]!r}") from None
                 if d.tzinfo is None:
