@@ -15,7 +15,7 @@ yujing.events.InvalidEvent: type: unknown value 'exploded'
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -91,9 +91,16 @@ class Event(BaseModel):
     def _parse_time(cls, data: Any) -> Any:
         if isinstance(data, dict):
             ts = data.get("ts")
+            ac = data.get("affected_customers")
+            if type(ac) is float and ac.is_integer():   # JSON Schema: 3.0 is an integer
+                data = {**data, "affected_customers": int(ac)}
             if isinstance(ts, str):
+                # RFC 3339 5.6: "T" and "Z" may be lower case (fromisoformat takes "t", not "z"); a leap second
+                # (second 60) counts as the next second, as epoch time has none
+                s = ts[:-1] + "Z" if ts.endswith("z") else ts
+                leap = s[16:19] == ":60"
                 try:
-                    d = datetime.fromisoformat(ts)
+                    d = datetime.fromisoformat(s[:17] + "59" + s[19:] if leap else s) + timedelta(seconds=leap)
                 except ValueError:
                     raise ValueError(f"ts: not an RFC 3339 date-time: {ts[:40]!r}") from None
                 if d.tzinfo is None:
