@@ -27,6 +27,16 @@ def test_target_names_keep_scheme_host_and_port_but_never_credentials():
     assert target_name("json://127.0.0.1:8080/hook?token=abc") == "json://127.0.0.1:8080"
 
 
+async def deliver(notifier: Notifier, notes: list) -> None:
+    """Start ``notifier``, hand it ``notes``, wait until they are delivered (or given up), close it."""
+    notifier.start()
+    try:
+        notifier.submit(notes)
+        await notifier.drain(20)
+    finally:
+        await notifier.close()
+
+
 async def test_the_memory_sent_log_claims_once_and_frees_a_failed_claim():
     log = SentLog()
     assert await log.claim("k") is True and await log.claim("k") is False
@@ -63,12 +73,9 @@ async def test_a_notification_is_delivered_once_masked_and_reported():
                        retry=Retry(attempts=2, backoff_s=0.05, timeout_s=5.0),
                        rate_limit=RateLimit(burst=10, per_minute=600))
     notifier = Notifier(cfg, on_result=lambda a, r: results.append((a, r)))
-    notifier.start()
     try:
-        notifier.submit([note("k1"), note("k1"), Notification("k2", "nobody", "group", 0.0, [])])
-        await notifier.drain(20)
+        await deliver(notifier, [note("k1"), note("k1"), Notification("k2", "nobody", "group", 0.0, [])])
     finally:
-        await notifier.close()
         await runner.cleanup()
     assert len(posts) == 1 and "13912345678" not in str(posts) and "00000000000000aa-1" in posts[0]["message"]
     assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0,
@@ -85,12 +92,9 @@ async def test_a_failed_delivery_is_retried_then_reported_and_its_claim_released
     cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]},
                        retry=Retry(attempts=3, backoff_s=0.01, timeout_s=5.0))
     notifier = Notifier(cfg, on_result=lambda a, r: results.append(r))
-    notifier.start()
     try:
-        notifier.submit([note("k9")])
-        await notifier.drain(20)
+        await deliver(notifier, [note("k9")])
     finally:
-        await notifier.close()
         server.close()
     [row] = results
     assert row["ok"] is False and row["attempts"] == 3 and row["error"]
@@ -132,12 +136,9 @@ async def test_a_failing_result_callback_does_not_stop_delivery_to_the_other_tar
     cfg = AlertsConfig(receivers={"staff": urls}, retry=Retry(attempts=1, timeout_s=5.0),
                        rate_limit=RateLimit(burst=10, per_minute=600))
     notifier = Notifier(cfg, on_result=flaky_store)
-    notifier.start()
     try:
-        notifier.submit([note("k1")])
-        await notifier.drain(20)
+        await deliver(notifier, [note("k1")])
     finally:
-        await notifier.close()
         await runner.cleanup()
     assert sorted(path for path, _ in posts) == ["/a", "/b"]
     assert len(calls) == 2 and sorted(notifier.sent.memory.values()) == ["ok", "ok"]
@@ -152,13 +153,10 @@ async def test_a_rate_limited_burst_is_delayed_into_a_digest_and_every_intent_is
     cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]}, retry=Retry(attempts=1, timeout_s=5.0),
                        rate_limit=RateLimit(burst=1, per_minute=120))
     notifier = Notifier(cfg, on_result=lambda a, r: results.append((a, r)))
-    notifier.start()
     ids = [f"{i:016x}-1" for i in range(4)]
     try:
-        notifier.submit([note(f"k{i}", alert_id) for i, alert_id in enumerate(ids)])
-        await notifier.drain(20)
+        await deliver(notifier, [note(f"k{i}", alert_id) for i, alert_id in enumerate(ids)])
     finally:
-        await notifier.close()
         await runner.cleanup()
     assert len(posts) == 2 and "汇总" in posts[1][1]["title"]
     assert all(alert_id in posts[1][1]["message"] for alert_id in ids[1:])
@@ -181,12 +179,9 @@ async def test_a_sent_log_that_cannot_be_reached_does_not_swallow_the_message():
     results: list[dict] = []
     cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"]}, retry=Retry(attempts=1, timeout_s=5.0))
     notifier = Notifier(cfg, client, on_result=lambda a, r: results.append(r))
-    notifier.start()
     try:
-        notifier.submit([note("k1")])
-        await notifier.drain(20)
+        await deliver(notifier, [note("k1")])
     finally:
-        await notifier.close()
         await runner.cleanup()
         await client.aclose()
         closed.close()
