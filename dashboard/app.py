@@ -11,7 +11,7 @@ from dashboard import data
 from dashboard.auth import authenticate, load_users
 from dashboard.i18n import t
 from dashboard.session import current_user, lang as current_lang
-from dashboard.views import audit, history, live, staff
+from dashboard.views import alert, audit, history, live, staff
 
 st.set_page_config(page_title="预警 Yujing", page_icon="🚨", layout="wide", initial_sidebar_state="collapsed")
 
@@ -84,8 +84,13 @@ def main() -> None:
     if not st.session_state.get("lang"):
         st.session_state["lang"] = user.lang
     lang = current_lang()
-    pages = [st.Page(_RENDER[p], title=t("page." + p, lang), icon=_ICON[p], url_path=p, default=(i == 0))
-             for i, p in enumerate(PAGES_BY_ROLE.get(user.role, ("live",)))]
+    # a push message's link (``/?alert=<id>``) opens that alert's page, for every role; it leaves the navigation
+    # when the person moves on (a page switch clears the query)
+    linked = alert.linked_alert() is not None
+    pages = [st.Page(alert.render, title=t("page.alert", lang), icon=":material/notification_important:",
+                     url_path="alert", default=True)] if linked else []
+    pages += [st.Page(_RENDER[p], title=t("page." + p, lang), icon=_ICON[p], url_path=p, default=(i == 0 and not linked))
+              for i, p in enumerate(PAGES_BY_ROLE.get(user.role, ("live",)))]
     nav = st.navigation(pages, position="top")
     sidebar()
     nav.run()
