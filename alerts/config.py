@@ -161,7 +161,8 @@ class AlertsConfig(BaseModel):
     retry: Retry = Field(Retry(), description="delivery retry policy")
     sent_log_ttl_s: float = Field(7 * 24 * 3600.0, gt=0, description="how long the Redis sent-log remembers a "
                                   "delivered notification (idempotency across worker restarts)")
-    board_url: str = Field("http://127.0.0.1:8501", description="base URL of the board, for links in messages")
+    board_url: str | None = Field(None, description="base URL of the board for the links in messages (unset: "
+                                                    "dashboard.base_url, the board's public URL)")
     language: Literal["zh", "en"] = Field("zh", description="language of notification messages")
     max_summary_chars: int = Field(300, ge=20, description="summary length limit in records and messages")
 

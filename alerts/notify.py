@@ -242,7 +242,7 @@ class Notifier:
                             reason="digest", ts=items[-1].ts, alerts=list(latest.values()), step=len(items))
 
     async def _send_with_retry(self, n: Notification, url: str) -> dict[str, Any]:
-        title, body = render(n, self.config.language, self.config.board_url)
+        title, body = render(n, self.config.language, self.config.board_url or "http://127.0.0.1:8501")
         retry = self.config.retry
         delay, error = retry.backoff_s, ""
         for attempt in range(1, retry.attempts + 1):

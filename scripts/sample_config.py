@@ -76,7 +76,7 @@ def _section(model: BaseModel, path: str, out: list[str]) -> None:
 
 def sample() -> str:
     out = [HEADER.rstrip()]
-    settings = Settings()
+    settings = Settings.model_construct()   # the fields' own defaults: no environment, no cross-field fill-in
     for name in type(settings).model_fields:
         _section(getattr(settings, name), name, out)
     return "\n".join(out) + "\n"

@@ -109,6 +109,19 @@ def test_the_env_values_parse_as_settings(monkeypatch: pytest.MonkeyPatch) -> No
     cfg = load_config(None)
     assert cfg.kafka.broker == "kafka://kafka:9092" and cfg.kafka.partitions >= 12
     assert cfg.redis.url.startswith("redis://:") and cfg.redis.url.endswith("@redis:6379/0")
+    # the board's public URL set for the stack is the one the workers' push messages link to (it was not: the
+    # messages kept alerts.board_url's default, http://127.0.0.1:8501, which no phone can open)
+    assert cfg.alerts.board_url == cfg.dashboard.base_url == "http://localhost:8501"
+
+
+def test_an_explicit_link_base_for_messages_wins_over_the_boards_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alerts.templates import alert_link
+    from yujing.config import load_config
+
+    monkeypatch.setenv("YUJING_DASHBOARD__BASE_URL", "https://board.example.cn")
+    assert alert_link(load_config(None).alerts.board_url, "ab-1") == "https://board.example.cn/?alert=ab-1"
+    monkeypatch.setenv("YUJING_ALERTS__BOARD_URL", "https://m.example.cn/yj/")
+    assert alert_link(load_config(None).alerts.board_url, "ab-1") == "https://m.example.cn/yj/?alert=ab-1"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from alerts.config import AlertsConfig
@@ -136,6 +136,14 @@ class Settings(BaseSettings):
     detectors: DetectorsConfig = DetectorsConfig()
     alerts: AlertsConfig = AlertsConfig()
     dashboard: DashboardConfig = DashboardConfig()
+
+    @model_validator(mode="after")
+    def _one_board_url(self) -> "Settings":
+        """The messages' links go to the board's public URL unless ``alerts.board_url`` says otherwise (before,
+        ``dashboard.base_url`` — the one docker-compose and the demo set — never reached a message)."""
+        if self.alerts.board_url is None:
+            self.alerts.board_url = self.dashboard.base_url
+        return self
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
