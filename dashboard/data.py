@@ -212,8 +212,10 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
             labels.setdefault(str(lb["alert_id"]), []).append(str(lb.get("label")))
     for row in rows:
         row["labels"] = labels.get(str(row.get("alert_id")), [])
-        if row.get("acked_by") and row.get("acked_at") is None:  # first ack time, for MTTA
-            row["acked_at"] = first_ack(s.timeline(row["alert_id"]))
+    # MTTA counts the first acknowledgement even when it was taken back or lapsed since (the row then has no
+    # acked_by): every alert's timeline is read, in one round trip
+    for row, timeline in zip(rows, s.timelines([str(row["alert_id"]) for row in rows])):
+        row["acked_at"] = first_ack(timeline)
     return rows
 
 
@@ -250,7 +252,7 @@ def alert_now(alert_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]
     for rec in timeline:
         row = fold(row, rec)
     if row is not None:
-        row["acked_at"] = first_ack(timeline) if row.get("acked_by") else None
+        row["acked_at"] = first_ack(timeline)   # the first ack, even one taken back or lapsed since (MTTA)
     return row, timeline
 
 

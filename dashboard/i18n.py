@@ -204,6 +204,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "hist.per_kind": ("按类型", "By kind"),
     "hist.total": ("预警数", "Alerts"),
     "hist.mtta": ("平均确认时间 MTTA", "MTTA"),
+    "hist.mtta_help": ("从预警触发到首次确认的平均时间，计入曾被确认的 {n} 条预警（含之后撤销确认或确认超时的）",
+                       "Mean time from firing to the first acknowledgement, over the {n} alerts ever acknowledged "
+                       "(also those un-acknowledged or lapsed since)"),
+    "hist.never_acked": ("从未确认", "Never acknowledged"),
     "hist.mttr": ("平均解决时间 MTTR", "MTTR"),
     "hist.false_share": ("误报占比", "False-alarm share"),
     "hist.notify_fail": ("通知失败", "Notification failures"),

@@ -55,6 +55,7 @@ def test_rfc3339_timestamps_with_any_offset_are_accepted_at_the_right_instant(ts
     {"event_id": "é" * 128, "agent_id": "", "text": "😀" * 10_000},       # limits count characters
     {"affected_customers": 0}, {"affected_customers": 3.0},               # JSON Schema: 3.0 is an integer
     {"reason": "r" * 1000, "channel": "12398"},
+    {"x-note": None, "t": None},                                          # null in a field the schema does not define
 ])
 def test_schema_allowed_variants_are_accepted(extra):
     e = ev("created" if "affected_customers" in extra else "urged", **extra)
@@ -64,6 +65,8 @@ def test_schema_allowed_variants_are_accepted(extra):
         assert parsed.affected_customers == int(extra["affected_customers"])
 
 
+OPTIONAL = ("category", "channel", "customer_id", "customer_tier", "region", "area", "department", "agent_id",
+            "affected_customers", "text", "reason", "resolution", "satisfaction", "to")   # for an "accepted" event
 REJECTED = [(ev(), drop, f) for drop in ("event_id", "order_id", "type", "ts") for f in [drop]] + [
     (ev(t), drop, drop) for t, req in MINIMAL.items() for drop in req] + [
     (ev("created", **{f: "bogus"}), None, f) for f in ("category", "channel", "customer_tier", "area")] + [
@@ -77,6 +80,10 @@ REJECTED = [(ev(), drop, f) for drop in ("event_id", "order_id", "type", "ts") f
     (ev("created", affected_customers=True), None, "affected_customers"),
     (ev("created", affected_customers=2.5), None, "affected_customers"),
     (ev("escalated", to=None), None, "to"), (ev("dispatched", department=""), None, "department"),
+    (ev(event_id=None), None, "event_id")] + [
+    # the schema gives no field a null type: an optional field is left out, not sent as null
+    (ev(**{f: None}), None, f) for f in OPTIONAL] + [
+    (ev("created", text=None, affected_customers=None), None, "affected_customers, text"),
 ]
 
 
@@ -86,6 +93,32 @@ def test_schema_forbidden_events_are_rejected_naming_the_field(event, drop, fiel
     with pytest.raises(InvalidEvent) as err:
         parse_event(orjson.dumps(event))
     assert field in str(err.value) and "\n" not in str(err.value)
+
+
+def test_null_reason_names_the_field_and_says_to_leave_it_out():
+    with pytest.raises(InvalidEvent) as err:
+        parse_event(orjson.dumps(ev("replied", text=None)))
+    assert str(err.value) == "text: null is not allowed (leave an absent field out)"
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "events.schema.json"
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="shared/contracts/events.schema.json is not beside the repository")
+def test_null_is_accepted_exactly_where_the_schema_accepts_it():
+    """Cross-check with the real schema: every field it defines set to null, on every event type."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for type_ in MINIMAL:
+        for field in [*schema["properties"], "x-note"]:
+            e = ev(type_, **{field: None})
+            try:
+                parse_event(orjson.dumps(e))
+                accepted = True
+            except InvalidEvent:
+                accepted = False
+            assert accepted == validator.is_valid(e), (type_, field)
 
 
 def test_replay_dead_letters_each_forbidden_line_with_its_number_reason_and_raw(tmp_path):

@@ -105,6 +105,32 @@ def test_a_lapsed_acknowledgement_is_not_an_acknowledgement(board_env):
     assert {m.label: m.value for m in at.metric}["MTTA"] == "8.0 min"
 
 
+def test_mtta_counts_every_alert_ever_acknowledged_from_firing_to_its_first_ack(board_env):
+    """MTTA is firing to the first acknowledgement over every alert acknowledged at some point: an ack taken back or
+    lapsed still counted (only alerts acknowledged now were, which made MTTA look better than it was), and the
+    share of alerts nobody ever acknowledged is shown beside it."""
+    from tests.dash_seed import seed, writer
+    put_snapshot(board_env["redis_url"], snapshot())
+    red, orange, yellow, _blue = seed(board_env["redis_url"])   # fired 10, 20, 30, 40 min ago; blue: never acked
+    now = time.time()
+    fired_red, fired_orange, fired_yellow = now - 600, now - 1200, now - 1800
+    writer(board_env["redis_url"]).apply([
+        _step(red, "acknowledged", 2, fired_red + 120, by="duty"),                                       # +2 min
+        _step(red, "acknowledged", 3, fired_red + 240, acknowledged=False, reason="unack", by="duty"),  # taken back
+        _step(orange, "acknowledged", 2, fired_orange + 360, by="zhang"),                                # +6 min
+        _step(orange, "acknowledged", 3, fired_orange + 960, acknowledged=False, reason="ack_timeout"),  # lapsed
+        _step(yellow, "acknowledged", 2, fired_yellow + 180, by="duty"),                                 # +3 min
+        _step(yellow, "acknowledged", 3, fired_yellow + 600, by="duty")])                                # again
+    at = app_test("qa").run()
+    assert not at.exception, at.exception
+    table = _history_table(at)                                  # newest first: red, orange, yellow, blue
+    assert list(table["Status"]) == ["firing", "firing", "acknowledged", "firing"]
+    assert list(table["Time to ack (min)"]) == ["2.0", "6.0", "3.0", "—"]
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["MTTA"] == "3.7 min"                           # (2 + 6 + 3) / 3, not 3.0 (yellow alone)
+    assert tiles["Never acknowledged"] == "25%"                 # blue: 1 of 4
+
+
 def test_a_label_has_no_default_verdict_and_shows_as_pending_until_the_store_has_it(board_env):
     """The label choice defaulted to "useful" (a default verdict biases the review) and a label sent showed only as a
     toast: until the worker applied it, the page said nothing. Now the reviewer must choose; a sent label reads

@@ -11,6 +11,10 @@ send to the dead-letter topic (live) or ``dead_letter.jsonl`` (replay).
 Traceback (most recent call last):
 ...
 yujing.events.InvalidEvent: type: unknown value 'exploded'
+>>> parse_event('{"event_id":"e-3","order_id":"WO-1","type":"replied","ts":"2026-07-14T09:32:40+08:00","text":null}')
+Traceback (most recent call last):
+...
+yujing.events.InvalidEvent: text: null is not allowed (leave an absent field out)
 """
 from __future__ import annotations
 
@@ -155,6 +159,10 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
     ev = _fast_event(data)
     if ev is not None:
         return ev
+    if None in data.values():   # the schema gives no field a null type: an absent optional field is left out
+        nulls = [name for name in _NOT_NULL if name in data and data[name] is None]
+        if nulls:
+            raise InvalidEvent(f"{', '.join(nulls)}: null is not allowed (leave an absent field out)")
     try:
         return Event.model_validate(data)
     except ValidationError as exc:
@@ -174,19 +182,19 @@ _CHOICES: dict[str, frozenset[str]] = {
     for name, lit in (("type", EventType), ("category", Category), ("channel", Channel),
                       ("customer_tier", CustomerTier), ("area", Area), ("resolution", Resolution),
                       ("satisfaction", Satisfaction), ("to", EscalatedTo))}
-_REQUIRED = ("event_id", "order_id", "type", "ts")
 _DEFAULTS: dict[str, Any] = {name: f.default for name, f in Event.model_fields.items()}
 _FIELDS = frozenset(Event.model_fields)
+_NOT_NULL: tuple[str, ...] = tuple(name for name in Event.model_fields if name != "t")
+"""The contract's fields, in declaration order: none may be null ("t" is derived, for the schema an extra field)."""
 _set_attr = object.__setattr__
 _intern = sys.intern
 _DIMS = frozenset({"region", "department"})
 """Free-form dimensions every order of a region or department repeats: interned (one string in memory)."""
-_STRINGS: dict[str, tuple[int, int, bool, bool]] = {
-    name: (lo, hi, name in _REQUIRED, name in _DIMS) for name, (lo, hi) in _LIMITS.items()}
-"""Per free-form string field: its length limits, whether it is required, whether it is interned."""
-_CHOICE_OF: dict[str, tuple[dict[str, str], bool]] = {
-    name: ({c: c for c in choices}, name in _REQUIRED) for name, choices in _CHOICES.items()}
-"""Per choice field: its allowed strings (mapped to the canonical object) and whether it is required."""
+_STRINGS: dict[str, tuple[int, int, bool]] = {
+    name: (lo, hi, name in _DIMS) for name, (lo, hi) in _LIMITS.items()}
+"""Per free-form string field: its length limits and whether it is interned."""
+_CHOICE_OF: dict[str, dict[str, str]] = {name: {c: c for c in choices} for name, choices in _CHOICES.items()}
+"""Per choice field: its allowed strings, mapped to the canonical object."""
 if _FIELDS != {*_STRINGS, *_CHOICE_OF, "affected_customers", "t"}:   # a new field needs its rule below
     raise RuntimeError(f"events fast path: no rule for {sorted(_FIELDS - {*_STRINGS, *_CHOICE_OF})}")
 
@@ -196,14 +204,15 @@ def _fast_event(data: dict[str, Any]) -> Event | None:
     validates it with pydantic). Builds the model the way ``model_construct`` does, without its overhead.
 
     >>> line = {"event_id": "e-1", "order_id": "WO-1", "type": "dispatched", "department": "d1",
-    ...         "ts": "2026-07-14T09:32:40+08:00", "affected_customers": 3, "text": None, "extra": [1]}
+    ...         "ts": "2026-07-14T09:32:40+08:00", "affected_customers": 3, "text": "", "extra": None}
     >>> fast = _fast_event(line)
     >>> slow = Event.model_validate(line)
     >>> fast == slow and fast.model_fields_set == slow.model_fields_set and list(vars(fast)) == list(vars(slow))
     True
     >>> [_fast_event({**line, **bad}) for bad in ({"type": "x"}, {"department": None}, {"affected_customers": True},
-    ...                                           {"t": None}, {"text": "x" * 10_001}, {"event_id": ""})]
-    [None, None, None, None, None, None]
+    ...                                           {"t": None}, {"text": "x" * 10_001}, {"event_id": ""}, {"text": None},
+    ...                                           {"category": None}, {"affected_customers": None})]
+    [None, None, None, None, None, None, None, None, None]
     """
     get = data.get
     if (type(get("event_id")) is not str or type(get("order_id")) is not str or type(get("type")) is not str
@@ -217,23 +226,21 @@ def _fast_event(data: dict[str, Any]) -> Event | None:
             if type(v) is str:
                 if not rule[0] <= len(v) <= rule[1]:
                     return None
-                values[name] = _intern(v) if rule[3] else v
-            elif v is not None or rule[2]:   # an optional field may be null (its default)
+                values[name] = _intern(v) if rule[2] else v
+            else:   # null included: the schema allows no null (parse_event names it)
                 return None
             continue
         choice = choices.get(name)
         if choice is not None:
             # the canonical string object: one copy of "fault_repair" for all orders, not one per line
-            c = choice[0].get(v) if type(v) is str else None
-            if c is not None:
-                values[name] = c
-            elif v is not None or choice[1]:
+            c = choice.get(v) if type(v) is str else None
+            if c is None:
                 return None
+            values[name] = c
         elif name == "affected_customers":
-            if v is not None:
-                if type(v) is not int or v < 0:
-                    return None
-                values[name] = v
+            if type(v) is not int or v < 0:
+                return None
+            values[name] = v
         elif name == "t" and v is None:   # "t" is derived from "ts" below, whatever it said, but may not be null
             return None
     try:

@@ -133,17 +133,22 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     st.subheader(t("hist.stats", lang), divider="gray")
+    # firing to the first acknowledgement, over every alert acknowledged at some point (``acked`` is the first
+    # ack, kept when it was taken back or lapsed since); the alerts nobody acknowledged have their own tile
     mtta = [(e["acked"] - e["fired"]) / 60 for e in eps if e["acked"] and e["fired"]]
+    never = sum(1 for e in eps if not e["acked"])
     mttr = [(e["resolved"] - e["fired"]) / 60 for e in eps if e["resolved"] and e["fired"]]
     labelled = [e for e in eps if any(x in LABELS for x in e["labels"])]
     false = [e for e in labelled if "false_alarm" in e["labels"]]
-    m = st.columns(5)
+    m = st.columns(6)
     m[0].metric(t("hist.total", lang), len(eps))
-    m[1].metric(t("hist.mtta", lang), t("minutes", lang, v=sum(mtta) / len(mtta)) if mtta else "—")
-    m[2].metric(t("hist.mttr", lang), t("minutes", lang, v=sum(mttr) / len(mttr)) if mttr else "—")
-    m[3].metric(t("hist.false_share", lang), f"{len(false) / len(labelled):.0%}" if labelled else "—",
+    m[1].metric(t("hist.mtta", lang), t("minutes", lang, v=sum(mtta) / len(mtta)) if mtta else "—",
+                help=t("hist.mtta_help", lang, n=len(mtta)))
+    m[2].metric(t("hist.never_acked", lang), f"{never / len(eps):.0%}" if eps else "—", help=f"{never} / {len(eps)}")
+    m[3].metric(t("hist.mttr", lang), t("minutes", lang, v=sum(mttr) / len(mttr)) if mttr else "—")
+    m[4].metric(t("hist.false_share", lang), f"{len(false) / len(labelled):.0%}" if labelled else "—",
                 help=f"{len(false)} / {len(labelled)}")
-    m[4].metric(t("hist.notify_fail", lang), failures)
+    m[5].metric(t("hist.notify_fail", lang), failures)
     if not eps:
         return
     df = pd.DataFrame([{"day": clock.show(e["fired"] or 0, "%Y-%m-%d"),
