@@ -214,6 +214,9 @@ class Live:
         """Starts of the one-partition stages (rebalance handler and agents may both try)."""
         self.customer_lock = asyncio.Lock()
         """The same for the customer stage (taken inside ``lock`` by a rebalance, never the other way round)."""
+        self.notify_lock = asyncio.Lock()
+        """Held from draining the pipeline's notification intents until they are in Redis, and while the alert
+        checkpoint takes the pipeline's state: no checkpoint holds a pipeline that drained intents Redis has not."""
 
     def _order_stages(self, app: faust.App, settings: Settings) -> None:
         """The order and customer stages over their changelogged tables (``orders`` and ``customers``)."""
@@ -374,6 +377,7 @@ class Live:
                 self.cmd_last_id = ck.get("cmd_last_id", "0")
                 log.info("alert pipeline restored from checkpoint at offset %d", cp.offset)
         self.pipeline = pipeline or AlertPipeline(self.settings.alerts, self.utc)
+        self._notifier()   # at once: it takes over the intents a dead predecessor accepted but did not deliver
 
     # ---------------------------------------------------------------------------------------- publishing
     async def start_producer(self) -> None:
@@ -444,17 +448,31 @@ class Live:
         if labels:
             await _maybe_await(self.alert_store.apply(labels))
 
-    async def send_notifications(self) -> None:
-        """Hand the pipeline's notification intents to alerts.notify (background delivery, retries, sent-log)."""
-        await self.emit_labels()
-        notes = self.pipeline.drain_notifications()
-        if not notes:
-            return
+    def _notifier(self) -> Any:
         if self.notifier is None:
             from alerts.notify import Notifier
             self.notifier = Notifier(self.settings.alerts, self.redis, self.prefix, on_result=self._delivered)
             self.notifier.start()
-        self.notifier.submit(notes)
+        return self.notifier
+
+    async def send_notifications(self) -> None:
+        """Hand the pipeline's notification intents to alerts.notify (background delivery, retries, sent-log).
+
+        Order against the alert checkpoint (:meth:`checkpoint_alerts`): the intents drained here are written to
+        the Redis stream of intents (``Notifier.accept``, retried in place like every write a take waits for)
+        before ``notify_lock`` is released, and the checkpoint takes ``pipeline.state_dict()`` under the same
+        lock. So a checkpoint either still holds an intent in the pipeline's outbox (a restart from it produces
+        it again; the sent-log sends it once) or was taken after the intent was in the stream, where a restarted
+        notifier finds it: a kill between the checkpoint and the delivery drops nothing."""
+        await self.emit_labels()
+        async with self.notify_lock:
+            if self.pipeline is None:   # revoked meanwhile: its new owner restores the outbox from the checkpoint
+                return
+            notes = self.pipeline.drain_notifications()
+            if not notes:
+                return
+            notifier = self._notifier()
+            await self.retry("notification intents", lambda: notifier.accept(notes))
 
     def _delivered(self, alert_id: str, result: dict[str, Any]) -> None:
         if result.get("ok"):
@@ -748,12 +766,24 @@ class Live:
             await self.send_notifications()
             if time.time() - self.alerts_ckpt_at >= ALERTS_CKPT_EVERY_S:
                 self.alerts_ckpt_at = time.time()
-                held, self.held_conditions = self.held_conditions, []
-                ck = {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
-                      "state": self.pipeline.state_dict()}
-                raw = orjson.dumps(ck)
-                await self.retry("alert checkpoint", lambda: self.redis.set(self.prefix + "ckpt:alerts", raw))
-                self.inbox(self.conditions_topic).ack(held)
+                await self.checkpoint_alerts()
+
+    async def checkpoint_alerts(self) -> None:
+        """Write the alert pipeline's state (``ckpt:alerts``), then acknowledge the takes it holds.
+
+        The state is taken under ``notify_lock``: every notification intent drained from it is already in the
+        Redis stream of intents (:meth:`send_notifications`)."""
+        held, self.held_conditions = self.held_conditions, []
+        async with self.notify_lock:
+            pipeline = self.pipeline
+            ck = pipeline and {"offset": self.alert_cp.offset, "cmd_last_id": self.cmd_last_id,
+                               "state": pipeline.state_dict()}
+        if not ck:   # the partition was revoked while waiting: its new owner restores the last checkpoint
+            self.held_conditions[:0] = held
+            return
+        raw = orjson.dumps(ck)
+        await self.retry("alert checkpoint", lambda: self.redis.set(self.prefix + "ckpt:alerts", raw))
+        self.inbox(self.conditions_topic).ack(held)
 
     async def _tick_orders(self, now: float) -> None:
         async with self.lock:
@@ -816,7 +846,8 @@ class Live:
                 "model": self.model_report if orders else None, "model_origin": self.models_origin,
                 "blocked": {step: {**b, "for_s": round(time.time() - b["since"], 1)}
                             for step, b in self.retry.blocked.items()},
-                "write_retries": sum(self.retry.retries.values())}
+                "write_retries": sum(self.retry.retries.values()),
+                "notify": dict(self.notifier.stats) if self.notifier is not None else None}
         await self.redis.hset(self.prefix + "workers", self.worker, orjson.dumps(beat))
 
     def lag_by_topic(self) -> dict[str, int]:

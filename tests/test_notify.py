@@ -285,3 +285,186 @@ async def test_customer_markup_reaches_an_html_mail_escaped_and_masked(aredis_cl
     assert "&lt;script&gt;" in html and "&lt;i&gt;north" in html
     assert "<script" not in html and "<a href" not in html and "<i>" not in html
     assert PHONE not in str(mail) + html and ID_NO not in html and "建国路88号" not in html
+
+
+# ---- durable intents: a Redis stream with a consumer group (<prefix>notify:intents) --------------------------------
+STREAM_KEY = "notify:intents"
+
+
+async def undelivered(client, prefix: str) -> int:
+    """Intents the stream still holds (entries are deleted once acknowledged)."""
+    return await client.xlen(prefix + STREAM_KEY)
+
+
+async def test_intents_accepted_by_a_killed_notifier_are_delivered_once_by_the_next_one(aredis_client, redis_url):
+    """The worker hands intents over, its alert state is checkpointed (they are drained from it), and it is killed
+    while the receiver is down: the restarted worker (a new notifier, a new run) delivers every one of them, once,
+    and records each outcome; nothing is left in the stream."""
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST, rate_limit=RateLimit(burst=50, per_minute=600))
+    p, records = storm_pipeline(4)
+    notes = p.drain_notifications()
+    killed = Notifier(cfg, aredis_client, prefix="d1:")
+    killed.claim_after_s = 0.3   # its run is taken for dead after this silence (default: a minute)
+    killed.start()
+    killed.submit(notes)
+    await asyncio.sleep(0.5)   # the receiver is down: the first attempts fail, the sends wait for their retries
+    await killed.close()       # killed without a drain
+    assert await undelivered(aredis_client, "d1:") == len(notes)
+
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    store = AlertStore(redis.Redis.from_url(redis_url), prefix="d1:")
+    restarted = Notifier(cfg, aredis_client, prefix="d1:", on_result=store.record_delivery)
+    restarted.claim_after_s = 0.3
+    restarted.start()
+    try:
+        await restarted.drain(20, stream=True)
+    finally:
+        await restarted.close()
+        await hook.stop()
+    got = sorted(i for x in hook.posts for i in ids_in(x["message"]))
+    assert got == sorted(r.alert_id for r in records)
+    assert len(hook.posts) == len(notes) and restarted.stats["sent"] == len(notes)
+    for r in records:
+        assert [d["ok"] for d in store.deliveries(r.alert_id)] == [True]
+    assert await undelivered(aredis_client, "d1:") == 0
+
+
+async def test_intents_written_but_never_read_are_delivered_by_the_next_notifier(aredis_client):
+    """The worker wrote the intents (durable before its checkpoint) but died before its notifier had read them."""
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST, rate_limit=RateLimit(burst=50, per_minute=600))
+    p, records = storm_pipeline(3)
+    notes = p.drain_notifications()
+    never_started = Notifier(cfg, aredis_client, prefix="d2:")
+    await never_started.accept(notes)   # what the worker awaits before its checkpoint
+    assert await undelivered(aredis_client, "d2:") == len(notes)
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    restarted = Notifier(cfg, aredis_client, prefix="d2:")
+    restarted.start()
+    try:
+        await restarted.drain(20, stream=True)
+    finally:
+        await restarted.close()
+        await hook.stop()
+    assert sorted(i for x in hook.posts for i in ids_in(x["message"])) == sorted(r.alert_id for r in records)
+    assert len(hook.posts) == len(notes) and await undelivered(aredis_client, "d2:") == 0
+
+
+async def test_a_crash_after_the_send_but_before_the_ack_does_not_send_twice(aredis_client):
+    """The message went out and the sent-log says so, but the worker died before the intent was acknowledged
+    (here: while its outcome was being recorded): the next notifier takes the intent over and the sent-log stops it."""
+    hook = HttpReceiver(HTTP_PORT)
+    await hook.start()
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST)
+    p, records = storm_pipeline(1)
+    [intent] = p.drain_notifications()
+    recording = asyncio.Event()
+
+    async def record_forever(alert_id, row):
+        recording.set()
+        await asyncio.Event().wait()   # the store write never returns: the worker is killed meanwhile
+
+    killed = Notifier(cfg, aredis_client, prefix="d3:", on_result=record_forever)
+    killed.claim_after_s = 0.3
+    killed.start()
+    killed.submit([intent])
+    await asyncio.wait_for(recording.wait(), 10)
+    await killed.close()
+    assert len(hook.posts) == 1 and await undelivered(aredis_client, "d3:") == 1
+
+    restarted = Notifier(cfg, aredis_client, prefix="d3:")
+    restarted.claim_after_s = 0.3
+    restarted.start()
+    try:
+        await restarted.drain(20, stream=True)
+    finally:
+        await restarted.close()
+        await hook.stop()
+    assert len(hook.posts) == 1 and restarted.stats["duplicate"] == 1 and restarted.stats["sent"] == 0
+    assert await undelivered(aredis_client, "d3:") == 0
+
+
+async def test_a_live_notifier_slow_to_deliver_keeps_its_intents(aredis_client):
+    """A second notifier on the same stream does not take over the intents of one that is alive but retrying a
+    receiver that is down (only a consumer silent for ``claim_after_s`` is dead)."""
+    cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{DEAD_PORT}/hook"]},
+                       retry=Retry(attempts=20, backoff_s=0.3, factor=1.0, timeout_s=2.0))
+    p, _ = storm_pipeline(2)
+    notes = p.drain_notifications()
+    first, second = Notifier(cfg, aredis_client, prefix="d4:"), Notifier(cfg, aredis_client, prefix="d4:")
+    first.claim_after_s = second.claim_after_s = 1.0
+    first.start()
+    first.submit(notes)
+    await asyncio.sleep(0.3)
+    second.start()
+    await asyncio.sleep(2.5)   # over two claim times: the first keeps polling, so it is not taken for dead
+    try:
+        assert first.stats["pending"] == len(notes) and second.stats["pending"] == 0
+        assert second.stats["sent"] + second.stats["failed"] + second.stats["duplicate"] == 0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_intents_for_a_receiver_without_targets_are_not_kept(aredis_client):
+    """An intent whose receiver has no URLs is skipped (counted) and leaves nothing behind in the stream, whether
+    it is seen when accepted or only when read (the receiver's URLs were removed in between)."""
+    p, _ = storm_pipeline(2)
+    notes = p.drain_notifications()
+    writer = Notifier(AlertsConfig(receivers={"staff": [HOOK]}), aredis_client, prefix="d5:")
+    await writer.accept(notes)
+    nobody = Notifier(AlertsConfig(receivers={"staff": []}), aredis_client, prefix="d5:")
+    await nobody.accept(notes)   # not even written
+    assert nobody.stats["skipped"] == len(notes) and await undelivered(aredis_client, "d5:") == len(notes)
+    nobody.start()
+    try:
+        await nobody.drain(10, stream=True)
+    finally:
+        await nobody.close()
+    assert nobody.stats["skipped"] == 2 * len(notes) and nobody.stats["pending"] == 0
+    assert await undelivered(aredis_client, "d5:") == 0
+
+
+async def test_the_worker_writes_drained_intents_to_the_stream_before_its_checkpoint_holds_the_drain(
+        aredis_client, redis_url):
+    """``Live.send_notifications`` drains the pipeline's intents and writes them to the stream; an alert checkpoint
+    due meanwhile waits for that write, so no checkpoint holds a drained pipeline whose intents Redis has not."""
+    from types import SimpleNamespace
+
+    import orjson
+
+    from streams.agents import Live
+    from streams.live import Checkpoint
+    from streams.metrics import Metrics
+    from streams.retrying import Retry as WriteRetry
+
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=FAST)
+    p, _ = storm_pipeline(3)
+    live = Live.__new__(Live)   # the parts of a worker these two steps use, without faust
+    live.settings, live.redis, live.prefix, live.pipeline = SimpleNamespace(alerts=cfg), aredis_client, "d6:", p
+    live.alert_store = AlertStore(redis.Redis.from_url(redis_url), prefix="d6:")
+    live.retry, live.metrics, live.notifier = WriteRetry(give_up_s=5, on_give_up=lambda step, exc: None), Metrics(), None
+    live.notify_lock, live.alert_cp, live.cmd_last_id = asyncio.Lock(), Checkpoint(7), "0"
+    live.held_conditions, live.conditions_topic, acked = ["take"], None, []
+    live.inbox = lambda topic: SimpleNamespace(ack=acked.extend)
+    gate = asyncio.Event()
+    notifier = live.notifier = Notifier(cfg, aredis_client, prefix="d6:")   # not started: nothing is delivered
+    accept = notifier.accept
+
+    async def slow_accept(notes):
+        await gate.wait()   # Redis is slow to take the intents
+        await accept(notes)
+
+    notifier.accept = slow_accept
+    sending = asyncio.ensure_future(live.send_notifications())
+    await asyncio.sleep(0.05)
+    assert p.drain_notifications() == []   # drained: the intents are in nobody's hands but the write's
+    checkpoint = asyncio.ensure_future(live.checkpoint_alerts())
+    await asyncio.sleep(0.2)
+    assert not checkpoint.done() and await aredis_client.get("d6:ckpt:alerts") is None
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(sending, checkpoint), 10)
+    ck = orjson.loads(await aredis_client.get("d6:ckpt:alerts"))
+    assert ck["offset"] == 7 and ck["state"]["outbox"] == [] and acked == ["take"]
+    assert await undelivered(aredis_client, "d6:") == 3

@@ -79,7 +79,8 @@ async def test_a_notification_is_delivered_once_masked_and_reported():
         await runner.cleanup()
     assert len(posts) == 1 and "13912345678" not in str(posts) and "00000000000000aa-1" in posts[0]["message"]
     assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0,
-                              "unrecorded": 0, "unclaimed": 0}
+                              "unrecorded": 0, "unclaimed": 0, "volatile": 0, "taken_over": 0, "pending": 0,
+                              "stream": 0}
     [(alert_id, row)] = results
     assert alert_id == "00000000000000aa-1" and row["ok"] and row["attempts"] == 1
     assert row["target"] == f"json://127.0.0.1:{port}" and row["key"] == "k1"
