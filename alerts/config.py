@@ -87,7 +87,9 @@ class Route(BaseModel):
 class EscalationStep(BaseModel):
     """One step of an escalation chain: notify ``receiver`` when the alert is still unacknowledged."""
 
-    after_s: float = Field(..., gt=0, description="seconds since the alert fired (or was re-triggered)")
+    after_s: float = Field(..., gt=0, description="seconds since the alert fired (or was re-triggered), not "
+                           "counting the time it was muted (silenced, inhibited, in a mute window); a step taken "
+                           "late keeps the next one its own gap after it")
     receiver: str = Field(..., description="receiver to notify at this step")
 
 

@@ -37,6 +37,15 @@ class Alert:
     silence_id: str | None = None
     escalation_step: int = 0
     escalation_base: float = 0.0
+    """Steps fall due at ``escalation_base + after_s``: the fire (or chain restart) time, moved on by the time the
+    alert was muted and by a step taken late (``alerts/escalate.py``)."""
+    escalation_since: float = 0.0
+    """When the escalation clock last started: the fire, a chain restart, or the end of a mute."""
+    escalation_paused: float | None = None
+    """When the escalation clock stopped for a mute (None while it runs)."""
+    escalation_muted_until: float = 0.0
+    """While paused: until when the mute is known to last (a silence's or a window's end, a minute for
+    inhibition); the clock's pause counts up to here at most."""
     notified: bool = False
     last_record_ts: float = 0.0
 
