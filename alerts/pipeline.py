@@ -229,8 +229,10 @@ class AlertPipeline:
                 if not to:
                     raise CommandError("assign without 'to'")
                 a.assignee = to
+                note = self._note(cmd)
                 out.append(a.record("escalated", now, assigned_to=to, by=by, reason="assigned",
-                                    escalation_step=a.escalation_step, **self._note(cmd)))
+                                    escalation_step=a.escalation_step, **note))
+                self._outbox += self._handover(a, to, by, now, note)
             else:
                 self._manual[a.fingerprint] = a.tier
                 # the board's why (its form asks for it) stays with the record, for the quality team
@@ -560,6 +562,18 @@ class AlertPipeline:
         if a is None or a.alert_id != alert_id or a.phase != "firing":
             raise CommandError(f"no open alert {alert_id!r}")
         return a
+
+    def _handover(self, a: Alert, to: str, by: str, t: float, note: dict[str, str]) -> list[Notification]:
+        """The message telling ``to`` that ``by`` handed them the alert: to the assignee's receiver
+        (``AlertsConfig.assignee_receiver``), else to the receivers the alert is routed to (its team's channel;
+        the message names the assignee). Sent muted or not: a person, not the alert, sends it. Keyed by the
+        assignment record's seq, so each hand-over is its own message."""
+        snap = a.snapshot(t, self.utc_offset_h)
+        snap.update(assigned_by=by, **note)
+        own = self.config.assignee_receiver(to)
+        receivers = [own] if own is not None else [r.receiver for r in self.router.route(a.labels)]
+        return [Notification(f"{a.alert_id}:assign@{a.seq}", rcv, "assigned", t, [snap], step=a.seq)
+                for rcv in dict.fromkeys(receivers)]
 
     @staticmethod
     def _note(cmd: dict[str, Any]) -> dict[str, str]:

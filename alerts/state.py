@@ -99,7 +99,9 @@ class Notification:
     key: str
     receiver: str
     reason: str
-    """``group`` (new/changed alerts), ``repeat``, ``ack_timeout``, ``escalation`` or ``digest`` (rate limit)."""
+    """``group`` (new/changed alerts), ``repeat``, ``ack_timeout``, ``escalation``, ``assigned`` (a hand-over from
+    the board; its alert snapshot also carries ``assigned_by`` and the command's ``note``) or ``digest``
+    (rate limit)."""
     ts: float
     alerts: list[dict[str, Any]]
     group: dict[str, str] = field(default_factory=dict)

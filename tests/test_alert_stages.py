@@ -329,6 +329,13 @@ def test_a_paused_alert_without_a_pending_step_needs_no_timer():
     assert esc.due(blue) is None
 
 
+def test_an_assignee_receiver_must_exist():
+    with pytest.raises(ValueError, match="nowhere"):
+        AlertsConfig(assignee_receivers={"li": "nowhere"})
+    assert AlertsConfig(receivers={"li_sms": []}, assignee_receivers={"li": "li_sms"}).assignee_receiver("li") == \
+        "li_sms"
+
+
 # ---- hold-down --------------------------------------------------------------------------------------------------
 def hold_stage(for_s=60, keep=120):
     from alerts.config import HoldDown as H

@@ -608,8 +608,9 @@ def test_a_checkpoint_at_any_point_of_an_alert_life_changes_nothing_that_follows
     resolve, a held late verdict, escalation and grouping timers must all carry over."""
     straight = live(a_full_life())
     # 19 records: W2, silenced from its fire until 2300 and acknowledged at 2400, escalates only after the unack
-    # (its silenced time does not count)
-    assert len(straight[0]) == 19 and len(straight[1]) == 19
+    # (its silenced time does not count); 20 messages, one of them W3's hand-over to wang
+    assert len(straight[0]) == 19 and len(straight[1]) == 20
+    assert [n["reason"] for n in straight[1]].count("assigned") == 1
     assert {r["status"] for r in straight[0]} == {"firing", "tier_changed", "acknowledged", "escalated", "silenced",
                                                   "resolved"}
     assert orjson.dumps(live(a_full_life(), restart_each_step=True)) == orjson.dumps(straight)
@@ -784,6 +785,53 @@ def test_an_alert_muted_by_a_night_window_escalates_after_its_wait_in_the_mornin
     assert escalations(p.tick(morning + 899)) == []
     assert escalations(p.tick(morning + 3600)) == [(morning + 900, 1, "team_lead"),
                                                    (morning + 1800, 2, "duty_manager")]
+
+
+def test_an_assignment_pushes_a_message_to_the_assignee():
+    """The board's hand-over recorded the assignee but told nobody: wang had to find it on the board."""
+    from alerts.templates import render
+
+    cfg = AlertsConfig(mute_windows=[], receivers={"staff": [], "wang": ["json://localhost:9/wang"]})
+    p = AlertPipeline(cfg)
+    aid = p.process(order("orange", NOON, summary="客户13812345678投诉"))[0].alert_id
+    p.tick(NOON + 60)
+    p.drain_notifications()
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "li", "assignee": "wang",
+                     "note": "请回电 13912345678"}, NOON + 100)
+    [n] = p.drain_notifications()
+    assert (n.receiver, n.reason, n.ts, [a["alert_id"] for a in n.alerts]) == ("wang", "assigned", NOON + 100, [aid])
+    title, body = render(n, "zh", "http://board")
+    text = title + body
+    assert "wang" in title and "li" in body and "请回电" in body and f"http://board/?alert={aid}" in body
+    assert "13812345678" not in text and "13912345678" not in text
+    # handed back and forth: each hand-over is its own message (the notifier's sent-log drops a key it has seen)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "wang", "to": "zhao"}, NOON + 200)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "wang"}, NOON + 300)
+    notes = p.drain_notifications()
+    assert [(m.receiver, m.ts) for m in let_through_sent_log([n] + notes)] == [
+        ("wang", NOON + 100), ("staff", NOON + 200), ("wang", NOON + 300)]
+
+
+def test_an_assignment_goes_to_the_assignees_configured_receiver_or_else_to_the_alerts_own():
+    """``assignee_receivers`` maps a board user to a receiver; a user with none is told through the receivers the
+    alert is routed to (the team's channel), the message naming the assignee."""
+    from alerts.templates import render
+
+    cfg = AlertsConfig(mute_windows=[], receivers={"staff": [], "north_team": [], "li_phone": []},
+                       routes=[Route(receiver="north_team", match={"region": "north"})],
+                       assignee_receivers={"li": "li_phone"})
+    p = AlertPipeline(cfg)
+    aid = p.process(order("yellow", NOON))[0].alert_id
+    p.tick(NOON + 60)
+    p.drain_notifications()
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "li"}, NOON + 100)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "sun"}, NOON + 200)
+    notes = p.drain_notifications()
+    assert [(n.receiver, n.reason, n.alerts[0]["assignee"]) for n in notes] == [
+        ("li_phone", "assigned", "li"), ("north_team", "assigned", "sun")]
+    assert "sun" in render(notes[1], "en", "http://board")[0]
+    with pytest.raises(ValueError):
+        AlertsConfig(assignee_receivers={"li": "nowhere"})
 
 
 def test_an_alert_inhibited_from_its_fire_escalates_its_full_wait_after_the_inhibition():
