@@ -471,8 +471,10 @@ class AlertPipeline:
 
     def _hold_escalation(self, a: Alert, t: float, muted: dict[str, Any] | None) -> None:
         """Muted time does not count toward escalation: stop the alert's escalation clock while it is silenced,
-        inhibited or in a mute window (from the window's start), let it go on when the alert is heard of again.
-        ``muted``: the alert's :meth:`_mute_reason` at ``t``."""
+        inhibited or in a mute window, let it go on when the alert is heard of again. Called when the alert
+        fires, changes tier, gains or loses a silence, and at its escalation timer: a window counts from its
+        start; an inhibition that began after the alert fired or changed tier counts from the timer that finds
+        it (staff had been told), and its end is looked for each minute. ``muted``: :meth:`_mute_reason` at ``t``."""
         if muted is None:
             self.escalation.resume(a, t)
         elif muted["by"] == "silence":
