@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 Matchers = dict[str, str | list[str]]
 ORDER_LAG_KINDS = ["receive_lag", "dispatch_lag", "feedback_lag"]
@@ -87,7 +87,9 @@ class Route(BaseModel):
 class EscalationStep(BaseModel):
     """One step of an escalation chain: notify ``receiver`` when the alert is still unacknowledged."""
 
-    after_s: float = Field(..., gt=0, description="seconds since the alert fired (or was re-triggered)")
+    after_s: float = Field(..., gt=0, description="seconds since the alert fired (or was re-triggered), not "
+                           "counting the time it was muted (silenced, inhibited, in a mute window); a step taken "
+                           "late keeps the next one its own gap after it")
     receiver: str = Field(..., description="receiver to notify at this step")
 
 
@@ -141,6 +143,10 @@ class AlertsConfig(BaseModel):
     receivers: dict[str, list[str]] = Field(
         {"staff": [], "team_lead": [], "duty_manager": []},
         description="named receivers, each a list of apprise URLs (e.g. mailto://, json://, dingtalk://)")
+    assignee_receivers: dict[str, str] = Field({}, description="board user -> receiver told when an alert is "
+                                               "assigned to that user; a user without one is told through the "
+                                               "receiver named like them, else through the receivers the alert "
+                                               "is routed to (the message names the assignee)")
     routes: list[Route] = Field([], description="routing rules tried in order; nothing matched -> default_receiver")
     default_receiver: str = Field("staff", description="receiver of alerts no route matched")
     group_by: list[str] = Field(["kind", "region", "tier"], description="default grouping labels")
@@ -165,6 +171,28 @@ class AlertsConfig(BaseModel):
                                                     "dashboard.base_url, the board's public URL)")
     language: Literal["zh", "en"] = Field("zh", description="language of notification messages")
     max_summary_chars: int = Field(300, ge=20, description="summary length limit in records and messages")
+
+    @model_validator(mode="after")
+    def _assignee_receivers_exist(self) -> "AlertsConfig":
+        unknown = sorted({r for r in self.assignee_receivers.values() if r not in self.receivers})
+        if unknown:
+            raise ValueError(f"assignee_receivers name receivers that do not exist: {unknown}")
+        return self
+
+    def assignee_receiver(self, user: str) -> str | None:
+        """The receiver that tells ``user`` an alert was assigned to them (None: none of their own).
+
+        >>> AlertsConfig(receivers={"staff": [], "wang": []}).assignee_receiver("wang")
+        'wang'
+        >>> AlertsConfig(assignee_receivers={"li": "staff"}).assignee_receiver("li")
+        'staff'
+        >>> AlertsConfig().assignee_receiver("li") is None
+        True
+        """
+        own = self.assignee_receivers.get(user)
+        if own is not None:
+            return own
+        return user if user in self.receivers else None
 
     def hold_for(self, kind: str) -> HoldDown:
         """Hold-down settings of one kind."""

@@ -34,7 +34,8 @@ class MuteWindows:
             return day.date().isoformat() in w.dates
         return day.weekday() in w.weekdays
 
-    def _end_if_inside(self, w: MuteWindow, now: float) -> float | None:
+    def _span_if_inside(self, w: MuteWindow, now: float) -> tuple[float, float] | None:
+        """(start, end) as epochs of the occurrence of ``w`` that ``now`` falls in, if any."""
         local = datetime.fromtimestamp(now, self.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         start, end = _minutes(w.start), _minutes(w.end)
@@ -46,14 +47,24 @@ class MuteWindows:
             spans += [(0, start, 24 * 60 + end), (-1, start - 24 * 60, end)]
         for day_off, lo, hi in spans:
             if lo <= minute < hi and self._applies_on(w, midnight + timedelta(days=day_off)):
-                return midnight.timestamp() + hi * 60
+                return midnight.timestamp() + lo * 60, midnight.timestamp() + hi * 60
         return None
 
     def muted(self, labels: Mapping[str, str], now: float) -> tuple[str, float] | None:
         """(window name, local end time as epoch) if a window mutes an alert with these labels now."""
+        span = self.span(labels, now)
+        return (span[0], span[2]) if span is not None else None
+
+    def span(self, labels: Mapping[str, str], now: float) -> tuple[str, float, float] | None:
+        """(window name, start, end) of the window occurrence muting an alert with these labels now, if any
+        (the start: escalation does not count the time a window has muted the alert).
+
+        >>> MuteWindows([MuteWindow(name="night", start="22:00", end="07:00")], 8.0).span({}, 1783954800.0)
+        ('night', 1783951200.0, 1783983600.0)
+        """
         for w, match in self._match:
             if match(labels):
-                end = self._end_if_inside(w, now)
-                if end is not None:
-                    return w.name, end
+                span = self._span_if_inside(w, now)
+                if span is not None:
+                    return w.name, span[0], span[1]
         return None

@@ -46,6 +46,8 @@ from yujing.records import SCOPE_KEYS, TIER_RANK, AlertRecord, Condition, fmt_ts
 
 LABELS = ("useful", "false_alarm", "missed_incident")
 MAX_LABELS = 10_000
+INHIBIT_RECHECK_S = 60.0
+"""An inhibition has no known end: an inhibited alert with an escalation step pending looks again this often."""
 
 
 _safe_text_cached = lru_cache(maxsize=8192)(safe_text)
@@ -217,7 +219,8 @@ class AlertPipeline:
             elif action == "unack":
                 if a.acked_by is not None:
                     a.acked_by = a.acked_at = None
-                    a.escalation_step, a.escalation_base = 0, now
+                    self.escalation.restart(a, now)
+                    self._hold_escalation(a, now, self._muted(a, now))
                     out.append(a.record("acknowledged", now, acknowledged=False, by=by, reason="unack"))
                     if a.phase == "firing":
                         self._notify(a, now)   # nobody's again: the group's repeats remind of it
@@ -226,8 +229,10 @@ class AlertPipeline:
                 if not to:
                     raise CommandError("assign without 'to'")
                 a.assignee = to
+                note = self._note(cmd)
                 out.append(a.record("escalated", now, assigned_to=to, by=by, reason="assigned",
-                                    escalation_step=a.escalation_step, **self._note(cmd)))
+                                    escalation_step=a.escalation_step, **note))
+                self._outbox += self._handover(a, to, by, now, note)
             else:
                 self._manual[a.fingerprint] = a.tier
                 # the board's why (its form asks for it) stays with the record, for the quality team
@@ -323,11 +328,13 @@ class AlertPipeline:
         return f"{fp}-{n}"
 
     def _fire(self, a: Alert, t: float) -> list[AlertRecord]:
-        a.phase, a.fired_at, a.escalation_base, a.escalation_step = "firing", t, t, 0
+        a.phase, a.fired_at = "firing", t
+        self.escalation.restart(a, t)
         labels = a.labels
         self.inhibitor.update(a.fingerprint, a.alert_id, labels, True)
         out = [a.record("firing", t, **self._mute_extra(a, labels, t))]
         out += self._apply_silences(a, labels, t)
+        self._hold_escalation(a, t, self._muted(a, t))
         self._notify(a, t)
         return out
 
@@ -344,6 +351,8 @@ class AlertPipeline:
         if lifted:
             out.append(a.record("silenced", t, silenced=False, silence_id=lifted, reason="no_longer_matches"))
         out += self._apply_silences(a, labels, t)
+        # muted at its old tier, perhaps not at the new one (blue at night, now red): its escalation clock knows
+        self._hold_escalation(a, t, self._muted(a, t))
         self._notify(a, t)
         return out
 
@@ -385,6 +394,10 @@ class AlertPipeline:
             return {"by": "mute_window", "window": win[0], "until": win[1]}
         return None
 
+    def _muted(self, a: Alert, t: float) -> dict[str, Any] | None:
+        """Why the firing alert ``a`` is muted at ``t`` (None: it is not)."""
+        return self._mute_reason(a.labels, a.fingerprint, t, firing=True)
+
     def _muted_snapshot(self, snap: dict[str, Any], t: float) -> tuple[str, float | None] | None:
         labels = alert_labels(snap["kind"], snap["tier"], snap["stage"], snap["scope"], snap["fingerprint"])
         m = self._mute_reason(labels, snap["fingerprint"], t, firing=snap["status"] != "resolved")
@@ -410,6 +423,7 @@ class AlertPipeline:
             return []
         a.silence_id = sid
         s = self.silences.silences[sid]
+        self.escalation.pause(a, t, s["ends_at"])
         return [a.record("silenced", t, silenced=True, silence_id=sid, by=s["by"], reason=s["reason"],
                          until=fmt_ts(s["ends_at"], self.utc_offset_h))]
 
@@ -451,8 +465,26 @@ class AlertPipeline:
                 continue
             out.append(a.record("silenced", t, silenced=False, silence_id=sid, reason=reason,
                                 **({"by": by} if by else {})))
+            self._hold_escalation(a, t, self._muted(a, t))
             self._notify(a, t)
         return out
+
+    def _hold_escalation(self, a: Alert, t: float, muted: dict[str, Any] | None) -> None:
+        """Muted time does not count toward escalation: stop the alert's escalation clock while it is silenced,
+        inhibited or in a mute window, let it go on when the alert is heard of again. Called when the alert
+        fires, changes tier, gains or loses a silence, and at its escalation timer: a window counts from its
+        start; an inhibition that began after the alert fired or changed tier counts from the timer that finds
+        it (staff had been told), and its end is looked for each minute. ``muted``: :meth:`_mute_reason` at ``t``."""
+        if muted is None:
+            self.escalation.resume(a, t)
+        elif muted["by"] == "silence":
+            s = self.silences.silences.get(muted["silence_id"])
+            self.escalation.pause(a, t, s["ends_at"] if s is not None else t + INHIBIT_RECHECK_S)
+        elif muted["by"] == "mute_window":
+            span = self.windows.span(a.labels, t)
+            self.escalation.pause(a, span[1] if span else t, muted["until"])
+        else:
+            self.escalation.pause(a, t, t + INHIBIT_RECHECK_S)
 
     # ---- timers ----------------------------------------------------------------------------------------------
     def _schedule(self, a: Alert) -> None:
@@ -501,7 +533,7 @@ class AlertPipeline:
     def _after_fire_timers(self, a: Alert, t: float) -> list[AlertRecord]:
         out: list[AlertRecord] = []
         if a.phase == "firing":
-            muted = self._mute_reason(a.labels, a.fingerprint, t, firing=True)
+            muted = self._muted(a, t)
             if self.escalation.ack_lapsed(a, t):
                 out.append(a.record("acknowledged", t, acknowledged=False, reason="ack_timeout"))
                 self._notify(a, t)   # nobody's again: the group's repeats remind of it
@@ -510,21 +542,18 @@ class AlertPipeline:
                     for route in self.router.route(a.labels):
                         self._outbox.append(Notification(f"{a.alert_id}:ack{a.seq}", route.receiver, "ack_timeout",
                                                          t, [snap], step=a.seq))
-            due = self.escalation.due(a)
-            if due is not None and due <= t and a.acked_by is None:
-                if muted is not None:
-                    a.escalation_base += 60.0  # muted time does not count towards escalation
-                else:
-                    step = self.escalation.step_due(a, t)
-                    if step is not None:
-                        out.append(a.record("escalated", t, escalation_step=a.escalation_step,
-                                            escalated_to=step.receiver, reason="unacknowledged"))
-                        # the record's seq in the key: after an unack or a lapsed ack the chain restarts at
-                        # step 1, and a reused key is dropped by the notifier's sent-log as already sent
-                        key = f"{a.alert_id}:esc{a.escalation_step}@{a.seq}"
-                        self._outbox.append(Notification(key, step.receiver,
-                                                         "escalation", t, [a.snapshot(t, self.utc_offset_h)],
-                                                         step=a.escalation_step))
+            if a.acked_by is None:
+                self._hold_escalation(a, t, muted)   # a muted alert's clock stands still (escalate.py)
+                step = self.escalation.step_due(a, t)
+                if step is not None:
+                    out.append(a.record("escalated", t, escalation_step=a.escalation_step,
+                                        escalated_to=step.receiver, reason="unacknowledged"))
+                    # the record's seq in the key: after an unack or a lapsed ack the chain restarts at
+                    # step 1, and a reused key is dropped by the notifier's sent-log as already sent
+                    key = f"{a.alert_id}:esc{a.escalation_step}@{a.seq}"
+                    self._outbox.append(Notification(key, step.receiver,
+                                                     "escalation", t, [a.snapshot(t, self.utc_offset_h)],
+                                                     step=a.escalation_step))
             self._schedule(a)
         return out
 
@@ -535,6 +564,18 @@ class AlertPipeline:
         if a is None or a.alert_id != alert_id or a.phase != "firing":
             raise CommandError(f"no open alert {alert_id!r}")
         return a
+
+    def _handover(self, a: Alert, to: str, by: str, t: float, note: dict[str, str]) -> list[Notification]:
+        """The message telling ``to`` that ``by`` handed them the alert: to the assignee's receiver
+        (``AlertsConfig.assignee_receiver``), else to the receivers the alert is routed to (its team's channel;
+        the message names the assignee). Sent muted or not: a person, not the alert, sends it. Keyed by the
+        assignment record's seq, so each hand-over is its own message."""
+        snap = a.snapshot(t, self.utc_offset_h)
+        snap.update(assigned_by=by, **note)
+        own = self.config.assignee_receiver(to)
+        receivers = [own] if own is not None else [r.receiver for r in self.router.route(a.labels)]
+        return [Notification(f"{a.alert_id}:assign@{a.seq}", rcv, "assigned", t, [snap], step=a.seq)
+                for rcv in dict.fromkeys(receivers)]
 
     @staticmethod
     def _note(cmd: dict[str, Any]) -> dict[str, str]:

@@ -37,6 +37,15 @@ class Alert:
     silence_id: str | None = None
     escalation_step: int = 0
     escalation_base: float = 0.0
+    """Steps fall due at ``escalation_base + after_s``: the fire (or chain restart) time, moved on by the time the
+    alert was muted and by a step taken late (``alerts/escalate.py``)."""
+    escalation_since: float = 0.0
+    """When the escalation clock last started: the fire, a chain restart, or the end of a mute."""
+    escalation_paused: float | None = None
+    """When the escalation clock stopped for a mute (None while it runs)."""
+    escalation_muted_until: float = 0.0
+    """While paused: until when the mute is known to last (a silence's or a window's end, a minute for
+    inhibition); the clock's pause counts up to here at most."""
     notified: bool = False
     last_record_ts: float = 0.0
 
@@ -90,7 +99,9 @@ class Notification:
     key: str
     receiver: str
     reason: str
-    """``group`` (new/changed alerts), ``repeat``, ``ack_timeout``, ``escalation`` or ``digest`` (rate limit)."""
+    """``group`` (new/changed alerts), ``repeat``, ``ack_timeout``, ``escalation``, ``assigned`` (a hand-over from
+    the board; its alert snapshot also carries ``assigned_by`` and the command's ``note``) or ``digest``
+    (rate limit)."""
     ts: float
     alerts: list[dict[str, Any]]
     group: dict[str, str] = field(default_factory=dict)

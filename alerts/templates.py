@@ -15,6 +15,15 @@ link to the alert on the board. Plain text only, every field masked again on the
   摘要: 客户138****5678要打12398
   依据: 时限已用=1.05
   查看: http://board/?alert=ab-1
+
+A hand-over from the board tells the assignee who handed it and why:
+
+>>> snap.update(assignee="wang", assigned_by="li", note="请回电 139****1234")
+>>> title, body = render(Notification("k", "wang", "assigned", 0.0, [snap]), "en", "http://board")
+>>> title
+'assigned to wang: [Red warning I] receive_lag · region=north order_id=WO-1 (1)'
+>>> print(body.splitlines()[2])
+  handed over: li -> wang · note: 请回电 139****1234
 """
 from __future__ import annotations
 
@@ -34,10 +43,12 @@ STATUS_NAME = {"zh": {"firing": "触发", "tier_changed": "等级变化", "ackno
                       "silenced": "已静默", "resolved": "已解除", "pending": "待定"}, "en": {}}
 WORDS = {"zh": {"status": "状态", "since": "开始于", "summary": "摘要", "evidence": "依据", "link": "查看",
                 "warning": "预警", "level": "级", "more": "另有 {n} 条未列出", "escalation": "升级",
-                "ack_timeout": "确认超时，重新通知", "digest": "汇总"},
+                "ack_timeout": "确认超时，重新通知", "digest": "汇总", "assigned": "指派给 {to}",
+                "handover": "指派", "note": "备注"},
          "en": {"status": "status", "since": "since", "summary": "summary", "evidence": "evidence", "link": "open",
                 "warning": "warning", "level": "", "more": "{n} more not listed", "escalation": "escalation",
-                "ack_timeout": "acknowledgement timed out, re-notified", "digest": "digest"}}
+                "ack_timeout": "acknowledgement timed out, re-notified", "digest": "digest",
+                "assigned": "assigned to {to}", "handover": "handed over", "note": "note"}}
 MAX_LISTED = 20
 
 
@@ -89,12 +100,18 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
     title += f"{_name(KIND_NAME, lang, top['kind'])} · {where} ({len(alerts)})"
     if n.reason in ("escalation", "ack_timeout", "digest"):
         title = f"{w[n.reason]}{f' {n.step}' if n.reason == 'escalation' else ''}: {title}"
+    elif n.reason == "assigned":
+        title = f"{w['assigned'].format(to=safe_text(str(top.get('assignee') or '-'), 60))}: {title}"
     lines = []
     for a in alerts[:MAX_LISTED]:
         lines.append(f"[{_tier(lang, a['tier'])}] {_name(KIND_NAME, lang, a['kind'])} · "
                      f"{_name(STAGE_NAME, lang, a.get('stage'))} · {_where(a['scope'], lang)}")
         lines.append(f"  {w['status']}: {_name(STATUS_NAME, lang, a['status'])} · {w['since']} "
                      f"{_short_ts(a.get('since', ''))}")
+        if n.reason == "assigned" and a.get("assigned_by"):
+            note = f" · {w['note']}: {safe_text(str(a['note']), 300)}" if a.get("note") else ""
+            lines.append(f"  {w['handover']}: {safe_text(str(a['assigned_by']), 60)} -> "
+                         f"{safe_text(str(a.get('assignee') or '-'), 60)}{note}")
         if a.get("summary"):
             lines.append(f"  {w['summary']}: {safe_text(a['summary'], 300)}")
         lines.append(f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang)}")

@@ -283,6 +283,59 @@ def test_an_acknowledgement_never_lapses_without_a_timeout_or_on_a_resolved_aler
     assert esc.ack_lapsed(esc_alert(acked_by="z", acked_at=None), 10**9) is False
 
 
+def test_a_step_taken_late_leaves_the_next_one_its_own_wait():
+    from alerts.escalate import Escalation
+
+    esc = Escalation(AlertsConfig())
+    a = esc_alert()
+    assert esc.step_due(a, 3600.0).receiver == "team_lead"              # 15 min due, taken an hour in
+    assert esc.due(a) == 3600.0 + 900 and esc.step_due(a, 3600.0) is None
+
+
+def test_muted_time_stops_the_escalation_clock_and_only_what_is_known_muted_counts():
+    from alerts.escalate import Escalation
+
+    esc = Escalation(AlertsConfig())
+    a = esc_alert(escalation_since=0.0)
+    esc.pause(a, 100.0, until=700.0)                                     # a silence until 700, lifted at 400
+    assert esc.step_due(a, 5000.0) is None and esc.due(a) == 700.0
+    esc.resume(a, 400.0)
+    assert esc.due(a) == 300.0 + 900 and a.escalation_since == 400.0
+    esc.pause(a, 500.0, until=600.0)                                     # a window 500-600, not looked at again,
+    esc.pause(a, 1000.0, until=1060.0)                                   # then an inhibition from 1000
+    esc.resume(a, 1030.0)
+    assert esc.due(a) == 300.0 + 100 + 30 + 900                          # 100 s of the window, 30 of the inhibition
+    esc.pause(a, -50.0, until=1200.0)                                    # a window begun before the clock last ran
+    esc.resume(a, 1200.0)
+    assert esc.due(a) == 1330.0 + 1200 - 1030
+
+
+def test_a_restarted_chain_forgets_an_old_pause():
+    from alerts.escalate import Escalation
+
+    esc = Escalation(AlertsConfig())
+    a = esc_alert(escalation_step=2)
+    esc.pause(a, 100.0, until=5000.0)
+    esc.restart(a, 3000.0)
+    assert (a.escalation_step, a.escalation_base, a.escalation_paused, esc.due(a)) == (0, 3000.0, None, 3900.0)
+
+
+def test_a_paused_alert_without_a_pending_step_needs_no_timer():
+    from alerts.escalate import Escalation
+
+    esc = Escalation(AlertsConfig())
+    blue = esc_alert(tier="blue")
+    esc.pause(blue, 0.0, until=3600.0)
+    assert esc.due(blue) is None
+
+
+def test_an_assignee_receiver_must_exist():
+    with pytest.raises(ValueError, match="nowhere"):
+        AlertsConfig(assignee_receivers={"li": "nowhere"})
+    assert AlertsConfig(receivers={"li_sms": []}, assignee_receivers={"li": "li_sms"}).assignee_receiver("li") == \
+        "li_sms"
+
+
 # ---- hold-down --------------------------------------------------------------------------------------------------
 def hold_stage(for_s=60, keep=120):
     from alerts.config import HoldDown as H
@@ -361,6 +414,14 @@ def test_a_holiday_window_applies_on_its_dates_whatever_the_weekday():
     w = windows(start="00:00", end="24:00", weekdays=[], dates=["2026-07-15"])
     assert w.muted({}, at(15, "10:00")) == ("w", at(16, "00:00"))
     assert w.muted({}, at(14, "10:00")) is None
+
+
+def test_a_windows_span_starts_where_the_occurrence_began():
+    w = windows(start="22:00", end="07:30", weekdays=[4])
+    assert w.span({}, at(18, "03:00")) == ("w", at(17, "22:00"), at(18, "07:30"))
+    assert w.span({}, at(17, "22:00")) == ("w", at(17, "22:00"), at(18, "07:30"))
+    assert windows(start="12:00", end="13:00").span({}, at(13, "12:59")) == ("w", at(13, "12:00"), at(13, "13:00"))
+    assert w.span({}, at(18, "08:00")) is None
 
 
 def test_mute_windows_are_in_china_time_by_default():

@@ -359,8 +359,22 @@ def test_a_silenced_alert_does_not_escalate_until_the_silence_ends():
                      "duration_s": 1200}, NOON + 1)
     assert p.tick(NOON + 1200) == []                              # team lead's step (900 s) held while silenced
     out = p.tick(NOON + 4000)
+    # silenced 1200 s of it: the team lead 900 s of unsilenced time after the fire (1 s before the silence, 899
+    # after it), the duty manager the chain's 15 minutes later (it paged 59 s after the silence ended)
     assert [(r.status, r.ts - NOON, r.extra.get("escalation_step")) for r in out] == [
-        ("silenced", 1201, None), ("escalated", 1260, 1), ("escalated", 2160, 2)]
+        ("silenced", 1201, None), ("escalated", 2100, 1), ("escalated", 3000, 2)]
+
+
+def test_the_time_an_alert_was_silenced_does_not_count_toward_its_escalation():
+    """A red alert, silenced 10 minutes into its team lead's 15: after the silence the remaining 5 minutes apply
+    (the step fired at the silence's end: staff heard of the alert again and the lead was paged with them)."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    a = p.process(order("red", NOON))[0]
+    p.apply_command({"action": "silence", "by": "lead", "reason": "crews on site", "alert_id": a.alert_id,
+                     "duration_s": 600}, NOON + 600)
+    assert [(r.status, r.ts - NOON) for r in p.tick(NOON + 1499)] == [("silenced", 1200)]
+    assert [(r.status, r.ts - NOON, r.extra["escalated_to"]) for r in p.tick(NOON + 3600)] == [
+        ("escalated", 1500, "team_lead"), ("escalated", 2400, "duty_manager")]
 
 
 def test_a_second_episode_in_the_same_second_gets_the_next_id():
@@ -475,8 +489,9 @@ def test_a_silence_set_on_the_board_mutes_the_alert_and_its_expiry_brings_it_bac
     assert [(r.status, r.extra["silenced"], r.extra["reason"]) for r in back] == [("silenced", False, "expired")]
     p.tick(NOON + 5405 + 10)                                  # the orange group's wait after the expiry
     assert pushed(p) == [("staff", "group", ["W1"])]
+    assert p.tick(NOON + 5405 + 1794) == []
     assert [(r.status, r.alert_id, r.ts - NOON) for r in p.tick(NOON + 5405 + 1800)] == [
-        ("escalated", fired.alert_id, 5460)]     # due long since: at the first whole minute after the silence
+        ("escalated", fired.alert_id, 5405 + 1795)]   # the silenced 90 minutes do not count: 5 s + 1795 s
 
 
 def test_an_assignment_from_the_board_is_recorded_with_its_assignee():
@@ -592,7 +607,10 @@ def test_a_checkpoint_at_any_point_of_an_alert_life_changes_nothing_that_follows
     """The live worker checkpoints the pipeline and a replaced one resumes from it: acks, silences, a manual
     resolve, a held late verdict, escalation and grouping timers must all carry over."""
     straight = live(a_full_life())
-    assert len(straight[0]) == 20 and len(straight[1]) == 20
+    # 19 records: W2, silenced from its fire until 2300 and acknowledged at 2400, escalates only after the unack
+    # (its silenced time does not count); 20 messages, one of them W3's hand-over to wang
+    assert len(straight[0]) == 19 and len(straight[1]) == 20
+    assert [n["reason"] for n in straight[1]].count("assigned") == 1
     assert {r["status"] for r in straight[0]} == {"firing", "tier_changed", "acknowledged", "escalated", "silenced",
                                                   "resolved"}
     assert orjson.dumps(live(a_full_life(), restart_each_step=True)) == orjson.dumps(straight)
@@ -725,3 +743,104 @@ def test_a_manual_resolve_keeps_the_boards_reason_masked():
     [rec] = [r.to_dict(8) for r in recs if r.status == "resolved"]
     assert rec["reason"] == "manual" and rec["by"] == "zhao"
     assert rec["note"].startswith("crew fixed it") and "13812345678" not in rec["note"]
+
+
+def escalations(records):
+    return [(r.ts, r.extra["escalation_step"], r.extra["escalated_to"]) for r in records if r.status == "escalated"
+            and r.extra["reason"] == "unacknowledged"]
+
+
+def test_a_blue_alert_that_turns_red_at_night_pages_its_steps_one_wait_apart():
+    """Blue at 23:00 (held by the default blue_at_night window: nobody is told), red at 02:00: the red chain's
+    15 and 30 minutes counted from 23:00, the night's muted time included, so the team lead and the duty manager
+    were paged together at 02:00. Muted time does not count: 02:15 and 02:30."""
+    p = AlertPipeline(AlertsConfig())
+    p.process(order("blue", T0))
+    red = T0 + 3 * 3600
+    p.process(order("red", red))
+    assert escalations(p.tick(red + 3600)) == [(red + 900, 1, "team_lead"), (red + 1800, 2, "duty_manager")]
+
+
+def test_a_late_step_keeps_the_next_one_its_own_wait():
+    """Yellow at noon (no chain, staff told), red an hour later: the team lead's 15 minutes are long past, so he is
+    paged at once; the duty manager only the chain's 15 minutes after him, not in the same breath."""
+    p = AlertPipeline(AlertsConfig(mute_windows=[]))
+    p.process(order("yellow", NOON))
+    p.process(order("red", NOON + 3600))
+    out = p.tick(NOON + 3600 + 899)
+    assert escalations(out) == [(NOON + 3600, 1, "team_lead")]
+    assert escalations(p.tick(NOON + 3600 + 1800)) == [(NOON + 3600 + 900, 2, "duty_manager")]
+    pages = [n for n in p.drain_notifications() if n.reason == "escalation"]
+    assert [(n.receiver, n.ts - NOON) for n in let_through_sent_log(pages)] == [("team_lead", 3600),
+                                                                                ("duty_manager", 4500)]
+
+
+def test_an_alert_muted_by_a_night_window_escalates_after_its_wait_in_the_morning():
+    """A window muting every tier overnight: the red alert from 20:00 is told to staff at 08:00, and the team
+    lead hears of it 15 minutes later if nobody takes it (he was paged at 08:00 with the staff before)."""
+    cfg = AlertsConfig(mute_windows=[MuteWindow(name="after_hours", start="18:00", end="08:00")])
+    p = AlertPipeline(cfg)
+    eve, morning = T0 - 3 * 3600, T0 + 9 * 3600            # 20:00, 08:00
+    p.process(order("red", eve))
+    assert escalations(p.tick(morning + 899)) == []
+    assert escalations(p.tick(morning + 3600)) == [(morning + 900, 1, "team_lead"),
+                                                   (morning + 1800, 2, "duty_manager")]
+
+
+def test_an_assignment_pushes_a_message_to_the_assignee():
+    """The board's hand-over recorded the assignee but told nobody: wang had to find it on the board."""
+    from alerts.templates import render
+
+    cfg = AlertsConfig(mute_windows=[], receivers={"staff": [], "wang": ["json://localhost:9/wang"]})
+    p = AlertPipeline(cfg)
+    aid = p.process(order("orange", NOON, summary="客户13812345678投诉"))[0].alert_id
+    p.tick(NOON + 60)
+    p.drain_notifications()
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "li", "assignee": "wang",
+                     "note": "请回电 13912345678"}, NOON + 100)
+    [n] = p.drain_notifications()
+    assert (n.receiver, n.reason, n.ts, [a["alert_id"] for a in n.alerts]) == ("wang", "assigned", NOON + 100, [aid])
+    title, body = render(n, "zh", "http://board")
+    text = title + body
+    assert "wang" in title and "li" in body and "请回电" in body and f"http://board/?alert={aid}" in body
+    assert "13812345678" not in text and "13912345678" not in text
+    # handed back and forth: each hand-over is its own message (the notifier's sent-log drops a key it has seen)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "wang", "to": "zhao"}, NOON + 200)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "wang"}, NOON + 300)
+    notes = p.drain_notifications()
+    assert [(m.receiver, m.ts) for m in let_through_sent_log([n] + notes)] == [
+        ("wang", NOON + 100), ("staff", NOON + 200), ("wang", NOON + 300)]
+
+
+def test_an_assignment_goes_to_the_assignees_configured_receiver_or_else_to_the_alerts_own():
+    """``assignee_receivers`` maps a board user to a receiver; a user with none is told through the receivers the
+    alert is routed to (the team's channel), the message naming the assignee."""
+    from alerts.templates import render
+
+    cfg = AlertsConfig(mute_windows=[], receivers={"staff": [], "north_team": [], "li_phone": []},
+                       routes=[Route(receiver="north_team", match={"region": "north"})],
+                       assignee_receivers={"li": "li_phone"})
+    p = AlertPipeline(cfg)
+    aid = p.process(order("yellow", NOON))[0].alert_id
+    p.tick(NOON + 60)
+    p.drain_notifications()
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "li"}, NOON + 100)
+    p.apply_command({"action": "assign", "alert_id": aid, "by": "zhao", "to": "sun"}, NOON + 200)
+    notes = p.drain_notifications()
+    assert [(n.receiver, n.reason, n.alerts[0]["assignee"]) for n in notes] == [
+        ("li_phone", "assigned", "li"), ("north_team", "assigned", "sun")]
+    assert "sun" in render(notes[1], "en", "http://board")[0]
+    with pytest.raises(ValueError):
+        AlertsConfig(assignee_receivers={"li": "nowhere"})
+
+
+def test_an_alert_inhibited_from_its_fire_escalates_its_full_wait_after_the_inhibition():
+    """A red order alert fires under a regional surge (inhibited: staff are not told of it); the surge clears at
+    +1200. The team lead is paged 15 minutes after the alert could be heard of (looked at each minute), not at once."""
+    p = AlertPipeline(quiet_cfg(escalation=AlertsConfig().escalation))
+    p.process(region("red", NOON))
+    p.process(order("red", NOON + 10))
+    p.process(region(None, NOON + 1200))
+    heard = NOON + 1210                                     # the first minute's look after the surge cleared
+    out = [r for r in p.tick(NOON + 4000) if r.scope.get("order_id") == "W1"]
+    assert escalations(out) == [(heard + 900, 1, "team_lead"), (heard + 1800, 2, "duty_manager")]
