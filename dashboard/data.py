@@ -219,6 +219,18 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
     return rows
 
 
+@st.cache_data(ttl=5, show_spinner=False, max_entries=4)
+def _read_failed_deliveries(url: str, prefix: str, bucket: int) -> list[dict[str, Any]]:
+    return store().deliveries(failed_only=True, limit=500)
+
+
+def failed_deliveries() -> list[dict[str, Any]]:
+    """The newest notification outcomes that failed after all their tries (newest first), read at most once per
+    refresh interval per process."""
+    cfg = settings()
+    return _read_failed_deliveries(cfg.redis.url, cfg.redis.prefix, int(time.time() / _ttl()))
+
+
 def is_ack(rec: dict[str, Any]) -> bool:
     """Is this lifecycle record an acknowledgement? The worker writes an ack timeout and an un-acknowledge as
     ``acknowledged`` records too, with ``acknowledged: false``: those are not.

@@ -154,6 +154,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.broker_down": ("消息代理不可用", "Broker unreachable"),
     "kpi.recovering": ("{n} 个恢复状态中", "{n} restoring state"),
     "kpi.blocked": ("{n} 个写入受阻，重试中 {s} 秒", "{n} blocked writing, retrying for {s} s"),
+    "banner.notify": ("推送未送达：近 {m} 分钟 {n} 条通知重试后仍发送失败（{channels}），相关人员可能未收到预警，请电话通知并检查推送渠道",
+                      "Push failing: {n} notification(s) failed after all retries in the last {m} min ({channels}); "
+                      "people may not have been told — phone them and check the channel"),
+    "banner.notify_waiting": ("；{n} 条待发送", "; {n} waiting to be sent"),
     "banner.blocked": ("{n} 个工作进程写入受阻已 {s} 秒，正在重试：看板数据可能滞后，恢复后自动补齐，不丢数据",
                        "{n} worker(s) unable to write for {s} s, retrying: figures may lag; they catch up, nothing is lost"),
     "kpi.blocked_help": ("写入受阻（数据可能滞后，恢复后自动补齐，不丢数据）：{what}",

@@ -187,3 +187,33 @@ def test_every_evidence_key_the_detectors_write_reads_in_chinese():
                 keys.setdefault(k, a.kind)
     assert len({kind for kind in keys.values()}) >= 4, keys   # several detectors spoke
     assert {k: kind for k, kind in keys.items() if k not in EVIDENCE_ZH} == {}
+
+
+def test_notifications_that_failed_after_their_retries_put_a_banner_on_the_wall(board_env):
+    """Staff not being reached is the duty manager's problem now, not the quality team's next week: messages that
+    failed after every retry in the last 15 min are counted (one per message and channel, a digest once) with
+    their channels, and what still waits in the stream of intents; older failures are history, not a banner."""
+    from tests.dash_seed import seed, writer
+    snap = snapshot()
+    snap["runtime"]["workers"]["aggregator"] = {"role": "aggregates", "wall": time.time(), "notify": {"stream": 4}}
+    put_snapshot(board_env["redis_url"], snap)
+    alerts = seed(board_env["redis_url"])
+    store = writer(board_env["redis_url"])
+    at = app_test("duty").run()
+    assert "Push failing" not in all_text(at)
+    row = {"ok": False, "attempts": 6, "error": "connection refused", "receiver": "staff", "status": "firing"}
+    store.record_delivery(alerts[0]["alert_id"], {**row, "key": "old", "target": "json://hook:80",
+                                                  "ts": time.time() - 3600})
+    st.cache_data.clear()
+    at = app_test("duty").run()
+    assert "Push failing" not in all_text(at), "an hour-old failure is history"
+    for a in alerts[:2]:   # one digest of two alerts to the mail server, and a webhook
+        store.record_delivery(a["alert_id"], {**row, "key": "g7", "target": "mailto://smtp.example.cn",
+                                              "ts": time.time() - 120})
+    store.record_delivery(alerts[0]["alert_id"], {**row, "key": "k9", "target": "json://hook:80", "ts": time.time()})
+    st.cache_data.clear()
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    (banner,) = [w.value for w in at.warning if "Push failing" in w.value]
+    assert "2 notification(s) failed after all retries in the last 15 min" in banner
+    assert "json hook\\:80, mailto smtp\\.example\\.cn" in banner and "4 waiting to be sent" in banner   # md-escaped

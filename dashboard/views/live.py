@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import clock, data, risky
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, stage_card,
+from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, md, stage_card,
                                   tier_tiles)
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
@@ -86,6 +86,40 @@ def _blocked_banner(snap: dict[str, Any], lang: str) -> None:
     longest = _blocked_for_s(snap)
     if longest >= BLOCKED_BANNER_AFTER_S:
         st.warning(t("banner.blocked", lang, n=len(blocked), s=round(longest)), icon=":material/sync_problem:")
+
+
+NOTIFY_WINDOW_S = 900.0
+"""Notifications that failed after all their tries within this long (wall clock) put a banner on the board."""
+
+
+def undelivered(failed: list[dict[str, Any]], now: float, window_s: float = NOTIFY_WINDOW_S) -> tuple[int, list[str]]:
+    """How many messages failed after all their tries in the last ``window_s`` (one per message and channel: a
+    digest's alerts each have a row), and on which channels (``scheme host``, no credentials: the notifier stores
+    only ``target_name``).
+
+    >>> rows = [{"key": "g1", "target": "mailto://smtp.x.cn", "ts": 990.0}, {"key": "g1", "target": "mailto://smtp.x.cn",
+    ...         "ts": 990.0}, {"key": "g2", "target": "json://hook:80", "ts": 950.0}, {"key": "g0", "ts": 10.0}]
+    >>> undelivered(rows, now=1000.0)
+    (2, ['json hook:80', 'mailto smtp.x.cn'])
+    """
+    recent = {(d.get("key"), d.get("target")) for d in failed if (data.epoch(d.get("ts")) or 0.0) >= now - window_s}
+    return len(recent), sorted({str(tg).replace("://", " ", 1) for _, tg in recent if tg})
+
+
+def _notify_banner(snap: dict[str, Any], lang: str) -> None:
+    """Staff are not being reached: say so where the duty manager looks (the quality team's history has the rows)."""
+    try:
+        n, channels = undelivered(data.failed_deliveries(), time.time())
+    except Exception:  # noqa: BLE001 - the banner must not take the wall down; the store error shows above
+        return
+    if not n:
+        return
+    beats = (snap.get("runtime") or {}).get("worker_beats") or {}
+    waiting = max((int(((b or {}).get("notify") or {}).get("stream") or 0) for b in beats.values()), default=0)
+    text = t("banner.notify", lang, n=n, m=round(NOTIFY_WINDOW_S / 60), channels=md(", ".join(channels[:4]), 200))
+    if waiting:
+        text += t("banner.notify_waiting", lang, n=waiting)
+    st.warning(text, icon=":material/notifications_paused:")
 
 
 def _kpis(snap: dict[str, Any], lang: str) -> None:
@@ -191,6 +225,7 @@ def board(lang: str) -> None:
     if bd.error:
         st.warning(t("store.missing", lang, err=bd.error[:200]))
     _blocked_banner(snap, lang)
+    _notify_banner(snap, lang)
     new = _attention(bd.active, lang)
 
     stages = snap.get("stages") or {}
