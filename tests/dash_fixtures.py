@@ -1,4 +1,4 @@
-"""Fixtures for the board's tests: a real redis-server on port 19479, users, a snapshot, AppTest helpers."""
+"""Fixtures for the board's tests: a real redis-server on a free port, users, a snapshot, AppTest helpers."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,6 @@ from typing import Any, Iterator
 import orjson
 import pytest
 
-REDIS_PORT = 19479
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct-horse-9"
 
@@ -35,12 +34,17 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if exe is None:
         pytest.skip("redis-server not installed")
     workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([exe, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+    with socket.socket() as s:   # a free port: a fixed one met another run's server and flushed its data
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(REDIS_PORT)
-        yield f"redis://127.0.0.1:{REDIS_PORT}/0"
+        _wait_port(port)
+        if proc.poll() is not None:
+            raise RuntimeError(f"redis-server on {port} exited at start ({proc.returncode})")
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
