@@ -14,7 +14,9 @@ and restarted on its AOF. Afterwards it checks what the reliability promises say
   a clean in-process order stage on the same events, and the ``stats`` counter = the clean run's events
   (counted once across the kills: :mod:`streams.counted`; ``counter_short`` says by how much it is not);
 * no lifecycle record twice in any alert timeline (idempotent by alert id, status, time and escalation step);
-* Redis wiped → the read model rebuilt from the ``alerts`` topic holds the same episodes.
+* Redis wiped → the read model rebuilt from the ``alerts`` topic holds the same episodes;
+* notifications (a real HTTP receiver, apprise ``json://``): messages arrive, no intent is left undelivered in
+  the stream of intents, none failed, none recorded as delivered twice; identical messages received are counted.
 
 Figures go to ``bench/out/faults.json``: the kills, time from each restart to the first progress, the checks.
 Takes 3–6 minutes on the 2-core development machine; not part of ``run_all`` (its result is quoted in the
@@ -37,6 +39,51 @@ from bench.bench_live import TOPOLOGIES, Rig, produce, sim_lines, stop, stop_all
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
+
+
+class Receiver:
+    """A webhook that keeps every message apprise's ``json://`` posts to it (title, body), on a thread."""
+
+    def __init__(self, port: int):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        posts = self.posts = []
+
+        class Hook(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:   # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                posts.append(orjson.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
+        self.url = f"json://127.0.0.1:{port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def notifications(rig: Rig, app_id: str, receiver: Receiver) -> dict[str, Any]:
+    """What the receiver got against what the store recorded (``AlertStore.record_delivery`` rows) and what is
+    left in the stream of intents (``alerts.notify``)."""
+    from collections import Counter
+
+    rows = [orjson.loads(x) for x in rig.r.lrange(f"{app_id}:dl", 0, -1)]
+    ok = Counter((r.get("key"), r.get("target"), r.get("alert_id")) for r in rows if r.get("ok"))
+    left = rig.r.xlen(f"{app_id}:notify:intents") if rig.r.exists(f"{app_id}:notify:intents") else 0
+    bodies = Counter((p.get("title"), p.get("message")) for p in receiver.posts)
+    # one post may carry many intents (a rate-limited receiver's digest), so posts and intents are not compared;
+    # identical posts are a figure, not a failure: a group re-sent unchanged after its repeat interval is one too
+    return {"messages_received": len(receiver.posts), "identical_messages": sum(n - 1 for n in bodies.values()),
+            "intents_delivered": len({(k, t) for k, t, _ in ok}),
+            "intents_recorded_twice": sum(1 for n in ok.values() if n > 1),
+            "failed": sum(1 for r in rows if not r.get("ok")), "intents_left": left}
 
 
 def applied(rig: Rig, app_id: str) -> int:
@@ -156,7 +203,9 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
     chunks = [lines[i * len(lines) // kills:(i + 1) * len(lines) // kills] for i in range(kills)]
     result: dict[str, Any] = {"events": len(lines), "topology": topology, "kills": [], "redis_restart": None}
     roles = dict(TOPOLOGIES[topology])
+    receiver = Receiver(port_base + 9)
     with Rig(port_base, keep=keep) as rig:
+        rig.extra_toml = f'[alerts]\nreceivers = {{staff = ["{receiver.url}"]}}\n'
         if keep:
             print("logs and data in", rig.tmp, flush=True)
         procs = {name: rig.start_worker(app_id, name, role) for name, role in roles.items()}
@@ -205,6 +254,11 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
         # the state itself: open orders the order workers hold (restored from their changelogs) vs the clean run
         held = sum(int(b.get("orders", 0)) for n, b in final.items() if roles[n] in ("orders", "all"))
         got = applied(rig, app_id)
+        # the last notifications: delivered, or still in the stream of intents (a restarted aggregator takes a
+        # killed one's over once its liveness key has expired, alerts.notify.CLAIM_AFTER_S)
+        wait_for(lambda: notifications(rig, app_id, receiver)["intents_left"] == 0, 120)
+        time.sleep(2)
+        result["notifications"] = notifications(rig, app_id, receiver)
         n, repeated = repeated_records(rig.r, f"{app_id}:")
         store = AlertStore(rig.r, f"{app_id}:")
         before_wipe = {a["alert_id"] for a in store.history(limit=100000)}
@@ -220,8 +274,12 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
             "episodes_in_redis": len(before_wipe), "episodes_after_rebuild_from_topic": len(after_wipe),
             "rebuild_matches": before_wipe == after_wipe,
         })
+    receiver.close()
+    sent = result["notifications"]
     # exactly once is judged on the state (open orders held = the clean run's) and on the counter
     result["ok"] = bool(result["state_matches"] and result["counter_short"] == 0
+                        and sent["messages_received"] > 0 and sent["intents_left"] == 0 and sent["failed"] == 0
+                        and sent["intents_recorded_twice"] == 0
                         and result["lifecycle_duplicates"] == 0 and result["rebuild_matches"]
                         and all(k["restart_to_progress_s"] is not None for k in result["kills"]))
     return result

@@ -104,6 +104,8 @@ class Rig:
         self.redis_server = RedisServer(port_base + 1, data_dir=self.tmp / "redis")
         self.procs: list[subprocess.Popen] = []
         self.topic = f"bench-{uuid.uuid4().hex[:6]}-events"
+        self.extra_toml = ""
+        """Appended to every worker config written from now on (say an ``[alerts]`` table with receivers)."""
 
     def __enter__(self) -> "Rig":
         self.broker.start()
@@ -138,7 +140,7 @@ class Rig:
             f'commands_topic = "{app_id}-commands"\npartitions = {PARTITIONS}\n'
             f'[redis]\nurl = "{self.redis_server.url}"\nprefix = "{app_id}:"\n'
             f'[clock]\nspeed = 1.0\n[sla.receive_ack_min]\n'
-            + "".join(f'"{k}" = {v}\n' for k, v in chans.items()))
+            + "".join(f'"{k}" = {v}\n' for k, v in chans.items()) + self.extra_toml)
         return cfg
 
     def start_worker(self, app_id: str, name: str, role: str = "all") -> subprocess.Popen:
