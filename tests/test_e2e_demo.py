@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-BOARD_PORT, KAFKA_PORT, REDIS_PORT, METRICS_PORT = 19751, 19752, 19753, 19754
+BOARD_PORT, KAFKA_PORT, REDIS_PORT, INBOX_PORT, METRICS_PORT = 19751, 19752, 19753, 19754, 19755  # metrics: +1 each worker
 LIVE_WITHIN_S = 120
 """The board must show live data (fresh pill, non-zero alert tiles) this long after the demo starts."""
 ANY_WITHIN_S = 240.0
@@ -108,7 +108,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "yujing.cli", "demo", "--board-port", str(BOARD_PORT),
                                  "--kafka-port", str(KAFKA_PORT), "--redis-port", str(REDIS_PORT),
-                                 "--metrics-port", str(METRICS_PORT), "--data-dir", str(data_dir)],
+                                 "--metrics-port", str(METRICS_PORT), "--inbox-port", str(INBOX_PORT),
+                                 "--data-dir", str(data_dir)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     started = time.monotonic()
     try:
@@ -326,9 +327,20 @@ def test_duty_manager_acks_a_red_alert_on_the_real_demo(demo: Demo) -> None:
             page.screenshot(path=str(SHOTS / "demo-03-history.png"))
             _shoot_full(page, SHOTS / "demo-03-history-full.png")
 
-            # the link in the alert's push message, opened in a new browser session (a phone): log in, land on it
-            from alerts.templates import alert_link
-            page.goto(alert_link(demo.url, alert_id))
+            # the alert's push message, as the demo's inbox (the staff phones) received it: its link, opened in a
+            # new browser session, asks for a login and lands on the alert
+            from yujing.runtime.inbox import read_inbox
+            link = f"{demo.url}/?alert={alert_id}"
+            t_push = time.monotonic()
+            while not (pushed := [m for m in read_inbox(demo.data_dir / "inbox.jsonl") if link in m["body"]]):
+                assert time.monotonic() - t_push < 30, (
+                    f"no push links to {alert_id}; the inbox has "
+                    f"{[m['title'] for m in read_inbox(demo.data_dir / 'inbox.jsonl')][-10:]}")
+                time.sleep(0.5)
+            print(f"pushed to {sorted({m['receiver'] for m in pushed})}: {pushed[0]['title']}")
+            # its first push may be from a lower tier (an orange that turned red): a tier's warning, in Chinese
+            assert re.match(r"^(\S+: )?【(红|橙|黄|蓝)色预警 I{1,3}V?级】", pushed[0]["title"]), pushed[0]
+            page.goto(link)
             page.locator(".st-key-login_name input").fill("duty")
             page.locator(".st-key-login_password input").fill(demo.password)
             page.keyboard.press("Enter")

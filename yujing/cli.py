@@ -54,7 +54,7 @@ def detect_series(series: str = typer.Argument(..., help="CSV with header timest
 
 
 # Sub-commands owned by other modules: yujing/commands/<name>.py defines a typer-annotated function <name>.
-_EXTRA_COMMANDS = ("simulate", "worker", "board", "demo", "users")
+_EXTRA_COMMANDS = ("simulate", "worker", "board", "demo", "users", "inbox")
 for _name in _EXTRA_COMMANDS:
     try:
         _mod = __import__(f"yujing.commands.{_name}", fromlist=[_name])

@@ -22,6 +22,9 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="order workers 
          redis_port: int = typer.Option(16379, "--redis-port", help="port of the embedded redis-server"),
          metrics_port: int = typer.Option(9108, "--metrics-port",
                                           help="Prometheus port of worker-1 (+1 each, the aggregator last)"),
+         inbox_port: int = typer.Option(8599, "--inbox-port",
+                                        help="port of the local push inbox every receiver delivers to (messages "
+                                             "in DATA_DIR/inbox.jsonl); 0 = the configuration's own receivers"),
          data_dir: Path = typer.Option(Path("var"), "--data-dir", help="redis AOF, worker state, logs"),
          keep_data: bool = typer.Option(False, "--keep-data", help="keep the board's Redis data of the last run"),
          no_board: bool = typer.Option(False, "--no-board", help="run without the board"),
@@ -38,7 +41,7 @@ def demo(workers: int = typer.Option(1, "--workers", min=1, help="order workers 
         typer.echo(f"error: config file not found: {cfg}", err=True)
         raise typer.Exit(2)
     plan = DemoPlan(config=Path(cfg), workers=workers, split=split, kafka_port=kafka_port, redis_port=redis_port,
-                    board_port=board_port, metrics_port=metrics_port, speed=speed, warmup_hours=warmup_hours,
-                    data_dir=data_dir, keep_data=keep_data,
+                    board_port=board_port, metrics_port=metrics_port, inbox_port=inbox_port, speed=speed,
+                    warmup_hours=warmup_hours, data_dir=data_dir, keep_data=keep_data,
                     board=not no_board, simulate_args=list(sim))
     raise typer.Exit(asyncio.run(run_demo(plan)))

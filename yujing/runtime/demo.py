@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 
 from yujing.config import DEFAULT_CONFIG, load_config
@@ -48,6 +49,9 @@ class DemoPlan:
     kafka_port: int = 19092
     redis_port: int = 16379
     board_port: int = 8501
+    inbox_port: int = 8599
+    """The local push inbox (``yujing inbox``): every receiver of the configuration delivers to it; 0 = off (the
+    configuration's own receivers, which are empty in the shipped sample: no pushes)."""
     metrics_port: int = 9108
     """Prometheus port of worker-1 (worker-N: +N-1, the aggregator: +workers); 0 = off."""
     speed: float = 30.0
@@ -70,6 +74,10 @@ class DemoPlan:
     @property
     def board_url(self) -> str:
         return f"http://127.0.0.1:{self.board_port}"
+
+    @property
+    def inbox_file(self) -> Path:
+        return self.data_dir / "inbox.jsonl"
 
     @property
     def users_file(self) -> Path:
@@ -156,6 +164,12 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
            "YUJING_CLOCK__SPEED": str(plan.speed), "YUJING_DASHBOARD__BASE_URL": plan.board_url,
            "YUJING_USERS_FILE": str(plan.users_file.resolve()),
            "PYTHONUNBUFFERED": "1"}
+    if plan.inbox_port:   # staff phones: every receiver (escalation chains and assignees' too) posts to the inbox
+        from yujing.runtime.inbox import inbox_urls
+        names = {*settings.alerts.receivers, settings.alerts.default_receiver,
+                 *(s.receiver for chain in settings.alerts.escalation.values() for s in chain),
+                 *(r.receiver for r in settings.alerts.routes)}
+        env["YUJING_ALERTS__RECEIVERS"] = orjson.dumps(inbox_urls(plan.inbox_port, sorted(names))).decode()
     topics = yujing_topics(settings.kafka)
 
     async def broker_ready() -> None:
@@ -178,6 +192,13 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
         Child("broker", broker_argv(plan.kafka_port), env=broker_env(), log=logs / "broker.log",
               ready=broker_ready, critical=True),
     ]
+    if plan.inbox_port:
+        async def inbox_ready() -> None:
+            await wait_for_port(plan.inbox_port, timeout=30)
+
+        children.append(Child("inbox", yujing_argv("inbox", "--port", str(plan.inbox_port),
+                                                   "--out", str(plan.inbox_file)),
+                              env=env, log=logs / "inbox.log", ready=inbox_ready))
     missing = missing_parts()
     if "simulate" not in missing:
         children.append(Child("simulator", yujing_argv("simulate", "--kafka", f"kafka://{plan.bootstrap}",
@@ -205,6 +226,7 @@ def fresh_start(plan: DemoPlan) -> None:
     shutil.rmtree(plan.data_dir / "faust", ignore_errors=True)
     if not plan.keep_data:
         shutil.rmtree(plan.data_dir / "redis", ignore_errors=True)
+        plan.inbox_file.unlink(missing_ok=True)
 
 
 def demo_users(plan: DemoPlan) -> dict[str, str]:
@@ -243,6 +265,9 @@ async def run_demo(plan: DemoPlan, console: Console | None = None) -> int:
             console.rule(f"[bold green]board: {plan.board_url}  (ready after {time.monotonic() - t0:.1f}s)")
             for user, pw in logins.items():
                 console.print(f"  login {user:<10} password {pw}")
+        if plan.inbox_port:
+            console.print(f"  push messages to staff, team leads and duty managers: {plan.inbox_file} "
+                          f"(the inbox on port {plan.inbox_port} stands in for their phones)")
         console.print(f"[bold]yujing demo running: {plan.workers} order worker(s){' + the aggregator' if plan.split else ' (each the whole pipeline)'}, simulator at {plan.speed:g}x. "
                       "Ctrl-C stops everything.")
     except (asyncio.TimeoutError, TimeoutError):
