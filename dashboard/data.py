@@ -214,9 +214,28 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
         row["labels"] = labels.get(str(row.get("alert_id")), [])
     # MTTA counts the first acknowledgement even when it was taken back or lapsed since (the row then has no
     # acked_by): every alert's timeline is read, in one round trip
+    # and the highest escalation step it ever reached (the row keeps only the latest escalated record's step:
+    # an assignment after an unack writes step 0 over it)
     for row, timeline in zip(rows, s.timelines([str(row["alert_id"]) for row in rows])):
         row["acked_at"] = first_ack(timeline)
+        row["escalated_to_step"] = top_step(timeline)
     return rows
+
+
+@st.cache_data(ttl=5, show_spinner=False, max_entries=4)
+def _read_all_failures(url: str, prefix: str, bucket: int) -> list[dict[str, Any]]:
+    return store().deliveries(failed_only=True, limit=FAILURES_KEPT)
+
+
+FAILURES_KEPT = 10_000
+"""The store keeps this many failed delivery rows (``dl:failed`` is trimmed to it): the history reads them all."""
+
+
+def all_failures() -> list[dict[str, Any]]:
+    """Every failed notification outcome the store keeps (newest first; one row per alert of a message, ``ts``
+    on the wall clock), read at most once per refresh interval per process; the history page picks its period's."""
+    cfg = settings()
+    return _read_all_failures(cfg.redis.url, cfg.redis.prefix, int(time.time() / _ttl()))
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=4)
@@ -251,6 +270,19 @@ def first_ack(timeline: list[dict[str, Any]]) -> float | None:
     return next((epoch(r.get("ts")) for r in timeline if is_ack(r)), None)
 
 
+def top_step(timeline: list[dict[str, Any]]) -> int:
+    """The highest escalation step an alert reached (0: never escalated; an assignment is an ``escalated`` record
+    too, carrying the step the chain was at, so it only counts if the chain had moved on).
+
+    >>> top_step([{"status": "firing"}, {"status": "escalated", "escalation_step": 2},
+    ...           {"status": "escalated", "escalation_step": 0, "reason": "assigned"}])
+    2
+    >>> top_step([{"status": "escalated", "escalation_step": 0, "reason": "assigned"}])
+    0
+    """
+    return max((int(r.get("escalation_step") or 0) for r in timeline if r.get("status") == "escalated"), default=0)
+
+
 def alert_now(alert_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """One alert as of now: its row and its timeline from a single read of the timeline, never cached.
 
@@ -265,6 +297,7 @@ def alert_now(alert_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]
         row = fold(row, rec)
     if row is not None:
         row["acked_at"] = first_ack(timeline)   # the first ack, even one taken back or lapsed since (MTTA)
+        row["escalated_to_step"] = top_step(timeline)
     return row, timeline
 
 
@@ -316,3 +349,4 @@ def refresh() -> None:
     """Forget cached reads (after this session sent a command, so its effect shows on the next run)."""
     _read_board.clear()
     _read_history.clear()
+    _read_all_failures.clear()

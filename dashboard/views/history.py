@@ -1,6 +1,7 @@
 """Alert history for the quality team: filter, read each alert's story, label it, measure the monitor."""
 from __future__ import annotations
 
+import statistics
 import time
 from datetime import timedelta
 from typing import Any
@@ -29,8 +30,8 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     >>> rows = episodes([{"alert_id": "a", "status": "firing", "ts": 100, "tier": "yellow"},
     ...                  {"alert_id": "a", "status": "acknowledged", "ts": 160, "tier": "yellow", "by": "li"},
     ...                  {"alert_id": "a", "status": "resolved", "ts": 400, "tier": "yellow"}])
-    >>> r = rows[0]; (r["fired"], r["acked"], r["resolved"], r["status"], r["acked_by"])
-    (100.0, 160.0, 400.0, 'resolved', 'li')
+    >>> r = rows[0]; (r["fired"], r["acked"], r["resolved"], r["status"], r["acked_by"], r["escalated"])
+    (100.0, 160.0, 400.0, 'resolved', 'li', 0)
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
@@ -54,13 +55,15 @@ def episodes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         max_tier = max((r.get("max_tier") or r.get("tier") for r in recs), key=lambda x: {"blue": 1, "yellow": 2, "orange": 3,
                                                                       "red": 4}.get(x, 0))
         scope = last.get("scope") or {}
+        escalated = max(data.top_step(recs), int(last.get("escalation_step") or 0),
+                        max(int(r.get("escalated_to_step") or 0) for r in recs))
         out.append({"alert_id": aid, "fingerprint": last.get("fingerprint"), "kind": last.get("kind"),
                     "stage": last.get("stage"), "tier": max_tier, "status": status,
                     "scope": scope, "region": scope.get("region"), "department": scope.get("department"),
                     "level": "order" if is_order_alert({"scope": scope}) else "scope",
                     "summary": last.get("summary"), "evidence": last.get("evidence"), "fired": fired or None,
                     "acked": acked, "acked_by": acked_by, "resolved": resolved, "labels": labels,
-                    "deliveries": last.get("deliveries") or []})
+                    "escalated": escalated, "deliveries": last.get("deliveries") or []})
     out.sort(key=lambda e: e["fired"] or 0, reverse=True)
     return out
 
@@ -131,7 +134,9 @@ def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
+def _stats(eps: list[dict[str, Any]], failures: int | str | None, lang: str) -> None:
+    """The headline tiles and the two charts; ``failures``: failed messages of the alerts shown (None: unreadable,
+    "≥ n": the store no longer keeps all of the period's)."""
     st.subheader(t("hist.stats", lang), divider="gray")
     # firing to the first acknowledgement, over every alert acknowledged at some point (``acked`` is the first
     # ack, kept when it was taken back or lapsed since); the alerts nobody acknowledged have their own tile
@@ -148,7 +153,8 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     m[3].metric(t("hist.mttr", lang), t("minutes", lang, v=sum(mttr) / len(mttr)) if mttr else "—")
     m[4].metric(t("hist.false_share", lang), f"{len(false) / len(labelled):.0%}" if labelled else "—",
                 help=f"{len(false)} / {len(labelled)}")
-    m[5].metric(t("hist.notify_fail", lang), failures)
+    m[5].metric(t("hist.notify_fail", lang), "—" if failures is None else failures,
+                help=t("hist.notify_fail_help", lang))
     if not eps:
         return
     df = pd.DataFrame([{"day": clock.show(e["fired"] or 0, "%Y-%m-%d"),
@@ -164,6 +170,157 @@ def _stats(eps: list[dict[str, Any]], failures: int, lang: str) -> None:
     c2.altair_chart(alt.Chart(df).mark_bar().encode(
         y=alt.Y("kind:N", sort="-x", title=None), x=alt.X("count():Q", title=None, axis=WHOLE), color=colour
     ).properties(height=220), width="stretch")
+
+
+Message = tuple[str, str]
+"""One notification message on one channel: (key, target). A message about several alerts writes one row per alert."""
+
+
+def failed_messages(failed: list[dict[str, Any]], since: float, until: float | None,
+                    snapshot: dict[str, Any] | None) -> dict[str, set[Message]]:
+    """Per alert id, the messages (key, channel) that failed after all their tries within [since, until) on the
+    alerts' clock (a delivery's ``ts`` is wall-clock; an accelerated demo's alerts run faster, see
+    :func:`dashboard.data.on_alert_clock`); ``until`` None = up to now.
+
+    >>> rows = [{"alert_id": "a", "key": "g1", "target": "dingtalk", "ts": 1000.0},
+    ...         {"alert_id": "b", "key": "g1", "target": "dingtalk", "ts": 1000.0},
+    ...         {"alert_id": "a", "key": "k0", "target": "dingtalk", "ts": 10.0}]
+    >>> sorted(failed_messages(rows, 500.0, None, None).items())
+    [('a', {('g1', 'dingtalk')}), ('b', {('g1', 'dingtalk')})]
+    >>> failed_messages(rows, 500.0, 900.0, None)
+    {}
+    >>> demo = {"now": 10_000.0, "wall": 1000.0, "clock_speed": 30.0}   # wall 10 s earlier = 300 s on its clock
+    >>> sorted(failed_messages(rows, 9_600.0, None, demo))
+    ['a', 'b']
+    """
+    out: dict[str, set[Message]] = {}
+    for d in failed:
+        at = data.on_alert_clock(data.epoch(d.get("ts")), snapshot)
+        if at is None or at < since or (until is not None and at >= until) or d.get("ok"):
+            continue
+        out.setdefault(str(d.get("alert_id")), set()).add((str(d.get("key")), str(d.get("target"))))
+    return out
+
+
+def kept_since(failed: list[dict[str, Any]], since: float, snapshot: dict[str, Any] | None,
+               kept: int | None = None) -> bool:
+    """Do the failed rows the store keeps (newest first, at most ``kept``) reach back to ``since``? When the list
+    is full and its oldest row is newer, older failures of the period were trimmed away: a count is a lower bound.
+
+    >>> rows = [{"ts": 900.0}, {"ts": 800.0}]
+    >>> [kept_since(rows, since, None, kept=n) for since, n in ((850.0, 3), (850.0, 2), (700.0, 2))]
+    [True, True, False]
+    """
+    if len(failed) < (data.FAILURES_KEPT if kept is None else kept):
+        return True
+    oldest = data.on_alert_clock(data.epoch(failed[-1].get("ts")), snapshot)
+    return oldest is not None and oldest <= since
+
+
+def failures_of(eps: list[dict[str, Any]], messages: dict[str, set[Message]]) -> int:
+    """How many distinct messages failed for these alerts (a message about two of them counts once).
+
+    >>> failures_of([{"alert_id": "a"}, {"alert_id": "b"}], {"a": {("g1", "x"), ("k2", "x")}, "b": {("g1", "x")}})
+    2
+    """
+    return len(set().union(*(messages.get(e["alert_id"], set()) for e in eps)))
+
+
+def _median(values: list[float]) -> float | None:
+    return round(float(statistics.median(values)), 1) if values else None
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def review(eps: list[dict[str, Any]], messages: dict[str, set[Message]],
+           by_region: bool = False) -> list[dict[str, Any]]:
+    """One row per alert kind (and region, if ``by_region``) of the alerts shown, for a quality review: counts,
+    shares in percent (false alarms of the labelled; an alert labelled both ways counts as a false alarm, as the
+    tile does), median minutes from firing to the first ack / to resolved, the share that reached an escalation
+    step, the failed messages. Noisiest first: highest false-alarm share, then most never acknowledged, then most.
+
+    >>> eps = [{"alert_id": "a", "kind": "lag", "region": "n", "tier": "red", "labels": ["false_alarm"],
+    ...         "fired": 0.0, "acked": None, "resolved": 600.0, "escalated": 1},
+    ...        {"alert_id": "b", "kind": "lag", "region": "s", "tier": "yellow", "labels": ["useful"],
+    ...         "fired": 0.0, "acked": 120.0, "resolved": 900.0, "escalated": 0},
+    ...        {"alert_id": "c", "kind": "mood", "region": "n", "tier": "blue", "labels": [],
+    ...         "fired": 0.0, "acked": 60.0, "resolved": None, "escalated": 0}]
+    >>> [(r["kind"], r["alerts"], r["red_orange"], r["false_share"], r["never"], r["mtta"], r["mttr"],
+    ...   r["escalated"], r["failures"]) for r in review(eps, {"a": {("g", "x")}, "b": {("g", "x")}})]
+    [('lag', 2, 50.0, 50.0, 50.0, 2.0, 12.5, 50.0, 1), ('mood', 1, 0.0, None, 0.0, 1.0, None, 0.0, 0)]
+    >>> [(r["kind"], r["region"], r["alerts"]) for r in review(eps, {}, by_region=True)]
+    [('lag', 'n', 1), ('lag', 's', 1), ('mood', 'n', 1)]
+    """
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for e in eps:
+        groups.setdefault((str(e.get("kind")), e.get("region") if by_region else None), []).append(e)
+    rows = []
+    for (kind, region), es in groups.items():
+        labelled = [e for e in es if any(x in LABELS for x in e["labels"])]
+        false = sum(1 for e in labelled if "false_alarm" in e["labels"])
+        never = sum(1 for e in es if not e["acked"])
+        rows.append({
+            "kind": kind, "region": region, "alerts": len(es),
+            "red_orange": _pct(sum(1 for e in es if e["tier"] in ("red", "orange")), len(es)),
+            "labelled": len(labelled), "useful": len(labelled) - false, "false": false,
+            "false_share": _pct(false, len(labelled)), "never": _pct(never, len(es)),
+            "mtta": _median([(e["acked"] - e["fired"]) / 60 for e in es if e["acked"] and e["fired"] is not None]),
+            "mttr": _median([(e["resolved"] - e["fired"]) / 60 for e in es
+                             if e["resolved"] and e["fired"] is not None]),
+            "escalated": _pct(sum(1 for e in es if (e.get("escalated") or 0) >= 1), len(es)),
+            "failures": failures_of(es, messages)})
+    rows.sort(key=lambda r: (-(r["false_share"] or 0.0), -(r["never"] or 0.0), -r["alerts"], r["kind"],
+                             str(r["region"] or "")))
+    return rows
+
+
+REVIEW_COLS = ("alerts", "red_orange", "labelled", "useful", "false", "false_share", "never", "mtta", "mttr",
+               "escalated", "failures")
+_PERCENT = ("red_orange", "false_share", "never", "escalated")
+_MINUTES = ("mtta", "mttr")
+
+
+def review_table(rows: list[dict[str, Any]], lang: str, by_region: bool = False) -> pd.DataFrame:
+    """:func:`review` rows with the user's words: kinds by :func:`kind_label`, headers translated."""
+    out = []
+    for r in rows:
+        row = {t("col.kind", lang): clean(kind_label(r["kind"], lang), 40)}
+        if by_region:
+            row[t("col.region", lang)] = clean(r["region"], 40) if r["region"] else "—"
+        row.update({t(f"rv.{c}", lang): r[c] for c in REVIEW_COLS})
+        out.append(row)
+    cols = [t("col.kind", lang)] + ([t("col.region", lang)] if by_region else []) + [t(f"rv.{c}", lang)
+                                                                                   for c in REVIEW_COLS]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _review_config(lang: str) -> dict[str, Any]:
+    """Shares as "67%", minutes to one decimal, counts whole, each figure's explanation as its header's tooltip;
+    the cells stay numbers, so a column sorts (a figure not known, e.g. no label yet, is drawn as a grey "None":
+    a Styler's ``na_rep`` does not reach null cells)."""
+    conf: dict[str, Any] = {}
+    for c in REVIEW_COLS:
+        tip = t(f"rv.{c}_help", lang)
+        fmt = "%.0f%%" if c in _PERCENT else "%.1f" if c in _MINUTES else "%d"
+        conf[t(f"rv.{c}", lang)] = st.column_config.NumberColumn(format=fmt,
+                                                                 help=None if tip == f"rv.{c}_help" else tip)
+    return conf
+
+
+def _review(eps: list[dict[str, Any]], messages: dict[str, set[Message]], lang: str) -> None:
+    """The per-kind review of the alerts shown: a compact table, split by region on request, and its CSV."""
+    st.subheader(t("hist.review", lang), divider="gray")
+    by_region = st.toggle(t("hist.by_region", lang), key="h_review_region")
+    st.caption(t("hist.review_caption", lang))
+    df = review_table(review(eps, messages, by_region), lang, by_region)
+    with st.container(key="h_review"):
+        st.dataframe(df, hide_index=True, width="stretch", height=_rows_height(len(df), 12),
+                     column_config=_review_config(lang))
+    st.download_button(t("btn.csv_review", lang), df.to_csv(index=False).encode("utf-8-sig"), key="h_review_csv",
+                       file_name=f"yujing-review-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
+                       icon=":material/download:")
 
 
 def record_status(rec: dict[str, Any]) -> str:
@@ -363,11 +520,18 @@ def render() -> None:
     since, until = _filters(lang)
     eps = _apply(episodes(data.history_data(since, until)), lang)
     picked, timeline = picked_now(eps)
-    try:
-        failures = len(data.store().deliveries(failed_only=True))
+    failures: int | str | None = None
+    try:   # failed in the period, on the alerts' clock; the alerts shown only (the filters apply)
+        failed, snap = data.all_failures(), data.board_data().snapshot
+        messages: dict[str, set[Message]] | None = failed_messages(failed, since, until, snap)
+        failures = failures_of(eps, messages or {})
+        if not kept_since(failed, since, snap):
+            failures = f"≥ {failures}"   # the store's list was trimmed inside the period
     except Exception:  # noqa: BLE001 - a statistic must not take the page down
-        failures = 0
+        messages = None
     _stats(eps, failures, lang)
+    if eps:
+        _review(eps, messages or {}, lang)
     st.subheader(f"{t('page.history', lang)} · {len(eps)}", divider="gray")
     st.caption(t("times.zone", lang, zone=clock.zone_name()))
     if not eps:
