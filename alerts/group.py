@@ -3,7 +3,9 @@ Alertmanager's timers: the first message of a new group waits ``group_wait`` (to
 together), changes to a notified group wait ``group_interval``, an unchanged still-firing group is repeated
 every ``repeat_interval``. A change message carries the alerts that changed (so a group of a thousand
 order alerts does not resend all of them for each new one); a repeat carries every visible firing alert,
-and only while one of them is unacknowledged. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
+and only while one of them is unacknowledged. An acknowledgement is no message of its own: a message that goes
+out carries the acknowledgements made since the group was last told (who took which), listed after the alerts
+that still need someone. Muted alerts (silenced, inhibited, in a mute window) stay in the group unsent
 and go out when they are no longer muted. An alert is in one group per receiver and grouping labels: when a label
 it is grouped by changes (its tier, by default), it leaves its old group unannounced, and its new group tells it.
 
@@ -61,11 +63,23 @@ class Group:
 
 
 def _token(snap: Mapping[str, Any]) -> str:
-    return ("resolved:" if snap["status"] == "resolved" else "firing:") + str(snap["tier"])
+    """What staff were last told of an alert: firing or resolved, its tier, and who acknowledged it."""
+    if snap["status"] == "resolved":
+        return "resolved:" + str(snap["tier"])
+    ack = snap.get("acked_by")
+    return "firing:" + str(snap["tier"]) + (f"|ack:{ack}" if ack else "")
 
 
-def _order(snap: Mapping[str, Any]) -> tuple[bool, int, str]:
-    return (snap["status"] == "resolved", -TIER_RANK.get(snap["tier"], 0), snap["alert_id"])
+def _news(told: str | None, snap: Mapping[str, Any]) -> bool:
+    """Whether the alert is news to the group: new to it, resolved, or at another tier. An acknowledgement alone
+    is not (it would double the messages); it rides along with the group's next message (:meth:`Grouper._flush_one`)."""
+    return told is None or told.split("|", 1)[0] != _token(snap).split("|", 1)[0]
+
+
+def _order(snap: Mapping[str, Any]) -> tuple[bool, bool, int, str]:
+    """Firing before resolved, unacknowledged before acknowledged (what still needs someone first), then by tier."""
+    resolved = snap["status"] == "resolved"
+    return (resolved, bool(snap.get("acked_by")) and not resolved, -TIER_RANK.get(snap["tier"], 0), snap["alert_id"])
 
 
 def _top_tier(snaps: Iterable[Mapping[str, Any]]) -> str | None:
@@ -184,13 +198,20 @@ class Grouper:
                     recheck = m[1] if recheck is None else min(recheck, m[1])
                 continue
             send.append(snap)
-        changed = [s for s in send if g.sent.get(s["fingerprint"]) != _token(s)]
+        changed = [s for s in send if _news(g.sent.get(s["fingerprint"]), s)]
         if not repeat:
             send = changed
         elif not any(s["status"] != "resolved" and not s.get("acked_by") for s in send) and not changed:
             send = []
         g.dirty = {fp: None for fp in g.dirty if fp in held}
         note = None
+        if send and not repeat:
+            # acknowledgements the group has not been told of ride along (a repeat lists every firing alert anyway)
+            listed = {s["fingerprint"] for s in send}
+            for fp, snap in g.alerts.items():
+                if (fp not in listed and snap["status"] != "resolved" and snap.get("acked_by") and fp in g.sent
+                        and g.sent[fp] != _token(snap) and muted(snap) is None):
+                    send.append(snap)
         if send:
             g.count += 1
             g.last_flush = now
@@ -201,6 +222,7 @@ class Grouper:
                                 step=g.count)
             for snap in send:
                 g.sent[snap["fingerprint"]] = _token(snap)
+            note.firing_left = sum(1 for fp, snap in g.alerts.items() if snap["status"] != "resolved" and fp in g.sent)
         for fp in [fp for fp, snap in g.alerts.items() if snap["status"] == "resolved"]:
             del g.alerts[fp]
             if self._homes.get(home := (g.receiver, tuple(sorted(g.labels)), fp)) == g.gid:

@@ -162,8 +162,13 @@ class Notifier:
     """Send notifications in the background; see the module docstring."""
 
     def __init__(self, config: AlertsConfig, redis_client: Any = None, prefix: str = "yj:",
-                 on_result: ResultCallback | None = None, claim_after_s: float = CLAIM_AFTER_S):
+                 on_result: ResultCallback | None = None, claim_after_s: float = CLAIM_AFTER_S,
+                 utc_offset_h: float | None = None):
         self.config = config
+        self.utc_offset_h = utc_offset_h
+        """The business clock of the times in messages (None: the clock the alert records carry, which the
+        pipeline writes on ``clock.utc_offset_h``)."""
+        self._limits: dict[str, int | None] = {}
         self.client = redis_client
         self.stream = prefix + STREAM
         self.alive_prefix = prefix + ALIVE
@@ -476,7 +481,8 @@ class Notifier:
                             reason="digest", ts=items[-1].ts, alerts=list(latest.values()), step=len(items))
 
     async def _send_with_retry(self, n: Notification, url: str) -> dict[str, Any]:
-        title, body = render(n, self.config.language, self.config.board_url or "http://127.0.0.1:8501")
+        title, body = render(n, self.config.language, self.config.board_url or "http://127.0.0.1:8501",
+                             utc_offset_h=self.utc_offset_h, max_bytes=self.size_limit(url))
         retry = self.config.retry
         delay, error = retry.backoff_s, ""
         for attempt in range(1, retry.attempts + 1):
@@ -496,6 +502,20 @@ class Notifier:
         self.stats["failed"] += 1
         return {"ok": False, "attempts": retry.attempts, "error": error or "delivery failed",
                 "target": target_name(url), "digest": n.reason == "digest"}
+
+    def size_limit(self, url: str) -> int | None:
+        """The most a message to ``url`` may hold, title and body together, in UTF-8 bytes: the apprise service's
+        own body limit (a WeCom bot 2,048, Telegram 4,096, an SMS service 160; mail and webhooks 32,768), taken
+        as bytes, which a WeCom bot counts and which is never more than the characters other services count.
+        Apprise passes a longer body on as it is by default, and the service rejects or cuts it."""
+        if url not in self._limits:
+            try:
+                plugin = apprise.Apprise.instantiate(url)
+            except Exception:   # an invalid URL fails at the send, with its reason
+                plugin = None
+            limit = getattr(plugin, "body_maxlen", 0) if plugin is not None else 0
+            self._limits[url] = int(limit) if limit and limit > 0 else None
+        return self._limits[url]
 
     async def _send_once(self, url: str, title: str, body: str) -> tuple[bool, str]:
         ap = apprise.Apprise()

@@ -362,8 +362,23 @@ class AlertPipeline:
         rec = a.record("resolved", t, reason=reason, **({"by": by} if by else {}), **(note or {}))
         self.inhibitor.update(a.fingerprint, a.alert_id, {}, False)
         self._notify(a, t)
+        self._outbox += self._all_clear(a, t)
         self._forget(a)
         return [rec]
+
+    def _all_clear(self, a: Alert, t: float) -> list[Notification]:
+        """The resolved alert's all-clear to the receivers its escalation paged (a team lead woken for a red alert
+        learns he may stand down), unless a route of theirs sends resolutions through its group anyway, or the
+        alert is muted (as the group's resolution would be). Keyed ``<alert_id>:resolved``."""
+        if not a.paged:
+            return []
+        labels = a.labels
+        if self._mute_reason(labels, a.fingerprint, t, firing=False) is not None:
+            return []
+        told = {r.receiver for r in self.router.route(labels) if r.send_resolved}
+        snap = a.snapshot(t, self.utc_offset_h)
+        return [Notification(f"{a.alert_id}:resolved", rcv, "resolved", t, [snap], firing_left=0)
+                for rcv in a.paged if rcv not in told]
 
     def _forget(self, a: Alert) -> None:
         self.alerts.pop(a.fingerprint, None)
@@ -551,6 +566,8 @@ class AlertPipeline:
                     # the record's seq in the key: after an unack or a lapsed ack the chain restarts at
                     # step 1, and a reused key is dropped by the notifier's sent-log as already sent
                     key = f"{a.alert_id}:esc{a.escalation_step}@{a.seq}"
+                    if step.receiver not in a.paged:
+                        a.paged.append(step.receiver)
                     self._outbox.append(Notification(key, step.receiver,
                                                      "escalation", t, [a.snapshot(t, self.utc_offset_h)],
                                                      step=a.escalation_step))

@@ -48,6 +48,9 @@ class Alert:
     inhibition); the clock's pause counts up to here at most."""
     notified: bool = False
     last_record_ts: float = 0.0
+    paged: list[str] = field(default_factory=list)
+    """Receivers an escalation step of this episode paged: they hear when it resolves
+    (``AlertPipeline._all_clear``)."""
 
     @property
     def labels(self) -> dict[str, str]:
@@ -100,12 +103,15 @@ class Notification:
     receiver: str
     reason: str
     """``group`` (new/changed alerts), ``repeat``, ``ack_timeout``, ``escalation``, ``assigned`` (a hand-over from
-    the board; its alert snapshot also carries ``assigned_by`` and the command's ``note``) or ``digest``
-    (rate limit)."""
+    the board; its alert snapshot also carries ``assigned_by`` and the command's ``note``), ``resolved`` (the
+    all-clear to a receiver an escalation paged) or ``digest`` (rate limit)."""
     ts: float
     alerts: list[dict[str, Any]]
     group: dict[str, str] = field(default_factory=dict)
     step: int = 0
+    firing_left: int | None = None
+    """Group messages: how many alerts the group was told of still fire after this one (so a message listing only
+    resolved alerts says whether that is the all-clear); None where unknown (other reasons, digests)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

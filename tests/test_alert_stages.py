@@ -646,7 +646,7 @@ def test_a_change_message_carries_only_what_changed_and_a_repeat_every_firing_al
     assert g.next_due() == 630.0 and g.flush(630.0, NOT_MUTED) == []
     assert g.next_due() == 330.0 + 4 * 3600                     # the repeat counts from the last message
     assert [(n.reason, [a["fingerprint"] for a in n.alerts]) for n in g.flush(g.next_due(), NOT_MUTED)] == [
-        ("repeat", ["a", "b", "c", "d"])]
+        ("repeat", ["a", "c", "d", "b"])]                       # the acknowledged one after those nobody has
 
 
 def test_a_tier_change_of_a_notified_alert_is_news():
@@ -799,3 +799,97 @@ def test_an_alert_back_in_a_group_it_left_is_news_there():
     assert sent(g.flush(130.0, NOT_MUTED)) == [("group", [("a", "red", "firing")])]
     g.add(route, yellow, snap("a"), 200.0)                       # down again: staff last heard "red"
     assert sent(g.flush(330.0, NOT_MUTED)) == [("group", [("a", "yellow", "firing")])]
+
+
+# ---- messages (templates.py): what staff read on their phones ----------------------------------------------------
+def message(*alerts, reason="group", group=None, **kw):
+    from alerts.state import Notification
+    from alerts.templates import render
+
+    return render(Notification("k", "staff", reason, 0.0, list(alerts), group=group or {}), **kw)
+
+
+def alert_snap(i=1, **kw) -> dict:
+    d = {"alert_id": f"a{i:03d}-1", "fingerprint": f"a{i:03d}", "status": "firing",
+         "ts": "2026-07-14T09:40:00+08:00", "since": "2026-07-14T09:32:40+08:00", "kind": "complaint_risk", "stage": "feedback",
+         "scope": {"region": "north", "order_id": f"WO-20260714-{i:06d}"}, "tier": "red", "score": 1.0,
+         "summary": "客户称停电三天无人处理", "evidence": {"share_used": 1.05}, "acked_by": None}
+    d.update(kw)
+    return d
+
+
+def test_message_times_are_on_the_business_clock_and_say_which_once():
+    """A record carrying ``Z`` (or any other offset) showed its own clock, unlabelled: 01:32 read as Beijing time is
+    eight hours off. Every time of a message is on one clock, the business's, named once."""
+    title, body = message(alert_snap(1, since="2026-07-14T01:32:40Z"),
+                          alert_snap(2, since="2026-07-14T09:35:00+08:00", tier="yellow"), lang="zh",
+                          utc_offset_h=8.0)
+    assert "09:32" in body and "01:32" not in body and "09:35" in body
+    assert body.count("UTC+8") == 1
+    # without a configured clock a message uses its records' own (the pipeline writes them on the business clock)
+    _, body = message(alert_snap(1, ts="2026-07-14T09:40:00+05:30", since="2026-07-14T04:02:40Z"), lang="en")
+    assert "since 2026-07-14 09:32 (UTC+5:30)" in body
+
+
+def test_english_messages_use_the_boards_english_names():
+    """``KIND_NAME["en"]`` and friends were empty: an English reader got ``feedback``, ``tier_changed`` and
+    ``region=north order_id=...``. Stages, statuses and scope read as on the board (dashboard/i18n.py)."""
+    from dashboard.i18n import t
+
+    title, body = message(alert_snap(status="tier_changed", evidence={"top_factors": ["negative_text", "urged"]}),
+                          lang="en")
+    assert f"] {t('kind.complaint_risk', 'en')} · Region north" in title
+    assert "Feedback" in body and "tier changed" in body and "tier_changed" not in body
+    assert "Region north · Order WO-20260714-000001" in body and "order_id=" not in body
+    assert "top_factors=negative_text, urged" in body          # a list, not Python's repr of one
+
+
+def test_a_resolved_message_says_so_in_its_title_and_lists_the_resolved_last():
+    """A group whose alerts all resolved went out titled 【红色预警 I级】: an all-clear that reads as an alarm."""
+    title, body = message(alert_snap(1, status="resolved", ts="2026-07-14T10:05:00+08:00"), lang="zh")
+    assert title.startswith("【预警已解除】") and "红色预警" not in title and "红色 I级" in title
+    assert "已解除" in body and "解除于 2026-07-14 10:05" in body
+    title, _ = message(alert_snap(1, status="resolved"), lang="en")
+    assert title.startswith("[Resolved]") and "warning" not in title
+    title, body = message(alert_snap(1, status="resolved"), alert_snap(2, tier="yellow"), lang="zh")
+    assert title.startswith("【黄色预警 III级】") and "(2，已解除 1)" in title
+    assert body.index("a002-1") < body.index("a001-1")      # the firing one first
+
+
+def test_a_message_says_who_acknowledged_an_alert():
+    """A repeat listed an acknowledged alert as 「已确认」 without saying by whom: nobody knew who had it."""
+    _, body = message(alert_snap(1, status="acknowledged", acked_by="duty"), alert_snap(2, tier="yellow"),
+                      reason="repeat", lang="zh")
+    assert "已确认：duty" in body
+    _, body = message(alert_snap(1, status="tier_changed", acked_by="duty"), lang="en")
+    assert "Acked by duty" in body
+    # the record of an ack that was withdrawn or lapsed is an "acknowledged" one too: nobody has the alert now
+    _, body = message(alert_snap(1, status="acknowledged", acked_by=None), reason="repeat", lang="zh")
+    assert "未确认" in body and "已确认" not in body
+
+
+def test_a_long_message_fits_the_channels_byte_limit_and_points_to_the_board():
+    """Twenty alerts with long summaries made a 29 KB body; a WeCom bot takes 2,048 bytes and rejects the rest
+    (apprise passes oversized bodies upstream by default)."""
+    long = ("客户反复来电称停电三天无人处理，要打12398投诉并找媒体曝光，" * 10)[:300]
+    alerts = [alert_snap(i, summary=long, evidence={"last_text": long[:80], "share_used": 1.0}) for i in range(200)]
+    title, body = message(*alerts, lang="zh", board_url="http://board")
+    assert len(body.encode()) > 20_000 and "另有 180 条未列出" in body                  # unbounded: MAX_LISTED only
+    for limit in (2048, 4096, 160):
+        title, body = message(*alerts, lang="zh", board_url="http://board", max_bytes=limit)
+        assert len((title + "\r\n" + body).encode()) <= limit, limit
+        assert "(200)" in title
+    title, body = message(*alerts, lang="zh", board_url="http://board", max_bytes=2048)
+    assert "http://board/?alert=a000-1" in body and "条未列出" in body and "http://board" in body.splitlines()[-1]
+
+
+def test_every_free_text_of_a_message_is_masked():
+    phone, idno = "13812345678", "110101199003071234"
+    snap = alert_snap(1, status="acknowledged", acked_by="duty" + phone, assignee="wang" + phone,
+                      assigned_by="li" + phone, note="回电 " + phone, summary="客户 " + phone,
+                      scope={"region": "north" + phone, "customer_id": idno},
+                      evidence={"last_text": phone, "k" + phone: 1, "nested": {"a": phone}, "list": [phone, idno]})
+    for reason in ("group", "repeat", "assigned"):
+        for lang in ("zh", "en"):
+            title, body = message(snap, reason=reason, lang=lang, group={"region": "north" + phone})
+            assert phone not in title + body and idno not in title + body, (reason, lang)

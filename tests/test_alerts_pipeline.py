@@ -608,9 +608,11 @@ def test_a_checkpoint_at_any_point_of_an_alert_life_changes_nothing_that_follows
     resolve, a held late verdict, escalation and grouping timers must all carry over."""
     straight = live(a_full_life())
     # 19 records: W2, silenced from its fire until 2300 and acknowledged at 2400, escalates only after the unack
-    # (its silenced time does not count); 20 messages, one of them W3's hand-over to wang
-    assert len(straight[0]) == 19 and len(straight[1]) == 20
+    # (its silenced time does not count); 22 messages, one of them W3's hand-over to wang, two the all-clears to
+    # the team lead the escalations of W1 and of the region paged
+    assert len(straight[0]) == 19 and len(straight[1]) == 22
     assert [n["reason"] for n in straight[1]].count("assigned") == 1
+    assert [(n["receiver"], n["reason"]) for n in straight[1]].count(("team_lead", "resolved")) == 2
     assert {r["status"] for r in straight[0]} == {"firing", "tier_changed", "acknowledged", "escalated", "silenced",
                                                   "resolved"}
     assert orjson.dumps(live(a_full_life(), restart_each_step=True)) == orjson.dumps(straight)
@@ -844,3 +846,79 @@ def test_an_alert_inhibited_from_its_fire_escalates_its_full_wait_after_the_inhi
     heard = NOON + 1210                                     # the first minute's look after the surge cleared
     out = [r for r in p.tick(NOON + 4000) if r.scope.get("order_id") == "W1"]
     assert escalations(out) == [(heard + 900, 1, "team_lead"), (heard + 1800, 2, "duty_manager")]
+
+
+# ---- what the messages tell staff (alerts/templates.py on the pipeline's notifications) ---------------------------
+def test_an_acknowledgement_rides_along_with_the_groups_next_message_naming_who_took_it():
+    """An ack is no message of its own, but the group's next message told nothing of it (a change message carried
+    only the new alert): staff on the channel went on to work an alert duty had already taken."""
+    from alerts.templates import render
+
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, ack_timeout_s=0))
+    p.process(order("yellow", NOON, oid="W1"))
+    p.tick(NOON + 30)
+    [n] = p.drain_notifications()
+    p.apply_command({"action": "ack", "alert_id": n.alerts[0]["alert_id"], "by": "duty"}, NOON + 100)
+    p.tick(NOON + 400)
+    assert p.drain_notifications() == [], "an ack alone sends nothing"
+    p.process(order("yellow", NOON + 500, oid="W2"))
+    p.tick(NOON + 900)
+    [n] = p.drain_notifications()
+    assert [(a["scope"]["order_id"], a["acked_by"]) for a in n.alerts] == [("W2", None), ("W1", "duty")]
+    title, body = render(n, "zh", "http://board")
+    assert title.startswith("【黄色预警 III级】") and "已确认：duty" in body
+    assert body.index("W2") < body.index("W1")                  # what still needs someone first
+    p.process(order("yellow", NOON + 1000, oid="W3"))
+    p.tick(NOON + 1400)
+    [n] = p.drain_notifications()
+    assert [a["scope"]["order_id"] for a in n.alerts] == ["W3"], "told once"
+
+
+def test_a_group_whose_alerts_all_resolved_sends_an_all_clear_titled_as_one():
+    """send_resolved told staff, but the message was titled 【红色预警 I级】: an alarm, not a stand-down."""
+    from alerts.templates import render
+
+    p = AlertPipeline(quiet_cfg(stale_after_s=0))
+    p.process(order("red", NOON, oid="W1"))
+    p.process(order("red", NOON, oid="W2"))
+    p.tick(NOON + 30)
+    p.drain_notifications()
+    p.process(order(None, NOON + 600, oid="W1"))
+    [n] = p.drain_notifications()
+    title, body = render(n, "zh", "http://board")
+    assert title.startswith("【预警已解除】红色 I级") and title.endswith("(1，仍在预警 1)")   # W2 still fires
+    assert "解除于 2026-07-14 12:10" in body and "(UTC+8)" in body
+    p.process(order(None, NOON + 700, oid="W2"))
+    p.tick(NOON + 1000)
+    [n] = p.drain_notifications()
+    assert [(a["scope"]["order_id"], a["status"]) for a in n.alerts] == [("W2", "resolved")]
+    title, body = render(n, "zh", "http://board")
+    assert title.startswith("【预警已解除】红色 I级") and "预警 I级】" not in title and title.endswith("(1)")
+    assert "已解除" in body and "解除于 2026-07-14 12:11" in body
+    title, _ = render(n, "en", "http://board")
+    assert title.startswith("[Resolved] Red I · receive_lag")
+
+
+def test_a_receiver_an_escalation_paged_hears_the_all_clear():
+    """The team lead paged at 15 minutes for a red alert was never told it had resolved (only the group's routes
+    were): he could not stand down. The duty manager, never paged, is not told; staff hear it through the group."""
+    from alerts.templates import render
+
+    p = AlertPipeline(quiet_cfg(stale_after_s=0, escalation=AlertsConfig().escalation))
+    p.process(order("red", NOON, oid="W1"))
+    p.tick(NOON + 1000)                                          # team lead paged at +900
+    assert [(n.receiver, n.reason) for n in p.drain_notifications()] == [("staff", "group"),
+                                                                        ("team_lead", "escalation")]
+    p.process(order(None, NOON + 1200, oid="W1"))
+    p.tick(NOON + 1600)
+    notes = p.drain_notifications()
+    assert sorted((n.receiver, n.reason) for n in notes) == [("staff", "group"), ("team_lead", "resolved")]
+    lead = next(n for n in notes if n.receiver == "team_lead")
+    assert lead.key.endswith(":resolved") and render(lead, "zh", "http://board")[0].startswith("【预警已解除】")
+    # a restored pipeline remembers whom it paged
+    q = AlertPipeline(quiet_cfg(stale_after_s=0, escalation=AlertsConfig().escalation))
+    q.process(order("red", NOON, oid="W2"))
+    q.tick(NOON + 1000)
+    r = AlertPipeline.from_state(q.config, orjson.loads(orjson.dumps(q.state_dict())))
+    r.process(order(None, NOON + 1200, oid="W2"))
+    assert ("team_lead", "resolved") in [(n.receiver, n.reason) for n in r.drain_notifications()]

@@ -188,3 +188,30 @@ async def test_a_sent_log_that_cannot_be_reached_does_not_swallow_the_message():
         closed.close()
     assert len(posts) == 1 and [r["ok"] for r in results] == [True]
     assert notifier.stats["sent"] == 1 and notifier.stats["unclaimed"] == 1
+
+
+async def test_a_message_to_a_wecom_bot_fits_its_2048_bytes():
+    """Twenty alerts with long masked summaries made a 29 KB message; a WeCom bot takes 2,048 bytes (apprise hands
+    a longer body on unchanged by default, and the bot rejects it), so the whole push failed. Each target gets a
+    message within its service's limit; a webhook still gets every listed alert in full."""
+    long = ("客户反复来电称停电三天无人处理，要打12398投诉并找媒体曝光，" * 10)[:300]
+    alerts = [{"alert_id": f"{i:016x}-1", "fingerprint": f"{i:016x}", "status": "firing",
+               "since": "2026-07-14T09:32:40+08:00", "kind": "complaint_risk", "stage": "feedback",
+               "scope": {"region": "north", "order_id": f"WO-20260714-{i:06d}"}, "tier": "red",
+               "summary": long, "evidence": {"last_text": long[:80]}} for i in range(200)]
+    urls = ["wecombot://0123456789abcdef", "json://127.0.0.1:9/hook"]
+    cfg = AlertsConfig(receivers={"staff": urls}, retry=Retry(attempts=1, timeout_s=5.0))
+    notifier = Notifier(cfg)
+    bodies: dict[str, tuple[str, str]] = {}
+
+    async def capture(url: str, title: str, body: str) -> tuple[bool, str]:
+        bodies[url.split(":")[0]] = (title, body)
+        return True, ""
+
+    notifier._send_once = capture
+    await deliver(notifier, [Notification("k1", "staff", "group", 1784001600.0, alerts)])
+    title, body = bodies["wecombot"]
+    assert len((title + "\r\n" + body).encode()) <= 2048 and "(200)" in title and "条未列出" in body
+    assert notifier.size_limit(urls[0]) == 2048
+    title, body = bodies["json"]
+    assert body.count("摘要") == 20 and "另有 180 条未列出" in body
