@@ -136,7 +136,8 @@ def kind_label(kind: Any, lang: str) -> str:
 
 REASON_ZH = {"cleared": "条件已消除", "stale": "久无更新自动解除", "ack_timeout": "确认超时", "unack": "取消确认",
              "unacknowledged": "无人确认，已升级", "assigned": "已指派", "group": "分组通知", "repeat": "重复提醒",
-             "digest": "汇总通知", "manual": "人工解除", "expired": "静默到期", "removed": "静默已撤销"}
+             "digest": "汇总通知", "manual": "人工解除", "expired": "静默到期", "removed": "静默已撤销",
+             "no_longer_matches": "不再符合静默条件", "resolved": "解除通知"}
 """Reasons of lifecycle records (alerts/pipeline.py) as a quality team reads them."""
 
 
