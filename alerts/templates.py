@@ -28,7 +28,7 @@ A hand-over from the board tells the assignee who handed it and why:
 >>> snap.update(assignee="wang", assigned_by="li", note="请回电 139****1234")
 >>> title, body = render(Notification("k", "wang", "assigned", 0.0, [snap]), "en", "http://board")
 >>> title
-'assigned to wang: [Red warning I] receive_lag · Region north · Order WO-1 (1)'
+'assigned to wang: [Red warning I] Receive overdue · Region north · Order WO-1 (1)'
 >>> print(body.splitlines()[2])
   handed over: li -> wang · note: 请回电 139****1234
 

@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from detectors.fusion import KIND_ZH
+from detectors.fusion import KIND_EN, KIND_ZH
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (zh, en)
@@ -282,7 +282,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "action.resolve": ("解除", "resolve"),
     "action.label": ("标注", "label"),
     # alert kinds: Chinese names (detectors/fusion.py KIND_ZH); English keeps the documented identifiers
-    **{f"kind.{kind}": (zh, kind) for kind, zh in KIND_ZH.items()},
+    **{f"kind.{kind}": (zh, KIND_EN.get(kind, kind)) for kind, zh in KIND_ZH.items()},
     "store.missing": ("预警存储暂不可用：{err}", "Alert store unavailable: {err}"),
 }
 

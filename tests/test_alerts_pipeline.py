@@ -896,7 +896,7 @@ def test_a_group_whose_alerts_all_resolved_sends_an_all_clear_titled_as_one():
     assert title.startswith("【预警已解除】红色 I级") and "预警 I级】" not in title and title.endswith("(1)")
     assert "已解除" in body and "解除于 2026-07-14 12:11" in body
     title, _ = render(n, "en", "http://board")
-    assert title.startswith("[Resolved] Red I · receive_lag")
+    assert title.startswith("[Resolved] Red I · Receive overdue")
 
 
 def test_a_receiver_an_escalation_paged_hears_the_all_clear():

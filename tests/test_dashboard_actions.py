@@ -38,7 +38,7 @@ def test_board_lists_active_alerts_most_urgent_first(board_env, seeded):
     assert not at.exception, at.exception
     text = all_text(at)
     assert "Active alerts · 4" in text
-    assert text.index("receive\\_lag") < text.index("backlog\\_growth") < text.index("sentiment\\_drop")
+    assert text.index("Receive overdue") < text.index("Backlog growing") < text.index("Sentiment worsening")
     assert "13812345678" not in text and "138\\*\\*\\*\\*5678" in text  # masked, and escaped as markdown
     for m in at.markdown:
         assert not (m.allow_html and ("客户原话" in m.value or "<b>" in m.value))
@@ -60,7 +60,7 @@ def test_staff_sees_only_routed_alerts_and_cannot_silence_red(board_env, seeded)
     at = app_test("zhang").run()  # staff: region north, lands on "My alerts"
     assert not at.exception, at.exception
     text = all_text(at)
-    assert "receive\\_lag" in text and "backlog\\_growth" in text and "sentiment\\_drop" not in text
+    assert "Receive overdue" in text and "Backlog growing" in text and "Sentiment worsening" not in text
     assert "add agents" in text.lower() or "overflow" in text  # the playbook
     red, orange = seeded[0]["alert_id"], seeded[1]["alert_id"]
     keys = {b.key for b in at.button}
@@ -111,10 +111,10 @@ def test_order_alerts_of_one_kind_and_region_fold_into_one_card(board_env, seede
     assert "Active alerts · 34" in text
     assert "30 orders" in text and "30 unacknowledged" in text
     # one card for the thirty, not thirty cards: the aggregate alerts of lower tiers are still on the first screen
-    assert "sentiment\\_drop" in text and "repeat\\_contact" in text
+    assert "Sentiment worsening" in text and "Repeat contacts" in text
     assert not [b for b in at.button if b.key and b.key.startswith("ack-") and "WO-20261123-9" in b.key]
     # the aggregate red leads its tier, the group comes next; the riskiest order is quoted first
-    assert text.index("receive\\_lag") < text.index("30 orders") < text.index("工单 29 投诉风险")
+    assert text.index("Receive overdue") < text.index("30 orders") < text.index("工单 29 投诉风险")
     assert "13912345678" not in text
     table = next(d.value for d in at.dataframe if "Order" in d.value.columns)
     assert len(table) == 30 and table.iloc[0]["Order"] == "WO-20261123-900029"

@@ -157,10 +157,10 @@ def test_the_review_table_has_one_row_per_kind_noisiest_first_with_the_periods_f
     assert list(df.columns) == COLS
     assert _rows(df) == [
         # kind, alerts, red/orange %, labelled, useful, false, false %, never %, MTTA, MTTR, escalated %, failures
-        ["receive_lag", 3, 66.7, 3, 1, 2, 66.7, 33.3, 4.0, 12.5, 66.7, 2],
-        ["repeat_contact", 1, 0.0, 0, 0, 0, None, 100.0, None, None, 0.0, 0],
-        ["sentiment_drop", 1, 0.0, 0, 0, 0, None, 100.0, None, None, 100.0, 0],
-        ["backlog_growth", 1, 100.0, 1, 1, 0, 0.0, 0.0, 1.0, None, 0.0, 1]]
+        ["Receive overdue", 3, 66.7, 3, 1, 2, 66.7, 33.3, 4.0, 12.5, 66.7, 2],
+        ["Repeat contacts", 1, 0.0, 0, 0, 0, None, 100.0, None, None, 0.0, 0],
+        ["Sentiment worsening", 1, 0.0, 0, 0, 0, None, 100.0, None, None, 100.0, 0],
+        ["Backlog growing", 1, 100.0, 1, 1, 0, 0.0, 0.0, 1.0, None, 0.0, 1]]
     assert _tiles(at)["Notification failures"] == "2"        # g1 on dingtalk (two alerts, one message), k2 by mail
     element = next(d for d in at.dataframe if "Never acked" in d.value.columns)
     columns = json.loads(element.proto.columns)
@@ -172,14 +172,14 @@ def test_the_review_table_has_one_row_per_kind_noisiest_first_with_the_periods_f
     df = _review(at)
     assert list(df.columns) == COLS[:1] + ["Region"] + COLS[1:]
     assert _rows(df)[:2] == [
-        ["receive_lag", "south", 1, 100.0, 1, 0, 1, 100.0, 100.0, None, 20.0, 100.0, 1],
-        ["receive_lag", "north", 2, 50.0, 2, 1, 1, 50.0, 0.0, 4.0, 5.0, 50.0, 1]]
-    assert [tuple(r[:2]) for r in _rows(df)[2:]] == [("repeat_contact", "—"), ("sentiment_drop", "south"),
-                                                     ("backlog_growth", "north")]
+        ["Receive overdue", "south", 1, 100.0, 1, 0, 1, 100.0, 100.0, None, 20.0, 100.0, 1],
+        ["Receive overdue", "north", 2, 50.0, 2, 1, 1, 50.0, 0.0, 4.0, 5.0, 50.0, 1]]
+    assert [tuple(r[:2]) for r in _rows(df)[2:]] == [("Repeat contacts", "—"), ("Sentiment worsening", "south"),
+                                                     ("Backlog growing", "north")]
 
     at.multiselect(key="h_region").set_value(["north"]).run()   # the page's filters apply to the review
     assert not at.exception, at.exception
-    assert [tuple(r[:3]) for r in _rows(_review(at))] == [("receive_lag", "north", 2), ("backlog_growth", "north", 1)]
+    assert [tuple(r[:3]) for r in _rows(_review(at))] == [("Receive overdue", "north", 2), ("Backlog growing", "north", 1)]
     assert _tiles(at)["Notification failures"] == "1"
 
 
