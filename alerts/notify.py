@@ -463,7 +463,8 @@ class Notifier:
                     await (self.sent.done(key) if result["ok"] else self.sent.release(key))
                 except Exception:
                     log.warning("sent-log unreachable; %s to %s not marked", n.key, target_name(url), exc_info=True)
-                await self._report(n, result)
+                # ``message``: the key of what was sent (a digest's own key when several intents left as one)
+                await self._report(n, {**result, "message": message.key})
         await self._finish(intents)
 
     @staticmethod

@@ -243,6 +243,16 @@ def _read_failed_deliveries(url: str, prefix: str, bucket: int) -> list[dict[str
     return store().deliveries(failed_only=True, limit=500)
 
 
+def message_of(delivery: dict[str, Any]) -> str:
+    """The message a delivery row belongs to: a digest sends many intents as one message (``message``, written since
+    session 16), older rows name only their intent (``key``).
+
+    >>> message_of({"key": "k1", "message": "digest:ab"}), message_of({"key": "k1"})
+    ('digest:ab', 'k1')
+    """
+    return str(delivery.get("message") or delivery.get("key"))
+
+
 def failed_deliveries() -> list[dict[str, Any]]:
     """The newest notification outcomes that failed after all their tries (newest first), read at most once per
     refresh interval per process."""

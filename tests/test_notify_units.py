@@ -163,6 +163,10 @@ async def test_a_rate_limited_burst_is_delayed_into_a_digest_and_every_intent_is
     assert all(alert_id in posts[1][1]["message"] for alert_id in ids[1:])
     assert sorted((a, r["key"], r["digest"], r["ok"]) for a, r in results) == \
         [(alert_id, f"k{i}", i > 0, True) for i, alert_id in enumerate(ids)]
+    # which message each row went out in: the first on its own, the other three in one digest (one message, for
+    # the board's count of failed messages and the quality team's)
+    messages = [r["message"] for _, r in sorted(results, key=lambda x: x[1]["key"])]
+    assert messages[0] == "k0" and messages[1].startswith("digest:") and len(set(messages[1:])) == 1
 
 
 async def test_a_sent_log_that_cannot_be_reached_does_not_swallow_the_message():

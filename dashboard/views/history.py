@@ -198,7 +198,7 @@ def failed_messages(failed: list[dict[str, Any]], since: float, until: float | N
         at = data.on_alert_clock(data.epoch(d.get("ts")), snapshot)
         if at is None or at < since or (until is not None and at >= until) or d.get("ok"):
             continue
-        out.setdefault(str(d.get("alert_id")), set()).add((str(d.get("key")), str(d.get("target"))))
+        out.setdefault(str(d.get("alert_id")), set()).add((data.message_of(d), str(d.get("target"))))
     return out
 
 

@@ -94,7 +94,7 @@ NOTIFY_WINDOW_S = 900.0
 
 def undelivered(failed: list[dict[str, Any]], now: float, window_s: float = NOTIFY_WINDOW_S) -> tuple[int, list[str]]:
     """How many messages failed after all their tries in the last ``window_s`` (one per message and channel: a
-    digest's alerts each have a row), and on which channels (``scheme host``, no credentials: the notifier stores
+    group message's alerts, and a digest's intents, each have a row), and on which channels (``scheme host``, no credentials: the notifier stores
     only ``target_name``).
 
     >>> rows = [{"key": "g1", "target": "mailto://smtp.x.cn", "ts": 990.0}, {"key": "g1", "target": "mailto://smtp.x.cn",
@@ -102,7 +102,8 @@ def undelivered(failed: list[dict[str, Any]], now: float, window_s: float = NOTI
     >>> undelivered(rows, now=1000.0)
     (2, ['json hook:80', 'mailto smtp.x.cn'])
     """
-    recent = {(d.get("key"), d.get("target")) for d in failed if (data.epoch(d.get("ts")) or 0.0) >= now - window_s}
+    recent = {(data.message_of(d), d.get("target")) for d in failed
+              if (data.epoch(d.get("ts")) or 0.0) >= now - window_s}
     return len(recent), sorted({str(tg).replace("://", " ", 1) for _, tg in recent if tg})
 
 
