@@ -109,6 +109,17 @@ class Retry(BaseModel):
     factor: float = Field(2.0, ge=1, description="delay multiplier per attempt")
     timeout_s: float = Field(10.0, gt=0, description="timeout of one send attempt")
 
+    def budget_s(self) -> float:
+        """The longest one delivery can take: every attempt timing out, with every backoff between them.
+
+        >>> Retry().budget_s()   # 5 × 10 s + 1 + 2 + 4 + 8 s
+        65.0
+        >>> Retry(attempts=20, backoff_max_s=60.0, timeout_s=30.0).budget_s()   # 600 s + 1 + 2 + … + 32 + 13 × 60 s
+        1443.0
+        """
+        delays = [min(self.backoff_s * self.factor ** i, self.backoff_max_s) for i in range(self.attempts - 1)]
+        return self.attempts * self.timeout_s + sum(delays)
+
 
 class AlertsConfig(BaseModel):
     """Alert lifecycle, routing and notification settings."""
@@ -165,6 +176,8 @@ class AlertsConfig(BaseModel):
     rate_limit: RateLimit = Field(RateLimit(), description="default token bucket per receiver")
     rate_limit_by_receiver: dict[str, RateLimit] = Field({}, description="per-receiver token buckets")
     retry: Retry = Field(Retry(), description="delivery retry policy")
+    takeover_after_s: float = Field(60.0, gt=0, description="a notifier silent this long is taken for dead: "
+                                    "another takes over the intents it had accepted (alerts/notify.py)")
     sent_log_ttl_s: float = Field(7 * 24 * 3600.0, gt=0, description="how long the Redis sent-log remembers a "
                                   "delivered notification (idempotency across worker restarts)")
     board_url: str | None = Field(None, description="base URL of the board for the links in messages (unset: "

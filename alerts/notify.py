@@ -17,8 +17,8 @@ sent-log claims). An entry is acknowledged and deleted (``XACK`` + ``XDEL``) onl
 known and reported through ``on_result`` (or when its receiver has no targets), so a worker killed between its
 alert checkpoint (which has drained the intents) and their delivery leaves them in the stream: never read ones
 for whoever reads next, read ones in the dead run's pending list. Each run keeps a key
-``<prefix>notify:alive:<run>`` that expires after ``claim_after_s`` and is renewed on every poll (at least four
-times per ``claim_after_s``, also while it retries a receiver that is down; the consumers' idle time of ``XINFO
+``<prefix>notify:alive:<run>`` that expires after ``claim_after_s`` (``alerts.takeover_after_s``, 60 s) and is
+renewed on every poll (at least four times per ``claim_after_s``, also while it retries a receiver that is down; the consumers' idle time of ``XINFO
 CONSUMERS`` is no such sign: Redis 7.0 does not renew it on an empty read). A notifier takes over with
 ``XCLAIM`` the pending entries of a consumer of the group whose key is gone (a dead run), then forgets that
 consumer; the sent-log stops a second send of what the dead run had sent (a run whose event loop stalled longer
@@ -51,8 +51,6 @@ ResultCallback = Callable[[str, dict[str, Any]], "Awaitable[None] | None"]
 STREAM = "notify:intents"
 """The stream of intents (after the Redis key prefix)."""
 GROUP = "notifier"
-CLAIM_AFTER_S = 60.0
-"""A run that has not renewed its liveness key for this long is dead: its pending intents are taken over."""
 ALIVE = "notify:alive:"
 READ_BLOCK_MS = 1000
 """A notifier polls the stream at least this often (and at least four times per ``claim_after_s``), so that it
@@ -162,7 +160,7 @@ class Notifier:
     """Send notifications in the background; see the module docstring."""
 
     def __init__(self, config: AlertsConfig, redis_client: Any = None, prefix: str = "yj:",
-                 on_result: ResultCallback | None = None, claim_after_s: float = CLAIM_AFTER_S,
+                 on_result: ResultCallback | None = None, claim_after_s: float | None = None,
                  utc_offset_h: float | None = None):
         self.config = config
         self.utc_offset_h = utc_offset_h
@@ -174,7 +172,10 @@ class Notifier:
         self.alive_prefix = prefix + ALIVE
         self.sent = SentLog(redis_client, prefix, config.sent_log_ttl_s)
         self.consumer = self.sent.mine   # this run: its stream consumer and its sent-log claims
-        self.claim_after_s = claim_after_s
+        self.claim_after_s = config.takeover_after_s if claim_after_s is None else claim_after_s
+        self._claim_hold_s = max(600, int(2 * config.retry.budget_s()) + 1)
+        """A sent-log claim outlives the longest delivery the retry policy allows (a claim that expired mid-send
+        would let a second sender in)."""
         self.on_result = on_result
         self.queue: asyncio.Queue[_Intent | None] = asyncio.Queue()
         self.buckets: dict[str, TokenBucket] = {}
@@ -443,7 +444,7 @@ class Notifier:
             mine = []
             for n in items:
                 try:
-                    claimed = await self.sent.claim(self._target_key(n.key, url))
+                    claimed = await self.sent.claim(self._target_key(n.key, url), self._claim_hold_s)
                 except Exception:   # the sent-log (Redis) away: rather twice than never
                     self.stats["unclaimed"] += 1
                     log.warning("sent-log unreachable; %s sent to %s without a claim", n.key, target_name(url),

@@ -262,6 +262,36 @@ async def test_an_intent_whose_sender_died_mid_send_is_sent_by_the_restarted_wor
     assert restarted.stats["duplicate"] == 1
 
 
+async def test_a_send_claim_outlives_the_longest_delivery_the_retry_policy_allows(aredis_client):
+    """A claim that expired while its sender still retried would let another sender in (twice, not once): with
+    20 tries of 30 s (a patient policy for a flaky SMS gateway) the claim holds for twice the 1,443-s budget, not
+    the fixed 600 s it had."""
+    writers = []
+
+    async def swallow(reader, writer):   # accepts and reads, never answers: the first try is in flight
+        writers.append(writer)
+        await reader.read()
+
+    hang = await asyncio.start_server(swallow, "127.0.0.1", HTTP_PORT)
+    cfg = AlertsConfig(receivers={"staff": [HOOK]}, retry=Retry(attempts=20, backoff_max_s=60.0, timeout_s=30.0))
+    p, _ = storm_pipeline(1)
+    notifier = Notifier(cfg, aredis_client, prefix="n9:")
+    notifier.start()
+    notifier.submit(p.drain_notifications())
+    try:
+        for _ in range(100):
+            if writers:
+                break
+            await asyncio.sleep(0.05)
+        [key] = [k async for k in aredis_client.scan_iter(match="n9:sent:*")]
+        assert 2 * 1443 <= await aredis_client.ttl(key) <= 2 * 1443 + 1
+    finally:
+        await notifier.close()
+        for w in writers:
+            w.close()
+        hang.close()
+
+
 async def test_customer_markup_reaches_an_html_mail_escaped_and_masked(aredis_client, smtp):
     """Customer text with markup, a phone, an ID number and an address, sent to a mail receiver that wants HTML:
     the mail shows the markup as text (escaped), never as HTML, and none of the personal data."""
