@@ -20,6 +20,8 @@ from typing import Iterable
 import orjson
 from aiohttp import web
 
+from yujing.masking import safe_text
+
 log = logging.getLogger("yujing.inbox")
 
 
@@ -55,7 +57,7 @@ def make_app(path: Path) -> web.Application:
                "title": str(msg.get("title") or ""), "body": str(msg.get("message") or "")}
         with path.open("ab") as f:   # one write per line: a reader never sees half a message as whole
             f.write(orjson.dumps(row) + b"\n")
-        log.info("push to %s: %s", row["receiver"], row["title"])
+        log.info("push to %s: %s", safe_text(row["receiver"], 60), safe_text(row["title"], 200))   # a log: masked
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=1 << 20)
