@@ -53,5 +53,3 @@ def test_a_half_written_last_line_is_skipped(tmp_path):
     path.write_bytes(b'{"receiver": "staff", "title": "t", "body": "b", "ts": 1.0}\n{"receiver": "sta')
     assert [m["title"] for m in read_inbox(path)] == ["t"]
     assert read_inbox(tmp_path / "none.jsonl") == []
-
-
