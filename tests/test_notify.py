@@ -326,6 +326,19 @@ async def undelivered(client, prefix: str) -> int:
     return await client.xlen(prefix + STREAM_KEY)
 
 
+async def next_notifier(cfg: AlertsConfig, client, prefix: str, hook: HttpReceiver, **kw) -> Notifier:
+    """A notifier started after another (killed, or never started) on the same Redis: it runs until the stream of
+    intents is empty, then it and the receiver ``hook`` stop. A dead run is taken for dead after 0.3 s."""
+    restarted = Notifier(cfg, client, prefix=prefix, claim_after_s=0.3, **kw)
+    restarted.start()
+    try:
+        await restarted.drain(20, stream=True)
+    finally:
+        await restarted.close()
+        await hook.stop()
+    return restarted
+
+
 async def test_intents_accepted_by_a_killed_notifier_are_delivered_once_by_the_next_one(aredis_client, redis_url):
     """The worker hands intents over, its alert state is checkpointed (they are drained from it), and it is killed
     while the receiver is down: the restarted worker (a new notifier, a new run) delivers every one of them, once,
@@ -344,14 +357,7 @@ async def test_intents_accepted_by_a_killed_notifier_are_delivered_once_by_the_n
     hook = HttpReceiver(HTTP_PORT)
     await hook.start()
     store = AlertStore(redis.Redis.from_url(redis_url), prefix="d1:")
-    restarted = Notifier(cfg, aredis_client, prefix="d1:", on_result=store.record_delivery)
-    restarted.claim_after_s = 0.3
-    restarted.start()
-    try:
-        await restarted.drain(20, stream=True)
-    finally:
-        await restarted.close()
-        await hook.stop()
+    restarted = await next_notifier(cfg, aredis_client, "d1:", hook, on_result=store.record_delivery)
     got = sorted(i for x in hook.posts for i in ids_in(x["message"]))
     assert got == sorted(r.alert_id for r in records)
     assert len(hook.posts) == len(notes) and restarted.stats["sent"] == len(notes)
@@ -370,13 +376,7 @@ async def test_intents_written_but_never_read_are_delivered_by_the_next_notifier
     assert await undelivered(aredis_client, "d2:") == len(notes)
     hook = HttpReceiver(HTTP_PORT)
     await hook.start()
-    restarted = Notifier(cfg, aredis_client, prefix="d2:")
-    restarted.start()
-    try:
-        await restarted.drain(20, stream=True)
-    finally:
-        await restarted.close()
-        await hook.stop()
+    await next_notifier(cfg, aredis_client, "d2:", hook)
     assert sorted(i for x in hook.posts for i in ids_in(x["message"])) == sorted(r.alert_id for r in records)
     assert len(hook.posts) == len(notes) and await undelivered(aredis_client, "d2:") == 0
 
@@ -403,14 +403,7 @@ async def test_a_crash_after_the_send_but_before_the_ack_does_not_send_twice(are
     await killed.close()
     assert len(hook.posts) == 1 and await undelivered(aredis_client, "d3:") == 1
 
-    restarted = Notifier(cfg, aredis_client, prefix="d3:")
-    restarted.claim_after_s = 0.3
-    restarted.start()
-    try:
-        await restarted.drain(20, stream=True)
-    finally:
-        await restarted.close()
-        await hook.stop()
+    restarted = await next_notifier(cfg, aredis_client, "d3:", hook)
     assert len(hook.posts) == 1 and restarted.stats["duplicate"] == 1 and restarted.stats["sent"] == 0
     assert await undelivered(aredis_client, "d3:") == 0
 
