@@ -46,6 +46,8 @@ from yujing.records import SCOPE_KEYS, TIER_RANK, AlertRecord, Condition, fmt_ts
 
 LABELS = ("useful", "false_alarm", "missed_incident")
 MAX_LABELS = 10_000
+_ASK = object()
+"""``_hold_escalation``'s default: find out whether the alert is muted."""
 INHIBIT_RECHECK_S = 60.0
 """An inhibition has no known end: an inhibited alert with an escalation step pending looks again this often."""
 
@@ -220,7 +222,7 @@ class AlertPipeline:
                 if a.acked_by is not None:
                     a.acked_by = a.acked_at = None
                     self.escalation.restart(a, now)
-                    self._hold_escalation(a, now, self._muted(a, now))
+                    self._hold_escalation(a, now)
                     out.append(a.record("acknowledged", now, acknowledged=False, by=by, reason="unack"))
                     if a.phase == "firing":
                         self._notify(a, now)   # nobody's again: the group's repeats remind of it
@@ -334,7 +336,7 @@ class AlertPipeline:
         self.inhibitor.update(a.fingerprint, a.alert_id, labels, True)
         out = [a.record("firing", t, **self._mute_extra(a, labels, t))]
         out += self._apply_silences(a, labels, t)
-        self._hold_escalation(a, t, self._muted(a, t))
+        self._hold_escalation(a, t)
         self._notify(a, t)
         return out
 
@@ -352,7 +354,7 @@ class AlertPipeline:
             out.append(a.record("silenced", t, silenced=False, silence_id=lifted, reason="no_longer_matches"))
         out += self._apply_silences(a, labels, t)
         # muted at its old tier, perhaps not at the new one (blue at night, now red): its escalation clock knows
-        self._hold_escalation(a, t, self._muted(a, t))
+        self._hold_escalation(a, t)
         self._notify(a, t)
         return out
 
@@ -480,16 +482,19 @@ class AlertPipeline:
                 continue
             out.append(a.record("silenced", t, silenced=False, silence_id=sid, reason=reason,
                                 **({"by": by} if by else {})))
-            self._hold_escalation(a, t, self._muted(a, t))
+            self._hold_escalation(a, t)
             self._notify(a, t)
         return out
 
-    def _hold_escalation(self, a: Alert, t: float, muted: dict[str, Any] | None) -> None:
+    def _hold_escalation(self, a: Alert, t: float, muted: dict[str, Any] | None | object = _ASK) -> None:
         """Muted time does not count toward escalation: stop the alert's escalation clock while it is silenced,
         inhibited or in a mute window, let it go on when the alert is heard of again. Called when the alert
         fires, changes tier, gains or loses a silence, and at its escalation timer: a window counts from its
         start; an inhibition that began after the alert fired or changed tier counts from the timer that finds
-        it (staff had been told), and its end is looked for each minute. ``muted``: :meth:`_mute_reason` at ``t``."""
+        it (staff had been told), and its end is looked for each minute. ``muted``: :meth:`_muted` at ``t``, if
+        the caller has it already."""
+        if muted is _ASK:
+            muted = self._muted(a, t)
         if muted is None:
             self.escalation.resume(a, t)
         elif muted["by"] == "silence":

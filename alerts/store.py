@@ -75,6 +75,10 @@ def fold(row: dict[str, Any] | None, rec: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+DELIVERIES_KEPT = 10_000
+"""The newest delivery outcomes kept (``dl``), and the newest failed ones (``dl:failed``)."""
+
+
 class AlertStore:
     def __init__(self, client: redis.Redis, prefix: str = "yj:"):
         self.r = client
@@ -148,10 +152,10 @@ class AlertStore:
         pipe = self.r.pipeline(transaction=False)
         pipe.rpush(self._k("dl", alert_id), row)
         pipe.lpush(self._k("dl"), row)
-        pipe.ltrim(self._k("dl"), 0, 9999)
+        pipe.ltrim(self._k("dl"), 0, DELIVERIES_KEPT - 1)
         if not result.get("ok"):
             pipe.lpush(self._k("dl", "failed"), row)
-            pipe.ltrim(self._k("dl", "failed"), 0, 9999)
+            pipe.ltrim(self._k("dl", "failed"), 0, DELIVERIES_KEPT - 1)
         pipe.execute()
 
     def audit(self, who: str, action: str, detail: dict[str, Any], ts: float | None = None) -> None:

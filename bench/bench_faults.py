@@ -42,31 +42,21 @@ OUT = ROOT / "bench" / "out"
 
 
 class Receiver:
-    """A webhook that keeps every message apprise's ``json://`` posts to it (title, body), on a thread."""
+    """The demo's push inbox (``yujing inbox``, its own process) on ``port``: what apprise's ``json://`` posts."""
 
-    def __init__(self, port: int):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    def __init__(self, port: int, path: Path):
+        import subprocess
+        import sys
 
-        posts = self.posts = []
+        from yujing.runtime.inbox import inbox_urls
+        self.path, self.url = path, inbox_urls(port, ["staff"])["staff"][0]
+        self.proc = subprocess.Popen([sys.executable, "-m", "yujing.cli", "inbox", "--port", str(port), "--out",
+                                      str(path)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        class Hook(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:   # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                posts.append(orjson.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
-        self.url = f"json://127.0.0.1:{port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        from yujing.runtime.inbox import read_inbox
+        return read_inbox(self.path)
 
 
 def notifications(rig: Rig, app_id: str, receiver: Receiver) -> dict[str, Any]:
@@ -77,10 +67,11 @@ def notifications(rig: Rig, app_id: str, receiver: Receiver) -> dict[str, Any]:
     rows = [orjson.loads(x) for x in rig.r.lrange(f"{app_id}:dl", 0, -1)]
     ok = Counter((r.get("key"), r.get("target"), r.get("alert_id")) for r in rows if r.get("ok"))
     left = rig.r.xlen(f"{app_id}:notify:intents") if rig.r.exists(f"{app_id}:notify:intents") else 0
-    bodies = Counter((p.get("title"), p.get("message")) for p in receiver.posts)
+    posts = receiver.posts
+    bodies = Counter((p.get("title"), p.get("body")) for p in posts)
     # one post may carry many intents (a rate-limited receiver's digest), so posts and intents are not compared;
     # identical posts are a figure, not a failure: a group re-sent unchanged after its repeat interval is one too
-    return {"messages_received": len(receiver.posts), "identical_messages": sum(n - 1 for n in bodies.values()),
+    return {"messages_received": len(posts), "identical_messages": sum(n - 1 for n in bodies.values()),
             "intents_delivered": len({(k, t) for k, t, _ in ok}),
             "intents_recorded_twice": sum(1 for n in ok.values() if n > 1),
             "failed": sum(1 for r in rows if not r.get("ok")), "intents_left": left}
@@ -203,8 +194,9 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
     chunks = [lines[i * len(lines) // kills:(i + 1) * len(lines) // kills] for i in range(kills)]
     result: dict[str, Any] = {"events": len(lines), "topology": topology, "kills": [], "redis_restart": None}
     roles = dict(TOPOLOGIES[topology])
-    receiver = Receiver(port_base + 9)
     with Rig(port_base, keep=keep) as rig:
+        receiver = Receiver(port_base + 9, rig.tmp / "inbox.jsonl")
+        rig.procs.append(receiver.proc)   # stopped with the workers, also when the run fails
         rig.extra_toml = f'[alerts]\nreceivers = {{staff = ["{receiver.url}"]}}\n'
         if keep:
             print("logs and data in", rig.tmp, flush=True)
@@ -274,7 +266,6 @@ def run(events: int = 20000, kills: int = 5, port_base: int = 19650, seed: int =
             "episodes_in_redis": len(before_wipe), "episodes_after_rebuild_from_topic": len(after_wipe),
             "rebuild_matches": before_wipe == after_wipe,
         })
-    receiver.close()
     sent = result["notifications"]
     # exactly once is judged on the state (open orders held = the clean run's) and on the counter
     result["ok"] = bool(result["state_matches"] and result["counter_short"] == 0

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import streamlit as st
 
+from alerts.store import DELIVERIES_KEPT
 from yujing.config import Settings, load_config
 
 
@@ -223,24 +224,12 @@ def _read_history(url: str, prefix: str, since: float, until: float | None, limi
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=4)
-def _read_all_failures(url: str, prefix: str, bucket: int) -> list[dict[str, Any]]:
-    return store().deliveries(failed_only=True, limit=FAILURES_KEPT)
+def _read_failures(url: str, prefix: str, bucket: int, limit: int) -> list[dict[str, Any]]:
+    return store().deliveries(failed_only=True, limit=limit)
 
 
-FAILURES_KEPT = 10_000
+FAILURES_KEPT = DELIVERIES_KEPT
 """The store keeps this many failed delivery rows (``dl:failed`` is trimmed to it): the history reads them all."""
-
-
-def all_failures() -> list[dict[str, Any]]:
-    """Every failed notification outcome the store keeps (newest first; one row per alert of a message, ``ts``
-    on the wall clock), read at most once per refresh interval per process; the history page picks its period's."""
-    cfg = settings()
-    return _read_all_failures(cfg.redis.url, cfg.redis.prefix, int(time.time() / _ttl()))
-
-
-@st.cache_data(ttl=5, show_spinner=False, max_entries=4)
-def _read_failed_deliveries(url: str, prefix: str, bucket: int) -> list[dict[str, Any]]:
-    return store().deliveries(failed_only=True, limit=500)
 
 
 def message_of(delivery: dict[str, Any]) -> str:
@@ -253,11 +242,13 @@ def message_of(delivery: dict[str, Any]) -> str:
     return str(delivery.get("message") or delivery.get("key"))
 
 
-def failed_deliveries() -> list[dict[str, Any]]:
-    """The newest notification outcomes that failed after all their tries (newest first), read at most once per
+def failed_deliveries(limit: int | None = None) -> list[dict[str, Any]]:
+    """The newest notification outcomes that failed after all their tries (newest first; one row per alert of a
+    message, ``ts`` on the wall clock), at most ``limit`` (None: every one the store keeps), read at most once per
     refresh interval per process."""
     cfg = settings()
-    return _read_failed_deliveries(cfg.redis.url, cfg.redis.prefix, int(time.time() / _ttl()))
+    return _read_failures(cfg.redis.url, cfg.redis.prefix, int(time.time() / _ttl()),
+                          FAILURES_KEPT if limit is None else limit)
 
 
 def is_ack(rec: dict[str, Any]) -> bool:
@@ -359,4 +350,4 @@ def refresh() -> None:
     """Forget cached reads (after this session sent a command, so its effect shows on the next run)."""
     _read_board.clear()
     _read_history.clear()
-    _read_all_failures.clear()
+    _read_failures.clear()

@@ -451,7 +451,8 @@ class Live:
     def _notifier(self) -> Any:
         if self.notifier is None:
             from alerts.notify import Notifier
-            self.notifier = Notifier(self.settings.alerts, self.redis, self.prefix, on_result=self._delivered)
+            self.notifier = Notifier(self.settings.alerts, self.redis, self.prefix, on_result=self._delivered,
+                                     utc_offset_h=self.settings.clock.utc_offset_h)
             self.notifier.start()
         return self.notifier
 

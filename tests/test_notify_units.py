@@ -54,20 +54,7 @@ def note(key: str, alert_id: str = "00000000000000aa-1") -> Notification:
 
 
 async def test_a_notification_is_delivered_once_masked_and_reported():
-    posts: list[dict] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        posts.append(await request.json())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    await web.SockSite(runner, sock).start()
+    runner, port, hooked = await start_hook()
     results: list[tuple[str, dict]] = []
     cfg = AlertsConfig(receivers={"staff": [f"json://127.0.0.1:{port}/hook"], "nobody": []},
                        retry=Retry(attempts=2, backoff_s=0.05, timeout_s=5.0),
@@ -77,6 +64,7 @@ async def test_a_notification_is_delivered_once_masked_and_reported():
         await deliver(notifier, [note("k1"), note("k1"), Notification("k2", "nobody", "group", 0.0, [])])
     finally:
         await runner.cleanup()
+    posts = [body for _, body in hooked]
     assert len(posts) == 1 and "13912345678" not in str(posts) and "00000000000000aa-1" in posts[0]["message"]
     assert notifier.stats == {"sent": 1, "failed": 0, "duplicate": 1, "skipped": 1, "digests": 0,
                               "unrecorded": 0, "unclaimed": 0, "volatile": 0, "taken_over": 0, "pending": 0,

@@ -140,19 +140,17 @@ def _stats(eps: list[dict[str, Any]], failures: int | str | None, lang: str) -> 
     st.subheader(t("hist.stats", lang), divider="gray")
     # firing to the first acknowledgement, over every alert acknowledged at some point (``acked`` is the first
     # ack, kept when it was taken back or lapsed since); the alerts nobody acknowledged have their own tile
-    mtta = [(e["acked"] - e["fired"]) / 60 for e in eps if e["acked"] and e["fired"]]
+    mtta, mttr = _minutes_to(eps, "acked"), _minutes_to(eps, "resolved")
     never = sum(1 for e in eps if not e["acked"])
-    mttr = [(e["resolved"] - e["fired"]) / 60 for e in eps if e["resolved"] and e["fired"]]
-    labelled = [e for e in eps if any(x in LABELS for x in e["labels"])]
-    false = [e for e in labelled if "false_alarm" in e["labels"]]
+    labelled, false = _verdicts(eps)
     m = st.columns(6)
     m[0].metric(t("hist.total", lang), len(eps))
     m[1].metric(t("hist.mtta", lang), t("minutes", lang, v=sum(mtta) / len(mtta)) if mtta else "—",
                 help=t("hist.mtta_help", lang, n=len(mtta)))
     m[2].metric(t("hist.never_acked", lang), f"{never / len(eps):.0%}" if eps else "—", help=f"{never} / {len(eps)}")
     m[3].metric(t("hist.mttr", lang), t("minutes", lang, v=sum(mttr) / len(mttr)) if mttr else "—")
-    m[4].metric(t("hist.false_share", lang), f"{len(false) / len(labelled):.0%}" if labelled else "—",
-                help=f"{len(false)} / {len(labelled)}")
+    m[4].metric(t("hist.false_share", lang), f"{false / labelled:.0%}" if labelled else "—",
+                help=f"{false} / {labelled}")
     m[5].metric(t("hist.notify_fail", lang), "—" if failures is None else failures,
                 help=t("hist.notify_fail_help", lang))
     if not eps:
@@ -226,6 +224,18 @@ def failures_of(eps: list[dict[str, Any]], messages: dict[str, set[Message]]) ->
     return len(set().union(*(messages.get(e["alert_id"], set()) for e in eps)))
 
 
+def _minutes_to(eps: list[dict[str, Any]], field: str) -> list[float]:
+    """Minutes from firing to ``field`` (``acked``: the first acknowledgement, kept when it was taken back or
+    lapsed since; ``resolved``), for the alerts that have it."""
+    return [(e[field] - e["fired"]) / 60 for e in eps if e[field] and e["fired"] is not None]
+
+
+def _verdicts(eps: list[dict[str, Any]]) -> tuple[int, int]:
+    """(labelled, false alarms) among ``eps``: an alert labelled both ways counts as a false alarm."""
+    labelled = [e for e in eps if any(x in LABELS for x in e["labels"])]
+    return len(labelled), sum(1 for e in labelled if "false_alarm" in e["labels"])
+
+
 def _median(values: list[float]) -> float | None:
     return round(float(statistics.median(values)), 1) if values else None
 
@@ -258,17 +268,14 @@ def review(eps: list[dict[str, Any]], messages: dict[str, set[Message]],
         groups.setdefault((str(e.get("kind")), e.get("region") if by_region else None), []).append(e)
     rows = []
     for (kind, region), es in groups.items():
-        labelled = [e for e in es if any(x in LABELS for x in e["labels"])]
-        false = sum(1 for e in labelled if "false_alarm" in e["labels"])
+        labelled, false = _verdicts(es)
         never = sum(1 for e in es if not e["acked"])
         rows.append({
             "kind": kind, "region": region, "alerts": len(es),
             "red_orange": _pct(sum(1 for e in es if e["tier"] in ("red", "orange")), len(es)),
-            "labelled": len(labelled), "useful": len(labelled) - false, "false": false,
-            "false_share": _pct(false, len(labelled)), "never": _pct(never, len(es)),
-            "mtta": _median([(e["acked"] - e["fired"]) / 60 for e in es if e["acked"] and e["fired"] is not None]),
-            "mttr": _median([(e["resolved"] - e["fired"]) / 60 for e in es
-                             if e["resolved"] and e["fired"] is not None]),
+            "labelled": labelled, "useful": labelled - false, "false": false,
+            "false_share": _pct(false, labelled), "never": _pct(never, len(es)),
+            "mtta": _median(_minutes_to(es, "acked")), "mttr": _median(_minutes_to(es, "resolved")),
             "escalated": _pct(sum(1 for e in es if (e.get("escalated") or 0) >= 1), len(es)),
             "failures": failures_of(es, messages)})
     rows.sort(key=lambda r: (-(r["false_share"] or 0.0), -(r["never"] or 0.0), -r["alerts"], r["kind"],
@@ -522,7 +529,7 @@ def render() -> None:
     picked, timeline = picked_now(eps)
     failures: int | str | None = None
     try:   # failed in the period, on the alerts' clock; the alerts shown only (the filters apply)
-        failed, snap = data.all_failures(), data.board_data().snapshot
+        failed, snap = data.failed_deliveries(), data.board_data().snapshot
         messages: dict[str, set[Message]] | None = failed_messages(failed, since, until, snap)
         failures = failures_of(eps, messages or {})
         if not kept_since(failed, since, snap):

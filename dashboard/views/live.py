@@ -110,7 +110,7 @@ def undelivered(failed: list[dict[str, Any]], now: float, window_s: float = NOTI
 def _notify_banner(snap: dict[str, Any], lang: str) -> None:
     """Staff are not being reached: say so where the duty manager looks (the quality team's history has the rows)."""
     try:
-        n, channels = undelivered(data.failed_deliveries(), time.time())
+        n, channels = undelivered(data.failed_deliveries(limit=500), time.time())   # 15 min
     except Exception:  # noqa: BLE001 - the banner must not take the wall down; the store error shows above
         return
     if not n:
