@@ -13,8 +13,8 @@ import streamlit as st
 from dashboard import actions, clock, data
 from dashboard.auth import User, can
 from dashboard.alert_group import AlertGroup
-from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain, tier_badge,
-                                  tier_label)
+from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain,
+                                  show_table, tier_badge, tier_label)
 from dashboard.i18n import t
 from dashboard.playbooks import playbook
 
@@ -186,7 +186,7 @@ def group_card(user: User, group: AlertGroup, now: float, lang: str, *, new: set
                 sent = sum(_send(user, "ack", a, lang, quiet=True) for a in todo)
                 st.toast(t("form.sent_n", lang, n=sent, action=t("action.ack", lang)))
         with st.expander(t("group.all", lang, n=len(alerts))):
-            st.dataframe(alert_table(alerts, now, lang, orders=True), hide_index=True, width="stretch")
+            show_table(alert_table(alerts, now, lang, orders=True))
         if show_playbook:
             st.info(f"**{t('staff.next', lang)}** · {playbook(group.kind, lang)}", icon=":material/checklist:")
 

@@ -72,6 +72,16 @@ def clean(text: Any, limit: int = 300) -> str:
     return " ".join(mask_pii(str(text if text is not None else "")).split())[:limit]
 
 
+MISSING = "—"
+"""How a table cell with no value reads (no label yet, never acked): a dash, not Streamlit's grey "None"."""
+
+
+def show_table(df: pd.DataFrame, **kwargs: Any) -> Any:
+    """``st.dataframe`` as every board table is drawn: full width, no index, a missing value as
+    :data:`MISSING`; ``kwargs`` (height, column_config, key) pass through. Cells stay typed: numbers sort."""
+    return st.dataframe(df, hide_index=True, width="stretch", placeholder=MISSING, **kwargs)
+
+
 def tier_label(tier: str | None, lang: str) -> str:
     return t(f"tier.{tier}", lang) if tier else "—"
 

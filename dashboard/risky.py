@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import ago, clean, md, scope_md, tier_badge, tier_label
+from dashboard.components import ago, clean, md, scope_md, show_table, tier_badge, tier_label
 from dashboard.i18n import factor_text, t
 from detectors.fusion import evidence_value_zh
 
@@ -134,7 +134,7 @@ def section(rows: list[dict[str, Any]] | None, active: list[dict[str, Any]], now
     if not rows:
         st.caption(t("risky.none", lang))
         return
-    st.dataframe(table(rows, now, lang), hide_index=True, width="stretch", column_config=_column_config(lang))
+    show_table(table(rows, now, lang), column_config=_column_config(lang))
     by_order = {_order(r): r for r in rows}
     picked = st.selectbox(t("risky.pick", lang), list(by_order), index=None, key=PICK_KEY,
                           placeholder=t("risky.pick_hint", lang), label_visibility="collapsed",

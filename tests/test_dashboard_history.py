@@ -17,7 +17,16 @@ def _step(alert: dict, status: str, seq: int, at: float, **extra) -> dict:
 
 
 def _history_table(at):
-    return next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+    """The history table as the screen shows it: a missing minute reads "—" (the table's placeholder), a minute
+    one decimal (its column's format); the cells themselves stay numbers, so the columns sort."""
+    element = next(d for d in at.dataframe if "Summary" in d.value.columns)
+    assert element.proto.placeholder == "—"
+    formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(element.proto.columns).items()}
+    df = element.value.copy()
+    for col in ("Time to ack (min)", "Time to resolve (min)"):
+        assert formats[col] == "%.1f" and df[col].dtype.kind == "f"
+        df[col] = ["—" if v != v else f"{v:.1f}" for v in df[col]]
+    return df
 
 
 def _story(at):

@@ -163,6 +163,7 @@ def test_the_review_table_has_one_row_per_kind_noisiest_first_with_the_periods_f
         ["Backlog growing", 1, 100.0, 1, 1, 0, 0.0, 0.0, 1.0, None, 0.0, 1]]
     assert _tiles(at)["Notification failures"] == "2"        # g1 on dingtalk (two alerts, one message), k2 by mail
     element = next(d for d in at.dataframe if "Never acked" in d.value.columns)
+    assert element.proto.placeholder == "—"                  # a figure not known yet reads "—", not "None"
     columns = json.loads(element.proto.columns)
     assert columns["Never acked"]["type_config"]["format"] == "%.0f%%"
     assert columns["Median time to ack (min)"]["type_config"]["format"] == "%.1f"

@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.alert_card import alert_card
-from dashboard.components import kind_label, md, scope_md, tier_badge
+from dashboard.components import kind_label, md, scope_md, show_table, tier_badge
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -60,10 +60,10 @@ def render() -> None:
             st.info(t("alert.over", lang, status=t(f"status.{row.get('status')}", lang)), icon=":material/task_alt:")
         st.subheader(t("hist.story", lang), divider="gray")
         steps = story(aid, lang, timeline)
-        st.dataframe(steps, hide_index=True, width="stretch")
+        show_table(steps)
         deliveries = data.store().deliveries(alert_id=aid)
         if deliveries:
             st.caption(t("hist.deliveries", lang))
-            st.dataframe(deliveries_table(deliveries, lang), hide_index=True, width="stretch")
+            show_table(deliveries_table(deliveries, lang))
 
     _panel()

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import clock, data
-from dashboard.components import clean
+from dashboard.components import clean, show_table
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -20,4 +20,4 @@ def render() -> None:
         t("col.time", lang): clock.show(data.epoch(r.get("ts")) or 0),
         t("col.who", lang): clean(r.get("who"), 64), t("col.what", lang): clean(r.get("action"), 32),
         t("col.detail", lang): clean(r.get("detail"), 300)} for r in rows])
-    st.dataframe(df, hide_index=True, width="stretch")
+    show_table(df)

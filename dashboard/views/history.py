@@ -15,7 +15,7 @@ from dashboard.alert_card import ACTION_WAIT_S
 from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
-                                  tier_label)
+                                  show_table, tier_label)
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -108,6 +108,8 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
 
 
 def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
+    """One row per alert; the minutes are float columns even when none is known yet (they sort as numbers)."""
+    minutes = {t("col.mtta", lang): "float64", t("col.mttr", lang): "float64"}
     return pd.DataFrame([{
         t("col.fired", lang): _fmt(e["fired"]), t("col.tier", lang): tier_label(e["tier"], lang),
         t("col.kind", lang): clean(kind_label(e["kind"], lang), 40), t("col.stage", lang): t(f"stage.{e['stage']}", lang),
@@ -116,22 +118,15 @@ def _table(eps: list[dict[str, Any]], lang: str) -> pd.DataFrame:
         t("col.mtta", lang): round((e["acked"] - e["fired"]) / 60, 1) if e["acked"] and e["fired"] else None,
         t("col.mttr", lang): round((e["resolved"] - e["fired"]) / 60, 1) if e["resolved"] and e["fired"] else None,
         t("col.labels", lang): ", ".join(t("label." + str(x), lang) for x in e["labels"] if x),
-        t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps])
+        t("col.summary", lang): clean(e["summary"], 200), "alert_id": e["alert_id"]} for e in eps]).astype(minutes)
 
 
 def _column_config(lang: str) -> dict[str, Any]:
     """Room for two labels ("False alarm, Useful"): sized to its content, the column kept the width of its
-    header when the table was first drawn without labels, cutting a label that landed later to "False alar"."""
-    return {t("col.labels", lang): st.column_config.TextColumn(width=150)}
-
-
-def _readable(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The table as the screen shows it: a time not (yet) known reads "—", not "None" (the CSV keeps blanks)."""
-    out = df.copy()
-    for col in (t("col.mtta", lang), t("col.mttr", lang)):
-        if col in out:
-            out[col] = [("—" if v is None or v != v else f"{v:.1f}") for v in out[col]]
-    return out
+    header when the table was first drawn without labels, cutting a label that landed later to "False alar".
+    Minutes to one decimal; the cells stay numbers, so the columns sort (a time not yet known reads "—")."""
+    minutes = {t(c, lang): st.column_config.NumberColumn(format="%.1f") for c in ("col.mtta", "col.mttr")}
+    return {t("col.labels", lang): st.column_config.TextColumn(width=150), **minutes}
 
 
 def _stats(eps: list[dict[str, Any]], failures: int | str | None, lang: str) -> None:
@@ -305,8 +300,7 @@ def review_table(rows: list[dict[str, Any]], lang: str, by_region: bool = False)
 
 def _review_config(lang: str) -> dict[str, Any]:
     """Shares as "67%", minutes to one decimal, counts whole, each figure's explanation as its header's tooltip;
-    the cells stay numbers, so a column sorts (a figure not known, e.g. no label yet, is drawn as a grey "None":
-    a Styler's ``na_rep`` does not reach null cells)."""
+    the cells stay numbers, so a column sorts (a figure not known, e.g. no label yet, reads "—")."""
     conf: dict[str, Any] = {}
     for c in REVIEW_COLS:
         tip = t(f"rv.{c}_help", lang)
@@ -323,8 +317,7 @@ def _review(eps: list[dict[str, Any]], messages: dict[str, set[Message]], lang: 
     st.caption(t("hist.review_caption", lang))
     df = review_table(review(eps, messages, by_region), lang, by_region)
     with st.container(key="h_review"):
-        st.dataframe(df, hide_index=True, width="stretch", height=_rows_height(len(df), 12),
-                     column_config=_review_config(lang))
+        show_table(df, height=_rows_height(len(df), 12), column_config=_review_config(lang))
     st.download_button(t("btn.csv_review", lang), df.to_csv(index=False).encode("utf-8-sig"), key="h_review_csv",
                        file_name=f"yujing-review-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                        icon=":material/download:")
@@ -432,11 +425,11 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
         st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
     steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
-        st.dataframe(steps, hide_index=True, width="stretch", height=_rows_height(len(steps), 20))
+        show_table(steps, height=_rows_height(len(steps), 20))
     deliveries = data.store().deliveries(alert_id=aid)
     if deliveries:
         st.caption(t("hist.deliveries", lang))
-        st.dataframe(deliveries_table(deliveries, lang), hide_index=True, width="stretch")
+        show_table(deliveries_table(deliveries, lang))
     if can(user.role, "label"):
         _label_panel(user, ep, lang)
 
@@ -545,8 +538,7 @@ def render() -> None:
         st.info(t("hist.none", lang))
     else:
         df = _table(eps, lang)
-        st.dataframe(_readable(df.drop(columns=["alert_id"]), lang), hide_index=True, width="stretch",
-                     height=300, column_config=_column_config(lang))
+        show_table(df.drop(columns=["alert_id"]), height=300, column_config=_column_config(lang))
         st.download_button(t("btn.csv", lang), df.to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"yujing-alerts-{clock.show(time.time(), '%Y%m%d-%H%M')}.csv", mime="text/csv",
                            icon=":material/download:")

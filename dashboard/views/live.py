@@ -16,8 +16,8 @@ import streamlit as st
 from dashboard import clock, data, risky
 from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
-from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, md, stage_card,
-                                  tier_tiles)
+from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, md, show_table,
+                                  stage_card, tier_tiles)
 from dashboard.i18n import t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
@@ -250,7 +250,7 @@ def board(lang: str) -> None:
                 for a in (item.alerts if isinstance(item, AlertGroup) else [item])]
         if rest:
             with st.expander(t("active.more", lang, n=len(rest))):
-                st.dataframe(alert_table(rest, open_to, lang), hide_index=True, width="stretch")
+                show_table(alert_table(rest, open_to, lang))
     with right:
         st.subheader(t("heat.title", lang), divider="gray")
         chart = heatmap(snap.get("regions") or {}, lang)
