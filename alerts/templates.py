@@ -1,7 +1,7 @@
 """Message templates (Chinese and English): what, where, tier (蓝/黄/橙/红 IV–I), since when, evidence and a
 link to the alert on the board. Plain text only, every field masked again on the way out.
 
-The words are the board's (``dashboard/i18n.py``: kinds, stages, statuses, scope keys, "已确认：{who}"), so a
+The words are the board's (``yujing/i18n.py``: tiers, kinds, stages, statuses, scope keys, "已确认：{who}"), so a
 message and the board name a thing alike; evidence keys have Chinese names only (``detectors/fusion.py``). Times
 are on one clock, the business's (``clock.utc_offset_h``; by default the clock the records carry, which the
 pipeline writes on it), named once. An all-clear says so first in its title. With ``max_bytes`` (a channel's
@@ -46,14 +46,11 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from dashboard.clock import zone_name
-from dashboard.i18n import t
 from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
+from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
-from yujing.records import TIER_LEVEL, TIER_RANK
+from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
 
-TIER_NAME = {"zh": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
-             "en": {"blue": "Blue", "yellow": "Yellow", "orange": "Orange", "red": "Red"}}
 WORDS = {"zh": {"status": "状态", "since": "开始于", "summary": "摘要", "evidence": "依据", "link": "查看",
                 "warning": "预警", "more": "另有 {n} 条未列出，全部见看板 {url}", "escalation": "升级",
                 "ack_timeout": "确认超时，重新通知", "digest": "汇总", "assigned": "指派给 {to}",
@@ -69,18 +66,14 @@ MAX_LISTED = 20
 
 
 def _board(key: str, lang: str, fallback: str) -> str:
-    """The board's word for ``key`` (dashboard/i18n.py), else ``fallback`` (a code the board does not name)."""
+    """The board's word for ``key`` (yujing/i18n.py), else ``fallback`` (a code the board does not name)."""
     text = t(key, lang)
     return fallback if text == key else text
 
 
-def _name(table: dict[str, dict[str, str]], lang: str, key: str | None) -> str:
-    return table.get(lang, {}).get(key or "", key or "-")
-
-
 def _tier(lang: str, tier: str) -> str:
     level = TIER_LEVEL.get(tier, "?")
-    return f"{_name(TIER_NAME, lang, tier)} {level}级" if lang == "zh" else f"{_name(TIER_NAME, lang, tier)} {level}"
+    return f"{tier_word(tier, lang)} {level}级" if lang == "zh" else f"{tier_word(tier, lang)} {level}"
 
 
 def _kind(lang: str, kind: str | None) -> str:
@@ -179,13 +172,13 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
     top = (firing or alerts)[0]
     group = _where({k: v for k, v in n.group.items() if k not in ("kind", "tier") and v}, lang)
     where = group if group != "-" else _where(top["scope"], lang)
-    tier_word, level = _name(TIER_NAME, lang, top["tier"]), TIER_LEVEL.get(top["tier"], "?")
+    word, level = tier_word(top["tier"], lang), TIER_LEVEL.get(top["tier"], "?")
     if not firing:   # an all-clear: never titled like an alarm
         title = (f"【{w['over']}】" if lang == "zh" else f"[{w['over']}] ") + f"{_tier(lang, top['tier'])} · "
     elif lang == "zh":
-        title = f"【{tier_word}{w['warning']} {level}级】"
+        title = f"【{word}{w['warning']} {level}级】"
     else:
-        title = f"[{tier_word} {w['warning']} {level}] "
+        title = f"[{word} {w['warning']} {level}] "
     count = w["count"].format(n=len(alerts), k=over) if firing and over else str(len(alerts))
     if not firing and n.firing_left:   # some resolved, others of the group still fire: not the all-clear
         count += w["left"].format(n=n.firing_left)

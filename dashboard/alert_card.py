@@ -15,7 +15,7 @@ from dashboard.auth import User, can
 from dashboard.alert_group import AlertGroup
 from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain,
                                   show_table, tier_badge, tier_label)
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.playbooks import playbook
 
 

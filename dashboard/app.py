@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.auth import authenticate, load_users
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import current_user, lang as current_lang
 from dashboard.views import alert, audit, history, live, staff
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time as dtime, timedelta, timezone
 
+from yujing import records
+
 
 def offset_h() -> float:
     """The business zone's offset from UTC in hours (``clock.utc_offset_h`` of the configuration)."""
@@ -21,16 +23,8 @@ def zone(hours: float | None = None) -> timezone:
 
 
 def zone_name(hours: float | None = None) -> str:
-    """``UTC+8``, ``UTC+5:30``, ``UTC-3``, ``UTC``.
-
-    >>> zone_name(8.0), zone_name(5.5), zone_name(-3), zone_name(0)
-    ('UTC+8', 'UTC+5:30', 'UTC-3', 'UTC')
-    """
-    h = offset_h() if hours is None else hours
-    if h == 0:
-        return "UTC"
-    whole, minutes = divmod(round(abs(h) * 60), 60)
-    return f"UTC{'+' if h > 0 else '-'}{whole}" + (f":{minutes:02d}" if minutes else "")
+    """The business zone's name, ``UTC+8`` (:func:`yujing.records.zone_name`)."""
+    return records.zone_name(offset_h() if hours is None else hours)
 
 
 def show(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S", hours: float | None = None) -> str:

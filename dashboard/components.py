@@ -1,6 +1,6 @@
 """Small pieces shared by the pages: tier colours, escaping, the freshness pill, the stage card, charts.
 
-Rule for safety: only values the board controls (tier names, integers, texts from :mod:`dashboard.i18n`) ever
+Rule for safety: only values the board controls (tier names, integers, texts from :mod:`yujing.i18n`) ever
 reach ``unsafe_allow_html``; anything from alerts or customers goes through :func:`md` (escaped markdown),
 ``st.text`` or a dataframe.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import clock
-from dashboard.i18n import t
+from yujing.i18n import t
 from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
 from yujing.masking import mask_pii
 

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import ago, clean, md, scope_md, show_table, tier_badge, tier_label
-from dashboard.i18n import factor_text, t
+from yujing.i18n import factor_text, t
 from detectors.fusion import evidence_value_zh
 
 LIMIT = 15

@@ -63,14 +63,14 @@ KIND_ZH = {"receive_lag": "受理超时", "dispatch_lag": "派单超时", "feedb
            "breach_forecast": "预测超时", "sentiment_drop": "情绪恶化", "reclassification": "重新分类",
            "reassignment_bounce": "反复转派", "repeat_contact": "重复来电", "complaint_risk": "投诉风险",
            "arrival_surge": "来电激增", "anomaly": "异常", "topic_surge": "问题集中爆发", "heartbeat": "数据中断"}
-"""Alert kinds in Chinese: summaries (they reach staff's phones) and the board (dashboard/i18n.py) use these."""
+"""Alert kinds in Chinese: summaries (they reach staff's phones) and the board (yujing/i18n.py) use these."""
 KIND_EN = {"receive_lag": "Receive overdue", "dispatch_lag": "Dispatch overdue", "feedback_lag": "Feedback overdue",
            "backlog_growth": "Backlog growing", "breach_forecast": "Breach forecast",
            "sentiment_drop": "Sentiment worsening", "reclassification": "Reclassification wave",
            "reassignment_bounce": "Reassignment bounces", "repeat_contact": "Repeat contacts",
            "complaint_risk": "Complaint risk", "arrival_surge": "Arrival surge", "anomaly": "Anomaly",
            "topic_surge": "Topic surge", "heartbeat": "Data stopped"}
-"""The same in English, for the board's and the messages' English readers (dashboard/i18n.py)."""
+"""The same in English, for the board's and the messages' English readers (yujing/i18n.py)."""
 SCOPE_ZH = {"region": "区域", "department": "部门", "channel": "渠道", "category": "分类", "order_id": "工单",
             "customer_id": "客户"}
 """What an alert is about, in Chinese: summaries and notifications (they reach staff's phones as they are)."""

@@ -833,8 +833,8 @@ def test_message_times_are_on_the_business_clock_and_say_which_once():
 
 def test_english_messages_use_the_boards_english_names():
     """``KIND_NAME["en"]`` and friends were empty: an English reader got ``feedback``, ``tier_changed`` and
-    ``region=north order_id=...``. Stages, statuses and scope read as on the board (dashboard/i18n.py)."""
-    from dashboard.i18n import t
+    ``region=north order_id=...``. Stages, statuses and scope read as on the board (yujing/i18n.py)."""
+    from yujing.i18n import t
 
     title, body = message(alert_snap(status="tier_changed", evidence={"top_factors": ["negative_text", "urged"]}),
                           lang="en")

@@ -11,17 +11,17 @@ import dashboard.actions
 import dashboard.auth
 import dashboard.components
 import dashboard.config
-import dashboard.i18n
 import dashboard.playbooks
 import dashboard.sound
 import dashboard.views.history
 import dashboard.views.staff
+import yujing.i18n
 from dashboard.actions import NotAllowed, build_command
 from dashboard.auth import User, add_user, authenticate, can, load_users
 
 
 @pytest.mark.parametrize("mod", [dashboard.actions, dashboard.auth, dashboard.components, dashboard.config,
-                                 dashboard.i18n, dashboard.playbooks, dashboard.sound, dashboard.views.history,
+                                 yujing.i18n, dashboard.playbooks, dashboard.sound, dashboard.views.history,
                                  dashboard.views.staff])
 def test_doctests(mod):
     result = doctest.testmod(mod)

@@ -38,6 +38,18 @@ def fingerprint(kind: str, scope: dict[str, str]) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
+def zone_name(utc_offset_h: float) -> str:
+    """``UTC+8``, ``UTC+5:30``, ``UTC-3``, ``UTC``: a business clock's name as the board and messages show it.
+
+    >>> zone_name(8.0), zone_name(5.5), zone_name(-3), zone_name(0)
+    ('UTC+8', 'UTC+5:30', 'UTC-3', 'UTC')
+    """
+    if utc_offset_h == 0:
+        return "UTC"
+    whole, minutes = divmod(round(abs(utc_offset_h) * 60), 60)
+    return f"UTC{'+' if utc_offset_h > 0 else '-'}{whole}" + (f":{minutes:02d}" if minutes else "")
+
+
 def fmt_ts(t: float, utc_offset_h: float = 8.0) -> str:
     """Epoch seconds -> RFC 3339 with the given offset, whole seconds (floor).
 

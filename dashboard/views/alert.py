@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.alert_card import alert_card
 from dashboard.components import kind_label, md, scope_md, show_table, tier_badge
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 PARAM = "alert"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import clock, data
 from dashboard.components import clean, show_table
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 

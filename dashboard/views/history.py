@@ -16,7 +16,7 @@ from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
                                   show_table, tier_label)
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 LABELS = ("useful", "false_alarm")

@@ -18,7 +18,7 @@ from dashboard.alert_card import alert_card, alert_table, group_card
 from dashboard.alert_group import AlertGroup, board_items, is_order_alert
 from dashboard.components import (all_clear, clean, freshness, heatmap, inject_css, md, show_table,
                                   stage_card, tier_tiles)
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 from dashboard.sound import beep_wav
 

@@ -10,7 +10,7 @@ from dashboard.alert_card import alert_card, group_card
 from dashboard.alert_group import AlertGroup, board_items
 from dashboard.auth import User
 from dashboard.components import all_clear, inject_css, is_stale, md
-from dashboard.i18n import t
+from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
 

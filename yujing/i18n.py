@@ -1,4 +1,5 @@
-"""The board's words in Chinese and English; each user picks a language (default ``zh``).
+"""The product's words in Chinese and English: the board's, and the push messages' (``alerts/templates.py``),
+so a message and the board name a thing alike. Each user picks a language (default ``zh``).
 
 >>> t("tier.red", "en"), t("tier.red", "zh")
 ('Red · I', '红色 · I级')
@@ -8,6 +9,11 @@
 from __future__ import annotations
 
 from detectors.fusion import KIND_EN, KIND_ZH
+from yujing.records import TIER_LEVEL
+
+TIER_WORD: dict[str, tuple[str, str]] = {"red": ("红色", "Red"), "orange": ("橙色", "Orange"),
+                                         "yellow": ("黄色", "Yellow"), "blue": ("蓝色", "Blue")}
+"""The tiers' colour words (zh, en), the one spelling behind the board's ``tier.*`` texts and the messages'."""
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (zh, en)
@@ -33,10 +39,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "role.staff": ("业务人员", "Staff"),
     "role.quality": ("质量组", "Quality"),
     "role.admin": ("管理员", "Admin"),
-    "tier.red": ("红色 · I级", "Red · I"),
-    "tier.orange": ("橙色 · II级", "Orange · II"),
-    "tier.yellow": ("黄色 · III级", "Yellow · III"),
-    "tier.blue": ("蓝色 · IV级", "Blue · IV"),
+    **{f"tier.{tier}": (f"{zh} · {TIER_LEVEL[tier]}级", f"{en} · {TIER_LEVEL[tier]}")
+       for tier, (zh, en) in TIER_WORD.items()},
     "stage.receive": ("受理", "Receive"),
     "stage.decompose": ("派单", "Decompose"),
     "stage.feedback": ("反馈", "Feedback"),
@@ -285,6 +289,18 @@ TEXT: dict[str, tuple[str, str]] = {
     **{f"kind.{kind}": (zh, KIND_EN.get(kind, kind)) for kind, zh in KIND_ZH.items()},
     "store.missing": ("预警存储暂不可用：{err}", "Alert store unavailable: {err}"),
 }
+
+
+def tier_word(tier: str | None, lang: str = "zh") -> str:
+    """A tier's colour word, the code itself for an unknown tier ("-" for none).
+
+    >>> tier_word("red"), tier_word("orange", "en"), tier_word("purple")
+    ('红色', 'Orange', 'purple')
+    """
+    pair = TIER_WORD.get(tier or "")
+    if pair is None:
+        return tier or "-"
+    return pair[1] if lang == "en" else pair[0]
 
 
 def factor_text(factor: str, lang: str = "zh") -> str:
