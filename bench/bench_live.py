@@ -11,10 +11,12 @@ simulator events):
   next to it), timed by the Redis counter ``<prefix>stats.events`` (first increase → reaching the topic's
   size), so group join is excluded on both;
 * e2e latency per topology: new ``created`` orders produced at a fixed rate (1k/s, 5k/s); each one's risk
-  record lands in the hash ``<prefix>risk:latest`` under its order id. A Lua script polls which of the pending
-  ids are there every ~10 ms, scanning from the oldest unseen id to the worker's frontier (:data:`_FOUND`), so
-  every event gets its own latency (due time on the paced schedule → visible in Redis; see :data:`TICK_S`),
-  p50/p99, at an observer cost that does not grow with the backlog;
+  record lands in the hash ``<prefix>risk:latest`` under its order id (the bench's workers keep every order's
+  record there, ``redis.board_risks = "all"``: more Redis writes than the default, which keeps only the risky
+  ones). A Lua script polls which of the pending ids are there every ~10 ms, scanning from the oldest unseen
+  id to the worker's frontier (:data:`_FOUND`), so every event gets its own latency (due time on the paced
+  schedule → visible in Redis; see :data:`TICK_S`), p50/p99, at an observer cost that does not grow with the
+  backlog;
 * ``silent_breach_alert_s``: hall orders nobody accepts, with the hall receive deadline set to 6 s by the
   bench's config: seconds from each deadline to the red ``receive_lag`` alert in the AlertStore, the median of
   five orders whose deadlines fall at different phases of the 1-s tick (``silent_breach_worst_s``: the worst);
@@ -138,7 +140,7 @@ class Rig:
             f'[kafka]\nbroker = "kafka://{self.broker.bootstrap}"\napp_id = "{app_id}"\n'
             f'events_topic = "{self.topic}"\ndlq_topic = "{app_id}-dlq"\nalerts_topic = "{app_id}-alerts"\n'
             f'commands_topic = "{app_id}-commands"\npartitions = {PARTITIONS}\n'
-            f'[redis]\nurl = "{self.redis_server.url}"\nprefix = "{app_id}:"\n'
+            f'[redis]\nurl = "{self.redis_server.url}"\nprefix = "{app_id}:"\nboard_risks = "all"\n'
             f'[clock]\nspeed = 1.0\n[sla.receive_ack_min]\n'
             + "".join(f'"{k}" = {v}\n' for k, v in chans.items()) + self.extra_toml)
         return cfg

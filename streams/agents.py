@@ -63,6 +63,34 @@ CONDITIONS_BATCH = 250
 alert storm (~2 ms per condition with its AlertStore writes) must not hold back the events' risk records."""
 RISK_TOP_KEEP = 2000
 """Riskiest orders kept in the ``risk:top`` sorted set."""
+BOARD_TIERS = frozenset({"yellow", "orange", "red"})
+"""Risk tiers the board lists among its risky orders (``dashboard.data._risky_orders``)."""
+
+
+def board_risk_keys(keyed: list[tuple[str, bytes]], risks: list, settled: list[str],
+                    every: bool = False) -> tuple[dict[str, tuple[bytes, float]], list[str]]:
+    """(orders to show: id → (latest record, risk), orders to take off the board's risk keys) for one take's
+    risk records (``keyed``, ``Worker.encode_risks``, in order with ``risks``) and settled orders. An order's
+    last record in the take decides: shown if its tier is one the board lists (any tier if ``every``), else
+    taken off; a settled order is taken off whatever its records.
+
+    >>> from types import SimpleNamespace as R
+    >>> risks = [R(tier="yellow", risk=0.5), R(tier=None, risk=0.1), R(tier=None, risk=0.2),
+    ...          R(tier="red", risk=0.9)]
+    >>> keyed = [("a", b"a1"), ("a", b"a2"), ("b", b"b1"), ("c", b"c1")]
+    >>> board_risk_keys(keyed, risks, ["c"])
+    ({}, ['a', 'b', 'c'])
+    >>> board_risk_keys(keyed[2:], risks[2:], [])
+    ({'c': (b'c1', 0.9)}, ['b'])
+    >>> board_risk_keys(keyed, risks, [], every=True)[0]["a"]
+    (b'a2', 0.1)
+    """
+    last = {oid: (rec, r) for (oid, rec), r in zip(keyed, risks)}
+    gone = set(settled)
+    shown = {oid: (rec, float(r.risk)) for oid, (rec, r) in last.items()
+             if oid not in gone and (every or r.tier in BOARD_TIERS)}
+    hidden = [oid for oid in last if oid not in shown] + [oid for oid in settled if oid not in last]
+    return shown, hidden
 
 
 _RAW = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -427,11 +455,20 @@ class Live:
         dumps, utc = kept_dumps, self.utc
         return [(r.order_id, dumps(r.to_dict(utc))) for r in risks]
 
-    def add_risk_keys(self, pipe: Any, keyed: list[tuple[str, bytes]], risks: list) -> None:
-        """The board's risk keys: every order's latest risk record and the top-risk ranking (idempotent)."""
-        pipe.hset(self.prefix + "risk:latest", mapping=dict(keyed))
-        pipe.zadd(self.prefix + "risk:top", {r.order_id: float(r.risk) for r in risks})
-        pipe.zremrangebyrank(self.prefix + "risk:top", 0, -RISK_TOP_KEEP - 1)
+    def add_risk_keys(self, pipe: Any, keyed: list[tuple[str, bytes]], risks: list,
+                      settled: list[str]) -> None:
+        """The board's risk keys (idempotent: a re-read take writes the same again): each shown order's latest
+        record and the top-risk ranking. Which orders are shown is ``redis.board_risks``
+        (:func:`board_risk_keys`); the others, and the orders that ``settled``, are taken off."""
+        shown, hidden = board_risk_keys(keyed, risks, settled, self.settings.redis.board_risks == "all")
+        latest, top = self.prefix + "risk:latest", self.prefix + "risk:top"
+        if hidden:
+            pipe.hdel(latest, *hidden)
+            pipe.zrem(top, *hidden)
+        if shown:
+            pipe.hset(latest, mapping={oid: rec for oid, (rec, _) in shown.items()})
+            pipe.zadd(top, {oid: risk for oid, (_, risk) in shown.items()})
+            pipe.zremrangebyrank(top, 0, -RISK_TOP_KEEP - 1)
 
     async def emit_alerts(self, records: list) -> None:
         if not records:
@@ -495,7 +532,7 @@ class Live:
 
     async def flush_orders(self, out_signals: list, out_conditions: list, out_risks: list,
                            taken: tuple[str, dict[int, int]] = ("", {}), new_dead: int = 0,
-                           dead: list[bytes] = ()) -> None:
+                           dead: list[bytes] = (), settled: list[str] = ()) -> None:
         """A take's counters (with its last offsets ``taken``, :mod:`streams.counted`) and the board's risk keys
         in one MULTI/EXEC; then its outputs; then, together, the mark that its outputs went out (``out:through``)
         and its changelog. A kill anywhere in between neither loses nor doubles a count, and loses no output: a
@@ -507,7 +544,8 @@ class Live:
         self.sent_stats = dict(self.order_stage.stats)
         keyed = self.encode_risks(out_risks)
         await self._count(delta, taken, new_dead,
-                          (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks)) if keyed else None)
+                          (lambda pipe: self.add_risk_keys(pipe, keyed, out_risks, settled))
+                          if keyed or settled else None)
         if taken[1]:
             failpoint("orders.counted")
         for d in dead:   # queued after the count: another agent's flush may send what is queued at any time
@@ -791,7 +829,7 @@ class Live:
             if not self.models_restored:
                 await self._restore_models()
             out = self.order_stage.advance(now)
-            await self.flush_orders(out.signals, out.conditions, out.risks)
+            await self.flush_orders(out.signals, out.conditions, out.risks, settled=out.settled)
             if time.time() - self.models_ckpt_at >= MODELS_CKPT_EVERY_S:
                 self.models_ckpt_at = time.time()
                 await self._checkpoint_models()

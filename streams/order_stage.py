@@ -67,6 +67,9 @@ class StageOut:
     signals: list[ScopeSignal] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     risks: list[RiskRecord] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+    """Orders whose risk is no longer news: closed and quiet past the label horizon (labelled negative), or
+    forgotten (evicted). The live shell takes them off the board's risk keys; replay has none to take off."""
 
 
 class OrderStage:
@@ -656,6 +659,7 @@ class OrderStage:
             # nothing per order is kept for it and it survives a worker restart with the order itself
             self._learn_risk(order_features(o, o.last_t, self.settings, self.risk_model), False)
             self.stats["labels_neg"] += 1
+            out.settled.append(oid)
         horizon = self.settings.tracking.evict_after_h * HOUR
         if now - self._oldest_order > horizon:   # else no order can be stale: skip the scan of all orders
             self._evict(now, horizon, out)
@@ -679,4 +683,5 @@ class OrderStage:
                     self._close(o, check, now, out)
                 if o.order_tier is not None:
                     out.conditions.append(self.tiering.clear(o, now))
+            out.settled.append(oid)
             self.stats["evicted"] += 1

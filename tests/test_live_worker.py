@@ -57,7 +57,8 @@ def _bad_lines(first: dict) -> list[tuple[bytes, str]]:
 
 
 def _legal_oddities(lines: list[bytes]) -> list[bytes]:
-    """A duplicate, an event before its order's created, an event after closed: legal, processed."""
+    """A duplicate, an event before its order's created, an event after closed, and three customers who threaten
+    to go to the regulator (risky orders for the board): legal, processed."""
     first = orjson.loads(lines[0])
     t0 = datetime.fromisoformat(first["ts"]).timestamp()
     early = {"event_id": "odd-early", "order_id": "WO-ODD-1", "type": "accepted", "ts": _iso(t0 + 60)}
@@ -67,7 +68,16 @@ def _legal_oddities(lines: list[bytes]) -> list[bytes]:
     closed = {"event_id": "odd-closed", "order_id": "WO-ODD-1", "type": "closed", "ts": _iso(t0 + 90),
               "resolution": "resolved"}
     after = {"event_id": "odd-after", "order_id": "WO-ODD-1", "type": "replied", "ts": _iso(t0 + 120)}
-    return [lines[0], orjson.dumps(early), orjson.dumps(created), orjson.dumps(closed), orjson.dumps(after)]
+    angry = []
+    for i in range(3):
+        oid = f"WO-ANGRY-{i}"
+        angry += [{"event_id": f"angry-{i}", "order_id": oid, "type": "created", "ts": _iso(t0 + 40 + i),
+                   "category": "fault_repair", "channel": "hotline", "customer_id": f"C-ANGRY-{i}",
+                   "customer_tier": "regular", "region": first["region"], "area": "urban"},
+                  {"event_id": f"angry-urge-{i}", "order_id": oid, "type": "urged", "ts": _iso(t0 + 600 + i),
+                   "text": "再不来我就打12398投诉你们！"}]
+    return [lines[0], orjson.dumps(early), orjson.dumps(created), orjson.dumps(closed), orjson.dumps(after),
+            *map(orjson.dumps, angry)]
 
 
 async def _produce(bootstrap: str, topic: str, lines: list[bytes]) -> None:
@@ -181,13 +191,36 @@ def test_board_snapshot_and_heartbeat_in_redis(live_run):
     snap = orjson.loads(r.get(prefix + "board:snapshot"))
     assert set(snap["stages"]) == {"receive", "decompose", "feedback"}
     assert snap["runtime"]["dlq"] == len(live_run["bad"])
-    assert r.hlen(prefix + "risk:latest") > 0
     w1, agg = snap["runtime"]["workers"]["w1"], snap["runtime"]["workers"]["agg"]
     assert (w1["role"], agg["role"]) == ("orders", "aggregates")
     # the order worker holds the input's partitions and its orders; the aggregator the two one-partition stages
     assert w1["partitions"] == [0, 1, 2, 3] and w1["orders"] > 0 and w1["last_event_wall"] is not None
     assert not (w1["scope_stage"] or w1["alert_pipeline"]) and agg["scope_stage"] and agg["alert_pipeline"]
     assert agg["partitions"] == [] and agg["orders"] == 0 and agg["model"] is None
+
+
+def test_board_risk_keys_hold_the_risky_orders_only(live_run):
+    """``risk:latest`` / ``risk:top`` hold the orders the board lists (latest risk yellow or above), not every
+    order ever scored: they grew by one record per order for good (a province's every order, never removed)."""
+    from streams.order_stage import OrderStage
+    from yujing.config import load_config
+
+    st = OrderStage(load_config(None))
+    last_tier: dict[str, str | None] = {}
+    for line in live_run["lines"] + live_run["odd"]:
+        ev = parse_event(line)
+        st.advance(ev.t)
+        for rec in st.ingest(ev).risks:
+            last_tier[rec.order_id] = rec.tier
+    risky = {oid for oid, tier in last_tier.items() if tier in ("yellow", "orange", "red")}
+    assert {f"WO-ANGRY-{i}" for i in range(3)} <= risky and len(risky) < len(last_tier) / 2   # both kinds
+
+    r, prefix = live_run["r"], live_run["prefix"]
+    latest = {oid: orjson.loads(raw) for oid, raw in r.hgetall(prefix + "risk:latest").items()}
+    assert {f"WO-ANGRY-{i}" for i in range(3)} <= set(latest)
+    assert {rec["tier"] for rec in latest.values()} <= {"yellow", "orange", "red"}
+    assert set(r.zrange(prefix + "risk:top", 0, -1)) == set(latest)
+    assert len(latest) < len(last_tier) / 2
 
 
 def test_live_aggregates_equal_in_process_core(live_run):

@@ -161,8 +161,25 @@ def test_orders_that_never_close_are_evicted():
     settings.tracking.evict_after_h = 1
     stage = OrderStage(settings)
     run(stage, created(0))
-    stage.advance(T0.timestamp() + 2 * 3600)
+    out = stage.advance(T0.timestamp() + 2 * 3600)
     assert "WO-1" not in stage.orders and stage.stats["evicted"] == 1
+    assert out.settled == ["WO-1"]          # the live shell takes it off the board's risk keys
+
+
+def test_an_order_closed_and_quiet_past_the_label_horizon_is_settled_once():
+    """Closed and quiet past the label horizon: labelled negative and named settled (its risk is no longer news
+    for the board); one escalated after closing is not, nor one that closed a day later, until its turn."""
+    settings = load_config(None)
+    stage = OrderStage(settings)
+    horizon_min = settings.tracking.closed_label_after_h * 60
+    outs = run(stage, created(0), ev("closed", 30, resolution="resolved"),
+               created(0, order="WO-2", customer_id="C-2"), ev("closed", 30, order="WO-2", resolution="resolved"),
+               ev("escalated", 90, order="WO-2", to="complaint"),
+               created(0, order="WO-3", customer_id="C-3"),
+               ev("closed", 30 + 24 * 60, order="WO-3", resolution="resolved"),
+               ev("urged", 30 + horizon_min + 180, order="WO-3"))   # WO-3 still within its horizon here
+    assert [oid for o in outs for oid in o.settled] == ["WO-1"] and stage.stats["labels_neg"] == 1
+    assert "WO-1" in stage.orders           # still held (until evicted), only no longer shown as a risk
 
 
 def test_threat_words_raise_a_complaint_risk_alert(stage):

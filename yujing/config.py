@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -48,6 +48,12 @@ class RedisConfig(BaseModel):
 
     url: str = Field("redis://127.0.0.1:6379/0", description="redis URL, with password in production")
     prefix: str = Field("yj:", description="key prefix, so one Redis can hold several installations")
+    board_risks: Literal["risky", "all"] = Field(
+        "risky", description="orders whose latest risk record the board's keys (`risk:latest`, `risk:top`) "
+        "hold: `risky` = yellow tier and above (what the board lists), taken off when the risk drops below "
+        "it; `all` = every order scored (bench_live times each new order by its record). Either way an order "
+        "leaves them when it settles (closed and quiet past the label horizon) or is forgotten: the keys do "
+        "not grow with every order ever seen")
 
 
 class WorkerConfig(BaseModel):
