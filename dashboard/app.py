@@ -1,7 +1,7 @@
 """The yujing board: ``streamlit run dashboard/app.py`` (or ``yujing board``).
 
-Login first; then the pages this user's role needs: the live wall board, my routed alerts, the alert
-history and (admin) the audit log. Language is per user (zh by default) and can be switched in the sidebar.
+Login first; then the pages this user's role needs: the live wall board, my routed alerts, the shift
+handover, the alert history and (admin) the audit log. Language is per user (zh by default) and can be switched in the sidebar.
 """
 from __future__ import annotations
 
@@ -11,21 +11,22 @@ from dashboard import data
 from dashboard.auth import authenticate, load_users
 from yujing.i18n import t
 from dashboard.session import current_user, lang as current_lang
-from dashboard.views import alert, audit, history, live, staff
+from dashboard.views import alert, audit, handover, history, live, staff
 
 st.set_page_config(page_title="预警 Yujing", page_icon="🚨", layout="wide", initial_sidebar_state="collapsed")
 
 # The pages each role sees, its landing page first.
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "duty_manager": ("live", "staff", "history"),
+    "duty_manager": ("live", "staff", "handover", "history"),
     "staff": ("staff", "live"),
     "quality": ("history", "live"),
-    "admin": ("live", "staff", "history", "audit"),
+    "admin": ("live", "staff", "handover", "history", "audit"),
 }
 
-_RENDER = {"live": live.render, "staff": staff.render, "history": history.render, "audit": audit.render}
+_RENDER = {"live": live.render, "staff": staff.render, "handover": handover.render, "history": history.render,
+           "audit": audit.render}
 _ICON = {"live": ":material/monitor_heart:", "staff": ":material/assignment_ind:",
-         "history": ":material/history:", "audit": ":material/shield_person:"}
+         "handover": ":material/swap_horiz:", "history": ":material/history:", "audit": ":material/shield_person:"}
 
 
 def login_page() -> None:

@@ -24,12 +24,13 @@ ROLES: tuple[str, ...] = ("duty_manager", "staff", "quality", "admin")
 LANGS: tuple[str, ...] = ("zh", "en")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "duty_manager": frozenset({"ack", "unack", "assign", "silence", "unsilence", "resolve", "label"}),
+    "duty_manager": frozenset({"ack", "unack", "assign", "silence", "unsilence", "resolve", "label", "handover"}),
     "staff": frozenset({"ack", "unack", "assign", "silence", "unsilence", "resolve"}),
     "quality": frozenset({"label"}),
-    "admin": frozenset({"ack", "unack", "assign", "silence", "unsilence", "resolve", "label", "users"}),
+    "admin": frozenset({"ack", "unack", "assign", "silence", "unsilence", "resolve", "label", "handover", "users"}),
 }
-"""Actions each role may take on alerts (and ``users``: see the audit log)."""
+"""Actions each role may take on alerts (``handover``: write a shift's handover note; ``users``: see the audit
+log)."""
 
 RED_ONLY_MANAGERS = frozenset({"silence", "unsilence", "resolve"})
 """Actions that on a red alert need a duty manager or an admin."""

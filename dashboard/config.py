@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 USERS_FILE_ENV = "YUJING_USERS_FILE"
 """Short env override of :attr:`DashboardConfig.users_file` (wins over the config file)."""
@@ -29,8 +30,17 @@ class DashboardConfig(BaseModel):
     default_lang: Literal["zh", "en"] = Field("zh", description="UI language for users who did not choose one")
     sound: bool = Field(True, description="offer the audible cue for a new red alert (each user still opts in)")
     max_cards: int = Field(12, ge=1, description="active alerts shown as action cards; the rest in a table")
+    shift_starts: list[str] = Field(["08:00", "16:00", "00:00"], min_length=1,
+                                    description="when duty shifts start (HH:MM, business clock): the handover "
+                                                "page's shift is the time since the last of them")
     group_orders_min: int = Field(3, ge=0, description="per-order alerts of one kind, region and tier fold into "
                                                        "one card once there are this many (0 = never fold)")
+
+    @field_validator("shift_starts")
+    @classmethod
+    def _hh_mm(cls, starts: list[str]) -> list[str]:
+        """Each start a time of day, ``"08:00"``; written back in that form."""
+        return sorted({time.fromisoformat(s.strip()).strftime("%H:%M") for s in starts})
 
     def users_path(self) -> Path:
         """Where the users file is: ``$YUJING_USERS_FILE`` if set, else :attr:`users_file`."""

@@ -1,7 +1,7 @@
 """End to end: the real board (streamlit server) in real headless Chromium against a seeded real Redis.
 
 Logs in as the duty manager, looks at the wall board, acknowledges the red alert, checks the alert history
-shows the acknowledgement; screenshots go to artifacts/screenshots/.
+shows the acknowledgement, writes a shift handover note; screenshots go to artifacts/screenshots/.
 """
 from __future__ import annotations
 
@@ -80,6 +80,17 @@ def test_duty_manager_acks_red_alert_in_chromium(board_env, board_server):
             expect(page.locator("[role=gridcell]", has_text="board action: acknowledge").first).to_be_attached(timeout=15_000)  # canvas grid: cells are attached, drawn not as DOM
             time.sleep(2)
             page.screenshot(path=str(SHOTS / "03-history.png"), full_page=True)
+            # the shift handover: what is open and who has it, the report, a note for the next shift (masked)
+            page.get_by_role("link", name="Handover").click()
+            page.get_by_text("Shift handover").first.wait_for(timeout=30_000)
+            page.locator(".st-key-ho_note_text textarea").fill("North crews short by 2; call back 13912345678")
+            page.get_by_role("button", name="Save handover note").click()
+            expect(page.get_by_text("Handover note saved").first).to_be_visible(timeout=15_000)
+            page.get_by_role("link", name="Handover").click()   # as the next shift opens it
+            expect(page.get_by_text("duty: North crews short by 2; call back 139****5678").first).to_be_visible(
+                timeout=15_000)
+            time.sleep(2)
+            page.screenshot(path=str(SHOTS / "05-handover.png"), full_page=True)
         browser.close()
 
 

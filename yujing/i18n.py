@@ -31,6 +31,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.staff": ("我的预警", "My alerts"),
     "page.history": ("预警历史", "Alert history"),
     "page.audit": ("操作审计", "Audit log"),
+    "page.handover": ("交接班", "Handover"),
     "page.alert": ("预警详情", "Alert"),
     "alert.none": ("链接中没有有效的预警编号：请从通知中重新打开", "The link holds no valid alert id: open it again from the notification"),
     "alert.unknown": ("预警库中没有预警 {id}：请核对链接", "The alert store has no alert {id}: check the link"),
@@ -288,6 +289,45 @@ TEXT: dict[str, tuple[str, str]] = {
     # alert kinds: Chinese names (detectors/fusion.py KIND_ZH); English keeps the documented identifiers
     **{f"kind.{kind}": (zh, KIND_EN.get(kind, kind)) for kind, zh in KIND_ZH.items()},
     "store.missing": ("预警存储暂不可用：{err}", "Alert store unavailable: {err}"),
+    # shift handover (dashboard/views/handover.py)
+    "ho.which": ("班次", "Shift"),
+    "ho.this_shift": ("本班次", "This shift"),
+    "ho.last_shift": ("上一班次", "Previous shift"),
+    "ho.title": ("交接班 · {start} – {end}", "Shift handover · {start} – {end}"),
+    "ho.m_open": ("仍在预警", "Still open"),
+    "ho.m_unowned": ("无人处理", "Nobody on it"),
+    "ho.m_fired": ("本班触发", "Fired this shift"),
+    "ho.m_resolved": ("本班解除", "Resolved this shift"),
+    "ho.m_never": ("从未确认", "Never acknowledged"),
+    "ho.m_failed": ("通知失败", "Failed pushes"),
+    "ho.open_title": ("仍在预警 · {n}", "Still open · {n}"),
+    "ho.none_open": ("没有仍在预警的事项", "Nothing is open"),
+    "ho.col_open": ("已开(分)", "Open (min)"),
+    "ho.col_owner": ("处理情况", "Who has it"),
+    "ho.col_step": ("升级级次", "Escalation step"),
+    "ho.acked_by": ("已确认：{who}", "acknowledged by {who}"),
+    "ho.assigned_to": ("已指派：{who}", "assigned to {who}"),
+    "ho.nobody": ("无人处理", "nobody on it"),
+    "ho.open_for": ("已开 {m} 分钟", "open {m} min"),
+    "ho.more": ("另有 {n} 条，见看板", "{n} more on the board"),
+    "ho.report": ("交接班报告（可复制）", "Handover report (to copy)"),
+    "ho.report_title": ("交接班报告 {start} – {end} ({zone})", "Shift handover {start} – {end} ({zone})"),
+    "ho.open_head": ("仍在预警 {n} 条：", "Still open: {n}"),
+    "ho.shift_line": ("本班次：触发 {fired} 条（{tiers}），已解除 {resolved}，从未确认 {never}，已升级 {escalated}，"
+                      "通知失败 {failed}，高风险工单 {risky}",
+                      "This shift: {fired} fired ({tiers}), {resolved} resolved, {never} never acknowledged, "
+                      "{escalated} escalated, {failed} failed pushes, {risky} risky orders"),
+    "ho.notes_head": ("交接备注：", "Handover notes:"),
+    "ho.download": ("下载报告", "Download report"),
+    "ho.note": ("交接备注", "Handover note"),
+    "ho.note_placeholder": ("交给下一班的事项：在办的协调、要回电的客户、人员与系统情况……",
+                            "What the next shift must know: coordination under way, customers to call back, "
+                            "crews and systems…"),
+    "ho.submit": ("提交交接备注", "Save handover note"),
+    "ho.note_empty": ("备注为空，未保存", "The note is empty: not saved"),
+    "ho.note_failed": ("备注未保存：{err}", "Note not saved: {err}"),
+    "ho.note_saved": ("交接备注已保存", "Handover note saved"),
+    "ho.notes_title": ("最近的交接备注", "Recent handover notes"),
 }
 
 
