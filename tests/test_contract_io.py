@@ -210,11 +210,20 @@ def test_unusable_input_exits_non_zero_with_one_line_error(tmp_path, args):
 
 
 def test_replay_without_out_is_a_usage_error_on_stderr(tmp_path):
-    """`--out` is required: a non-zero exit, nothing on stdout, nothing written (click's usage text, not one line)."""
+    """`--out` is required: exit 2, nothing on stdout, nothing written, and one line on stderr (the contract's
+    "one-line error"; click drew a box of five lines)."""
     (tmp_path / "ev.jsonl").write_text(json.dumps(ev()) + "\n")
     res = run(["replay", "ev.jsonl"], tmp_path)
-    assert res.returncode != 0 and res.stdout == "" and "--out" in res.stderr
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.splitlines() == ["error: Missing option '--out'. (try 'yujing replay --help')"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.jsonl"]
+
+
+@pytest.mark.parametrize("args", [["sentiment"], ["detect-series", "--window", "3"], ["replay", "--nope"]])
+def test_every_contract_usage_error_is_one_line(tmp_path, args):
+    res = run(args, tmp_path)
+    assert res.returncode == 2 and res.stdout == ""
+    assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith("error: "), res.stderr
 
 
 def test_detect_series_reads_standard_input(tmp_path):

@@ -65,9 +65,32 @@ for _name in _EXTRA_COMMANDS:
     app.command(_name.replace("_", "-"))(getattr(_mod, _name))
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: ``app``, but a usage error is one line on stderr, exit status 2 (the contract:
+    "non-zero with a one-line error on unusable input"), where click draws a box of five.
+
+    >>> try:
+    ...     main(["replay"])
+    ... except SystemExit as exc:
+    ...     exc.code
+    2
+    """
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="yujing", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:   # click's errors (typer carries its own click)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:   # bare ``yujing``: the help
+            typer.echo(ctx.get_help(), err=True)
+        else:
+            hint = f" (try '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {' '.join(exc.format_message().split())}{hint}", err=True)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":
     main()
