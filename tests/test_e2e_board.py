@@ -116,3 +116,33 @@ def test_blocked_worker_banner_is_at_the_top_of_the_wall_board(board_env, board_
         time.sleep(3)
         page.screenshot(path=str(SHOTS / "04-write-blocked.png"))   # the first screen only, as seen
         browser.close()
+
+
+def test_a_push_link_opened_on_a_phone_shows_the_alert_and_its_ack_button_on_the_first_screen(board_env,
+                                                                                              board_server):
+    """Staff tap the link at the end of a push message on a phone (390x844): after the login, the alert's card
+    and its acknowledge button are on the first screen, and nothing is wider than the screen."""
+    from playwright.sync_api import expect, sync_playwright
+
+    put_snapshot(board_env["redis_url"], snapshot())
+    red = next(a for a in seed_alerts(board_env["redis_url"]) if a["tier"] == "red")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--headless", "--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                has_touch=True)
+        page.goto(f"{board_server}/?alert={red['alert_id']}")
+        page.locator(".st-key-login_name input").fill("zhang")
+        page.locator(".st-key-login_password input").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        ack = page.locator(f".st-key-ack-{red['alert_id']} button")
+        expect(ack).to_be_visible(timeout=30_000)
+        time.sleep(2)
+        box = ack.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, f"ack button below the first screen: {box}"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide on a 390 px phone"
+        page.screenshot(path=str(SHOTS / "06-phone-alert-link.png"))
+        browser.close()
