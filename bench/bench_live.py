@@ -13,10 +13,9 @@ simulator events):
 * e2e latency per topology: new ``created`` orders produced at a fixed rate (1k/s, 5k/s); each one's risk
   record lands in the hash ``<prefix>risk:latest`` under its order id (the bench's workers keep every order's
   record there, ``redis.board_risks = "all"``: more Redis writes than the default, which keeps only the risky
-  ones). A Lua script polls which of the pending ids are there every ~10 ms, scanning from the oldest unseen
-  id to the worker's frontier (:data:`_FOUND`), so every event gets its own latency (due time on the paced
-  schedule → visible in Redis; see :data:`TICK_S`), p50/p99, at an observer cost that does not grow with the
-  backlog;
+  ones). A Lua script polls every ~10 ms, partition by partition, which of the next orders are there, up to
+  the first that is not (:data:`_SEEN_FROM`), so every event gets its own latency (due time on the paced
+  schedule → visible in Redis; see :data:`TICK_S`), p50/p99, at an observer cost of about one lookup per order;
 * ``silent_breach_alert_s``: hall orders nobody accepts, with the hall receive deadline set to 6 s by the
   bench's config: seconds from each deadline to the red ``receive_lag`` alert in the AlertStore, the median of
   five orders whose deadlines fall at different phases of the 1-s tick (``silent_breach_worst_s``: the worst);
@@ -58,15 +57,28 @@ PARTITIONS = 12
 SILENT_DEADLINE_MIN = 0.1  # hall receive deadline in the bench config: 6 s
 COUNTERS = ("events", "duplicates", "orphans_held", "after_close")
 """Counters that do not depend on how partitions interleave (``late`` does; see README)."""
-_FOUND = ("local r, miss, stop = {}, 0, tonumber(ARGV[4]) "
-          "for i = tonumber(ARGV[2]), tonumber(ARGV[3]) do "
-          "if redis.call('HEXISTS', KEYS[1], ARGV[1] .. i) == 1 then r[#r + 1] = i; miss = 0 "
-          "else miss = miss + 1; if miss >= stop then break end end end return r")
-"""Which of the orders ``ARGV[1]..i``, i from ``ARGV[2]`` to ``ARGV[3]``, have a risk record in the hash
-``KEYS[1]``: the scan stops after ``ARGV[4]`` misses in a row (the worker's frontier), so a poll costs the records
-that became visible plus that many, not the whole backlog. Session 12's poller sent every id not yet seen (up to
-4,000) a hundred times a second: when the worker fell behind, the observer's own CPU (the id list in Python, the
-lookups in Redis) grew with the backlog, on the two cores the worker shares."""
+_SEEN_FROM = ("local out, i = {}, 2 "
+              "while i <= #ARGV do "
+              "local n, hits, missed = tonumber(ARGV[i]), 0, false "
+              "for j = i + 1, i + n do "
+              "if not missed and redis.call('HEXISTS', KEYS[1], ARGV[1] .. ARGV[j]) == 1 then hits = hits + 1 "
+              "else missed = true end end "
+              "out[#out + 1] = hits; i = i + n + 1 end "
+              "return out")
+"""For each partition's group in ``ARGV`` (after the prefix ``ARGV[1]``: a count, then that many orders, the
+partition's next unseen ones in the order they were sent), how many have a risk record in the hash ``KEYS[1]``,
+counted up to the first that has none. A worker applies one partition's records in order and writes a take's
+records at once, so the first miss is that partition's frontier: a poll costs one script call, the records that
+became visible and one lookup per partition.
+
+Session 13's scan walked all partitions' orders together from the oldest unseen one and stopped after 600 misses
+in a row; while one partition lagged, every poll looked up again the thousands of orders already seen behind it.
+Its cost grew with the latency it measured (8.9 → 20 lookups per order over four 5k/s runs, the Lua script 15 → 33
+µs of Redis CPU per order against the worker's own 3–4), on the two cores the system under test shares (session
+17). Session 12's poller sent every id not yet seen a hundred times a second."""
+LANE_CHUNK = (8, 1024)
+"""Orders of one partition sent per poll: from 8, doubled while a partition's whole group was visible (polled
+again at once), at most 1,024."""
 E2E_RUNS_5K = 3
 """The 5k/s latency run is repeated (each on top of the last one's orders) and the run with the median p99 stands
 for it, all three p99s beside it: at 5k/s two cores are nearly full, and one run's p99 ranged 302–1,031 ms for the
@@ -77,10 +89,6 @@ system's producer with ``linger_ms=5`` would). Each record's latency runs from i
 never later than its hand-over, so the batching wait counts against yujing. Session 13's generator sent record by
 record (``await producer.send`` per record): 0.34 of a core at 5k/s on the two cores the system under test shares;
 batched, 0.19."""
-FRONTIER_MISSES = 600
-"""Misses in a row that end a poll's scan: 12 partitions interleave in send order, so a gap this long (0.12 s at
-5k/s) is past what the worker has written; a record seen late for it only adds to its latency (conservative)."""
-
 
 def iso(t: float) -> str:
     return datetime.fromtimestamp(t, TZ).isoformat(timespec="milliseconds")
@@ -324,24 +332,41 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
             yield oid.encode(), _created(oid, now + i / rate)
 
     r = aioredis.Redis.from_url(rig.redis_server.url)
-    found = r.register_script(_FOUND)
+    seen_from = r.register_script(_SEEN_FROM)
     seen: dict[int, float] = {}
     sent: list[float] = []
+    lanes: dict[int, list[int]] = {}
+    """Partition → its orders (indices into ``ids``) in the order they were sent."""
     done = asyncio.Event()
 
     async def poll() -> None:
-        pending_from = 0
-        key = f"{app_id}:risk:latest"
-        prefix = f"E2E-{tag}-"
+        key, prefix = f"{app_id}:risk:latest", f"E2E-{tag}-"
+        heads: dict[int, int] = {}
+        chunk: dict[int, int] = {}
         while not done.is_set() or len(seen) < len(sent):
-            hi = len(sent)
-            if pending_from < hi:
-                hits = await found(keys=[key], args=[prefix, pending_from, hi - 1, FRONTIER_MISSES])
+            again = True
+            while again:   # until no partition's whole group was visible
+                args: list[Any] = [prefix]
+                asked = []
+                for part, lane in list(lanes.items()):
+                    head = heads.get(part, 0)
+                    group = lane[head:head + chunk.get(part, LANE_CHUNK[0])]
+                    if group:
+                        args += [len(group), *group]
+                        asked.append((part, group))
+                if not asked:
+                    break
+                hits = await seen_from(keys=[key], args=args)
                 t = time.monotonic()
-                for h in hits:
-                    seen.setdefault(int(h), t)
-                while pending_from < hi and pending_from in seen:
-                    pending_from += 1
+                again = False
+                for (part, group), n in zip(asked, hits):
+                    for i in group[:int(n)]:
+                        seen[i] = t
+                    heads[part] = heads.get(part, 0) + int(n)
+                    full = int(n) == len(group)
+                    chunk[part] = min(LANE_CHUNK[1], max(LANE_CHUNK[0], 2 * int(n))) if not full else \
+                        min(LANE_CHUNK[1], 2 * len(group))
+                    again = again or full
             if done.is_set() and time.monotonic() > drain_deadline:
                 break
             await asyncio.sleep(0.01)
@@ -368,6 +393,7 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
                     b = batches.get(part) or batches.setdefault(part, p.create_batch())
                     b.append(key=k, value=v, timestamp=None)
                     sent.append(t0 + j / rate)  # its due time: never later than the hand-over
+                    lanes.setdefault(part, []).append(j)
                 for part, b in batches.items():
                     await p.send_batch(b, rig.topic, partition=part)
                 i = due
