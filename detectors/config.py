@@ -165,6 +165,9 @@ class ScopeRulesConfig(BaseModel):
                                        "fifteen) that raise breach_forecast too; one more than stall_min_orders, "
                                        "as past that habit an order is still open by chance ~3 % of the time "
                                        "rather than 1 % (0 = off)")
+    stall_take_own_min_orders: int = Field(3, description="... or this many overdue by the department's *own* "
+                                           "habit of takes (not the province's, borrowed while it is young: it "
+                                           "mixes desks of other paces) (0 = off)")
     stall_return_share: float = Field(0.5, ge=0.0, le=1.0, description="in the test of takes, open checks of a "
                                       "category the department mostly sends back (more than this share of its "
                                       "recent ones left for another department) do not count: under review for "

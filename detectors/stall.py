@@ -21,7 +21,9 @@ second test against the habit of *takes* alone (``take_min_orders``, 0 = off): p
 chance only if it is one of the few under review for return (~3 % of them rather than 1 %), so it needs one order
 more (three at 1 % ≈ four at 3 %, about one in a million). An open check of a category the department mostly sends
 back (more than ``return_share`` of its recent ones of that category left: complaints sent to a metering desk) is
-under review, not waiting: it does not count in this test.
+under review, not waiting: it does not count in this test. Three orders suffice (``take_own_min_orders``) when
+they are overdue by the department's *own* habit of takes: a habit borrowed from the province while the desk is
+young mixes desks of other paces (20 min for public-2's quiet morning desk that takes in 3).
 
 >>> w = StallWatch(min_orders=2, min_habit=5)
 >>> for i in range(20):                                  # the department accepts within 2-4 minutes
@@ -71,13 +73,14 @@ class StallWatch:
     the limit plus this no longer count; ``memory``: durations kept per habit; ``min_habit``: durations a habit
     needs before it is used (else the province's for the check and category); ``take_min_orders``: open checks
     overdue by the habit of takes alone (checks that left for another department not learned) that make a stall
-    too (0 = off); ``return_share``: in that test, checks of a category whose recent share of moves in this
-    department is above this do not count.
+    too (0 = off); ``take_own_min_orders``: as many overdue by the department's *own* habit of takes (not the
+    province's, borrowed while it is young) make a stall too (0 = off); ``return_share``: in that test, checks of a
+    category whose recent share of moves in this department is above this do not count.
     """
 
     def __init__(self, quantile: float = 0.99, factor: float = 1.5, margin_s: float = 3 * MIN, min_orders: int = 3,
                  window_s: float = 90 * MIN, memory: int = 200, min_habit: int = 20, take_min_orders: int = 0,
-                 return_share: float = 0.5) -> None:
+                 take_own_min_orders: int = 0, return_share: float = 0.5) -> None:
         self.quantile = quantile
         self.factor = factor
         self.margin_s = margin_s
@@ -86,8 +89,10 @@ class StallWatch:
         self.memory = memory
         self.min_habit = min_habit
         self.take_min_orders = take_min_orders
+        self.take_own_min_orders = take_own_min_orders
         self.return_share = return_share
-        self._need = min(n for n in (min_orders, take_min_orders) if n > 0) if min_orders > 0 else take_min_orders
+        self._take_need = min((n for n in (take_min_orders, take_own_min_orders) if n > 0), default=0)
+        self._need = min((n for n in (min_orders, self._take_need) if n > 0), default=0)
         self.outcomes: dict[tuple[str, ...], tuple[deque[bool], list[int]]] = {}
         """(department, check, category) -> (recent closes, True = moved away; [moves among them])."""
         self.open: dict[tuple[str, str], dict[str, tuple[float, float, str]]] = {}
@@ -116,7 +121,7 @@ class StallWatch:
             self.last_done[(dept, check)] = t
         waited = max(0.0, t - start)
         keys: tuple[tuple[str, ...], ...] = ((dept, check, category), ("", check, category))
-        if self.take_min_orders:
+        if self._take_need:
             self._outcome((dept, check, category), moved)
             if not moved:
                 keys += ((dept, check, category, TAKE), ("", check, category, TAKE))
@@ -185,15 +190,17 @@ class StallWatch:
             return None
         last = self.last_done.get((dept, check), float("-inf"))
         s = self._judge(dept, check, now, checks, last, False) if self.min_orders > 0 else None
-        if s is None and self.take_min_orders > 0 and len(checks) >= self.take_min_orders:
+        if s is None and self._take_need and len(checks) >= self._take_need:
             s = self._judge(dept, check, now, checks, last, True)
         return s
 
     def _judge(self, dept: str, check: str, now: float, checks: dict[str, tuple[float, float, str]], last: float,
                take: bool) -> Stall | None:
-        need = self.take_min_orders if take else self.min_orders
-        waiting = 0
+        need = (self.take_min_orders or len(checks) + 1) if take else self.min_orders
+        need_own = self.take_own_min_orders if take and self.take_own_min_orders else len(checks) + 1
+        waiting = own_waiting = 0
         oldest = habit = worst = 0.0
+        owns: dict[str, bool] = {}
         first_breach = float("inf")
         margin = self.margin_s
         limits: dict[str, tuple[float, float] | None] = {}   # per category: (habit, overdue wait), looked up once
@@ -206,6 +213,7 @@ class StallWatch:
                 if take and q is not None and self.returned_share(dept, check, category) > self.return_share:
                     q = None   # a category this desk mostly sends back: under review for return, not waiting
                 lim = limits[category] = None if q is None else (q, self._over(q))
+                owns[category] = take and self.habit((dept, check, category, TAKE)) is not None   # its own habit
             if lim is None:
                 continue
             q, over = lim
@@ -215,11 +223,12 @@ class StallWatch:
             if last > start + over:   # completed something after this one was already overdue: not stopped
                 return None
             waiting += 1
+            own_waiting += owns[category]
             if waited > oldest:
                 oldest, habit = waited, q
             first_breach = min(first_breach, deadline - now)
             worst = max(worst, waited / max(MIN, deadline - start))
-        if waiting < need:
+        if waiting < need and own_waiting < need_own:
             return None
         quiet = now - last if last > float("-inf") else oldest
         return Stall(waiting, len(checks), habit / MIN, oldest / MIN, quiet / MIN, first_breach / MIN, worst)

@@ -151,3 +151,30 @@ def test_a_category_the_desk_mostly_sends_back_is_under_review_not_stalled():
         assert (w.stalled(DEPT, "dept_accept", t0 + 25 * 60) is not None) is stalled, (cat, kw)
     assert desk(take_min_orders=4).returned_share(DEPT, "dept_accept", "complaint") == 1.0
     assert desk(take_min_orders=4).returned_share(DEPT, "dept_accept", "service_request") == 0.0
+
+
+def test_three_orders_past_the_desks_own_habit_of_takes_are_a_stall_three_past_a_borrowed_one_are_not():
+    """Past its own habit of takes (20 or more takes of the category) three orders make a stall; a young desk
+    judged by the province's habit, which mixes desks of other paces, needs four."""
+    from detectors.stall import StallWatch
+
+    def desk(own: bool) -> StallWatch:
+        w = StallWatch(take_min_orders=4, take_own_min_orders=3)
+        d = DEPT if own else "north-service"   # the province learns from one desk or the other
+        for i in range(40):
+            oid = f"S-{i}"
+            w.opened(d, "dept_accept", oid, 600.0 * i, 600.0 * i + 7200, "service_request")
+            if i % 8 == 7:                     # one in eight sent back after a 35-50 min review
+                w.closed(d, "dept_accept", oid, 600.0 * i + 2100 + 100 * (i % 3), moved=True)
+            else:
+                w.closed(d, "dept_accept", oid, 600.0 * i + 60 + 5 * i)
+        return w
+
+    t0 = 40 * 600.0
+    for own, stalled in ((True, True), (False, False)):
+        w = desk(own)
+        for j in range(3):
+            w.opened(DEPT, "dept_accept", f"N-{j}", t0 + 60 * j, t0 + 60 * j + 7200, "service_request")
+        s = w.stalled(DEPT, "dept_accept", t0 + 20 * 60)
+        assert (s is not None) is stalled, own
+    assert s is None and desk(True).habit((DEPT, "dept_accept", "service_request")) > 30 * 60   # returns' tail
