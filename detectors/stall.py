@@ -146,7 +146,7 @@ class StallWatch:
 
     def returned_share(self, dept: str, check: str, category: str) -> float:
         """The share of the department's recent closed checks of ``category`` that left for another department
-        (0 before any; kept while ``take_min_orders``)."""
+        (0 before any; kept while a test of takes is on)."""
         entry = self.outcomes.get((dept, check, category))
         return entry[1][0] / len(entry[0]) if entry else 0.0
 
