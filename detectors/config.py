@@ -159,6 +159,19 @@ class ScopeRulesConfig(BaseModel):
     stall_margin_min: float = Field(3.0, description="... (minutes)")
     stall_min_habit: int = Field(20, description="completions a department's habit needs before it is used "
                                                  "(before that: the province's habit for the check and category)")
+    stall_take_min_orders: int = Field(4, description="open checks overdue by the habit of *takes* alone (orders "
+                                       "the department sent back not learned: returns take 10-20 min where takes "
+                                       "take 2-3, and set the 99th percentile of a desk that returns one in "
+                                       "fifteen) that raise breach_forecast too; one more than stall_min_orders, "
+                                       "as past that habit an order is still open by chance ~3 % of the time "
+                                       "rather than 1 % (0 = off)")
+    stall_take_own_min_orders: int = Field(3, description="... or this many overdue by the department's *own* "
+                                           "habit of takes (not the province's, borrowed while it is young: it "
+                                           "mixes desks of other paces) (0 = off)")
+    stall_return_share: float = Field(0.5, ge=0.0, le=1.0, description="in the test of takes, open checks of a "
+                                      "category the department mostly sends back (more than this share of its "
+                                      "recent ones left for another department) do not count: under review for "
+                                      "return (1 = all count)")
     receive_wait_threshold: float = Field(6.0, description="evidence (Gaussian CUSUM log-likelihood ratio) that "
                                           "the orders a region accepts have waited longer than its habit, one "
                                           "after another (detectors/receive_wait.py), from which a region's "

@@ -172,7 +172,11 @@ class ScopeDetectors:
         self._zero_threshold = Baseline().threshold(4.0, c.risk_minutes_floor)
         """The lag threshold of a baseline that has only learned zeros (above zero, nothing-at-risk stays calm)."""
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
-                                min_habit=c.stall_min_habit) if c.stall_min_orders > 0 else None
+                                min_habit=c.stall_min_habit, take_min_orders=c.stall_take_min_orders,
+                                take_own_min_orders=c.stall_take_own_min_orders,
+                                return_share=c.stall_return_share
+                                ) if max(c.stall_min_orders, c.stall_take_min_orders,
+                                         c.stall_take_own_min_orders) > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""
         self.work = (WorkWatch(c.work_rate_ratio, min_habit=c.work_min_habit, forget=c.work_forget,
                                window=c.work_window, ceiling=1.5 * (c.work_rise_exempt or c.work_threshold),

@@ -14,6 +14,17 @@ as the habit of a department too young to have one. An open check is *overdue by
 forgotten for days is not news every minute) and none of its checks of that kind completed meanwhile.
 Durations are learned capped at the limit in force, so a stall does not teach the habit that stalling is normal.
 
+That habit counts every way a check left the department, also orders it sent back as misrouted. Returns take
+10–20 min (up to an hour) where takes take 2–3, so a desk that sends back one order in fifteen has a 99th percentile
+in its returns' tail (~50 min on metering desks), and a desk that stopped went unseen for an hour and more. Hence a
+second test against the habit of *takes* alone (``take_min_orders``, 0 = off): past it, an order is still open by
+chance only if it is one of the few under review for return (~3 % of them rather than 1 %), so it needs one order
+more (three at 1 % ≈ four at 3 %, about one in a million). An open check of a category the department mostly sends
+back (more than ``return_share`` of its recent ones of that category left: complaints sent to a metering desk) is
+under review, not waiting: it does not count in this test. Three orders suffice (``take_own_min_orders``) when
+they are overdue by the department's *own* habit of takes: a habit borrowed from the province while the desk is
+young mixes desks of other paces (20 min for public-2's quiet morning desk that takes in 3).
+
 >>> w = StallWatch(min_orders=2, min_habit=5)
 >>> for i in range(20):                                  # the department accepts within 2-4 minutes
 ...     w.opened("north-repair", "dept_accept", f"WO-{i}", 600.0 * i, 600.0 * i + 7200, "complaint")
@@ -37,6 +48,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MIN = 60.0
+TAKE = "take"
+"""The last element of the habit keys of takes alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +71,16 @@ class StallWatch:
     ``quantile`` of the habit; ``factor`` and ``margin_s``: an order is overdue by habit past
     ``max(factor × q, q + margin_s)``; ``min_orders`` overdue ones make a stall; ``window_s``: waits longer than
     the limit plus this no longer count; ``memory``: durations kept per habit; ``min_habit``: durations a habit
-    needs before it is used (else the province's for the check and category).
+    needs before it is used (else the province's for the check and category); ``take_min_orders``: open checks
+    overdue by the habit of takes alone (checks that left for another department not learned) that make a stall
+    too (0 = off); ``take_own_min_orders``: as many overdue by the department's *own* habit of takes (not the
+    province's, borrowed while it is young) make a stall too (0 = off); ``return_share``: in that test, checks of a
+    category whose recent share of moves in this department is above this do not count.
     """
 
     def __init__(self, quantile: float = 0.99, factor: float = 1.5, margin_s: float = 3 * MIN, min_orders: int = 3,
-                 window_s: float = 90 * MIN, memory: int = 200, min_habit: int = 20) -> None:
+                 window_s: float = 90 * MIN, memory: int = 200, min_habit: int = 20, take_min_orders: int = 0,
+                 take_own_min_orders: int = 0, return_share: float = 0.5) -> None:
         self.quantile = quantile
         self.factor = factor
         self.margin_s = margin_s
@@ -70,10 +88,18 @@ class StallWatch:
         self.window_s = window_s
         self.memory = memory
         self.min_habit = min_habit
+        self.take_min_orders = take_min_orders
+        self.take_own_min_orders = take_own_min_orders
+        self.return_share = return_share
+        self._take_need = min((n for n in (take_min_orders, take_own_min_orders) if n > 0), default=0)
+        self._need = min((n for n in (min_orders, self._take_need) if n > 0), default=0)
+        self.outcomes: dict[tuple[str, ...], tuple[deque[bool], list[int]]] = {}
+        """(department, check, category) -> (recent closes, True = moved away; [moves among them])."""
         self.open: dict[tuple[str, str], dict[str, tuple[float, float, str]]] = {}
         """(department, check) -> {order_id: (start, deadline, category)}, in the order they opened."""
         self.durations: dict[tuple[str, ...], deque[float]] = {}
-        """(department, check, category) and ("", check, category) -> recent completion times (s)."""
+        """(department, check, category) and ("", check, category) -> recent completion times (s); the same keys
+        plus ``TAKE``: those of takes alone."""
         self.last_done: dict[tuple[str, str], float] = {}
         self._habits: dict[tuple[str, ...], tuple[int, float | None]] = {}   # habit key -> (durations seen, habit)
         self._seen: dict[tuple[str, ...], int] = {}
@@ -85,8 +111,8 @@ class StallWatch:
 
     def closed(self, dept: str, check: str, order_id: str, t: float, moved: bool = False) -> None:
         """The check closed at ``t``: the department took or finished the order, or (``moved``) it went to
-        another department — returned by this one (part of its habit) or pulled away by the dispatcher (which
-        says nothing of whether this one works: it does not end a stall)."""
+        another department — returned by this one (part of its habit of closes, not of takes) or pulled away by
+        the dispatcher (which says nothing of whether this one works: it does not end a stall)."""
         entry = self.open.get((dept, check), {}).pop(order_id, None)
         if entry is None:
             return
@@ -94,7 +120,12 @@ class StallWatch:
         if not moved:
             self.last_done[(dept, check)] = t
         waited = max(0.0, t - start)
-        for key in ((dept, check, category), ("", check, category)):
+        keys: tuple[tuple[str, ...], ...] = ((dept, check, category), ("", check, category))
+        if self._take_need:
+            self._outcome((dept, check, category), moved)
+            if not moved:
+                keys += ((dept, check, category, TAKE), ("", check, category, TAKE))
+        for key in keys:
             q = self.habit(key)
             limit = None if q is None else self._over(q)
             d = self.durations.get(key)
@@ -102,6 +133,22 @@ class StallWatch:
                 d = self.durations[key] = deque(maxlen=self.memory)
             d.append(waited if limit is None else min(waited, limit))
             self._seen[key] = self._seen.get(key, 0) + 1
+
+    def _outcome(self, key: tuple[str, ...], moved: bool) -> None:
+        entry = self.outcomes.get(key)
+        if entry is None:
+            entry = self.outcomes[key] = (deque(maxlen=self.memory), [0])
+        d, n = entry
+        if len(d) == d.maxlen and d[0]:
+            n[0] -= 1
+        d.append(moved)
+        n[0] += moved
+
+    def returned_share(self, dept: str, check: str, category: str) -> float:
+        """The share of the department's recent closed checks of ``category`` that left for another department
+        (0 before any; kept while a test of takes is on)."""
+        entry = self.outcomes.get((dept, check, category))
+        return entry[1][0] / len(entry[0]) if entry else 0.0
 
     def habit(self, key: tuple[str, ...]) -> float | None:
         """The habitual completion time (s, the ``quantile`` of recent ones) of a habit key; None: too few yet.
@@ -123,25 +170,37 @@ class StallWatch:
         """The wait past which a check with habit ``q`` is overdue by habit."""
         return max(self.factor * q, q + self.margin_s)
 
-    def _habit_for(self, dept: str, check: str, category: str) -> float | None:
-        own = self.habit((dept, check, category))
-        return own if own is not None else self.habit(("", check, category))
+    def _habit_for(self, dept: str, check: str, category: str, take: bool = False) -> float | None:
+        tail = (TAKE,) if take else ()
+        own = self.habit((dept, check, category, *tail))
+        return own if own is not None else self.habit(("", check, category, *tail))
 
     # -------------------------------------------------------------------------------------------- judging
     def candidates(self) -> set[tuple[str, str]]:
         """The (department, check) pairs with enough open checks to be stalled (:meth:`stalled` is None for
         the others)."""
-        n = self.min_orders
+        n = self._need
         return {k for k, v in self.open.items() if len(v) >= n}
 
     def stalled(self, dept: str, check: str, now: float) -> Stall | None:
-        """The evidence if ``dept`` has stopped completing ``check`` at ``now``, else None."""
+        """The evidence if ``dept`` has stopped completing ``check`` at ``now``, else None: first against the
+        habit of all closes, then (``take_min_orders``) against the habit of takes."""
         checks = self.open.get((dept, check))
-        if not checks or len(checks) < self.min_orders:
+        if not checks or len(checks) < self._need:
             return None
         last = self.last_done.get((dept, check), float("-inf"))
-        waiting = 0
+        s = self._judge(dept, check, now, checks, last, False) if self.min_orders > 0 else None
+        if s is None and self._take_need and len(checks) >= self._take_need:
+            s = self._judge(dept, check, now, checks, last, True)
+        return s
+
+    def _judge(self, dept: str, check: str, now: float, checks: dict[str, tuple[float, float, str]], last: float,
+               take: bool) -> Stall | None:
+        need = (self.take_min_orders or len(checks) + 1) if take else self.min_orders
+        need_own = self.take_own_min_orders if take and self.take_own_min_orders else len(checks) + 1
+        waiting = own_waiting = 0
         oldest = habit = worst = 0.0
+        owns: dict[str, bool] = {}
         first_breach = float("inf")
         margin = self.margin_s
         limits: dict[str, tuple[float, float] | None] = {}   # per category: (habit, overdue wait), looked up once
@@ -150,8 +209,11 @@ class StallWatch:
                 continue   # within every habit's limit (``_over(q) >= q + margin``, q >= 0): no lookup needed
             lim = limits.get(category, False)
             if lim is False:
-                q = self._habit_for(dept, check, category)
+                q = self._habit_for(dept, check, category, take)
+                if take and q is not None and self.returned_share(dept, check, category) > self.return_share:
+                    q = None   # a category this desk mostly sends back: under review for return, not waiting
                 lim = limits[category] = None if q is None else (q, self._over(q))
+                owns[category] = take and self.habit((dept, check, category, TAKE)) is not None   # its own habit
             if lim is None:
                 continue
             q, over = lim
@@ -161,11 +223,12 @@ class StallWatch:
             if last > start + over:   # completed something after this one was already overdue: not stopped
                 return None
             waiting += 1
+            own_waiting += owns[category]
             if waited > oldest:
                 oldest, habit = waited, q
             first_breach = min(first_breach, deadline - now)
             worst = max(worst, waited / max(MIN, deadline - start))
-        if waiting < self.min_orders:
+        if waiting < need and own_waiting < need_own:
             return None
         quiet = now - last if last > float("-inf") else oldest
         return Stall(waiting, len(checks), habit / MIN, oldest / MIN, quiet / MIN, first_breach / MIN, worst)
@@ -177,7 +240,8 @@ class StallWatch:
                 "durations": [[sep.join(k), list(v)] for k, v in self.durations.items()],
                 "seen": [[sep.join(k), n] for k, n in self._seen.items()],
                 "last_done": [[d, c, t] for (d, c), t in self.last_done.items()],
-                "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()]}
+                "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()],
+                "outcomes": [[sep.join(k), [int(x) for x in d]] for k, (d, _) in self.outcomes.items()]}
 
     def restore(self, state: dict[str, Any]) -> None:
         sep = "\x1f"
@@ -187,3 +251,7 @@ class StallWatch:
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
         # the cached habits too: recomputed from the durations now, they could differ from the ones in use
         self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}
+        self.outcomes = {}
+        for k, xs in state.get("outcomes", []):
+            d = deque((bool(x) for x in xs), maxlen=self.memory)
+            self.outcomes[tuple(k.split(sep))] = (d, [sum(d)])
