@@ -132,11 +132,13 @@ RARE: dict[str, Any] = {
     "created_category": None, "paused_at": None, "paused_total": 0.0, "urges": 0, "messages": 0, "reclass": 0,
     "bounces": 0, "reopens": 0, "threats": 0, "intents": 0, "pending": None, "escalated_at": None, "prior_esc": 0,
     "affected": 0, "breached": 0, "order_tier": None, "pressed": 0.0, "pressed_t": 0.0, "late_peak": 0.0,
+    "risk_tier": None,
 }
 """Fields most open orders never change from these defaults (in public-1 about one order in six is urged, one in
 eight messaged, one in twenty an outage with affected customers, breached or reassigned; ``created_category``
-is pinned only by a reclassification): kept in a :class:`_Rare` made on the first change, so an order without
-any costs one slot instead of fifteen (~110 bytes), one with some ~50 bytes more than plain slots."""
+is pinned only by a reclassification; a risk tier is set on about one order in nine, 93 % of which have rare
+fields already): kept in a :class:`_Rare` made on the first change, so an order without any costs one slot
+instead of twenty (~150 bytes), one with some ~50 bytes more than plain slots."""
 
 
 class _Rare:
@@ -215,8 +217,10 @@ class OrderState:
         "neg_sum", "neg_n", "threats", "intents", "affected", "seen", "pending", "risk", "risk_tier", "escalated_at",
         "satisfaction", "order_tier", "last_text", "breached", "prior_esc", "pressed", "pressed_t", "late_peak",
     )
-    """What a checkpoint holds (``to_dict``): the slots below but the transient timer, and the :data:`RARE` ones."""
-    __slots__ = tuple(k for k in FIELDS if k not in RARE and k not in PROFILE) + ("_rare", "_profile", "timer")
+    """What a checkpoint holds (``to_dict``): the slots below but the transient timer and table mark, and the
+    :data:`RARE` ones."""
+    __slots__ = (tuple(k for k in FIELDS if k not in RARE and k not in PROFILE)
+                 + ("_rare", "_profile", "timer", "table_mark"))
     for _k in RARE:
         locals()[_k] = _rare_field(_k)
     for _i, _k in enumerate(PROFILE):
@@ -259,10 +263,11 @@ class OrderState:
         self.neg_n = 0
         self.seen = b""   # 8-byte digests of the latest event ids (see remember)
         self.risk = -1.0
-        self.risk_tier: str | None = None
         self.satisfaction: str | None = None
         self.last_text = ""
         self.timer: tuple[float, int, str] | None = None   # this order's entry on the stage's timer heap
+        self.table_mark: int | None = None
+        """What the live shell's table store remembers of the order as last written (streams/table_store.py)."""
 
     def set_profile(self, category: str, channel: str, tier: str, area: str, region: str) -> None:
         """Set the five dimensions at once (a new order)."""

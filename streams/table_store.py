@@ -9,43 +9,68 @@ Where the bytes go is left to the caller: :meth:`flush` returns the changelog re
 live shell sends them (``streams.outbox.ChangelogWriter``) to the partition the order's events come from, so that a
 worker that takes over a partition recovers exactly the orders of that partition.
 
-The local store (the faust table's ``data``, which recovery fills with encoded values) keeps, for every key whose
-object is decoded here, only a digest of its last encoded value (``hash(bytes)``, 64 bits): enough to tell whether
-a touched object changed, without a second copy of every open order (~400 bytes each) next to the object itself.
-A value recovery wrote stays bytes until its key is decoded; :meth:`reload` after a rebalance forgets the objects
-whose key recovery refilled, so they are decoded from the changelog's version.
+The local store (the faust table's ``data``, which recovery fills with encoded values) is the only mapping of
+keys: it holds the decoded object itself once a key is read, and recovery's bytes until then. What the store must
+remember of a key, its last encoded value's digest (``hash(bytes)``, enough to tell whether a touched object
+changed) and the partition it was written to, is one int on the object (:class:`Stored`), not a second and third
+dict of every key (~35 bytes each per open order) nor a copy of its bytes (~400). A key recovery refilled holds
+bytes again, so it is decoded from the changelog's version.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-V = TypeVar("V")
+PARTITION_BITS = 16
+"""Low bits of a :attr:`Stored.table_mark` that hold the partition (the digest is shifted above them)."""
+_PARTITION_MASK = (1 << PARTITION_BITS) - 1
+
+
+class Stored(Protocol):
+    """A value a :class:`TableStore` holds: it carries the store's mark of its last written bytes."""
+
+    table_mark: int | None
+    """``hash(bytes) << PARTITION_BITS | partition`` of the value as last written (or read from recovery);
+    ``None``: not in the changelog."""
+
+
+V = TypeVar("V", bound=Stored)
 
 Record = tuple[str, "bytes | None"]
 
 
-class TableStore(MutableMapping[str, V], Generic[V]):
-    """Decoded cache over a bytes store; touched keys are re-encoded and flushed once per batch.
+def table_mark(raw: bytes, partition: int) -> int:
+    """The mark of ``raw`` written to ``partition``.
 
-    >>> local: dict = {}                       # stands in for the faust table's local store
-    >>> store = TableStore(local, encode=lambda v: str(v).encode(), decode=lambda b: int(b),
+    >>> m = table_mark(b"x", 11); m & 0xFFFF, m >> PARTITION_BITS == hash(b"x")
+    (11, True)
+    """
+    if not 0 <= partition <= _PARTITION_MASK:
+        raise ValueError(f"partition {partition} out of range")
+    return hash(raw) << PARTITION_BITS | partition
+
+
+class TableStore(MutableMapping[str, V], Generic[V]):
+    """Decoded values over a bytes store; touched keys are re-encoded and flushed once per batch.
+
+    >>> class Box:                              # a value with a slot for the store's mark
+    ...     def __init__(self, n): self.n, self.table_mark = n, None
+    >>> local: dict = {}                        # stands in for the faust table's local store
+    >>> store = TableStore(local, encode=lambda v: str(v.n).encode(), decode=lambda b: Box(int(b)),
     ...                    partition_for=lambda k: len(k) % 2)
-    >>> store["WO-1"] = 1; store["WO-22"] = 5
+    >>> store["WO-1"] = Box(1); store["WO-22"] = Box(5)
     >>> store.flush()
     {0: [('WO-1', b'1')], 1: [('WO-22', b'5')]}
-    >>> store["WO-1"]                          # read, not changed: nothing to write
+    >>> store["WO-1"].n                         # read, not changed: nothing to write
     1
     >>> store.flush()
     {}
-    >>> del store["WO-22"]; store.flush()      # a deletion is a tombstone
+    >>> del store["WO-22"]; store.flush()       # a deletion is a tombstone
     {1: [('WO-22', None)]}
-    >>> sorted(local), len(store), "WO-22" in store
-    (['WO-1'], 1, False)
-    >>> local["WO-1"] == hash(b"1")           # a digest, not a second copy of the encoded value
-    True
-    >>> local["WO-3"] = b"7"; store.reload()   # recovery refilled WO-3: decoded from its bytes; WO-1 kept
-    >>> store["WO-3"], store["WO-1"], store.flush()
+    >>> sorted(local), len(store), "WO-22" in store, local["WO-1"] is store["WO-1"]   # one mapping, no copies
+    (['WO-1'], 1, False, True)
+    >>> local["WO-3"] = b"7"; store.reload()    # recovery refilled WO-3: decoded from its bytes; WO-1 kept
+    >>> store["WO-3"].n, store["WO-1"].n, store.flush()
     (7, 1, {})
     """
 
@@ -55,61 +80,66 @@ class TableStore(MutableMapping[str, V], Generic[V]):
         self.encode = encode
         self.decode = decode
         self.partition_for = partition_for
-        self.cache: dict[str, V] = {}
         self.touched: dict[str, None] = {}  # insertion-ordered set
-        self.deleted: set[str] = set()
-        self.partitions: dict[str, int] = {}
-        """Partition each key's events came from (:meth:`note_partition`); else ``partition_for(key)``."""
+        self.deleted: dict[str, int] = {}
+        """Keys deleted in this batch, with the partition of their tombstone."""
+        self.noted: dict[str, int] = {}
+        """Partitions this batch's events came from (:meth:`note_partition`), until :meth:`flush` marks them."""
         self.writes = 0
 
     # -- MutableMapping -------------------------------------------------------------------------------
     def __getitem__(self, key: str) -> V:
-        value = self.cache.get(key)
-        if value is None:
-            value = self.cache[key] = self._decode(key, self.local[key])   # KeyError if absent
+        value = self.local[key]               # KeyError if absent
+        if type(value) is bytes:
+            value = self._decode(key, value)
         self.touched[key] = None              # the caller may mutate it in place
         return value
 
     def get(self, key: str, default: V | None = None) -> V | None:
         """``store[key]`` (touching it), ``default`` if absent, without a KeyError: a new order's key is absent."""
-        value = self.cache.get(key)
+        value = self.local.get(key)
         if value is None:
-            raw = self.local.get(key)
-            if raw is None:
-                return default
-            value = self.cache[key] = self._decode(key, raw)
+            return default
+        if type(value) is bytes:
+            value = self._decode(key, value)
         self.touched[key] = None
         return value
 
-    def _decode(self, key: str, raw: bytes | int) -> V:
-        if type(raw) is int:   # a digest: the object must be in the cache (see reload); never read as new
-            raise RuntimeError(f"table store: {key!r} has a digest but no decoded object")
-        return self.decode(raw)
+    def _decode(self, key: str, raw: bytes) -> V:
+        """Recovery's bytes of ``key`` as an object, marked as written (unchanged, it is not written again)."""
+        value = self.decode(raw)
+        value.table_mark = table_mark(raw, self.partition_for(key))
+        self.local[key] = value
+        return value
 
     def __setitem__(self, key: str, value: V) -> None:
-        self.cache[key] = value
+        local = self.local
+        old = local.get(key)
+        if old is not value:                  # (the stage writes back the object it read: nothing to store)
+            if old is not None:               # a new object for the key: written only if its bytes differ
+                value.table_mark = (table_mark(old, self.partition_for(key)) if type(old) is bytes
+                                    else old.table_mark)
+            local[key] = value
         self.touched[key] = None
-        self.deleted.discard(key)
+        if self.deleted:
+            self.deleted.pop(key, None)
 
     def __delitem__(self, key: str) -> None:
-        if key not in self:
+        value = self.local.get(key)
+        if value is None:
             raise KeyError(key)
-        self.cache.pop(key, None)
+        self.deleted[key] = self.partition_of(key)
+        if type(value) is not bytes:
+            value.table_mark = None           # after the tombstone its bytes are no longer in the changelog
+        self.local.pop(key, None)
         self.touched.pop(key, None)
-        self.deleted.add(key)
 
     def __contains__(self, key: object) -> bool:
-        return key not in self.deleted and (key in self.cache or key in self.local)
+        return key in self.local
 
     def __iter__(self) -> Iterator[str]:
-        seen = set()
-        for key in list(self.cache):
-            seen.add(key)
-            yield key
         for key in list(self.local):
-            key = key.decode() if isinstance(key, bytes) else key
-            if key not in seen and key not in self.deleted:
-                yield key
+            yield key.decode() if isinstance(key, bytes) else key
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -117,36 +147,40 @@ class TableStore(MutableMapping[str, V], Generic[V]):
     # -- batch bookkeeping ----------------------------------------------------------------------------
     def note_partition(self, key: str, partition: int) -> None:
         """Remember which source partition ``key`` lives in (the partition its events arrive on)."""
-        self.partitions[key] = partition
+        self.noted[key] = partition
 
     def partition_of(self, key: str) -> int:
-        p = self.partitions.get(key)
-        return self.partition_for(key) if p is None else p
+        """The partition ``key`` is written to: where its events came from (noted in this batch or marked when
+        last written), else ``partition_for(key)``."""
+        p = self.noted.get(key)
+        if p is not None:
+            return p
+        mark = getattr(self.local.get(key), "table_mark", None)
+        return self.partition_for(key) if mark is None else mark & _PARTITION_MASK
 
     def flush(self) -> dict[int, list[Record]]:
-        """Write touched states whose bytes changed and deletions to the local store; return them by partition."""
+        """Write touched states whose bytes changed and deletions; return them by partition."""
         out: dict[int, list[Record]] = {}
-        local = self.local
+        local, noted = self.local, self.noted
         for key in self.touched:
-            value = self.cache.get(key)
-            if value is None:
+            value = local.get(key)
+            if value is None or type(value) is bytes:
                 continue
             raw = self.encode(value)
-            digest = hash(raw)
-            old = local.get(key)
-            if old is not None and (old == digest if type(old) is int else old == raw):
-                if type(old) is not int:
-                    local[key] = digest   # recovered bytes, now decoded: keep the digest only
-                continue
-            local[key] = digest
-            out.setdefault(self.partition_of(key), []).append((key, raw))
-        for key in self.deleted:
-            self.local.pop(key, None)
-            out.setdefault(self.partition_of(key), []).append((key, None))
-            self.partitions.pop(key, None)
+            old = value.table_mark
+            p = noted.get(key)
+            if p is None:
+                p = self.partition_for(key) if old is None else old & _PARTITION_MASK
+            mark = value.table_mark = table_mark(raw, p)
+            if old is not None and old >> PARTITION_BITS == mark >> PARTITION_BITS:
+                continue                      # the same bytes (perhaps noted in another partition from now on)
+            out.setdefault(p, []).append((key, raw))
+        for key, p in self.deleted.items():
+            out.setdefault(p, []).append((key, None))
         self.writes += sum(len(v) for v in out.values())
         self.touched.clear()
         self.deleted.clear()
+        noted.clear()
         return out
 
     def forget_touches(self) -> None:
@@ -157,16 +191,14 @@ class TableStore(MutableMapping[str, V], Generic[V]):
         """Forget the keys of partitions this worker no longer owns (local only, no tombstones)."""
         gone = [k for k in self if self.partition_of(k) in partitions]
         for key in gone:
-            self.cache.pop(key, None)
             self.local.pop(key, None)
             self.touched.pop(key, None)
-            self.partitions.pop(key, None)
+            self.noted.pop(key, None)
         return len(gone)
 
     def reload(self) -> None:
-        """After recovery refilled the local store: forget the decoded objects of keys it refilled (they hold the
-        changelog's bytes again, decoded on the next read); keep those whose key still holds our digest."""
-        local = self.local
-        self.cache = {k: v for k, v in self.cache.items() if type(local.get(k)) is int}
+        """After recovery refilled the local store: the keys it refilled hold the changelog's bytes again (decoded
+        on the next read), the others still our objects; only this batch's bookkeeping is dropped."""
         self.touched.clear()
         self.deleted.clear()
+        self.noted.clear()

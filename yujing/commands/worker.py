@@ -34,7 +34,7 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
     from streams.agents import check_role, group_id, install
     from streams.app import create_app
     from yujing.config import load_config
-    from yujing.heap import long_lived_heap
+    from yujing.heap import long_lived_heap, pin_mmap_threshold
 
     try:
         settings = load_config(config)
@@ -50,6 +50,7 @@ def worker(config: Optional[Path] = typer.Option(None, "--config", help="TOML co
     if metrics_port:
         live.metrics.serve(metrics_port)
     runner = faust.Worker(app, loglevel=loglevel.upper(), quiet=True)
+    pin_mmap_threshold()   # outgrown tables of orders and customers go back to the system, not into holes
     with long_lived_heap():
         gc.freeze()   # what the boot loaded (faust, aiokafka, river, scipy, the models) lives as long as the worker
         runner.execute_from_commandline()
