@@ -185,6 +185,9 @@ def _read_board(url: str, prefix: str, bucket: int) -> tuple:
         snapshot = normalise(orjson.loads(raw)) if raw else None
         if snapshot is not None and "risky_orders" not in snapshot:
             snapshot["risky_orders"] = _risky_orders(r, prefix)
+        if snapshot is not None:   # how many, not the few listed (``risk:top`` keeps the riskiest 2,000)
+            yellow = settings().detectors.order_tiers.risk_yellow
+            snapshot["risky_total"] = int(r.zcount(prefix + "risk:top", yellow, "+inf"))
     except (redis.RedisError, orjson.JSONDecodeError) as exc:
         return None, [], time.time(), f"{type(exc).__name__}: {exc}"
     finally:

@@ -68,6 +68,18 @@ def test_the_handover_lists_what_is_open_and_who_has_it_and_counts_the_shift(boa
            "3 never acknowledged, 0 escalated, 0 failed pushes, 1 risky orders" in report
 
 
+def test_the_report_counts_every_risky_order_not_only_the_fifteen_the_board_lists(board_env, monkeypatch):
+    import redis
+    _shift_began_hours_ago(monkeypatch, 2)
+    _seed_shift(board_env["redis_url"])
+    r = redis.Redis.from_url(board_env["redis_url"])
+    r.zadd("yj:risk:top", {**{f"WO-R{i}": 0.3 + i / 100 for i in range(22)},
+                           **{f"WO-L{i}": 0.05 for i in range(5)}})
+    at = _handover("duty").run()
+    assert not at.exception, at.exception
+    assert "22 risky orders" in at.code[0].value          # yellow (0.2) and above; the board lists 15 at most
+
+
 def test_an_alert_that_fired_before_the_shift_is_handed_over_but_not_counted_as_the_shifts(board_env, monkeypatch):
     _shift_began_hours_ago(monkeypatch, 0.25)          # 15 min ago: red fired within it, the others before
     _seed_shift(board_env["redis_url"])

@@ -228,7 +228,8 @@ def render() -> None:
         failed = len(failed_messages(data.failed_deliveries(), start, end, bd.snapshot))
     except Exception:  # noqa: BLE001 - a count must not take the page down
         failed = None
-    risky = len((bd.snapshot or {}).get("risky_orders") or [])
+    snap = bd.snapshot or {}
+    risky = int(snap.get("risky_total") or len(snap.get("risky_orders") or []))   # all, not the 15 listed
     h = summarise(eps, bd.active if back == 0 else [], start, end, failed, risky)
     m = st.columns(6)
     m[0].metric(t("ho.m_open", lang), len(h.open) if back == 0 else "—")
