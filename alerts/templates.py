@@ -20,7 +20,7 @@ their headline and link, and says how many more there are on the board.
 [红色 I级] 受理超时 · 受理 · 区域 north · 工单 WO-1
   状态: 触发 · 开始于 2026-07-14 09:32 (UTC+8)
   摘要: 客户138****5678要打12398
-  依据: 时限已用=1.05
+  依据: 时限已用=105%
   查看: http://board/?alert=ab-1
 
 A hand-over from the board tells the assignee who handed it and why:
@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
@@ -96,10 +96,12 @@ def _where(scope: dict[str, Any], lang: str) -> str:
     return " · ".join(parts) or "-"
 
 
-def _evidence(ev: dict[str, Any], lang: str) -> str:
+def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None) -> str:
+    """``key=value`` pairs, numbers as the board shows them (:func:`detectors.fusion.evidence_number`)."""
     parts = []
     for k, v in list(ev.items())[:8]:
-        v = round(v, 3) if isinstance(v, float) else v
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = evidence_number(str(k), v, kind, lang)
         if lang == "zh":
             k, v = EVIDENCE_ZH.get(k, k), evidence_value_zh(k, v)
         if isinstance(v, (list, tuple)):
@@ -216,7 +218,7 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
                          f"{safe_text(str(a.get('assignee') or '-'), 60)}{note}")
         if a.get("summary"):
             whole.append(f"  {w['summary']}: {safe_text(a['summary'], 300)}")
-        whole += [f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang)}", link]
+        whole += [f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang, a.get('kind'))}", link]
         blocks.append((whole, [head, state, link]))
 
     def more(listed: int) -> list[str]:

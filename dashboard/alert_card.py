@@ -123,7 +123,7 @@ def alert_card(user: User, alert: dict[str, Any], now: float, lang: str, *, new:
                         f"{scope_md(alert.get('scope'), lang)}"
                         f" · {t('col.since', lang)} {ago(now - fired if fired else None, lang)}")
             st.markdown(md(alert.get("summary")))
-            ev = evidence_text(alert.get("evidence"), lang=lang)
+            ev = evidence_text(alert.get("evidence"), lang=lang, kind=alert.get("kind"))
             if ev:
                 st.caption(md(ev))
             state = [f":red[**:material/fiber_new: {t('new_red', lang)}**]"] if new else []
@@ -208,5 +208,5 @@ def alert_table(alerts: list[dict[str, Any]], now: float, lang: str, orders: boo
     return pd.DataFrame([{
         **head(a), t("col.since", lang): ago(now - (data.fired_at(a) or now), lang),
         t("col.summary", lang): clean(a.get("summary"), 160),
-        t("col.evidence", lang): clean(evidence_text(a.get("evidence"), lang=lang), 160),
+        t("col.evidence", lang): clean(evidence_text(a.get("evidence"), lang=lang, kind=a.get("kind")), 160),
         t("col.ack", lang): clean(a.get("acked_by") or "", 40)} for a in alerts])

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import clock
 from yujing.i18n import t
-from detectors.fusion import EVIDENCE_ZH, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
 from yujing.masking import mask_pii
 
 TIER_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue")
@@ -159,12 +159,15 @@ def _evidence_value_zh(key: str, v: Any) -> Any:
     return evidence_value_zh(key, v)
 
 
-def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "en") -> str:
-    """The evidence as ``key: value`` pairs, numbers rounded, at most ``limit`` items; with ``lang="zh"`` the
-    keys and the category / channel / check / factor values in Chinese.
+def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "en", kind: str | None = None) -> str:
+    """The evidence as ``key: value`` pairs, at most ``limit`` items: numbers as :func:`evidence_number` reads
+    them (shares in per cent; ``kind``, the alert's, says what a ``value`` measures), times on the business's
+    clock; with ``lang="zh"`` the keys and the category / channel / check / factor values in Chinese.
 
     >>> evidence_text({"category": "fault_repair", "check": "receive_ack", "share_used": 1.0}, lang="zh")
-    '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 1.00'
+    '分类: 故障报修 · 时限节点: 受理确认 · 时限已用: 100%'
+    >>> evidence_text({"value": 0.32, "baseline": 0.25, "faults_30min": 15}, lang="zh", kind="arrival_surge")
+    '数值: 32% · 正常水平: 25% · 30 分钟报修: 15'
     >>> evidence_text({"tier": "red", "by": "duty", "reason": "cleared"}, lang="zh")   # an alert's timeline
     '级别: 红色 · I级 · 操作人: duty · 原因: 条件已消除'
     >>> evidence_text({"deadline": 1783992760.0})   # a time: on the business's clock (UTC+8), not the server's
@@ -178,8 +181,8 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
                 "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
             v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
-        elif isinstance(v, float):
-            v = f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = evidence_number(str(k), v, kind, lang)
         elif isinstance(v, (list, tuple)):
             v = ", ".join(str(x) for x in v[:4])
         elif isinstance(v, dict):

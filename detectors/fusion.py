@@ -156,6 +156,38 @@ def evidence_value_zh(key: str, v: Any) -> Any:
     return v
 
 
+SHARE_KEYS = frozenset({"share_used", "max_share_used", "share_max", "share_at_risk", "share_60min", "usual_share",
+                        "misfiled_share_60min", "misfiled_usual_share", "risk"})
+"""Evidence keys whose value is a share of a whole (0.32 = 32 %): shown as percentages."""
+KIND_UNITS = {"arrival_surge": "share", "sentiment_drop": "times"}
+"""What the generic ``value`` / ``baseline`` / ``threshold`` of a kind's evidence measure: a region's share of the
+province's fault reports; how many times the province's share of angry texts a region's is."""
+_GENERIC = frozenset({"value", "baseline", "threshold"})
+
+
+def evidence_number(key: str, v: float, kind: str | None = None, lang: str = "zh") -> str:
+    """A number of an alert's evidence as a person reads it: a share as a percentage, a multiple with its
+    "times", a count whole, other quantities to two places (one place, or none, from 10).
+
+    The board and the push messages both show evidence through this, so "时限已用" reads the same everywhere.
+
+    >>> evidence_number("share_used", 1.0), evidence_number("share_60min", 0.004), evidence_number("urges", 2)
+    ('100%', '0.4%', '2')
+    >>> evidence_number("value", 0.318, "arrival_surge"), evidence_number("value", 2.0, "sentiment_drop")
+    ('32%', '2.0 倍')
+    >>> evidence_number("value", 2.0, "sentiment_drop", "en"), evidence_number("cusum", 3.14159)
+    ('2.0×', '3.14')
+    """
+    unit = "share" if key in SHARE_KEYS else KIND_UNITS.get(kind or "") if key in _GENERIC else None
+    if unit == "share":
+        return f"{v:.1%}" if 0 < abs(v) < 0.01 else f"{v:.0%}"
+    if unit == "times":
+        return f"{v:.1f} 倍" if lang == "zh" else f"{v:.1f}×"
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
+
+
 def reason_zh(reason: str) -> str:
     """A top factor in words a duty manager reads (factor names stay English in the records)."""
     if reason.startswith("urged_"):

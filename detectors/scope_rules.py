@@ -33,7 +33,7 @@ from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
 from detectors.desk_share import DeskShareWatch
 from detectors.staffing import StaffingWatch
-from detectors.fusion import CHECK_ZH, KIND_ZH, scope_zh
+from detectors.fusion import CHECK_ZH, KIND_ZH, evidence_number, scope_zh
 from detectors.stall import StallWatch
 from detectors.work import WorkWatch
 from streams.deadlines import CHECK_STAGE
@@ -95,6 +95,7 @@ def keeps_pace(backlog: Any, closed: Any, minutes: int, min_closed: int, routed:
 
 _EMPTY: dict[str, float] = {}
 """A minute without counts (read only)."""
+
 
 class _LagWatch:
     """What :meth:`ScopeDetectors._lags` needs of one stage of one scope, looked up once (not every minute): the
@@ -316,7 +317,7 @@ class ScopeDetectors:
             lift = (neg / texts) / province_frac if (province_frac and texts >= cfg.sentiment_min_texts) else None
             self._rate(t, plan.rate_keys["sentiment"], lift, out, kind="sentiment_drop", scope=scope,
                        stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True,
-                       what="强烈负面客户文本占比相对全省的倍数",
+                       what="强烈负面客户文本占比为全省的",
                        extra=lambda sc=sc, neg=neg: {
                            "negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
                            "texts_60min": sc.window("texts", 60), "threats_60min": sc.window("threats", 60)})
@@ -1061,7 +1062,8 @@ class ScopeDetectors:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described;
         ``force``: at least this tier whatever the value (the caller has direct evidence; nothing is learned),
-        ``note`` then says why."""
+        ``note`` then says why. A ratio is shown in its kind's unit (a share in per cent, a multiple with 倍:
+        :func:`detectors.fusion.evidence_number`), as the board and the messages show its evidence."""
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)
@@ -1093,8 +1095,8 @@ class ScopeDetectors:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
-            shown = f"{value:.2f}" if ratio else f"{value:.0f}"
-            normal = f"{b.mean:.2f}" if ratio else f"{b.mean:.1f}"
+            shown = evidence_number("value", value, kind) if ratio else f"{value:.0f}"
+            normal = evidence_number("baseline", b.mean, kind) if ratio else f"{b.mean:.1f}"
             if note and not measured:   # the direct evidence alone: no "normal" worth quoting yet
                 text = f"{scope_zh(scope)} {note.lstrip('；')}" + (f"（{what} {shown}）" if known else "")
             else:

@@ -422,7 +422,7 @@ def _story_panel(user: User, eps: list[dict[str, Any]], aid: str, timeline: list
     ep = by_id[aid]
     st.markdown(md(ep["summary"]))
     if ep["evidence"]:
-        st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang)))
+        st.caption(md(evidence_text(ep["evidence"], limit=12, lang=lang, kind=ep.get("kind"))))
     steps = story(aid, lang, timeline)
     with st.container(key="h_story"):   # tall enough for the whole story (up to 20 steps) without scrolling
         show_table(steps, height=_rows_height(len(steps), 20))
