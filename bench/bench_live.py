@@ -80,9 +80,20 @@ LANE_CHUNK = (8, 1024)
 """Orders of one partition sent per poll: from 8, doubled while a partition's whole group was visible (polled
 again at once), at most 1,024."""
 E2E_RUNS_5K = 3
-"""The 5k/s latency run is repeated (each on top of the last one's orders) and the run with the median p99 stands
-for it, all three p99s beside it: at 5k/s two cores are nearly full, and one run's p99 ranged 302–1,031 ms for the
-same code (docs/history.md, session 14)."""
+"""The 5k/s latency run is repeated and the run with the median p99 stands for it, all three p99s beside it: at
+5k/s two cores are nearly full, and one run's p99 ranged 302–1,031 ms for the same code (docs/history.md, session
+14). The first run follows the 1k/s run on the topology's broker; the others get brokers of their own
+(:data:`FRESH_BROKER`)."""
+FRESH_BROKER = True
+"""Why each topology, and each 5k/s run after its first, runs on a broker of its own (session 18).
+
+The embedded broker (Tansu 0.6, ``memory://``) spends more CPU on every request the more record batches it holds:
+``bench.bench_broker`` (a paced 5k/s producer and one consumer, no yujing) measures it at ~27 µs of broker CPU per
+record on an empty broker and ~195 µs after 150k records in ~4-record batches, one core at 5k/s, after which
+latency is the broker's queue. Runs that followed each other on one broker measured that: session 17's three
+split runs 383 / 742 / 985 ms, with the broker's CPU per event rising 125 → 186 µs while the worker's fell. A Kafka
+log's cost per request does not grow with its length (an offset index per segment), and production runs Kafka
+(docker-compose.yml). A fresh broker still carries the 40k-event fill and its drain, as every run does."""
 TICK_S = 0.005
 """The e2e load generator hands the producer the records due every 5 ms, one batch per partition (as an upstream
 system's producer with ``linger_ms=5`` would). Each record's latency runs from its *due* time on the paced schedule,
@@ -378,6 +389,7 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
         from aiokafka import AIOKafkaProducer
         from streams.wire import murmur2   # Kafka's key hash, as the producer's default partitioner
         recs = list(records())
+        acks: list[Any] = []
         p = AIOKafkaProducer(bootstrap_servers=rig.broker.bootstrap, acks=1)
         await p.start()
         try:
@@ -395,15 +407,24 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
                     sent.append(t0 + j / rate)  # its due time: never later than the hand-over
                     lanes.setdefault(part, []).append(j)
                 for part, b in batches.items():
-                    await p.send_batch(b, rig.topic, partition=part)
+                    acks.append((await p.send_batch(b, rig.topic, partition=part), b.record_count()))
                 i = due
                 await asyncio.sleep(max(TICK_S, t0 + i / rate - time.monotonic()))
             await p.flush()
             window[1] = time.monotonic()
+            for fut, count in acks:   # a batch the broker did not take is the generator's loss, not the worker's
+                try:
+                    await fut
+                except Exception as exc:
+                    send_errors.append(f"{type(exc).__name__}: {exc}")
+                    failed[0] += count
         finally:
             await p.stop()
 
+    send_errors: list[str] = []
+    failed = [0]
     cpu0 = {name: cpu_s(p.pid) for name, p in (procs or {}).items()}
+    broker0 = cpu_s(rig.broker.proc.pid) if rig.broker.proc else None
     window = [0.0, 0.0]
     await send()
     achieved = n / (window[1] - window[0])
@@ -411,13 +432,17 @@ async def e2e_latency(rig: Rig, app_id: str, rate: float, seconds: float, drain_
     done.set()
     await poller
     cpu = {name: round(1e6 * (cpu_s(p.pid) - cpu0[name]) / n, 1) for name, p in (procs or {}).items()}
+    if broker0 is not None and rig.broker.proc:
+        cpu["broker"] = round(1e6 * (cpu_s(rig.broker.proc.pid) - broker0) / n, 1)
     await r.aclose()
     lat = [1000 * (seen[i] - sent[i]) for i in seen]
     tenth = max(1, n // 10)
     first_t = [1000 * (seen[i] - sent[i]) for i in range(tenth) if i in seen]
     last_t = [1000 * (seen[i] - sent[i]) for i in range(n - tenth, n) if i in seen]
     return {"rate": rate, "seconds": seconds, "sent": n, "achieved_rate": round(achieved),
-            "visible": len(lat), "missing": n - len(lat),
+            "visible": len(lat), "missing": n - len(lat), "send_errors": len(send_errors), "send_failed_records": failed[0],
+            "_unseen": [ids[i] for i in range(n) if i not in seen],
+            **({"send_error": send_errors[0]} if send_errors else {}),
             "p50_ms": round(pct(lat, 0.5), 1) if lat else None, "p99_ms": round(pct(lat, 0.99), 1) if lat else None,
             "max_ms": round(max(lat), 1) if lat else None,
             "p50_ms_first_tenth": round(pct(first_t, 0.5), 1) if first_t else None,
@@ -492,46 +517,81 @@ TOPOLOGIES = {"one_process": (("w1", "all"),), "split": (("w1", "orders"), ("agg
 """One process running the whole pipeline, and the production topology: an order worker + the aggregator."""
 
 
-def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int], profile: bool) -> dict:
-    """Drain a fresh topic holding ``lines`` with the topology's workers, then the latency runs."""
+def _start(rig: Rig, lines: list, topology: str, profile: bool = False) -> tuple[str, dict[str, subprocess.Popen], dict]:
+    """A fresh topic holding ``lines``, the topology's workers draining it, and the clock primed to now:
+    (app_id, name → process, the drain's figures)."""
     rig.use_topic(f"bench-{uuid.uuid4().hex[:6]}-events")
     asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines))
     app_id = topology[:3] + uuid.uuid4().hex[:4]
-    procs = [rig.start_worker(app_id, name, role) for name, role in TOPOLOGIES[topology]]
-    res: dict[str, Any] = {"roles": [role for _, role in TOPOLOGIES[topology]], "app_id": app_id}
+    procs = {name: rig.start_worker(app_id, name, role) for name, role in TOPOLOGIES[topology]}
     spy = None
     if profile:
-        spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p", str(procs[0].pid),
-                                "-r", "50", "-f", "raw", "-o", str(rig.tmp / f"{topology}.stacks"), "-d", "600"],
+        spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "-p",
+                                str(next(iter(procs.values())).pid), "-r", "50", "-f", "raw", "-o",
+                                str(rig.tmp / f"{topology}.stacks"), "-d", "600"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    res["worker"] = wait_events(rig, app_id, len(lines), timeout=240,
-                                procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs)))
+    drain = wait_events(rig, app_id, len(lines), timeout=240, procs=procs)
     if spy is not None:
         spy.send_signal(2)  # SIGINT: py-spy writes what it has
         spy.wait(30)
-        res["worker_profile"] = top_frames(rig.tmp / f"{topology}.stacks")
-    print(f"live[{topology}]: drain {res['worker']}", file=sys.stderr)
-    res["worker"]["counters"] = rig.counters(app_id)
+        drain["profile"] = top_frames(rig.tmp / f"{topology}.stacks")
+    print(f"live[{topology}]: drain {drain}", file=sys.stderr)
+    drain["counters"] = rig.counters(app_id)
     # the fill ends in the past: one event at "now" moves the clock and fires the fill's overdue timers,
     # which must be done before the latency runs start
     asyncio.run(produce(rig.broker.bootstrap, rig.topic, [(b"PRIMER", _created("PRIMER", time.time()))]))
-    expected = len(lines) + 1
+    settle(rig, app_id, len(lines) + 1)
+    return app_id, procs, drain
+
+
+def _latency_run(rig: Rig, app_id: str, procs: dict[str, subprocess.Popen], rate: float, secs: float,
+                 expected: int, topology: str) -> tuple[dict, int]:
+    """One paced run, then its settle: (its figures, the events the worker has now been given)."""
+    run = asyncio.run(e2e_latency(rig, app_id, rate, secs, procs=procs))
+    expected += run["sent"] - run["send_failed_records"]
+    unseen = run.pop("_unseen")
+    print(f"live[{topology}]: e2e at {rate:.0f}/s {run}", file=sys.stderr)
     settle(rig, app_id, expected)
+    # late is not lost: after the settle, an order still without its record never made it
+    if unseen:
+        there = rig.r.hmget(f"{app_id}:risk:latest", unseen)
+        run["never_visible"] = [oid for oid, v in zip(unseen, there) if v is None][:20]
+    return run, expected
+
+
+def fresh_5k_run(port_base: int, lines: list, topology: str, secs: float) -> dict:
+    """A 5k/s run on a broker and Redis of their own, after the same fill: see :data:`FRESH_BROKER`."""
+    with Rig(port_base) as rig:
+        app_id, procs, _ = _start(rig, lines, topology)
+        run, _ = _latency_run(rig, app_id, procs, 5000, secs, len(lines) + 1, topology)
+        stop_all(procs.values())
+        rig.procs.clear()
+    return run
+
+
+def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int], profile: bool,
+                     fresh_port_base: int) -> dict:
+    """Drain a fresh topic holding ``lines`` with the topology's workers, then the latency runs (the 5k/s runs
+    after the first on brokers of their own, :data:`FRESH_BROKER`) and the silent breach."""
+    app_id, procs, drain = _start(rig, lines, topology, profile)
+    res: dict[str, Any] = {"roles": [role for _, role in TOPOLOGIES[topology]], "app_id": app_id, "worker": drain}
+    if "profile" in drain:
+        res["worker_profile"] = drain.pop("profile")
+    expected = len(lines) + 1
     for rate, secs in zip((1000, 5000), e2e_s):
-        runs = []
-        for _ in range(E2E_RUNS_5K if rate == 5000 else 1):
-            runs.append(asyncio.run(e2e_latency(
-                rig, app_id, rate, secs, procs=dict(zip((name for name, _ in TOPOLOGIES[topology]), procs)))))
-            expected += runs[-1]["sent"]
-            print(f"live[{topology}]: e2e at {rate}/s {runs[-1]}", file=sys.stderr)
-            settle(rig, app_id, expected)
+        run, expected = _latency_run(rig, app_id, procs, rate, secs, expected, topology)
+        runs = [run]
+        if rate == 5000:
+            runs += [fresh_5k_run(fresh_port_base, lines, topology, secs) for _ in range(E2E_RUNS_5K - 1)]
         # the run with the median p99 stands for the rate; every run's p99 is kept next to it
         by_p99 = sorted(runs, key=lambda r: float("inf") if r["p99_ms"] is None else r["p99_ms"])
-        res[f"e2e_{rate // 1000}k"] = {**by_p99[len(by_p99) // 2], "p99_ms_runs": [r["p99_ms"] for r in runs]}
+        res[f"e2e_{rate // 1000}k"] = {**by_p99[len(by_p99) // 2], "p99_ms_runs": [r["p99_ms"] for r in runs],
+                                      "broker_us_per_event_runs": [r.get("cpu_us_per_event", {}).get("broker")
+                                                                   for r in runs]}
     res["silent_breach"] = silent_breach(rig, app_id)
     print(f"live[{topology}]: silent breach {res['silent_breach']}", file=sys.stderr)
     settle(rig, app_id, expected + res["silent_breach"]["orders"])
-    stop_all(procs)
+    stop_all(procs.values())
     rig.procs.clear()
     res["worker"]["counters_whole_run"] = rig.counters(app_id)
     res["worker"]["alert_episodes"] = alert_count(rig, app_id)
@@ -569,16 +629,19 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
     fill = fill or (8_000 if quick else 40_000)
     e2e_s = (4, 4) if quick else (20, 10)
     res: dict[str, Any] = {"partitions": PARTITIONS, "quick": quick}
+    lines = sim_lines(fill, end=time.time() - 60)
+    # each topology on a broker of its own: the embedded broker's cost per request grows with the batches it
+    # holds (FRESH_BROKER), so the second topology would be measured on the first one's leftovers
     with Rig(port_base) as rig:
-        lines = sim_lines(fill, end=time.time() - 60)
+        res["one_process"] = measure_topology(rig, lines, "one_process", e2e_s, False, port_base + 10)
+    with Rig(port_base) as rig:
         t = time.monotonic()
         asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines))
         res["fill"] = {"events": len(lines), "produce_s": round(time.monotonic() - t, 2)}
         print(f"live: topic filled with {len(lines)} events", file=sys.stderr)
         res["raw_consume"] = asyncio.run(raw_consume(rig.broker.bootstrap, rig.topic, len(lines)))
         print(f"live: raw consume {res['raw_consume']}", file=sys.stderr)
-        for topology in ("one_process", "split"):
-            res[topology] = measure_topology(rig, lines, topology, e2e_s, profile and topology == "split")
+        res["split"] = measure_topology(rig, lines, "split", e2e_s, profile, port_base + 10)
         if profile:
             PROFILE_OUT.write_text(json.dumps(res["split"].get("worker_profile"), indent=2, ensure_ascii=False))
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run_all [--quick]
 
-Runs, each in its own subprocess (so one crash does not hide the others): bench_live, bench_replay,
+Runs, each in its own subprocess (so one crash does not hide the others): bench_live, bench_broker, bench_replay,
 bench_memory, bench_sentiment, bench_nab, bench_models, the scenario comparison (``yujing replay`` vs the static-rule
 baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``) and
 bench_generalize (the same comparison on simulator streams with other regions, parameters and overlapping incidents).
@@ -128,6 +128,10 @@ def table(r: dict) -> str:
              "target 500 ms", 500),
             ("e2e_p99_ms_1k_one_process", r.get("e2e_p99_ms_1k_one_process"), "e2e_p99_ms_1k", r.get("e2e_p99_ms_1k")),
             ("e2e_p99_ms_5k_one_process", r.get("e2e_p99_ms_5k_one_process"), "e2e_p99_ms_5k", r.get("e2e_p99_ms_5k")),
+            (f"embedded broker CPU µs per event in the 5k/s runs {r.get('e2e_broker_us_per_event_5k_runs')}",
+             max(r.get("e2e_broker_us_per_event_5k_runs") or [0]) or None, "", None),
+            (f"embedded broker alone at 5k/s: CPU µs per record holding {r.get('records_held_last') or 0:,} records "
+             "(bench_broker)", r.get("broker_us_per_record_last"), "on an empty broker", r.get("broker_us_per_record_first")),
             ("silent_breach_alert_s (median of 5, after deadline)", r.get("silent_breach_alert_s"), "tick_s + 1 s", 2.0),
             ("silent_breach_worst_s (worst of 5)", r.get("silent_breach_worst_s"), "tick_s + 1 s", 2.0),
             ("bytes_per_open_order (largest size)", r.get("bytes_per_open_order"), "tracemalloc B/order (smallest)",
@@ -182,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.monotonic()
     runs: dict[str, Any] = {}
     steps = [
-        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else []), 720),
+        ("live", ["-m", "bench.bench_live"] + (["--quick"] if q else []), 1200),
+        ("broker", ["-m", "bench.bench_broker"] + (["--rounds", "4"] if q else []), 300),
         ("replay", ["-m", "bench.bench_replay"] + (["--limit", "10000", "--sim-events", "20000"] if q
                                                     else ["--sim-events", "200000", "--profile"]), 400),
         ("memory", ["-m", "bench.bench_memory", "--sizes", "10000,100000" if q else "10000,100000,1000000"], 400),
@@ -204,6 +209,11 @@ def main(argv: list[str] | None = None) -> None:
               "e2e_p99_ms_5k_runs", "e2e_p99_ms_5k_runs_one_process"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
+    res["e2e_broker_us_per_event_5k_runs"] = ((live.get("split") or {}).get("e2e_5k") or {}).get(
+        "broker_us_per_event_runs") if runs["live"]["ok"] else None
+    broker = _load("broker.json") if runs["broker"]["ok"] else {}
+    for k in ("broker_us_per_record_first", "broker_us_per_record_last", "records_held_last"):
+        res[k] = broker.get(k)
     res["replay_eps"] = rep.get("replay_eps") if runs["replay"]["ok"] else None
     res["replay_eps_cpu"] = rep.get("replay_eps_cpu") if runs["replay"]["ok"] else None
     res["replay_eps_public1"] = (rep.get("public1") or {}).get("eps_wall") if runs["replay"]["ok"] else None
