@@ -82,10 +82,9 @@ again at once), at most 1,024."""
 E2E_RUNS_5K = 3
 """The 5k/s latency run is repeated and the run with the median p99 stands for it, all three p99s beside it: at
 5k/s two cores are nearly full, and one run's p99 ranged 302–1,031 ms for the same code (docs/history.md, session
-14). The first run follows the 1k/s run on the topology's broker; the others get brokers of their own
-(:data:`FRESH_BROKER`)."""
+14). Each run has a broker of its own (:data:`FRESH_BROKER`)."""
 FRESH_BROKER = True
-"""Why each topology, and each 5k/s run after its first, runs on a broker of its own (session 18).
+"""Why each topology, and each 5k/s run, has a broker of its own (session 18).
 
 The embedded broker (Tansu 0.6, ``memory://``) spends more CPU on every request the more record batches it holds:
 ``bench.bench_broker`` (a paced 5k/s producer and one consumer, no yujing) measures it at ~27 µs of broker CPU per
@@ -93,7 +92,9 @@ record on an empty broker and ~195 µs after 150k records in ~4-record batches, 
 latency is the broker's queue. Runs that followed each other on one broker measured that: session 17's three
 split runs 383 / 742 / 985 ms, with the broker's CPU per event rising 125 → 186 µs while the worker's fell. A Kafka
 log's cost per request does not grow with its length (an offset index per segment), and production runs Kafka
-(docker-compose.yml). A fresh broker still carries the 40k-event fill and its drain, as every run does."""
+(docker-compose.yml). A fresh broker still carries the 40k-event fill and its drain, as every run does. The 1k/s
+run leaves ~20k one-to-five-record batches behind: a 5k/s run after it on the same broker read p99 601 ms against
+280 and 376 on fresh ones, its broker at 149 µs per event against 115 (session 18)."""
 TICK_S = 0.005
 """The e2e load generator hands the producer the records due every 5 ms, one batch per partition (as an upstream
 system's producer with ``linger_ms=5`` would). Each record's latency runs from its *due* time on the paced schedule,
@@ -571,18 +572,19 @@ def fresh_5k_run(port_base: int, lines: list, topology: str, secs: float) -> dic
 
 def measure_topology(rig: Rig, lines: list, topology: str, e2e_s: tuple[int, int], profile: bool,
                      fresh_port_base: int) -> dict:
-    """Drain a fresh topic holding ``lines`` with the topology's workers, then the latency runs (the 5k/s runs
-    after the first on brokers of their own, :data:`FRESH_BROKER`) and the silent breach."""
+    """Drain a fresh topic holding ``lines`` with the topology's workers, then the 1k/s latency run and the silent
+    breach; the 5k/s runs each on a broker of its own after the same fill and drain (:data:`FRESH_BROKER`)."""
     app_id, procs, drain = _start(rig, lines, topology, profile)
     res: dict[str, Any] = {"roles": [role for _, role in TOPOLOGIES[topology]], "app_id": app_id, "worker": drain}
     if "profile" in drain:
         res["worker_profile"] = drain.pop("profile")
     expected = len(lines) + 1
     for rate, secs in zip((1000, 5000), e2e_s):
-        run, expected = _latency_run(rig, app_id, procs, rate, secs, expected, topology)
-        runs = [run]
         if rate == 5000:
-            runs += [fresh_5k_run(fresh_port_base, lines, topology, secs) for _ in range(E2E_RUNS_5K - 1)]
+            runs = [fresh_5k_run(fresh_port_base, lines, topology, secs) for _ in range(E2E_RUNS_5K)]
+        else:
+            run, expected = _latency_run(rig, app_id, procs, rate, secs, expected, topology)
+            runs = [run]
         # the run with the median p99 stands for the rate; every run's p99 is kept next to it
         by_p99 = sorted(runs, key=lambda r: float("inf") if r["p99_ms"] is None else r["p99_ms"])
         res[f"e2e_{rate // 1000}k"] = {**by_p99[len(by_p99) // 2], "p99_ms_runs": [r["p99_ms"] for r in runs],
