@@ -65,10 +65,15 @@ def open_min(r: dict[str, Any], now: float) -> float | None:
     """Minutes the order has been open by ``now``: its age when its record was written (``updated``) plus the
     time since, so a record that has not changed for a while (or stalled data) does not freeze its age.
 
+    A closed order is open no more: None (its risk stays on the board while a revisit or an escalation may still
+    come, but "minutes open" would count on from its close).
+
     >>> open_min({"age_min": 30, "updated": 1000.0}, now=1600.0), open_min({"age_min": 30}, 1600.0), open_min({}, 1.0)
     (40.0, 30.0, None)
+    >>> open_min({"age_min": 30, "updated": 1000.0, "stage": "closed"}, now=1600.0) is None
+    True
     """
-    if r.get("age_min") is None:
+    if r.get("age_min") is None or r.get("stage") == "closed":
         return None
     since = max(0.0, now - float(r["updated"])) if r.get("updated") else 0.0
     return float(r["age_min"]) + since / 60
@@ -76,9 +81,12 @@ def open_min(r: dict[str, Any], now: float) -> float | None:
 
 def table(rows: list[dict[str, Any]], now: float, lang: str) -> pd.DataFrame:
     """The five columns (order, risk, top factors, minutes open, customer text); a column empty for every row
-    (the live worker's records have no age or text unless an alert supplied them) is left out."""
+    (the live worker's records have no age or text unless an alert supplied them) is left out. The risk is in per
+    cent, as alert summaries and messages give it ("投诉风险 91%"); a closed order says so after its number and has
+    no minutes open."""
     df = pd.DataFrame([{
-        t("col.order", lang): _order(r), t("col.risk", lang): float(r.get("risk") or 0),
+        t("col.order", lang): _order(r) + (f" · {t('stage.closed', lang)}" if r.get("stage") == "closed" else ""),
+        t("col.risk", lang): round(100 * float(r.get("risk") or 0)),
         t("col.factors", lang): _factors(r, lang),
         t("col.age", lang): None if open_min(r, now) is None else round(open_min(r, now)),
         t("col.text", lang): clean(r.get("text") or "", 200)} for r in rows])
@@ -92,7 +100,7 @@ def _column_config(lang: str) -> dict[str, Any]:
     in the detail."""
     cc = st.column_config
     return {t("col.order", lang): cc.TextColumn(width=175, pinned=True),
-            t("col.risk", lang): cc.ProgressColumn(format="%.2f", min_value=0, max_value=1, width=75),
+            t("col.risk", lang): cc.ProgressColumn(format="%d%%", min_value=0, max_value=100, width=75),
             t("col.factors", lang): cc.TextColumn(width=140),
             t("col.age", lang): cc.NumberColumn(format="%d", width=60),
             t("col.text", lang): cc.TextColumn(width=140)}
@@ -102,7 +110,7 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
     """Everything the board knows about one risky order; customer words as ``st.text`` (never markup)."""
     with st.container(border=True, key="risky-detail"):
         st.markdown(f"{tier_badge(r.get('tier'), lang)} **{scope_md({'order_id': _order(r)}, lang)}** · "
-                    f"{md(t('col.risk', lang))} {float(r.get('risk') or 0):.2f}")
+                    f"{md(t('col.risk', lang))} {float(r.get('risk') or 0):.0%}")
         fields = (("region", "col.region"), ("department", "col.department"), ("category", "col.category"),
                   ("channel", "col.channel"))
         where = [f"{t(key, lang)} {clean(evidence_value_zh(f, r[f]) if lang == 'zh' else r[f], 40)}"
@@ -138,7 +146,7 @@ def section(rows: list[dict[str, Any]] | None, active: list[dict[str, Any]], now
     by_order = {_order(r): r for r in rows}
     picked = st.selectbox(t("risky.pick", lang), list(by_order), index=None, key=PICK_KEY,
                           placeholder=t("risky.pick_hint", lang), label_visibility="collapsed",
-                          format_func=lambda o: f"{o} · {float(by_order[o].get('risk') or 0):.2f} · "
+                          format_func=lambda o: f"{o} · {float(by_order[o].get('risk') or 0):.0%} · "
                                                 f"{tier_label(by_order[o].get('tier'), lang)}")
     if picked in by_order:
         detail(by_order[picked], now, lang)

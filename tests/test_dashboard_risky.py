@@ -28,7 +28,8 @@ def test_the_riskiest_orders_table_shows_five_columns_that_fit_the_right_hand_co
     table = _risky_table(at)
     assert list(table.value.columns) == ESSENTIAL
     row = table.value.iloc[0]
-    assert (row["Order"], row["Risk"], row["Top factors"], row["Age (min)"]) == ("WO-77", 0.91, "urged, repeat", 95)
+    assert (row["Order"], row["Risk"], row["Top factors"], row["Age (min)"]) == ("WO-77", 91, "urged, repeat", 95)
+    assert json.loads(table.proto.columns)["Risk"]["type_config"]["format"] == "%d%%"   # 91%, as summaries say
     assert "<script>" in row["Customer text (masked)"] and "138****5678" in row["Customer text (masked)"]
     widths = [c["width"] for name, c in json.loads(table.proto.columns).items() if name in ESSENTIAL]
     assert len(widths) == 5 and all(isinstance(w, int) for w in widths) and sum(widths) <= 600, widths
@@ -106,3 +107,39 @@ def test_live_worker_records_say_how_long_the_order_is_open(board_env):
     at.selectbox(key="risky_pick").set_value("WO2026112400009").run()
     captions = "\n".join(str(c.value) for c in at.caption)
     assert "Region west · Stage Decompose · open for 47 min" in captions, captions
+
+
+def test_a_closed_order_says_it_is_closed_and_stops_counting_minutes_open(board_env):
+    """A closed order keeps its risk on the board until it settles (a revisit or an escalation may still come);
+    before, its "minutes open" counted on from the close, and its detail read "Stage stage.closed"."""
+    url = board_env["redis_url"]
+    snap = snapshot()
+    del snap["risky_orders"]                                       # as the worker writes it
+    put_snapshot(url, snap)
+    import redis
+    from yujing.records import RiskRecord
+    r = redis.Redis.from_url(url)
+    written = time.time() - 3 * 3600                               # closed three hours ago, after 45 min open
+    for rec in (RiskRecord("WO2026112400031", written, 0.83, "red", ["dissatisfied_revisit"], written - 45 * 60,
+                           "west", "closed"),
+                RiskRecord("WO2026112400032", time.time() - 60, 0.71, "orange", ["overdue"], time.time() - 600,
+                           "west", "feedback")):
+        r.hset("yj:risk:latest", rec.order_id, orjson.dumps(rec.to_dict()))
+        r.zadd("yj:risk:top", {rec.order_id: rec.risk})
+    at = app_test("duty").run()
+    assert not at.exception, at.exception
+    table = _risky_table(at).value
+    assert list(table["Order"]) == ["WO2026112400031 · Closed", "WO2026112400032"]
+    ages = list(table["Age (min)"])
+    assert pd_isna(ages[0]) and ages[1] == 10                    # 9 min open when written, 1 min ago
+    assert list(table["Risk"]) == [83, 71]
+    at.selectbox(key="risky_pick").set_value("WO2026112400031").run()
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "Stage Closed" in captions and "open for" not in captions and "stage.closed" not in captions, captions
+    head = "\n".join(str(m.value) for m in at.markdown)
+    assert "Risk 83%" in head
+
+
+def pd_isna(v) -> bool:
+    import pandas as pd
+    return bool(pd.isna(v))

@@ -45,6 +45,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "stage.receive": ("受理", "Receive"),
     "stage.decompose": ("派单", "Decompose"),
     "stage.feedback": ("反馈", "Feedback"),
+    "stage.closed": ("已办结", "Closed"),
     "fresh.ok": ("数据实时", "Live data"),
     "fresh.stale": ("数据停滞", "DATA STALLED"),
     "fresh.lag": ("数据可能滞后", "Data may lag"),
