@@ -49,6 +49,7 @@ from alerts.state import Notification
 from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
+from yujing.names import shown
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
 
 WORDS = {"zh": {"status": "状态", "since": "开始于", "summary": "摘要", "evidence": "依据", "link": "查看",
@@ -88,6 +89,7 @@ def _where(scope: dict[str, Any], lang: str) -> str:
     """``区域 north · 工单 WO-1`` / ``Region north · Order WO-1``: the board's names of the scope keys."""
     parts = []
     for k, v in scope.items():
+        v = shown(k, v)   # a region's or department's display name
         if k == "stage":
             v = _stage(lang, str(v))
         elif lang == "zh":
@@ -102,6 +104,7 @@ def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None) -> str:
     for k, v in list(ev.items())[:8]:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = evidence_number(str(k), v, kind, lang)
+        v = shown(k, v)
         if lang == "zh":
             k, v = EVIDENCE_ZH.get(k, k), evidence_value_zh(k, v)
         if isinstance(v, (list, tuple)):

@@ -15,6 +15,7 @@ from dashboard.auth import User, can
 from dashboard.alert_group import AlertGroup
 from dashboard.components import (ago, clean, evidence_text, kind_label, md, scope_md, scope_plain,
                                   show_table, tier_badge, tier_label)
+from yujing.names import shown
 from yujing.i18n import t
 from dashboard.playbooks import playbook
 
@@ -166,7 +167,7 @@ def group_card(user: User, group: AlertGroup, now: float, lang: str, *, new: set
     with st.container(border=True, key=f"group-{group.key}"):
         head, buttons = st.columns([5, 2], vertical_alignment="center")
         with head:
-            region = f" · {md(t('col.region', lang))} {md(group.region, 80)}" if group.region else ""
+            region = f" · {md(t('col.region', lang))} {md(shown('region', group.region), 80)}" if group.region else ""
             st.markdown(f"{tier_badge(tier, lang)} **{md(kind_label(group.kind, lang))}**{region} · "
                         f"**{t('group.orders', lang, n=len(alerts))}**"
                         f" · {t('col.since', lang)} {ago(now - oldest if oldest else None, lang)}")

@@ -18,6 +18,7 @@ from dashboard import clock
 from yujing.i18n import t
 from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
 from yujing.masking import mask_pii
+from yujing.names import shown
 
 TIER_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue")
 TIER_COLOR = {"red": "#D7263D", "orange": "#F46B1B", "yellow": "#F2C500", "blue": "#1F6FD1", None: "#9AA5B1"}
@@ -116,9 +117,23 @@ def scope_md(scope: dict[str, Any] | None, lang: str = "en") -> str:
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else md(k, 40)
         value = (_PUNCT.sub(r"\\\1", " ".join(str(v).split())[:64]) if k == "order_id"
-                 else md(evidence_value_zh(k, v) if lang == "zh" else v, 80))
+                 else md(scope_value(k, v, lang), 80))
         parts.append(f"{key} {value}")
     return " · ".join(parts) or "—"
+
+
+def scope_value(key: str, v: Any, lang: str) -> Any:
+    """A scope or evidence value as people read it: a region's or department's display name (``yujing.names``),
+    in Chinese a category's, channel's, check's or tier's Chinese word; anything else as it is.
+
+    >>> from yujing import names
+    >>> names.install({"department": {"ops-north": "城北运维班"}})
+    >>> scope_value("department", "ops-north", "en"), scope_value("category", "complaint", "zh")
+    ('城北运维班', '投诉')
+    >>> names.install({})
+    """
+    v = shown(key, v)
+    return evidence_value_zh(key, v) if lang == "zh" else v
 
 
 def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120) -> str:
@@ -133,7 +148,7 @@ def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else clean(k, 40)
         value = (" ".join(str(v).split())[:64] if k == "order_id"
-                 else clean(evidence_value_zh(k, v) if lang == "zh" else v, 80))
+                 else clean(scope_value(k, v, lang), 80))
         parts.append(f"{key} {value}")
     return (" · ".join(parts) or "—")[:limit]
 
@@ -176,6 +191,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
     parts = []
     items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
     for k, v in items[:limit]:
+        v = shown(str(k), v)   # a region's or department's display name
         if lang == "zh":
             v = _evidence_value_zh(str(k), v)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
@@ -337,7 +353,7 @@ def heatmap(regions: dict[str, dict[str, dict[str, Any]]], lang: str) -> alt.Cha
             share = v.get("share_p90")
             if share is None:  # no deadline shares in the snapshot: colour by the orders near or past it
                 share = 1.0 if v.get("overdue") else 0.75 if v.get("at_75") else 0.0
-            rows.append({"region": str(region), "stage": t("stage." + stage, lang),
+            rows.append({"region": str(shown("region", str(region))), "stage": t("stage." + stage, lang),
                          "share": float(share or 0), "backlog": int(v.get("backlog") or 0),
                          "overdue": int(v.get("overdue") or 0), "tier": tier_label(v.get("tier"), lang),
                          "label": t("heat.cell", lang, b=int(v.get("backlog") or 0), o=int(v.get("overdue") or 0))})

@@ -19,9 +19,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import ago, clean, md, scope_md, show_table, tier_badge, tier_label
+from dashboard.components import ago, clean, md, scope_md, scope_value, show_table, tier_badge, tier_label
 from yujing.i18n import factor_text, t
-from detectors.fusion import evidence_value_zh
 
 LIMIT = 15
 """Orders in the table."""
@@ -113,7 +112,7 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
                     f"{md(t('col.risk', lang))} {float(r.get('risk') or 0):.0%}")
         fields = (("region", "col.region"), ("department", "col.department"), ("category", "col.category"),
                   ("channel", "col.channel"))
-        where = [f"{t(key, lang)} {clean(evidence_value_zh(f, r[f]) if lang == 'zh' else r[f], 40)}"
+        where = [f"{t(key, lang)} {clean(scope_value(f, r[f], lang), 40)}"
                  for f, key in fields if r.get(f)]
         if r.get("stage"):
             where.append(f"{t('col.stage', lang)} {t('stage.' + str(r['stage']), lang)}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from yujing.config import Settings
 from yujing.masking import ORDER_ID, mask_pii
+from yujing.names import shown
 from yujing.records import TIER_RANK, Condition
 
 TIER_BY_RANK = {v: k for k, v in TIER_RANK.items()}
@@ -125,12 +126,13 @@ REASON_ZH = {
 
 
 def scope_zh(scope: dict[str, Any], sep: str = " ") -> str:
-    """What an alert is about, in Chinese (values as they are: mask them first where they may hold personal data).
+    """What an alert is about, in Chinese, regions and departments by their display names (``yujing.names``);
+    other values as they are: mask them first where they may hold personal data.
 
     >>> scope_zh({"department": "north-repair-1"}), scope_zh({"order_id": "WO-1", "region": "east"}, " · ")
     ('部门 north-repair-1', '工单 WO-1 · 区域 east')
     """
-    return sep.join(f"{SCOPE_ZH.get(k, k)} {v}" for k, v in scope.items())
+    return sep.join(f"{SCOPE_ZH.get(k, k)} {shown(k, v)}" for k, v in scope.items())
 
 
 CUSTOMER_TIER_ZH = {"premium": "优质客户", "potential": "潜在优质客户", "regular": "普通客户"}
@@ -204,7 +206,7 @@ def reason_zh(reason: str) -> str:
 
 
 def _where(o: Any) -> str:
-    return f"{o.region}·{CATEGORY_ZH.get(o.category, o.category)}·{CHANNEL_ZH.get(o.channel, o.channel)}"
+    return f"{shown('region', o.region)}·{CATEGORY_ZH.get(o.category, o.category)}·{CHANNEL_ZH.get(o.channel, o.channel)}"
 
 
 def max_tier(*tiers: str | None) -> str | None:

@@ -362,8 +362,8 @@ class ScopeDetectors:
 
             def describe(s: Any = s, dept: str = dept) -> tuple[str, dict[str, Any]]:
                 if s is None or not hot:
-                    return f"部门 {dept} 现场处理已恢复正常节奏", {"department": dept}
-                return (f"部门 {dept} 现场处理明显变慢：在现场 {s.open} 单，{s.past_habit} 单已超过其通常用时"
+                    return f"{scope_zh({'department': dept})} 现场处理已恢复正常节奏", {"department": dept}
+                return (f"{scope_zh({'department': dept})} 现场处理明显变慢：在现场 {s.open} 单，{s.past_habit} 单已超过其通常用时"
                         f"（约 {s.habit_min:.0f} 分钟，最久 {s.oldest_min:.0f} 分钟），近 1 小时完成 {s.done_60min} 单，"
                         f"按平时应完成约 {s.expected_60min:.1f} 单：抢修力量被占用，后续报修到场将超时",
                         {"department": dept, "onsite": s.open, "onsite_past_habit": s.past_habit,
@@ -409,7 +409,7 @@ class ScopeDetectors:
                     return f"「{CHECK_ZH.get(check, check)}」已恢复办理", {"department": dept, "check": check}
                 breach = (f"预计 {s.first_breach_min:.0f} 分钟后首单超时" if s.first_breach_min > 0
                           else "已有工单超时")
-                return (f"部门 {dept}「{CHECK_ZH.get(check, check)}」通常 {s.habit_min:.0f} 分钟内完成，"
+                return (f"{scope_zh({'department': dept})}「{CHECK_ZH.get(check, check)}」通常 {s.habit_min:.0f} 分钟内完成，"
                         f"现有 {s.waiting} 单已等待"
                         f"超过其惯常用时（最久 {s.oldest_wait_min:.0f} 分钟），{s.quiet_min:.0f} 分钟内无一办结：{breach}",
                         {"department": dept, "check": check, "waiting_past_habit": s.waiting, "open": s.open,

@@ -21,6 +21,7 @@ from alerts.config import AlertsConfig
 from dashboard.config import DashboardConfig
 from detectors.config import DetectorsConfig
 from streams.topics import DEFAULT_TOPICS
+from yujing import names
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 """The shipped sample configuration (also used by the demo)."""
@@ -127,6 +128,15 @@ class TrackingConfig(BaseModel):
                                                      "region raise topic_surge")
 
 
+class NamesConfig(BaseModel):
+    """Display names of the region and department ids events carry (``yujing/names.py``): shown in summaries,
+    on the board and in push messages; records keep the ids."""
+
+    region: dict[str, str] = Field(default_factory=dict, description="region id -> name, e.g. north = \"城北供电公司\"")
+    department: dict[str, str] = Field(default_factory=dict,
+                                       description="department id -> name, e.g. \"north-repair-2\" = \"城北抢修二班\"")
+
+
 class Settings(BaseSettings):
     """Everything yujing can be told. See ``yujing/default.toml`` for a commented sample."""
 
@@ -142,6 +152,7 @@ class Settings(BaseSettings):
     detectors: DetectorsConfig = DetectorsConfig()
     alerts: AlertsConfig = AlertsConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    names: NamesConfig = NamesConfig()
 
     @model_validator(mode="after")
     def _one_board_url(self) -> "Settings":
@@ -175,7 +186,9 @@ def load_config(path: str | Path | None, **overrides: Any) -> Settings:
             os.environ["_YUJING_CONFIG_FILE"] = str(path)
         else:
             os.environ.pop("_YUJING_CONFIG_FILE", None)
-        return Settings(**overrides)
+        settings = Settings(**overrides)
+        names.install(settings.names)   # the installation's display names, for summaries, board and messages
+        return settings
     finally:
         if old is None:
             os.environ.pop("_YUJING_CONFIG_FILE", None)

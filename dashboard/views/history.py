@@ -16,6 +16,7 @@ from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
                                   show_table, tier_label)
+from yujing.names import shown
 from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -99,8 +100,8 @@ def _apply(eps: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
         "tier": pick(1, "tier", list(TIER_ORDER), lambda x: tier_label(x, lang)),
         "kind": pick(2, "kind", opts("kind"), lambda x: kind_label(x, lang)),
         "stage": pick(3, "stage", ["receive", "decompose", "feedback"], lambda x: t("stage." + x, lang)),
-        "region": pick(4, "region", opts("region")),
-        "department": pick(5, "department", opts("department")),
+        "region": pick(4, "region", opts("region"), lambda x: str(shown("region", x))),
+        "department": pick(5, "department", opts("department"), lambda x: str(shown("department", x))),
         "status": pick(6, "status", opts("status"), lambda x: t("status." + x, lang)),
         "level": pick(7, "level", ["scope", "order"], lambda x: t("level." + x, lang)),
     }
@@ -290,7 +291,7 @@ def review_table(rows: list[dict[str, Any]], lang: str, by_region: bool = False)
     for r in rows:
         row = {t("col.kind", lang): clean(kind_label(r["kind"], lang), 40)}
         if by_region:
-            row[t("col.region", lang)] = clean(r["region"], 40) if r["region"] else "—"
+            row[t("col.region", lang)] = clean(shown("region", r["region"]), 40) if r["region"] else "—"
         row.update({t(f"rv.{c}", lang): r[c] for c in REVIEW_COLS})
         out.append(row)
     cols = [t("col.kind", lang)] + ([t("col.region", lang)] if by_region else []) + [t(f"rv.{c}", lang)

@@ -10,6 +10,7 @@ from dashboard.alert_card import alert_card, group_card
 from dashboard.alert_group import AlertGroup, board_items
 from dashboard.auth import User
 from dashboard.components import all_clear, inject_css, is_stale, md
+from yujing.names import shown
 from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -46,7 +47,8 @@ def render() -> None:
         bd = data.board_data()
         now = data.alerts_now(bd.snapshot)   # "since" runs on to now, also when the data has stalled
         if user.region or user.department:
-            st.caption(md(t("staff.routing", lang, region=user.region or "—", department=user.department or "—")))
+            st.caption(md(t("staff.routing", lang, region=shown("region", user.region) or "—",
+                                             department=shown("department", user.department) or "—")))
         else:
             st.caption(t("staff.no_profile", lang))
         if bd.error:

@@ -155,6 +155,33 @@ def worker_roles(plan: DemoPlan) -> list[tuple[str, str]]:
     return [(f"worker-{i}", "orders") for i in range(1, plan.workers + 1)] + [("aggregator", "aggregates")]
 
 
+REGION_ZH = {"north": "城北", "east": "城东", "south": "城南", "west": "城西", "lakeside": "湖滨", "highland": "高新"}
+DEPARTMENT_ZH = {"repair": "抢修", "marketing": "营销", "metering": "计量"}
+_NUMBER_ZH = "一二三四五六七八九"
+
+
+def demo_names() -> dict[str, dict[str, str]]:
+    """Display names for the simulator's regions and departments (``[names]``), as a supply company's staff say
+    them: the demo shows 城北 and 城北抢修一班 where the events carry ``north`` and ``north-repair-1``.
+
+    >>> n = demo_names()
+    >>> n["region"]["north"], n["department"]["north-repair-1"], n["department"]["east-marketing"]
+    ('城北', '城北抢修一班', '城东营销班')
+    """
+    from yujing.simulator import default_regions
+
+    regions: dict[str, str] = {}
+    departments: dict[str, str] = {}
+    for r in default_regions():
+        where = regions[r.name] = REGION_ZH.get(r.name, r.name)
+        for d in r.departments:
+            kind, _, n = d.name.removeprefix(r.name + "-").partition("-")
+            team = DEPARTMENT_ZH.get(kind, kind)
+            number = _NUMBER_ZH[int(n) - 1] if n.isdigit() and 0 < int(n) <= len(_NUMBER_ZH) else n
+            departments[d.name] = f"{where}{team}{number}班"
+    return {"region": regions, "department": departments}
+
+
 def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[str, str]]:
     """The supervised children of the demo, and the parts that are missing (name -> file)."""
     settings = load_config(plan.config)
@@ -170,6 +197,9 @@ def build_children(plan: DemoPlan, console: Console) -> tuple[list[Child], dict[
                  *(s.receiver for chain in settings.alerts.escalation.values() for s in chain),
                  *(r.receiver for r in settings.alerts.routes)}
         env["YUJING_ALERTS__RECEIVERS"] = orjson.dumps(inbox_urls(plan.inbox_port, sorted(names))).decode()
+    if not (settings.names.region or settings.names.department):   # the simulator's ids, named as people say them
+        for key, table in demo_names().items():
+            env[f"YUJING_NAMES__{key.upper()}"] = orjson.dumps(table).decode()
     topics = yujing_topics(settings.kafka)
 
     async def broker_ready() -> None:
