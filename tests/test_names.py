@@ -68,3 +68,21 @@ def test_the_board_and_the_messages_show_names_and_keep_unnamed_ids(tmp_path):
     assert "部门 城北运维班 · 区域 城北供电公司" in title and "部门=城北运维班" in body
     load_config(None)                                                        # defaults: ids again
     assert scope_md(scope, "zh") == "部门 ops\\-north · 区域 north"
+
+
+def test_a_staff_profile_may_be_given_by_name_and_keeps_the_id(tmp_path):
+    """`yujing users add --region 城北` routes the north region's alerts to the user: routing matches ids."""
+    from typer.testing import CliRunner
+
+    from dashboard.auth import load_users
+    from yujing.cli import app
+    cfg = _config(tmp_path / "names.toml", {"north": "城北"}, {"north-repair-2": "城北抢修二班"})
+    path = tmp_path / "u.toml"
+    r = CliRunner().invoke(app, ["users", "add", "li", "--role", "staff", "--password", "pw-123456", "--region",
+                                 "城北", "--department", "城北抢修二班", "--file", str(path), "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    li = load_users(path)["li"]
+    assert (li.region, li.department) == ("north", "north-repair-2")
+    r = CliRunner().invoke(app, ["users", "add", "wu", "--role", "staff", "--password", "pw-123456", "--region",
+                                 "harbour", "--file", str(path), "--config", str(cfg)])
+    assert r.exit_code == 0 and load_users(path)["wu"].region == "harbour"   # an id without a name: as typed

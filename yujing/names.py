@@ -40,3 +40,20 @@ def shown(key: str, value: Any) -> Any:
     if table and isinstance(value, str):
         return table.get(value, value)
     return value
+
+
+def id_of(key: str, text: str) -> str:
+    """The id a person means by ``text``: the id itself, or the id whose configured name it is (forms and the
+    ``users`` command take either); the text, stripped, when it is neither.
+
+    >>> install({"region": {"north": "城北"}})
+    >>> id_of("region", " 城北 "), id_of("region", "north"), id_of("region", "harbour"), id_of("department", "城北")
+    ('north', 'north', 'harbour', '城北')
+    >>> install({})
+    """
+    text = text.strip()
+    table = _names.get(key) or {}
+    if text in table:
+        return text
+    return next((i for i, n in table.items() if n == text), text)
+

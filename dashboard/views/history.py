@@ -16,7 +16,7 @@ from dashboard.alert_group import is_order_alert
 from dashboard.auth import User, can
 from dashboard.components import (TIER_COLOR, TIER_ORDER, clean, evidence_text, kind_label, md, scope_plain,
                                   show_table, tier_label)
-from yujing.names import shown
+from yujing.names import id_of, shown
 from yujing.i18n import t
 from dashboard.session import lang as current_lang, require_user
 
@@ -508,8 +508,9 @@ def _missed(user: User, lang: str) -> None:
                 if not desc.strip():
                     st.error(t("form.reason_missing", lang))
                 else:
-                    matchers = {k: v for k, v in (("region", region.strip()), ("department", dept.strip()),
-                                                  ("stage", stage)) if v}
+                    # a region or department may be typed by its name: the matchers hold ids, as alerts do
+                    matchers = {k: v for k, v in (("region", id_of("region", region)),
+                                                  ("department", id_of("department", dept)), ("stage", stage)) if v}
                     actions.perform(data.store(), user, "label", None, label="missed_incident",
                                     reason=desc.strip(), matchers=matchers)
                     st.toast(t("form.sent", lang, action=t("label.missed_incident", lang)))

@@ -33,8 +33,12 @@ def users(action: str = typer.Argument(..., help="add | demo-init | list"),
             raise typer.Exit(2)
         if password is None:
             password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        from yujing.config import load_config
+        from yujing.names import id_of
+        load_config(config)   # its [names]: a region or department may be given by name; the profile keeps ids
         try:
-            add_user(path, name, role, password, region=region, department=department, lang=lang)
+            add_user(path, name, role, password, region=id_of("region", region),
+                     department=id_of("department", department), lang=lang)
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
