@@ -46,10 +46,9 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
-from yujing.names import shown
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
 
 WORDS = {"zh": {"status": "状态", "since": "开始于", "summary": "摘要", "evidence": "依据", "link": "查看",
@@ -89,11 +88,7 @@ def _where(scope: dict[str, Any], lang: str) -> str:
     """``区域 north · 工单 WO-1`` / ``Region north · Order WO-1``: the board's names of the scope keys."""
     parts = []
     for k, v in scope.items():
-        v = shown(k, v)   # a region's or department's display name
-        if k == "stage":
-            v = _stage(lang, str(v))
-        elif lang == "zh":
-            v = evidence_value_zh(k, v)   # category, channel in Chinese
+        v = _stage(lang, str(v)) if k == "stage" else display_value(k, v, lang)   # names; codes in Chinese
         parts.append(f"{_board('col.' + k.removesuffix('_id'), lang, safe_text(k, 40))} {safe_text(str(v), 60)}")
     return " · ".join(parts) or "-"
 
@@ -104,9 +99,9 @@ def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None) -> str:
     for k, v in list(ev.items())[:8]:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = evidence_number(str(k), v, kind, lang)
-        v = shown(k, v)
+        v = display_value(k, v, lang)
         if lang == "zh":
-            k, v = EVIDENCE_ZH.get(k, k), evidence_value_zh(k, v)
+            k = EVIDENCE_ZH.get(k, k)
         if isinstance(v, (list, tuple)):
             v = ("、" if lang == "zh" else ", ").join(map(str, v))
         elif isinstance(v, dict):

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import clock
 from yujing.i18n import t
-from detectors.fusion import EVIDENCE_ZH, evidence_number, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, evidence_value_zh
 from yujing.masking import mask_pii
 from yujing.names import shown
 
@@ -117,23 +117,9 @@ def scope_md(scope: dict[str, Any] | None, lang: str = "en") -> str:
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else md(k, 40)
         value = (_PUNCT.sub(r"\\\1", " ".join(str(v).split())[:64]) if k == "order_id"
-                 else md(scope_value(k, v, lang), 80))
+                 else md(display_value(k, v, lang), 80))
         parts.append(f"{key} {value}")
     return " · ".join(parts) or "—"
-
-
-def scope_value(key: str, v: Any, lang: str) -> Any:
-    """A scope or evidence value as people read it: a region's or department's display name (``yujing.names``),
-    in Chinese a category's, channel's, check's or tier's Chinese word; anything else as it is.
-
-    >>> from yujing import names
-    >>> names.install({"department": {"ops-north": "城北运维班"}})
-    >>> scope_value("department", "ops-north", "en"), scope_value("category", "complaint", "zh")
-    ('城北运维班', '投诉')
-    >>> names.install({})
-    """
-    v = shown(key, v)
-    return evidence_value_zh(key, v) if lang == "zh" else v
 
 
 def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120) -> str:
@@ -148,7 +134,7 @@ def scope_plain(scope: dict[str, Any] | None, lang: str = "en", limit: int = 120
     for k, v in (scope or {}).items():
         key = t(_SCOPE_KEYS[k], lang) if k in _SCOPE_KEYS else clean(k, 40)
         value = (" ".join(str(v).split())[:64] if k == "order_id"
-                 else clean(scope_value(k, v, lang), 80))
+                 else clean(display_value(k, v, lang), 80))
         parts.append(f"{key} {value}")
     return (" · ".join(parts) or "—")[:limit]
 

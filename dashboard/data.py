@@ -18,6 +18,7 @@ import streamlit as st
 
 from alerts.store import DELIVERIES_KEPT
 from yujing.config import Settings, load_config
+from yujing.records import BOARD_TIERS
 
 
 @lru_cache(maxsize=1)
@@ -163,7 +164,7 @@ def _risky_orders(r: Any, prefix: str, limit: int = 15) -> list[dict[str, Any]]:
     out = []
     for raw in r.hmget(prefix + "risk:latest", ids):
         rec = orjson.loads(raw) if raw else None
-        if rec and rec.get("tier") in ("red", "orange", "yellow"):
+        if rec and rec.get("tier") in BOARD_TIERS:
             updated, opened = epoch(rec.get("ts")), epoch(rec.get("opened"))
             age = {"age_min": (updated - opened) / 60} if updated is not None and opened is not None else {}
             out.append({**rec, "updated": updated, **age})

@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import ago, clean, md, scope_md, scope_value, show_table, tier_badge, tier_label
+from dashboard.components import ago, clean, md, scope_md, show_table, tier_badge, tier_label
+from detectors.fusion import display_value
 from yujing.i18n import factor_text, t
 
 LIMIT = 15
@@ -112,7 +113,7 @@ def detail(r: dict[str, Any], now: float, lang: str) -> None:
                     f"{md(t('col.risk', lang))} {float(r.get('risk') or 0):.0%}")
         fields = (("region", "col.region"), ("department", "col.department"), ("category", "col.category"),
                   ("channel", "col.channel"))
-        where = [f"{t(key, lang)} {clean(scope_value(f, r[f], lang), 40)}"
+        where = [f"{t(key, lang)} {clean(display_value(f, r[f], lang), 40)}"
                  for f, key in fields if r.get(f)]
         if r.get("stage"):
             where.append(f"{t('col.stage', lang)} {t('stage.' + str(r['stage']), lang)}")

@@ -190,6 +190,20 @@ def evidence_number(key: str, v: float, kind: str | None = None, lang: str = "zh
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
 
 
+def display_value(key: str, v: Any, lang: str) -> Any:
+    """A scope or evidence value as people read it, on the board and in messages: a region's or department's
+    display name (``yujing.names``); in Chinese also a category's, channel's, check's, tier's or factor's word.
+
+    >>> from yujing import names
+    >>> names.install({"department": {"ops-north": "城北运维班"}})
+    >>> display_value("department", "ops-north", "en"), display_value("category", "complaint", "zh")
+    ('城北运维班', '投诉')
+    >>> names.install({})
+    """
+    v = shown(key, v)
+    return evidence_value_zh(key, v) if lang == "zh" else v
+
+
 def reason_zh(reason: str) -> str:
     """A top factor in words a duty manager reads (factor names stay English in the records)."""
     if reason.startswith("urged_"):

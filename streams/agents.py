@@ -44,6 +44,7 @@ from streams.table_store import TableStore
 from streams.wire import (dead_letter, decode_condition, decode_signals, encode_condition, encode_signals, murmur2,
                           unpack)
 from yujing.config import Settings
+from yujing.records import BOARD_TIERS
 from yujing.events import InvalidEvent, parse_event
 from yujing.heap import kept_dumps
 
@@ -63,8 +64,6 @@ CONDITIONS_BATCH = 250
 alert storm (~2 ms per condition with its AlertStore writes) must not hold back the events' risk records."""
 RISK_TOP_KEEP = 2000
 """Riskiest orders kept in the ``risk:top`` sorted set."""
-BOARD_TIERS = frozenset({"yellow", "orange", "red"})
-"""Risk tiers the board lists among its risky orders (``dashboard.data._risky_orders``)."""
 
 
 def board_risk_keys(keyed: list[tuple[str, bytes]], risks: list, settled: list[str],

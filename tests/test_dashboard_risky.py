@@ -6,6 +6,7 @@ import json
 import time
 
 import orjson
+import pandas as pd
 import pytest
 
 from tests.dash_fixtures import app_test, board_env, put_snapshot, redis_server, redis_url, snapshot  # noqa: F401
@@ -131,15 +132,10 @@ def test_a_closed_order_says_it_is_closed_and_stops_counting_minutes_open(board_
     table = _risky_table(at).value
     assert list(table["Order"]) == ["WO2026112400031 · Closed", "WO2026112400032"]
     ages = list(table["Age (min)"])
-    assert pd_isna(ages[0]) and ages[1] == 10                    # 9 min open when written, 1 min ago
+    assert pd.isna(ages[0]) and ages[1] == 10                    # 9 min open when written, 1 min ago
     assert list(table["Risk"]) == [83, 71]
     at.selectbox(key="risky_pick").set_value("WO2026112400031").run()
     captions = "\n".join(str(c.value) for c in at.caption)
     assert "Stage Closed" in captions and "open for" not in captions and "stage.closed" not in captions, captions
     head = "\n".join(str(m.value) for m in at.markdown)
     assert "Risk 83%" in head
-
-
-def pd_isna(v) -> bool:
-    import pandas as pd
-    return bool(pd.isna(v))

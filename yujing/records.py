@@ -19,6 +19,9 @@ import orjson
 Tier = Literal["blue", "yellow", "orange", "red"]
 TIERS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
 TIER_RANK: dict[str | None, int] = {None: 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+BOARD_TIERS = frozenset({"yellow", "orange", "red"})
+"""Risk tiers the board lists among its riskiest orders: the live worker keeps these in ``risk:latest`` / ``risk:top``
+(``streams.agents.board_risk_keys``) and the board reads them back (``dashboard.data``)."""
 TIER_LEVEL = {"blue": "IV", "yellow": "III", "orange": "II", "red": "I"}
 Stage = Literal["receive", "decompose", "feedback"]
 STAGES: tuple[str, ...] = ("receive", "decompose", "feedback")
