@@ -93,6 +93,61 @@ def _top_lines(stats: list, n: int, top: int = 12) -> dict[str, float]:
     return rows
 
 
+def cold_store_cost(events: int = 40_000, hot: int = 1_000, rounds: int = 2) -> dict:
+    """CPU per event of the order worker's core over its table stores (``streams.table_store``), all orders
+    decoded (``hot`` 0) against all but the ``hot`` latest encoded (``[worker] hot_orders``): what keeping an
+    open order in ~300 bytes instead of ~900 costs the events that find it encoded. Simulator events (the live
+    bench's fill), flushed every 200 like a take; the best of ``rounds`` alternating runs each."""
+    import gc
+
+    import orjson
+
+    from bench.bench_live import sim_lines
+    from streams.customer_stage import CustomerStage, CustomerState
+    from streams.order_stage import OrderStage
+    from streams.orders import OrderState
+    from streams.table_store import TableStore
+    from yujing.config import load_config
+    from yujing.events import InvalidEvent, parse_event
+    from yujing.heap import kept_dumps
+
+    evs = []
+    for _, v in sim_lines(events, end=T0):
+        try:
+            evs.append(parse_event(v))
+        except InvalidEvent:
+            continue
+    settings = load_config(None)
+
+    def store(cls: type, n: int) -> TableStore:
+        to = cls.to_record if cls is OrderState else cls.to_dict
+        read = cls.from_record if cls is OrderState else cls.from_dict
+        return TableStore({}, encode=lambda v: kept_dumps(to(v)), decode=lambda b: read(orjson.loads(b)),
+                          partition_for=lambda k: len(k) % 12, freeze=cls.freeze, thaw=cls.thaw, hot=n)
+
+    def once(n: int) -> tuple[float, int]:
+        orders, customers = store(OrderState, n), store(CustomerState, n)
+        stage = OrderStage(settings, orders, customers=CustomerStage(settings, customers))
+        gc.collect()
+        t = time.process_time()
+        for i, ev in enumerate(evs):
+            stage.advance(ev.t)
+            stage.ingest(ev)
+            if i % 200 == 199:
+                orders.flush()
+                customers.flush()
+        return (time.process_time() - t) / len(evs) * 1e6, orders.thawed
+
+    decoded, encoded, thawed = [], [], 0
+    for _ in range(rounds):
+        decoded.append(once(0)[0])
+        us, thawed = once(hot)
+        encoded.append(us)
+    return {"events": len(evs), "orders": len({e.order_id for e in evs}), "hot": hot,
+            "us_per_event_all_decoded": round(min(decoded), 1), "us_per_event_encoded": round(min(encoded), 1),
+            "orders_decoded_again_per_event": round(thawed / len(evs), 3)}
+
+
 def run(sizes: list[int]) -> dict:
     def one(n: int, trace: bool = False) -> dict:
         res = subprocess.run([sys.executable, "-m", "bench.bench_memory", "--one", str(n)]
@@ -106,9 +161,11 @@ def run(sizes: list[int]) -> dict:
         print(f"memory: {n:>9,} open orders: {rows[-1]['bytes_per_open_order']:,} B/order (RSS)", file=sys.stderr)
     traced = one(min(sizes), trace=True)
     per = {str(r["orders"]): r["bytes_per_open_order"] for r in rows}
+    cold = cold_store_cost()
+    print(f"memory: the worker's encoded orders: {cold}", file=sys.stderr)
     return {"rows": rows, "bytes_per_open_order": rows[-1]["bytes_per_open_order"], "by_size": per,
             "tracemalloc_bytes_per_order": traced["tracemalloc_bytes_per_order"], "tracemalloc_size": min(sizes),
-            "top_lines": traced["top_lines"]}
+            "top_lines": traced["top_lines"], "cold_store": cold}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -264,12 +264,15 @@ class Live:
                 return p if p is not None else (murmur2(key.encode()) & 0x7FFFFFFF) % n
             return partition_for
 
+        hot = settings.worker.hot_orders
         self.store = TableStore(
             _LocalStore(self.table), encode=lambda o: kept_dumps(o.to_record()),
-            decode=lambda b: OrderState.from_record(orjson.loads(b)), partition_for=partitioner(self.table))
+            decode=lambda b: OrderState.from_record(orjson.loads(b)), partition_for=partitioner(self.table),
+            freeze=OrderState.freeze, thaw=OrderState.thaw, hot=hot)
         self.customer_store = TableStore(
             _LocalStore(self.customers_table), encode=lambda c: kept_dumps(c.to_dict()),
-            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table))
+            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table),
+            freeze=CustomerState.freeze, thaw=CustomerState.thaw, hot=hot)
         self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
         self.customer_stage = CustomerStage(settings, self.customer_store)
 

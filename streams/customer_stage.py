@@ -9,6 +9,7 @@ see docs/runtime.md). Both shells call the same :meth:`CustomerStage.contact` an
 """
 from __future__ import annotations
 
+import marshal
 import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -74,6 +75,24 @@ class CustomerState:
     def to_dict(self) -> dict[str, Any]:
         return {"contacts": self.contact_list(), "escalations": self.escalations,
                 "esc_orders": self.esc_orders or [], "last_t": self.last_t}
+
+    def freeze(self) -> bytes:
+        """The customer as compact bytes (marshal), for the live worker's store of customers not seen for a while;
+        only :meth:`thaw` of the same code reads it.
+
+        >>> c = CustomerState(); c.contacts = (60.0, "billing", "WO-1"); c.last_t = 60.0; c.cid = "C-1"
+        >>> t = CustomerState.thaw(c.freeze()); (t.contacts, t.last_t, t.cid, t.escalations, t.table_mark)
+        ((60.0, 'billing', 'WO-1'), 60.0, 'C-1', 0, None)
+        """
+        return marshal.dumps((self.contacts, self.escalations, self.esc_orders, self.last_t, self.cid), 4)
+
+    @classmethod
+    def thaw(cls, raw: bytes) -> "CustomerState":
+        """The customer :meth:`freeze` gave (its table mark unset)."""
+        c = cls.__new__(cls)
+        c.contacts, c.escalations, c.esc_orders, c.last_t, c.cid = marshal.loads(raw)
+        c.table_mark = None
+        return c
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CustomerState":
@@ -185,10 +204,7 @@ class CustomerStage:
             return
         oldest = INF
         gone = []
-        for cid in list(self.customers):
-            c = self.customers.get(cid)
-            if c is None:
-                continue
+        for cid, c in list(self.customers.items()):   # a look: a table store touches nothing for it
             age = now - c.last_t
             if age > (self.escalated_horizon if c.escalations else self.horizon):
                 gone.append(cid)

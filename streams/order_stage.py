@@ -115,7 +115,9 @@ class OrderStage:
         confidently reads as another category than the one filed marks its TOPIC signal (``FILING_*``)."""
         self.heap: list[tuple[float, int, str]] = []
         """Timers, one armed entry ``(due, seq, order id)`` per order (``OrderState.timer``): the earliest share
-        level any of its checks has not crossed yet. An entry that is no longer its order's ``timer`` is stale."""
+        level any of its checks has not crossed yet. An entry no longer equal to its order's ``timer`` is stale
+        (equal, not the same object: the live worker keeps an order it has not seen for a while encoded, and
+        decodes a copy of its timer; an equal entry is the same check level due at the same time)."""
         self._seq = 0
         self.now = 0.0
         self.stats: dict[str, int] = {"events": 0, "duplicates": 0, "orphans_held": 0, "orphans_applied": 0,
@@ -188,7 +190,7 @@ class OrderStage:
             entry = heapq.heappop(heap)
             oid = entry[2]
             o = orders.get(oid)
-            if o is None or o.timer is not entry:
+            if o is None or o.timer != entry:
                 continue  # stale: re-armed since, or the order is gone (an evicted and recreated one is new)
             o.timer = None
             if o.closed_at is not None or o.paused_at is not None:
@@ -217,7 +219,9 @@ class OrderStage:
         """Recreate the timer heap from the orders (after state was restored from a changelog)."""
         self.heap = []
         self._oldest_order = -INF
-        for o in self.orders.values():
+        orders = self.orders
+        for oid in list(orders):
+            o = orders[oid]   # read to change (a table store's values() is a look only)
             o.timer = None
             if o.closed_at is None and o.paused_at is None:
                 for i in o.checks.positions():

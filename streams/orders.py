@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Iterator
 from hashlib import blake2b as _digest
+from itertools import repeat
+from marshal import dumps as _marshal, loads as _unmarshal
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -343,6 +345,42 @@ class OrderState:
         values[_CHECKS] = self.checks.to_dict()
         return [self.RECORD, *values]
 
+    def freeze(self) -> bytes:
+        """The order as compact bytes, its armed timer included: what the live worker keeps of an order no event
+        has touched for a while (``streams.table_store.Frozen``). marshal of the plain field values: ~300 bytes for
+        a new order against ~900 decoded, in ~2 µs each way. Not a checkpoint: only :meth:`thaw` of the same code
+        reads it (the changelog has :meth:`to_record`). Raises ValueError for a field marshal cannot hold.
+
+        >>> o = OrderState("WO-1"); o.urges = 2; o.set_profile("billing", "app", "vip", "urban", "north")
+        >>> o.timer = (60.0, 7, "WO-1"); _ = o.checks.put("feedback", 0.0, 120.0, "d-1")
+        >>> t = OrderState.thaw(o.freeze())
+        >>> t.to_record() == o.to_record(), t.timer, t.checks.get("feedback"), t.region, t.table_mark
+        (True, (60.0, 7, 'WO-1'), [0.0, 120.0, 0.0, 0, 'd-1'], 'north', None)
+        >>> OrderState.thaw(OrderState("WO-2").freeze()).to_record() == OrderState("WO-2").to_record()
+        True
+        """
+        r = self._rare
+        t = self.timer
+        return _marshal((_frozen_values(self), list.copy(self.checks), tuple(self._profile),
+                         None if r is NO_RARE else _rare_values(r), None if t is None else (t[0], t[1])), 4)
+
+    @classmethod
+    def thaw(cls, raw: bytes) -> "OrderState":
+        """The order :meth:`freeze` gave (its table mark unset)."""
+        values, checks, profile, rare, timer = _unmarshal(raw)
+        o = cls.__new__(cls)
+        any(map(setattr, repeat(o), _FROZEN, values))   # the loop in C (setattr returns None: any goes on)
+        o.checks = Checks(checks)
+        o._profile = shared_profile(profile)
+        if rare is None:
+            o._rare = NO_RARE
+        else:
+            r = o._rare = _Rare.__new__(_Rare)
+            any(map(setattr, repeat(r), RARE, rare))
+        o.timer = None if timer is None else (timer[0], timer[1], o.order_id)
+        o.table_mark = None
+        return o
+
     @classmethod
     def from_record(cls, r: list[Any] | dict[str, Any]) -> "OrderState":
         """An order from :meth:`to_record`'s list, or from :meth:`to_dict`'s mapping (changelogs written before
@@ -382,5 +420,7 @@ def _field_getters() -> tuple[Any, Any, Any]:
 
 
 _slot_values, _rare_values, _in_field_order = _field_getters()
+_FROZEN = [k for k in OrderState.FIELDS if k not in RARE and k not in PROFILE and k != "checks"]
+_frozen_values = attrgetter(*_FROZEN)
 _CATEGORY, _CREATED_CATEGORY, _SEEN, _CHECKS = (OrderState.FIELDS.index(k) for k in
                                                 ("category", "created_category", "seen", "checks"))

@@ -91,6 +91,10 @@ def test_eviction_scan_is_skipped_while_nobody_can_be_stale(settings) -> None:
             Counting.iterations += 1
             return super().__iter__()
 
+        def items(self):
+            Counting.iterations += 1
+            return super().items()
+
     cs = CustomerStage(settings, Counting())
     cs.contact("C", "WO-1", "opinion", 0.0)
     cs.advance(0.0)        # first housekeeping: one scan learns the bound (unknown, as after a restore)

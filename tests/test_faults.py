@@ -36,8 +36,10 @@ def rig(kafka_broker: str, redis_server: str, tmp_path: Path):
 
 
 @contextlib.contextmanager
-def _rig(kafka_broker: str, redis_server: str, tmp_path: Path, extra: str = "") -> Iterator[dict]:
-    """The rig of :func:`rig` on any Redis (a test that stops its own server); ``extra``: more TOML."""
+def _rig(kafka_broker: str, redis_server: str, tmp_path: Path, worker: str = "") -> Iterator[dict]:
+    """The rig of :func:`rig` on any Redis (a test that stops its own server); ``worker``: more keys of
+    ``[worker]``. The worker keeps only 20 orders decoded, so the orders recovered, counted and compared here have
+    mostly been kept encoded (``hot_orders``) on the way."""
     import redis
 
     from bench.bench_live import SILENT_DEADLINE_MIN
@@ -52,7 +54,8 @@ def _rig(kafka_broker: str, redis_server: str, tmp_path: Path, extra: str = "") 
     cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
                    f'dlq_topic = "{app_id}-dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
                    f'[redis]\nurl = "{redis_server}"\nprefix = "{app_id}:"\n[clock]\nspeed = 1.0\n'
-                   "[sla.receive_ack_min]\n" + "".join(f'"{k}" = {v}\n' for k, v in chans.items()) + extra)
+                   "[sla.receive_ack_min]\n" + "".join(f'"{k}" = {v}\n' for k, v in chans.items())
+                   + "[worker]\nhot_orders = 20\n" + worker)
     r = redis.Redis.from_url(redis_server, decode_responses=True)
     procs: list[subprocess.Popen] = []
 
@@ -254,7 +257,7 @@ def test_a_write_that_keeps_failing_ends_the_worker_for_a_restart_that_counts_ex
     clean = clean_run(lines)
     server = RedisServer(data_dir=tmp_path / "redis").start()
     try:
-        with _rig(kafka_broker, server.url, tmp_path, "[worker]\nwrite_give_up_s = 4\n") as rig:
+        with _rig(kafka_broker, server.url, tmp_path, "write_give_up_s = 4\n") as rig:
             w = rig["start"]()
             asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:800]))
             wait_until(lambda: _stats(rig).get("events", 0) >= 800, 60, "the first 800 counted")

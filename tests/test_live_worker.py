@@ -127,7 +127,10 @@ def live_run(kafka_broker: str, redis_server: str, tmp_path_factory: pytest.Temp
     cfg.write_text(f'[kafka]\nbroker = "kafka://{kafka_broker}"\napp_id = "{app_id}"\nevents_topic = "{topic}"\n'
                    f'dlq_topic = "{topic}.dlq"\nalerts_topic = "{app_id}-alerts"\npartitions = 4\n'
                    f'[redis]\nurl = "{redis_server}"\nprefix = "{prefix}"\n[clock]\nspeed = {SPEED}\n'
-                   f'heartbeat_after_s = {SILENT_FEED_S}\n')
+                   f'heartbeat_after_s = {SILENT_FEED_S}\n'
+                   # 50 orders kept decoded: most of the run's orders are kept encoded and decoded again for their
+                   # next event or timer, so the comparisons with the core below cover that path too
+                   '[worker]\nhot_orders = 50\n')
     lines = _events(tmp)
     bad = _bad_lines(orjson.loads(lines[0]))
     odd = _legal_oddities(lines)

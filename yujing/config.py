@@ -63,6 +63,9 @@ class WorkerConfig(BaseModel):
     write_give_up_s: float = Field(300.0, gt=0, description="a take's write (counters, changelog, output, board "
                                    "keys) is retried with backoff this long, shown as `blocked` on the board; then "
                                    "the worker exits (status 75) for its supervisor to restart it")
+    hot_orders: int = Field(10_000, ge=0, description="open orders (and customers) the order worker keeps decoded, "
+                            "those with the latest events; the others it keeps encoded (~300 bytes an order "
+                            "instead of ~900) and decodes when an event or a timer comes for them (0: all decoded)")
 
 
 class ClockConfig(BaseModel):
