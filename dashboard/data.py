@@ -18,6 +18,7 @@ import streamlit as st
 
 from alerts.store import DELIVERIES_KEPT
 from yujing.config import Settings, load_config
+from yujing.flow import EventFlow
 from yujing.records import BOARD_TIERS
 
 
@@ -76,38 +77,6 @@ class BoardData:
     error: str | None = None
 
 
-class EventFlow:
-    """Events per wall minute, and wall seconds since the count last moved, from the worker's event counter.
-
-    The worker's snapshot carries a running total (``runtime.stats.events``), not a rate; the board keeps the
-    last minute of totals it has seen, so "events/min" and "newest event" are measured on the wall clock a
-    duty manager looks at.
-
-    >>> f = EventFlow()
-    >>> f.observe(100.0, 50), f.observe(130.0, 80), f.observe(160.0, 80)
-    ((None, 0.0), (60.0, 0.0), (30.0, 30.0))
-    """
-
-    def __init__(self, window_s: float = 60.0) -> None:
-        self.window_s = window_s
-        self.samples: deque[tuple[float, int]] = deque()
-        self.moved_at: float | None = None
-
-    def observe(self, wall: float, total: int) -> tuple[float | None, float]:
-        """(events per minute or None while unknown, seconds since the total last grew)."""
-        if self.samples and wall <= self.samples[-1][0]:
-            wall = self.samples[-1][0]
-        elif not self.samples or total != self.samples[-1][1]:
-            self.moved_at = wall
-        if not self.samples or wall > self.samples[-1][0]:
-            self.samples.append((wall, total))
-        while len(self.samples) > 2 and wall - self.samples[1][0] >= self.window_s:
-            self.samples.popleft()
-        (w0, n0), (w1, n1) = self.samples[0], self.samples[-1]
-        rate = max(0.0, (n1 - n0) / (w1 - w0) * 60.0) if w1 - w0 >= 5 else None
-        return rate, wall - (self.moved_at if self.moved_at is not None else wall)
-
-
 _FLOW = EventFlow()
 
 
@@ -131,8 +100,9 @@ def normalise(snap: dict[str, Any] | None, flow: EventFlow | None = None) -> dic
     """The worker's snapshot with the board's headline fields filled in (existing fields are kept).
 
     The live worker (``streams/agents.py``) writes wall time, lag, dead letters, workers and the event count
-    under ``runtime``; the board reads ``wall``, ``consumer_lag``, ``dlq_total``, ``events_per_min`` and a
-    worker count.
+    under ``runtime``, and the events per minute it measures itself; the board reads ``wall``, ``consumer_lag``,
+    ``dlq_total``, ``events_per_min`` and a worker count (and measures the rate from the count for a snapshot
+    that has none).
 
     >>> s = normalise({"now": 5.0, "runtime": {"wall": 9.0, "lag": 3, "dlq": 1, "clock_speed": 30.0,
     ...                "workers": {"w1": {}, "w2": {}}, "stats": {"events": 10}}}, EventFlow())

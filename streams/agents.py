@@ -44,6 +44,7 @@ from streams.table_store import TableStore
 from streams.wire import (dead_letter, decode_condition, decode_signals, encode_condition, encode_signals, murmur2,
                           unpack)
 from yujing.config import Settings
+from yujing.flow import EventFlow
 from yujing.records import BOARD_TIERS
 from yujing.events import InvalidEvent, parse_event
 from yujing.heap import kept_dumps
@@ -223,6 +224,7 @@ class Live:
         self.heartbeat_outage = Outage("heartbeat")
         """Timers that fail while Redis is away: logged once per outage, not twice a second."""
         self.lagging: dict[str, list] = {}
+        self.event_flow = EventFlow()   # events per minute for the board's snapshot (write_snapshot)
         """Input partitions that lag: ``topic:partition`` -> [high-water, last read, committed] (heartbeat)."""
         self.held_signals: list = []
         self.held_conditions: list = []
@@ -929,6 +931,8 @@ class Live:
         snap["runtime"] = {"workers": workers, "lag": sum(w.get("lag", 0) for w in workers.values()),
                            "dlq": int(dlq or 0), "stats": stats, "wall": time.time(),
                            "clock_speed": self.settings.clock.speed}
+        if "events" in stats:
+            snap["events_per_min"], snap["event_idle_s"] = self.event_flow.observe(time.time(), stats["events"])
         await self.redis.set(self.prefix + "board:snapshot", orjson.dumps(snap, default=_jsonable))
 
 

@@ -200,6 +200,11 @@ def test_board_snapshot_and_heartbeat_in_redis(live_run):
     assert w1["partitions"] == [0, 1, 2, 3] and w1["orders"] > 0 and w1["last_event_wall"] is not None
     assert not (w1["scope_stage"] or w1["alert_pipeline"]) and agg["scope_stage"] and agg["alert_pipeline"]
     assert agg["partitions"] == [] and agg["orders"] == 0 and agg["model"] is None
+    # events per minute measured by the aggregator, so the first viewer of a freshly started board sees a rate
+    wait_until(lambda: orjson.loads(r.get(prefix + "board:snapshot")).get("events_per_min") is not None, 10,
+               "events per minute in the snapshot")
+    snap = orjson.loads(r.get(prefix + "board:snapshot"))
+    assert snap["events_per_min"] >= 0 and snap["event_idle_s"] >= 0
 
 
 def test_board_risk_keys_hold_the_risky_orders_only(live_run):
