@@ -233,13 +233,21 @@ class ScopeRulesConfig(BaseModel):
                                            "counts the agents who left. Evidence: -log10 of the chance under random "
                                            "hand-out, less log10 of the number of windows scanned; at "
                                            "staffing_evidence it backs the sequential lag test as the hourly count does")
-    staffing_recent_windows: list[float] = Field([6.0, 8.0, 10.0, 12.0, 15.0, 20.0], description="the recent "
-                                                 "test's windows (minutes), each ending now")
+    staffing_recent_windows: list[float] = Field([6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 45.0, 60.0],
+                                                 description="the recent test's windows (minutes), each ending now: "
+                                                 "the short ones see a busy desk's cut within minutes, the long ones "
+                                                 "a quiet desk's (an order every two or three minutes: a desk of three "
+                                                 "cut to one shows it only after ten or more orders, 25-45 min)")
     staffing_recent_share: float = Field(0.5, gt=0, le=1, description="the recent test judges only a desk down to "
                                          "at most this share of the reference's agents: an hour's planned change "
                                          "(a quarter fewer in the evening) is no cut")
     staffing_recent_min_orders: int = Field(5, ge=1, description="orders accepted in a window before the recent "
                                             "test judges it")
+    staffing_recent_min_gone: int = Field(2, ge=1, description="agents of the reference who must be missing from a "
+                                          "window before the recent test judges it: a rota changes by one agent at a "
+                                          "time, so a desk of two going to one at a shift change (a night, the stream's "
+                                          "first, with no earlier day of its kind) is the plan; a cut takes 60-80 % of "
+                                          "a desk of three or more")
     staffing_recent_alone: float = Field(3.5, ge=0, description="evidence of the recent test at which it turns the "
                                          "region's receive lag yellow on its own (held hold_minutes): half the desk "
                                          "or more gone within the last minutes with as many customers coming — a desk "

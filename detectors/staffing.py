@@ -161,7 +161,7 @@ class StaffingWatch:
     def __init__(self, utc_offset_h: float = 8.0, weekend_days: tuple[int, ...] = (5, 6),
                  arrivals_floor: float = 0.8, min_orders: int = 10, grace_s: float = 600.0,
                  recent_windows: tuple[float, ...] = (), recent_ref_s: float = 1800.0, recent_share: float = 0.5,
-                 recent_min_orders: int = 5) -> None:
+                 recent_min_orders: int = 5, recent_min_gone: int = 1) -> None:
         self.offset = utc_offset_h * HOUR
         self.grace_s = grace_s
         """Orders accepted in the first ``grace_s`` of an hour are not counted: some were taken in the hour before
@@ -182,6 +182,9 @@ class StaffingWatch:
         self.recent_ref_s = recent_ref_s
         self.recent_share = recent_share
         self.recent_min_orders = recent_min_orders
+        self.recent_min_gone = max(1, recent_min_gone)
+        """Agents of the reference that must be missing from a window before the recent test judges it: a rota
+        changes one agent at a time, so a two-agent desk going to one at a shift change is the plan."""
         keep = (self.recent_windows[-1] + recent_ref_s) if self.recent_windows else 0.0
         self._keep_s = keep
         self.accepts: dict[str, _Window] = {}
@@ -298,7 +301,7 @@ class StaffingWatch:
                 if hk is not None and hk < k:
                     k = hk
                 d = len(set(agents[i:end]))
-                if k < 2 or d > self.recent_share * k:
+                if k < 2 or d > self.recent_share * k or k - d < self.recent_min_gone:
                     continue
                 expected = (bisect.bisect_right(arr_t, t - w) - bisect.bisect_right(arr_t, t - w - ref_s)) * w / ref_s
                 came = arr_end - bisect.bisect_right(arr_t, t - w)
