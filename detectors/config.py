@@ -249,9 +249,9 @@ class ScopeRulesConfig(BaseModel):
                                             "test judges it")
     staffing_recent_min_gone: int = Field(2, ge=1, description="agents of the reference who must be missing from a "
                                           "window before the recent test judges it: a rota changes by one agent at a "
-                                          "time, so a desk of two going to one at a shift change (a night, the stream's "
-                                          "first, with no earlier day of its kind) is the plan; a cut takes 60-80 % of "
-                                          "a desk of three or more")
+                                          "time, so a desk of two going to one at a night's shift change is the plan "
+                                          "(with the long windows such desks read as cuts 13 times on 22 streams); a "
+                                          "cut takes 60-80 % of a desk of three or more")
     staffing_recent_alone: float = Field(3.5, ge=0, description="evidence of the recent test at which it turns the "
                                          "region's receive lag yellow on its own (held hold_minutes): half the desk "
                                          "or more gone within the last minutes with as many customers coming — a desk "

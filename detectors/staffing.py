@@ -40,7 +40,7 @@ orders; they pay ``log10`` of every window scanned while the short ones keep the
 whole stays within 4/3 of the short windows' chance bound and no short window's verdict changes. A window is
 judged only with ``recent_min_gone`` (2) or more of the reference's agents missing: rotas change one agent at a
 time, and a desk of two going to one at a night's shift change is what the long windows would otherwise call a
-cut on a day with no earlier day of its kind.
+cut (the planned-hour cap misses a change within the hour).
 
 >>> r = StaffingWatch(recent_windows=(6, 10, 15))
 >>> t = 8 * 3600.0
