@@ -235,11 +235,23 @@ class ScopeRulesConfig(BaseModel):
                                            "staffing_evidence it backs the sequential lag test as the hourly count does")
     staffing_recent_windows: list[float] = Field([6.0, 8.0, 10.0, 12.0, 15.0, 20.0], description="the recent "
                                                  "test's windows (minutes), each ending now")
+    staffing_recent_long_windows: list[float] = Field([30.0, 45.0, 60.0], description="the recent test's long "
+                                                      "windows (minutes, each ending now; [] = none): a quiet desk "
+                                                      "(an order every two or three minutes, three agents cut to one) "
+                                                      "has too few orders in 20 minutes to say it, yet its queue takes "
+                                                      "an hour or more to breach. Each pays log10 of all windows "
+                                                      "scanned, the short ones log10 of theirs as before, so no short "
+                                                      "window's verdict changes")
     staffing_recent_share: float = Field(0.5, gt=0, le=1, description="the recent test judges only a desk down to "
                                          "at most this share of the reference's agents: an hour's planned change "
                                          "(a quarter fewer in the evening) is no cut")
     staffing_recent_min_orders: int = Field(5, ge=1, description="orders accepted in a window before the recent "
                                             "test judges it")
+    staffing_recent_min_gone: int = Field(2, ge=1, description="agents of the reference who must be missing from a "
+                                          "window before the recent test judges it: a rota changes by one agent at a "
+                                          "time, so a desk of two going to one at a night's shift change is the plan "
+                                          "(with the long windows such desks read as cuts 13 times on 22 streams); a "
+                                          "cut takes 60-80 % of a desk of three or more")
     staffing_recent_alone: float = Field(3.5, ge=0, description="evidence of the recent test at which it turns the "
                                          "region's receive lag yellow on its own (held hold_minutes): half the desk "
                                          "or more gone within the last minutes with as many customers coming — a desk "
@@ -322,7 +334,7 @@ class ScopeRulesConfig(BaseModel):
         """Pairs of settings that would otherwise fail later (in a worker) or never fire, refused at load."""
         if self.work_alarm_ratio >= self.work_alarm_null:
             raise ValueError("work_alarm_ratio must be below work_alarm_null (the alarm's alternative is the slower rate)")
-        if any(w <= 0 for w in self.staffing_recent_windows):
+        if any(w <= 0 for w in self.staffing_recent_windows + self.staffing_recent_long_windows):
             raise ValueError("staffing_recent_windows are minutes, each above 0")
         if self.receive_wait_threshold > 0 and self.receive_wait_alone > 3 * self.receive_wait_threshold:
             raise ValueError("receive_wait_alone above 3 x receive_wait_threshold can never fire "

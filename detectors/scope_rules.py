@@ -196,7 +196,9 @@ class ScopeDetectors:
                                                        if c.staffing_recent_ref_min > 0 else ()),
                                        recent_ref_s=c.staffing_recent_ref_min * 60.0,
                                        recent_share=c.staffing_recent_share,
-                                       recent_min_orders=c.staffing_recent_min_orders)
+                                       recent_min_orders=c.staffing_recent_min_orders,
+                                       recent_min_gone=c.staffing_recent_min_gone,
+                                       recent_long_windows=tuple(c.staffing_recent_long_windows))
                          if c.staffing_evidence > 0 else None)
         """Regions' receive agents per hour and their habit (fed by the scope stage): :meth:`_short_staffed`."""
         self.desk_share = (DeskShareWatch(c.desk_share_allowance, c.desk_share_min_orders,

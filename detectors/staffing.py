@@ -33,7 +33,14 @@ planned smaller, like a lunch rota, is no cut). It judges only a desk down to at
 (half: an hour's planned change is a quarter at most, a cut takes 60-80 %) while new orders keep coming at
 ``arrivals_floor`` of the reference's rate, and its evidence is the same union bound less ``log10`` of the
 number of windows scanned. Eight orders in a row by one agent where four took turns say it (3.4): a desk with an
-order a minute is seen 10-15 minutes after its cut, a bigger one sooner.
+order a minute is seen 10-15 minutes after its cut, a bigger one sooner. A quiet desk — three agents, an order
+every two or three minutes, cut to one — has eight or nine orders in twenty minutes, too few; its queue takes an
+hour or more to breach. The **long windows** (``recent_long_windows``, 30, 45 and 60 minutes) hold 12-25 of its
+orders; they pay ``log10`` of every window scanned while the short ones keep their own price, so the scan as a
+whole stays within 4/3 of the short windows' chance bound and no short window's verdict changes. A window is
+judged only with ``recent_min_gone`` (2) or more of the reference's agents missing: rotas change one agent at a
+time, and a desk of two going to one at a night's shift change is what the long windows would otherwise call a
+cut (the planned-hour cap misses a change within the hour).
 
 >>> r = StaffingWatch(recent_windows=(6, 10, 15))
 >>> t = 8 * 3600.0
@@ -161,7 +168,8 @@ class StaffingWatch:
     def __init__(self, utc_offset_h: float = 8.0, weekend_days: tuple[int, ...] = (5, 6),
                  arrivals_floor: float = 0.8, min_orders: int = 10, grace_s: float = 600.0,
                  recent_windows: tuple[float, ...] = (), recent_ref_s: float = 1800.0, recent_share: float = 0.5,
-                 recent_min_orders: int = 5) -> None:
+                 recent_min_orders: int = 5, recent_min_gone: int = 1,
+                 recent_long_windows: tuple[float, ...] = ()) -> None:
         self.offset = utc_offset_h * HOUR
         self.grace_s = grace_s
         """Orders accepted in the first ``grace_s`` of an hour are not counted: some were taken in the hour before
@@ -179,10 +187,20 @@ class StaffingWatch:
         self.recent_windows = tuple(sorted(w * 60.0 for w in recent_windows))
         """The recent test's windows (seconds; empty: off): the agents of the last ``w`` against the ``recent_ref_s``
         before."""
+        long = tuple(sorted(w * 60.0 for w in recent_long_windows)) if self.recent_windows else ()
+        short_penalty = math.log10(len(self.recent_windows)) if self.recent_windows else 0.0
+        long_penalty = math.log10(len(self.recent_windows) + len(long)) if long else 0.0
+        self._scan = tuple([(w, short_penalty) for w in self.recent_windows] + [(w, long_penalty) for w in long])
+        """(window, penalty) scanned: the short windows pay ``log10`` of their own number, as before the long ones
+        came; the long windows (a quiet desk's: ``recent_long_windows``) pay ``log10`` of all of them, so the scan
+        as a whole stays within 4/3 of the short windows' chance bound and a short window's verdict is unchanged."""
         self.recent_ref_s = recent_ref_s
         self.recent_share = recent_share
         self.recent_min_orders = recent_min_orders
-        keep = (self.recent_windows[-1] + recent_ref_s) if self.recent_windows else 0.0
+        self.recent_min_gone = max(1, recent_min_gone)
+        """Agents of the reference that must be missing from a window before the recent test judges it: a rota
+        changes one agent at a time, so a two-agent desk going to one at a shift change is the plan."""
+        keep = (max(w for w, _ in self._scan) + recent_ref_s) if self._scan else 0.0
         self._keep_s = keep
         self.accepts: dict[str, _Window] = {}
         """region -> (accepted at, agent) of its orders over the recent test's reach (only if it is on)."""
@@ -267,12 +285,13 @@ class StaffingWatch:
 
     def recent(self, region: str, t: float) -> tuple[float, int, int, int, float]:
         """(evidence, distinct agents, usual distinct agents, orders, window minutes) of the recent test: the
-        orders accepted in the last ``w`` minutes (each of ``recent_windows``) against the agents who accepted the
+        orders accepted in the last ``w`` minutes (each window scanned) against the agents who accepted the
         region's orders in the ``recent_ref_s`` before them — or, if fewer, in this clock hour on the last earlier
         day of its kind (a shift planned smaller). Judged only when at most ``recent_share`` of those agents
-        remain, ``recent_min_orders`` or more orders were accepted, and new orders kept coming at ``arrivals_floor``
-        of the reference's rate (one Poisson deviation of room). The evidence is the union bound's ``-log10``
-        less ``log10`` of the number of windows looked at (the best of several windows is a scan)."""
+        remain (and ``recent_min_gone`` or more are missing), ``recent_min_orders`` or more orders were accepted,
+        and new orders kept coming at ``arrivals_floor`` of the reference's rate (one Poisson deviation of room).
+        The evidence is the union bound's ``-log10`` less the window's scan penalty (the best of several windows is
+        a scan: ``log10`` of the short windows' number for those, of all windows' for the long ones)."""
         cached = self._recent_cache.get(region)
         if cached is not None and cached[0] == t:
             return cached[1]
@@ -283,11 +302,10 @@ class StaffingWatch:
             arr = self.arrivals.get(region)
             arr_t = arr.times if arr is not None else []
             ref_s = self.recent_ref_s
-            penalty = math.log10(len(self.recent_windows))
             end = bisect.bisect_right(times, t)
             arr_end = bisect.bisect_right(arr_t, t)
             planned_now = self._planned(region, t)   # the clock hour of ``t``: the same for every window
-            for w in self.recent_windows:
+            for w, penalty in self._scan:
                 i = bisect.bisect_right(times, t - w)
                 n = end - i
                 if n < self.recent_min_orders:
@@ -298,7 +316,7 @@ class StaffingWatch:
                 if hk is not None and hk < k:
                     k = hk
                 d = len(set(agents[i:end]))
-                if k < 2 or d > self.recent_share * k:
+                if k < 2 or d > self.recent_share * k or k - d < self.recent_min_gone:
                     continue
                 expected = (bisect.bisect_right(arr_t, t - w) - bisect.bisect_right(arr_t, t - w - ref_s)) * w / ref_s
                 came = arr_end - bisect.bisect_right(arr_t, t - w)

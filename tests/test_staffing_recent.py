@@ -214,3 +214,67 @@ def test_a_desk_cut_mid_shift_warns_before_its_first_breach() -> None:
     assert later and later[0].ts > breach
     whole, _, _ = _cut_desk_alerts(load_config(None), 4)
     assert whole == []
+
+
+LONG = (30.0, 45.0, 60.0)
+
+
+def test_a_quiet_desk_cut_to_one_of_three_is_seen_by_the_long_windows() -> None:
+    """An order every 2.5 minutes, three agents; at 10:00 two go home. One agent takes an order about every two
+    minutes, so twenty minutes hold eight or so of them — too few to say it beyond doubt (3.5) — while its queue
+    takes an hour or more to reach the hotline deadline. The windows of 30-60 minutes hold 12-25 of them and say it
+    within 40 minutes of the cut in every seed; nothing before it."""
+    late_short, seen_long = [], []
+    for seed in range(6):
+        found = {}
+        for name, long in (("short", ()), ("long", LONG)):
+            w = StaffingWatch(recent_windows=WINDOWS, recent_ref_s=REF_S, recent_min_gone=2, recent_long_windows=long)
+            ev = desk(w, "west", MONDAY + 8 * HOUR, 180, 0.4, ["A-1", "A-2", "A-3"], random.Random(seed),
+                      cut_at=MONDAY + 10 * HOUR, cut_agents=["A-1"])
+            assert max(e for m, e in ev if m < 120) < 2.0
+            hits = [m - 120 for m, e in ev if m >= 120 and e >= 3.5]
+            found[name] = hits[0] if hits else math.inf
+        late_short.append(found["short"])
+        seen_long.append(found["long"])
+    assert all(x <= 40 for x in seen_long), seen_long              # 17-36 min
+    assert all(a <= b for a, b in zip(seen_long, late_short))       # and never later than the short windows
+    assert sum(x == math.inf for x in late_short) >= 2, late_short  # the short windows alone: 2 of 6 not in the hour
+
+
+def test_a_desk_of_two_going_to_one_is_a_rota_change() -> None:
+    """A desk of two agents at one order a minute goes to one (a night shift's change, on a stream's first day
+    with no earlier day of its kind): one agent gone is what rotas do, not judged with ``recent_min_gone`` 2; the
+    same desk read with one agent enough is judged a cut."""
+    for min_gone, judged in ((2, False), (1, True)):
+        w = StaffingWatch(recent_windows=WINDOWS, recent_ref_s=REF_S, recent_min_gone=min_gone,
+                          recent_long_windows=LONG)
+        ev = desk(w, "north", MONDAY + 1 * HOUR, 150, 0.5, ["A-1", "A-2"], random.Random(11),
+                  cut_at=MONDAY + 2 * HOUR, cut_agents=["A-1"])
+        assert (max(e for _, e in ev) >= 3.5) is judged
+
+
+def test_random_draws_with_the_long_windows_rarely_reach_the_evidence() -> None:
+    """The fixed-pool desks of the test above, judged with the long windows too: still no 3.5 in 36 region-days
+    (the longer scan is paid for by ``log10`` of more windows)."""
+    episodes = 0
+    for pool in (5, 7, 9):
+        for r in range(12):
+            w = StaffingWatch(recent_windows=WINDOWS, recent_ref_s=REF_S, recent_min_gone=2, recent_long_windows=LONG)
+            rng = random.Random(1000 * pool + r)
+            for h in range(24):
+                rate = 1.0 if 7 <= h <= 22 else 0.2
+                ev = desk(w, f"r{r}", MONDAY + h * HOUR, 60, rate, [f"A-{i}" for i in range(pool)], rng)
+                episodes += any(e >= 3.5 for _, e in ev)
+    assert episodes == 0
+
+
+def test_the_long_windows_leave_the_short_windows_verdicts_as_they_were() -> None:
+    """A busy desk cut from four agents to one: every minute's evidence with the long windows is at least what the
+    short windows alone said (they keep their own scan price), so no cut is seen later than before."""
+    for seed in range(3):
+        runs = []
+        for long in ((), LONG):
+            w = StaffingWatch(recent_windows=WINDOWS, recent_ref_s=REF_S, recent_min_gone=2, recent_long_windows=long)
+            runs.append(desk(w, "south", MONDAY + 8 * HOUR, 180, 1.0, ["A-1", "A-2", "A-3", "A-4"],
+                             random.Random(seed), cut_at=MONDAY + 10 * HOUR, cut_agents=["A-1"]))
+        assert all(b >= a for (_, a), (_, b) in zip(*runs))
