@@ -609,7 +609,9 @@ def rss_bytes(pid: int) -> int:
 def worker_memory(rig: Rig, small: int, big: int) -> dict:
     """Bytes of the order worker's resident memory per open order: the split topology drains ``small`` new
     orders (never accepted nor closed), then ``big`` - ``small`` more; the RSS growth between the two, per order
-    (the replay core's figure, ``bench_memory``, has no table, changelog encoding, customer stage nor shell)."""
+    (the replay core's figure, ``bench_memory``, has no table, changelog encoding, customer stage nor shell). The
+    worker keeps its configured ``[worker] hot_orders`` (10,000) decoded and the others encoded, so the growth
+    from ``small`` = 10k on is that of orders kept encoded, as most of a province's open orders are."""
     rig.use_topic(f"bench-{uuid.uuid4().hex[:6]}-events")
     app_id = "mem" + uuid.uuid4().hex[:4]
     now = time.time()

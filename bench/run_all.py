@@ -140,6 +140,11 @@ def table(r: dict) -> str:
              "bytes_per_open_order (replay core)", r.get("bytes_per_open_order"))]
     for n, b in (r.get("memory_by_size") or {}).items():
         rows.append((f"bytes/open order at {int(n):,}", b, "", None))
+    cold = r.get("cold_store") or {}
+    if cold:
+        rows.append((f"order worker core µs per event, all but {cold.get('hot')} orders kept encoded "
+                     f"({cold.get('orders_decoded_again_per_event')} decoded again per event)",
+                     cold.get("us_per_event_encoded"), "all decoded", cold.get("us_per_event_all_decoded")))
     for name, row in (r.get("scenarios") or {}).items():
         if not isinstance(row, dict):
             continue
@@ -220,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     res["bytes_per_open_order"] = mem.get("bytes_per_open_order") if runs["memory"]["ok"] else None
     res["memory_by_size"] = mem.get("by_size") if runs["memory"]["ok"] else None
     res["tracemalloc_bytes_per_order"] = mem.get("tracemalloc_bytes_per_order")
+    res["cold_store"] = mem.get("cold_store") if runs["memory"]["ok"] else None
     if not q:
         nab = _load("nab.json")
         res["nab_standard"] = (nab.get("scores") or {}).get("standard") if runs["nab"]["ok"] else None
