@@ -606,27 +606,31 @@ def rss_bytes(pid: int) -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def worker_memory(rig: Rig, small: int, big: int) -> dict:
-    """Bytes of the order worker's resident memory per open order: the split topology drains ``small`` new
-    orders (never accepted nor closed), then ``big`` - ``small`` more; the RSS growth between the two, per order
-    (the replay core's figure, ``bench_memory``, has no table, changelog encoding, customer stage nor shell). The
-    worker keeps its configured ``[worker] hot_orders`` (10,000) decoded and the others encoded, so the growth
-    from ``small`` = 10k on is that of orders kept encoded, as most of a province's open orders are."""
+def worker_memory(rig: Rig, sizes: tuple[int, ...]) -> dict:
+    """Bytes of the order worker's resident memory per open order: the split topology drains ``sizes[0]`` new
+    orders (never accepted nor closed), then more up to each next size; the RSS growth from the first size to
+    each later one, per order (the replay core's figure, ``bench_memory``, has no table, changelog encoding,
+    customer stage nor shell). The worker keeps its configured ``[worker] hot_orders`` (10,000) decoded and the
+    others encoded, so the growth from 10k on is that of orders kept encoded, as most of a province's open orders
+    are. ``bytes_per_open_order`` is the growth to the second size (the figure since session 13), ``by_size``
+    the curve."""
     rig.use_topic(f"bench-{uuid.uuid4().hex[:6]}-events")
     app_id = "mem" + uuid.uuid4().hex[:4]
     now = time.time()
-    lines = [(f"M-{i}".encode(), _created(f"M-{i}", now + i * 1e-4)) for i in range(big)]
-    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[:small]))
+    lines = [(f"M-{i}".encode(), _created(f"M-{i}", now + i * 1e-4)) for i in range(sizes[-1])]
+    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[:sizes[0]]))
     procs = [rig.start_worker(app_id, name, role) for name, role in TOPOLOGIES["split"]]
-    settle(rig, app_id, small)
-    rss0 = rss_bytes(procs[0].pid)
-    asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[small:]))
-    settle(rig, app_id, big)
-    rss1 = rss_bytes(procs[0].pid)
+    settle(rig, app_id, sizes[0])
+    rss = [rss_bytes(procs[0].pid)]
+    for a, b in zip(sizes, sizes[1:]):
+        asyncio.run(produce(rig.broker.bootstrap, rig.topic, lines[a:b]))
+        settle(rig, app_id, b)
+        rss.append(rss_bytes(procs[0].pid))
     stop_all(procs)
     rig.procs.clear()
-    return {"orders": [small, big], "rss_mb": [round(rss0 / 2**20), round(rss1 / 2**20)],
-            "bytes_per_open_order": round((rss1 - rss0) / (big - small))}
+    by_size = {str(n): round((r - rss[0]) / (n - sizes[0])) for n, r in zip(sizes[1:], rss[1:])}
+    return {"orders": list(sizes), "rss_mb": [round(r / 2**20) for r in rss],
+            "bytes_per_open_order": by_size[str(sizes[1])], "by_size": by_size}
 
 
 def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, profile: bool = False) -> dict:
@@ -665,7 +669,7 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
         print(f"live: two order workers {res['two_workers']} (one, whole run: {c1})", file=sys.stderr)
         stop_all(procs2.values())
         rig.procs.clear()
-        res["worker_memory"] = worker_memory(rig, *((5_000, 30_000) if quick else (10_000, 100_000)))
+        res["worker_memory"] = worker_memory(rig, (5_000, 30_000) if quick else (10_000, 100_000, 300_000))
         print(f"live: order worker memory {res['worker_memory']}", file=sys.stderr)
     one, split = res["one_process"], res["split"]
     res["raw_consume_eps"] = res["raw_consume"]["eps"]
@@ -685,6 +689,7 @@ def run(quick: bool = False, port_base: int = 19610, fill: int | None = None, pr
     res["silent_breach_worst_s"] = split["silent_breach"].get("worst_s")
     res["silent_breach_alert_s_one_process"] = one["silent_breach"]["alert_after_deadline_s"]
     res["worker_bytes_per_open_order"] = res["worker_memory"]["bytes_per_open_order"]
+    res["worker_memory_by_size"] = res["worker_memory"]["by_size"]
     return res
 
 

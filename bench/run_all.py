@@ -140,6 +140,8 @@ def table(r: dict) -> str:
              "bytes_per_open_order (replay core)", r.get("bytes_per_open_order"))]
     for n, b in (r.get("memory_by_size") or {}).items():
         rows.append((f"bytes/open order at {int(n):,}", b, "", None))
+    for n, b in (r.get("worker_memory_by_size") or {}).items():
+        rows.append((f"order worker bytes/open order, 10k → {int(n):,}", b, "", None))
     cold = r.get("cold_store") or {}
     if cold:
         rows.append((f"order worker core µs per event, all but {cold.get('hot')} orders kept encoded "
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
               "worker_eps_one_process", "e2e_p50_ms_1k_one_process", "e2e_p99_ms_1k_one_process",
               "e2e_p50_ms_5k_one_process", "e2e_p99_ms_5k_one_process", "silent_breach_alert_s_one_process",
               "worker_eps_core_each", "two_workers_eps_core_each", "worker_bytes_per_open_order",
-              "e2e_p99_ms_5k_runs", "e2e_p99_ms_5k_runs_one_process"):
+              "e2e_p99_ms_5k_runs", "e2e_p99_ms_5k_runs_one_process", "worker_memory_by_size"):
         res[k] = live.get(k) if runs["live"]["ok"] else None
     res["two_workers_counters_match"] = (live.get("two_workers") or {}).get("counters_match_one_worker")
     res["e2e_broker_us_per_event_5k_runs"] = ((live.get("split") or {}).get("e2e_5k") or {}).get(
