@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number
+from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, is_evidence_time
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
@@ -93,11 +93,19 @@ def _where(scope: dict[str, Any], lang: str) -> str:
     return " · ".join(parts) or "-"
 
 
-def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None) -> str:
-    """``key=value`` pairs, numbers as the board shows them (:func:`detectors.fusion.evidence_number`)."""
+def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None, hours: float | None = None) -> str:
+    """``key=value`` pairs, numbers as the board shows them (:func:`detectors.fusion.evidence_number`), a time
+    (a deadline) on the clock ``hours`` east of UTC, as the board shows it (UTC, said so, if the clock is unknown).
+
+    >>> _evidence({"deadline": 1783992760.0, "share_used": 0.9}, "zh", "feedback_lag", 8.0)
+    '时限=07-14 09:32, 时限已用=90%'
+    """
     parts = []
     for k, v in list(ev.items())[:8]:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if is_evidence_time(str(k), v):
+            tz = timezone(timedelta(hours=hours or 0.0))
+            v = datetime.fromtimestamp(v, tz).strftime("%m-%d %H:%M") + (" UTC" if hours is None else "")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
             v = evidence_number(str(k), v, kind, lang)
         v = display_value(k, v, lang)
         if lang == "zh":
@@ -216,7 +224,7 @@ def render(n: Notification, lang: str = "zh", board_url: str = "http://127.0.0.1
                          f"{safe_text(str(a.get('assignee') or '-'), 60)}{note}")
         if a.get("summary"):
             whole.append(f"  {w['summary']}: {safe_text(a['summary'], 300)}")
-        whole += [f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang, a.get('kind'))}", link]
+        whole += [f"  {w['evidence']}: {_evidence(a.get('evidence') or {}, lang, a.get('kind'), hours)}", link]
         blocks.append((whole, [head, state, link]))
 
     def more(listed: int) -> list[str]:

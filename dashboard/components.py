@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import clock
 from yujing.i18n import t
-from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, evidence_value_zh
+from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, evidence_value_zh, is_evidence_time
 from yujing.masking import mask_pii
 from yujing.names import shown
 
@@ -180,8 +180,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
         v = shown(str(k), v)   # a region's or department's display name
         if lang == "zh":
             v = _evidence_value_zh(str(k), v)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11 and (
-                "deadline" in str(k) or str(k).endswith(("_at", "_ts", "since", "until"))):
+        if is_evidence_time(str(k), v):
             v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             v = evidence_number(str(k), v, kind, lang)

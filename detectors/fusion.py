@@ -190,6 +190,22 @@ def evidence_number(key: str, v: float, kind: str | None = None, lang: str = "zh
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
 
 
+TIME_KEY_ENDS = ("_at", "_ts", "since", "until")
+
+
+def is_evidence_time(key: str, v: Any) -> bool:
+    """An epoch time in an alert's evidence (a deadline, a moment), not a quantity: the board and the push
+    messages show it as a time on the business's clock.
+
+    >>> is_evidence_time("deadline", 1783992760.0), is_evidence_time("mean_deadline_min", 35.0)
+    (True, False)
+    >>> is_evidence_time("urges", 2), is_evidence_time("closed_at", 1783992760)
+    (False, True)
+    """
+    return (isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 < v < 1e11
+            and ("deadline" in key or key.endswith(TIME_KEY_ENDS)))
+
+
 def display_value(key: str, v: Any, lang: str) -> Any:
     """A scope or evidence value as people read it, on the board and in messages: a region's or department's
     display name (``yujing.names``); in Chinese also a category's, channel's, check's, tier's or factor's word.

@@ -37,3 +37,15 @@ def test_the_deadline_used_by_an_order_reads_the_same_everywhere():
     board = evidence_text(order["evidence"], lang="zh", kind="receive_lag")
     _, body = render(Notification("k", "staff", "group", 0.0, [order]), "zh", "http://board")
     assert "时限已用: 90%" in board and "时限已用=90%" in body
+
+
+def test_a_deadline_is_a_time_on_the_business_clock_on_the_board_and_in_the_message():
+    """A lag alert's ``deadline`` is an epoch time: staff's message showed ``时限=1783992760``."""
+    order = {**SURGE, "alert_id": "o-2", "kind": "feedback_lag", "scope": {"order_id": "WO-2", "region": "east"},
+             "evidence": {"check": "arrival", "share_used": 0.9, "deadline": 1783992760.0}}
+    board = evidence_text(order["evidence"], lang="zh", kind="feedback_lag")
+    _, body = render(Notification("k", "staff", "group", 0.0, [order]), "zh", "http://board", utc_offset_h=8.0)
+    assert "时限: 07-14 09:32" in board and "时限=07-14 09:32" in body
+    assert "1783992760" not in board + body
+    _, utc = render(Notification("k", "staff", "group", 0.0, [order]), "zh", "http://board", utc_offset_h=0.0)
+    assert "时限=07-14 01:32" in utc   # on the clock the message is written on (UTC+0 here), said in its header
