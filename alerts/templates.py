@@ -101,7 +101,7 @@ def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None, hours: flo
     '时限=07-14 09:32, 时限已用=90%'
     """
     parts = []
-    for k, v in list(ev.items())[:8]:
+    for k, v in [(k, v) for k, v in ev.items() if v not in (None, "", [], {})][:8]:   # as the board: no "None"
         if is_evidence_time(str(k), v):
             tz = timezone(timedelta(hours=hours or 0.0))
             v = datetime.fromtimestamp(v, tz).strftime("%m-%d %H:%M") + (" UTC" if hours is None else "")

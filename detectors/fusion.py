@@ -103,7 +103,7 @@ EVIDENCE_ZH = {
     "misfiled_cusum": "分类不符累积证据", "misfiled_share_60min": "近 1 小时分类不符占比",
     "misfiled_threshold": "分类不符阈值", "joint_threshold": "改类与分类不符合计阈值", "misfiled_usual_share": "平时分类不符占比",
     "negative_texts_60min": "近 1 小时负面留言", "negativity_max": "最强负面", "share_max": "时限已用（最大）",
-    "texts_60min": "近 1 小时留言", "time_in_stage_min": "本环节已用（分）", "topics": "话题", "urges": "催办",
+    "texts_60min": "近 1 小时留言", "time_in_stage_min": "本环节已用（分）", "topics": "同时升温的话题", "urges": "催办",
     "urges_60min": "近 1 小时催办",
 }
 """Evidence keys in Chinese, for the board and the notifications (keys not listed stay as they are). The
@@ -112,6 +112,9 @@ CATEGORY_ZH = {"complaint": "投诉", "report": "举报", "fault_repair": "故�
                "consultation": "咨询", "opinion": "意见", "suggestion": "建议", "praise": "表扬"}
 CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "web": "网站", "hall": "营业厅", "sms": "短信",
               "12345": "12345", "12398": "12398", "other": "其他"}
+TOPIC_ZH = {"billing": "电费/账单", "meter": "电表/计量", "voltage": "电压/电能质量", "attitude": "服务态度",
+            "connection": "报装/过户", "outage_notice": "停电通知"}
+"""The topics customers write about (``tracking.topics``), in Chinese: summaries, the board and messages."""
 REASON_ZH = {
     "deadline_used": "时限已用较多", "deadline_breached": "已超时", "negative_text": "客户情绪负面",
     "escalation_words": "扬言升级（12398/媒体等）",
@@ -144,6 +147,8 @@ def evidence_value_zh(key: str, v: Any) -> Any:
 
     >>> evidence_value_zh("category", "fault_repair"), evidence_value_zh("top_factors", ["deadline_breached"])
     ('故障报修', ['已超时'])
+    >>> evidence_value_zh("topic", "billing"), evidence_value_zh("topics", ["billing", "meter"])
+    ('电费/账单', ['电费/账单', '电表/计量'])
     """
     if key == "category":
         return CATEGORY_ZH.get(v, v)
@@ -155,6 +160,10 @@ def evidence_value_zh(key: str, v: Any) -> Any:
         return CUSTOMER_TIER_ZH.get(v, v)
     if key == "top_factors" and isinstance(v, (list, tuple)):
         return [reason_zh(str(x)) for x in v]
+    if key == "topic":
+        return TOPIC_ZH.get(v, v)
+    if key == "topics" and isinstance(v, (list, tuple)):
+        return [TOPIC_ZH.get(x, x) for x in v]
     return v
 
 
@@ -179,14 +188,16 @@ def evidence_number(key: str, v: float, kind: str | None = None, lang: str = "zh
     ('32%', '2.0 倍')
     >>> evidence_number("value", 2.0, "sentiment_drop", "en"), evidence_number("cusum", 3.14159)
     ('2.0×', '3.14')
+    >>> evidence_number("angry_contacts_60min", 9.0), evidence_number("expected_done_60min", 7.614)
+    ('9', '7.61')
     """
     unit = "share" if key in SHARE_KEYS else KIND_UNITS.get(kind or "") if key in _GENERIC else None
     if unit == "share":
         return f"{v:.1%}" if 0 < abs(v) < 0.01 else f"{v:.0%}"
     if unit == "times":
         return f"{v:.1f} 倍" if lang == "zh" else f"{v:.1f}×"
-    if isinstance(v, int):
-        return str(v)
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 1e15):
+        return str(int(v))   # a count (some detectors keep theirs as floats): whole, not "9.00"
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
 
 

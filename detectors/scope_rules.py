@@ -33,7 +33,7 @@ from detectors.receive_wait import ReceiveWaitWatch
 from detectors.share_cusum import ShareCusum
 from detectors.desk_share import DeskShareWatch
 from detectors.staffing import StaffingWatch
-from detectors.fusion import CHECK_ZH, KIND_ZH, evidence_number, scope_zh
+from detectors.fusion import CHECK_ZH, KIND_ZH, TOPIC_ZH, evidence_number, scope_zh
 from detectors.stall import StallWatch
 from detectors.work import WorkWatch
 from streams.deadlines import CHECK_STAGE
@@ -45,8 +45,6 @@ ALERT_SCOPES = ("region", "department", "channel")
 LAG_SCOPES = ("region", "department")
 ANOMALY_SCOPES = ("region", "total")
 ANOMALY_METRICS = ("arrivals_15min", "backlog", "order_minutes_at_risk")
-TOPIC_ZH = {"billing": "电费/账单", "meter": "电表/计量", "voltage": "电压/电能质量", "attitude": "服务态度",
-            "connection": "报装/过户", "outage_notice": "停电通知"}
 STAGE_ZH = {"receive": "受理", "decompose": "派单/接单", "feedback": "处理反馈"}
 TIER_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 

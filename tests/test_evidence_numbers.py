@@ -49,3 +49,15 @@ def test_a_deadline_is_a_time_on_the_business_clock_on_the_board_and_in_the_mess
     assert "1783992760" not in board + body
     _, utc = render(Notification("k", "staff", "group", 0.0, [order]), "zh", "http://board", utc_offset_h=0.0)
     assert "时限=07-14 01:32" in utc   # on the clock the message is written on (UTC+0 here), said in its header
+
+
+def test_a_topic_surge_message_reads_as_people_write_it():
+    """Staff's message read ``话题=billing, 话题=billing``, ``近 1 小时强烈不满=9.00`` and ``部门=None``."""
+    surge = {**SURGE, "alert_id": "t-1", "kind": "topic_surge", "stage": "receive",
+             "evidence": {"topic": "billing", "topics": ["billing", "meter"], "angry_contacts_60min": 9.0,
+                          "share_60min": 0.257, "department": None, "cusum": 10.48}}
+    board = evidence_text(surge["evidence"], lang="zh", kind="topic_surge")
+    _, body = render(Notification("k", "staff", "group", 0.0, [surge]), "zh", "http://board", utc_offset_h=8.0)
+    assert "话题=电费/账单, 同时升温的话题=电费/账单、电表/计量, 近 1 小时强烈不满=9, 近 1 小时占比=26%" in body
+    assert "话题: 电费/账单 · 同时升温的话题: 电费/账单, 电表/计量 · 近 1 小时强烈不满: 9" in board
+    assert "None" not in body + board and "9.00" not in body + board and "billing" not in body + board
