@@ -1012,12 +1012,14 @@ class ScopeDetectors:
 
         def describe() -> tuple[str, dict[str, Any]]:
             hits60, texts60 = sc.window("angry:" + topic, 60), sc.window("ctexts", 60)
-            share = hits60 / texts60 if texts60 else 0.0
+            share = round(hits60 / texts60, 3) if texts60 else 0.0
+            usual_r = round(usual, 3)   # the evidence's values, read the same in the summary and the evidence
             return (f"{scope_zh(scope)} 近 1 小时新增诉求中对「{TOPIC_ZH.get(topic, topic)}」强烈不满的 "
-                    f"{hits60:.0f} 件，占 {share:.0%}（平时约 {usual:.0%}）：同一问题集中爆发，可能演变为投诉/12398 升级",
+                    f"{hits60:.0f} 件，占 {evidence_number('share_60min', share)}"
+                    f"（平时约 {evidence_number('usual_share', usual_r)}）：同一问题集中爆发，可能演变为投诉/12398 升级",
                     {"topic": topic, "topics": [tp for _, tp, _ in surging], "angry_contacts_60min": hits60,
                      "contacts_60min": sc.window("topic:" + topic, 60), "texts_60min": texts60,
-                     "share_60min": round(share, 3), "usual_share": round(usual, 3),
+                     "share_60min": share, "usual_share": usual_r,
                      "cusum": round(stat, 2), "threshold": cfg.topic_threshold,
                      "arrivals_60min": sc.window("arrivals", 60), "urges_60min": sc.window("urges", 60),
                      "negative_texts_60min": sc.window("neg_hi", 60)})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 
+from detectors.fusion import evidence_number
 from streams import signals as S
 from streams.scope_stage import ScopeStage, scope_from_state, scope_state_dict
 from streams.signals import ScopeSignal
@@ -43,6 +44,9 @@ def test_a_billing_wave_in_one_region_fires_then_resolves():
     assert fired and fired[0].scope == {"region": "north"} and fired[0].evidence["topic"] == "billing"
     assert fired[0].ts - (T0 + 12 * 3600) <= 60 * 60               # found within the hour
     assert abs(fired[0].evidence["usual_share"] - 0.03) < 0.02      # the wave did not become "usual"
+    ev = fired[0].evidence   # the summary gives the evidence's shares as the board and messages read them
+    assert (f"占 {evidence_number('share_60min', ev['share_60min'])}（平时约 "
+            f"{evidence_number('usual_share', ev['usual_share'])}）") in fired[0].summary
     after = feed(stage, 15, 4, {"north": 0.03, "south": 0.03}, rng)
     assert [c.tier for c in surges(after)] == [None]               # one resolution, no re-fire
 
