@@ -871,22 +871,29 @@ class ScopeDetectors:
         usual = moved.usual(moved.prior)
 
         def describe() -> tuple[str, dict[str, Any]]:
-            share = n60 / d60 if d60 else 0.0
-            ev = {"value": n60, "dispatches_60min": d60, "share_60min": round(share, 3),
-                  "usual_share": round(usual, 3), "cusum": round(moved.statistic, 2),
-                  "threshold": cfg.reclass_threshold, "bounces_60min": sc.window("bounces", 60)}
-            summary = (f"{scope_zh(scope)} 近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{share:.0%}，平时约 {usual:.0%}）")
+            # the test that carries the evidence leads the summary and the evidence (a message lists the first
+            # eight figures, the board the first six); shares are the evidence's, read as the evidence reads them
+            share, usual_r = (round(n60 / d60, 3) if d60 else 0.0), round(usual, 3)
+            ev = {"value": n60, "dispatches_60min": d60, "share_60min": share, "usual_share": usual_r,
+                  "cusum": round(moved.statistic, 2), "threshold": cfg.reclass_threshold,
+                  "bounces_60min": sc.window("bounces", 60)}
+            parts = [f"近 1 小时派单 {d60:.0f} 件中改类 {n60:.0f} 件（{evidence_number('share_60min', share)}，"
+                     f"平时约 {evidence_number('usual_share', usual_r)}）"]
             if misfiled is not None:
-                m_usual = misfiled.usual(misfiled.prior)
-                ev.update({"misfiled_60min": m60, "judged_contacts_60min": c60,
-                           "misfiled_share_60min": round(m60 / c60, 3) if c60 else 0.0,
-                           "misfiled_usual_share": round(m_usual, 3), "misfiled_cusum": round(misfiled.statistic, 2),
-                           "misfiled_threshold": cfg.misfile_threshold})
+                m_share, m_usual = (round(m60 / c60, 3) if c60 else 0.0), round(misfiled.usual(misfiled.prior), 3)
+                text = {"misfiled_60min": m60, "judged_contacts_60min": c60, "misfiled_share_60min": m_share,
+                        "misfiled_usual_share": m_usual, "misfiled_cusum": round(misfiled.statistic, 2),
+                        "misfiled_threshold": cfg.misfile_threshold}
                 if cfg.reclass_joint_threshold > 0:
-                    ev["joint_threshold"] = cfg.reclass_joint_threshold
-                if m60:
-                    summary += (f"，新受理 {c60:.0f} 件中 {m60:.0f} 件的客户描述与所填分类不符"
-                                f"（{m60 / c60 if c60 else 0:.0%}，平时约 {m_usual:.0%}）")
+                    text["joint_threshold"] = cfg.reclass_joint_threshold
+                said = (f"新受理 {c60:.0f} 件中 {m60:.0f} 件的客户描述与所填分类不符"
+                        f"（{evidence_number('misfiled_share_60min', m_share)}，"
+                        f"平时约 {evidence_number('misfiled_usual_share', m_usual)}）") if m60 else ""
+                if misfiled.statistic > moved.statistic:
+                    ev, parts = {**text, **ev}, [said, *parts]
+                else:
+                    ev, parts = {**ev, **text}, [*parts, said]
+            summary = f"{scope_zh(scope)} " + "，".join(p for p in parts if p)
             return summary + "：受理分类可能集中出错，工单将被派错部门或退回", ev
         self._verdict(t, key, want, out, kind="reclassification", scope=scope, stage="decompose",
                       score=max(moved.statistic, misfiled.statistic if misfiled is not None else 0.0),

@@ -93,6 +93,8 @@ def test_a_wave_of_misfiled_contacts_fires_reclassification_before_any_dispatch(
     assert wave[0].ts - (T0 + 12 * 3600) <= 30 * 60                   # within half an hour, no dispatch yet
     assert wave[0].evidence["dispatches_60min"] == 0 and wave[0].evidence["misfiled_60min"] >= 4
     assert "描述与所填分类不符" in wave[0].summary
+    # the text test carries it: its figures lead the summary and the evidence (a message lists the first eight)
+    assert wave[0].summary.startswith("渠道 web 新受理") and next(iter(wave[0].evidence)) == "misfiled_60min"
 
 
 def test_angry_texts_that_read_as_complaints_are_not_a_misfiling_wave():
