@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, is_evidence_time
+from detectors.fusion import display_value, evidence_label, evidence_number, is_evidence_time
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
@@ -108,8 +108,7 @@ def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None, hours: flo
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             v = evidence_number(str(k), v, kind, lang)
         v = display_value(k, v, lang)
-        if lang == "zh":
-            k = EVIDENCE_ZH.get(k, k)
+        k = evidence_label(str(k), lang)
         if isinstance(v, (list, tuple)):
             v = ("、" if lang == "zh" else ", ").join(map(str, v))
         elif isinstance(v, dict):

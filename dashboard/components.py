@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import clock
 from yujing.i18n import t
-from detectors.fusion import EVIDENCE_ZH, display_value, evidence_number, evidence_value_zh, is_evidence_time
+from detectors.fusion import display_value, evidence_label, evidence_number, evidence_value_zh, is_evidence_time
 from yujing.masking import mask_pii
 from yujing.names import shown
 
@@ -188,7 +188,7 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
             v = ", ".join(str(x) for x in v[:4])
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in list(v.items())[:4])
-        parts.append(f"{EVIDENCE_ZH.get(str(k), k) if lang == 'zh' else k}: {v}")
+        parts.append(f"{evidence_label(str(k), lang)}: {v}")
     return " · ".join(parts)
 
 

@@ -10,6 +10,7 @@ escalate).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -108,6 +109,37 @@ EVIDENCE_ZH = {
 }
 """Evidence keys in Chinese, for the board and the notifications (keys not listed stay as they are). The
 detectors write the keys, so their names live here; tests/test_dashboard_live.py checks every key is listed."""
+EVIDENCE_EN = {"cusum": "evidence (CUSUM)", "share_used": "deadline used", "max_share_used": "deadline used (max)",
+               "share_max": "deadline used (max)", "top_factors": "risk factors", "check": "deadline step",
+               "negativity_max": "strongest negativity", "open_short": "open (short deadlines)",
+               "overdue_all": "overdue (all)", "share_at_risk": "share past half", "usual_share": "usual share",
+               "customer_tier": "customer tier", "habit_min": "usual time (min)", "slower_cusum": "slower (CUSUM)",
+               "misfiled_cusum": "misfiled (CUSUM)", "receive_wait_cusum": "receive waits (CUSUM)"}
+"""English labels where the key's own words (:func:`evidence_label`) would not say it."""
+
+
+def evidence_label(key: str, lang: str) -> str:
+    """An evidence key as the board and the messages label it: Chinese from :data:`EVIDENCE_ZH`; English from
+    :data:`EVIDENCE_EN` or the key's own words, its window or unit spelled out.
+
+    >>> evidence_label("angry_contacts_60min", "en"), evidence_label("past_75pct", "en"), evidence_label("cusum", "zh")
+    ('angry contacts (1 h)', 'past 75 %', '累积证据')
+    >>> evidence_label("oldest_onsite_min", "en"), evidence_label("order_minutes_at_risk_10min", "en")
+    ('oldest onsite (min)', 'order minutes at risk (10 min)')
+    """
+    if lang == "zh":
+        return EVIDENCE_ZH.get(key, key)
+    if key in EVIDENCE_EN:
+        return EVIDENCE_EN[key]
+    words = re.sub(r"(\d+)pct", r"\1 %", key)
+    for end, unit in (("_60min", " (1 h)"), ("_30min", " (30 min)"), ("_10min", " (10 min)"), ("_min", " (min)"),
+                      ("_pct", " (%)")):
+        if words.endswith(end):
+            words = words[:-len(end)] + unit
+            break
+    return words.replace("_", " ")
+
+
 CATEGORY_ZH = {"complaint": "投诉", "report": "举报", "fault_repair": "故障报修", "service_request": "服务申请",
                "consultation": "咨询", "opinion": "意见", "suggestion": "建议", "praise": "表扬"}
 CHANNEL_ZH = {"hotline": "95598", "app": "网上国网", "wechat": "微信", "web": "网站", "hall": "营业厅", "sms": "短信",

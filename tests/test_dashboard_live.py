@@ -165,10 +165,10 @@ def test_model_quality_says_learning_in_plain_words_when_labels_are_few(board_en
     assert not [c for c in at.get("vega_lite_chart") if "实际升级比例" in c.proto.spec]
 
 
-def test_every_evidence_key_the_detectors_write_reads_in_chinese():
+def test_every_evidence_key_the_detectors_write_reads_in_chinese_and_in_english_words():
     """A Chinese board shows no English evidence key: replay a simulator stream with incidents and collect the
     keys of every alert's evidence."""
-    from detectors.fusion import EVIDENCE_ZH
+    from detectors.fusion import EVIDENCE_ZH, evidence_label
     from streams.monitor import Monitor
     from yujing.config import load_config
     from yujing.events import parse_event
@@ -187,6 +187,8 @@ def test_every_evidence_key_the_detectors_write_reads_in_chinese():
                 keys.setdefault(k, a.kind)
     assert len({kind for kind in keys.values()}) >= 4, keys   # several detectors spoke
     assert {k: kind for k, kind in keys.items() if k not in EVIDENCE_ZH} == {}
+    # an English board and message label them in words, not as the detectors' snake_case keys
+    assert [evidence_label(k, "en") for k in keys if "_" in evidence_label(k, "en")] == []
 
 
 def test_notifications_that_failed_after_their_retries_put_a_banner_on_the_wall(board_env):
