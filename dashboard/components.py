@@ -180,6 +180,8 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
         v = shown(str(k), v)   # a region's or department's display name
         if lang == "zh":
             v = _evidence_value_zh(str(k), v)
+        else:
+            v = display_value(str(k), v, lang)   # codes as words
         if is_evidence_time(str(k), v):
             v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
         elif isinstance(v, (int, float)) and not isinstance(v, bool):

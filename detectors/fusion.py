@@ -258,9 +258,27 @@ def display_value(key: str, v: Any, lang: str) -> Any:
     >>> display_value("department", "ops-north", "en"), display_value("category", "complaint", "zh")
     ('城北运维班', '投诉')
     >>> names.install({})
+
+    In English a code reads as words (``fault repair``, ``urged 2x``), an id as it is:
+
+    >>> display_value("category", "fault_repair", "en"), display_value("top_factors", ["urged_2x", "cat=complaint"], "en")
+    ('fault repair', ['urged 2x', 'cat=complaint'])
+    >>> display_value("department", "north-repair-1", "en"), display_value("order_id", "WO_1", "en")
+    ('north-repair-1', 'WO_1')
     """
     v = shown(key, v)
-    return evidence_value_zh(key, v) if lang == "zh" else v
+    if lang == "zh":
+        return evidence_value_zh(key, v)
+    if key in CODE_KEYS:
+        if isinstance(v, str):
+            return v.replace("_", " ")
+        if isinstance(v, (list, tuple)):
+            return [x.replace("_", " ") if isinstance(x, str) else x for x in v]
+    return v
+
+
+CODE_KEYS = frozenset({"category", "channel", "check", "customer_tier", "top_factors", "topic", "topics", "reason"})
+"""Evidence and scope keys whose values are codes (``fault_repair``), read as words in English."""
 
 
 def reason_zh(reason: str) -> str:

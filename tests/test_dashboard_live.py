@@ -127,7 +127,9 @@ def test_alert_evidence_reads_in_chinese_on_a_chinese_board():
           "share_used": 1.0, "top_factors": ["urged_2x", "escalation_intent"]}
     assert evidence_text(ev, lang="zh") == ("分类: 故障报修 · 渠道: 95598 · 时限节点: 受理确认 · 客户等级: 潜在优质客户 · "
                                             "时限已用: 100% · 风险因素: 催办 2 次, 施压表述（录音、最后通牒、追究到底等）")
-    assert evidence_text(ev, lang="en").startswith("category: fault_repair · channel: hotline")
+    assert evidence_text(ev, lang="en") == ("category: fault repair · channel: hotline · deadline step: receive ack · "
+                                            "customer tier: potential · deadline used: 100% · "
+                                            "risk factors: urged 2x, escalation intent")
 
 
 def _model(**over):
