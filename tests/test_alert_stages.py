@@ -841,7 +841,7 @@ def test_english_messages_use_the_boards_english_names():
     assert f"] {t('kind.complaint_risk', 'en')} · Region north" in title
     assert "Feedback" in body and "tier changed" in body and "tier_changed" not in body
     assert "Region north · Order WO-20260714-000001" in body and "order_id=" not in body
-    assert "top_factors=negative_text, urged" in body          # a list, not Python's repr of one
+    assert "risk factors=negative text, urged" in body         # a list, not Python's repr of one; words, not codes
 
 
 def test_a_resolved_message_says_so_in_its_title_and_lists_the_resolved_last():

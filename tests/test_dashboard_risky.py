@@ -82,7 +82,7 @@ def test_live_worker_records_get_the_customer_words_from_the_orders_alert(board_
     assert list(table["Customer text (masked)"]) == ["停电三小时没人管，电话139****5678", ""]
     at.selectbox(key="risky_pick").set_value("WO2026112400001").run()
     captions = "\n".join(str(c.value) for c in at.caption)
-    assert "Region east · Department ops\\-east · Category fault\\_repair · Stage Receive" in captions
+    assert "Region east · Department ops\\-east · Category fault repair · Stage Receive" in captions
 
 
 def test_live_worker_records_say_how_long_the_order_is_open(board_env):
