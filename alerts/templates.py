@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alerts.state import Notification
-from detectors.fusion import display_value, evidence_label, evidence_number, is_evidence_time
+from detectors.fusion import display_value, evidence_pairs
 from yujing.i18n import t, tier_word
 from yujing.masking import safe_text
 from yujing.records import TIER_LEVEL, TIER_RANK, zone_name
@@ -100,20 +100,18 @@ def _evidence(ev: dict[str, Any], lang: str, kind: str | None = None, hours: flo
     >>> _evidence({"deadline": 1783992760.0, "share_used": 0.9}, "zh", "feedback_lag", 8.0)
     '时限=07-14 09:32, 时限已用=90%'
     """
+    tz = timezone(timedelta(hours=hours or 0.0))
+    suffix = " UTC" if hours is None else ""
     parts = []
-    for k, v in [(k, v) for k, v in ev.items() if v not in (None, "", [], {})][:8]:   # as the board: no "None"
-        if is_evidence_time(str(k), v):
-            tz = timezone(timedelta(hours=hours or 0.0))
-            v = datetime.fromtimestamp(v, tz).strftime("%m-%d %H:%M") + (" UTC" if hours is None else "")
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            v = evidence_number(str(k), v, kind, lang)
-        v = display_value(k, v, lang)
-        k = evidence_label(str(k), lang)
+    def when(t: float) -> str:
+        return datetime.fromtimestamp(t, tz).strftime("%m-%d %H:%M") + suffix
+
+    for k, v in evidence_pairs(ev, lang, kind, when):
         if isinstance(v, (list, tuple)):
             v = ("、" if lang == "zh" else ", ").join(map(str, v))
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in v.items())
-        parts.append(f"{safe_text(str(k), 40)}={safe_text(str(v), 80)}")
+        parts.append(f"{safe_text(k, 40)}={safe_text(str(v), 80)}")
     return ", ".join(parts) or "-"
 
 

@@ -100,16 +100,12 @@ def cold_store_cost(events: int = 40_000, hot: int = 1_000, rounds: int = 2) -> 
     bench's fill), flushed every 200 like a take; the best of ``rounds`` alternating runs each."""
     import gc
 
-    import orjson
-
     from bench.bench_live import sim_lines
-    from streams.customer_stage import CustomerStage, CustomerState
+    from streams.customer_stage import CustomerStage
     from streams.order_stage import OrderStage
-    from streams.orders import OrderState
-    from streams.table_store import TableStore
+    from streams.table_store import customer_store, order_store
     from yujing.config import load_config
     from yujing.events import InvalidEvent, parse_event
-    from yujing.heap import kept_dumps
 
     evs = []
     for _, v in sim_lines(events, end=T0):
@@ -119,14 +115,9 @@ def cold_store_cost(events: int = 40_000, hot: int = 1_000, rounds: int = 2) -> 
             continue
     settings = load_config(None)
 
-    def store(cls: type, n: int) -> TableStore:
-        to = cls.to_record if cls is OrderState else cls.to_dict
-        read = cls.from_record if cls is OrderState else cls.from_dict
-        return TableStore({}, encode=lambda v: kept_dumps(to(v)), decode=lambda b: read(orjson.loads(b)),
-                          partition_for=lambda k: len(k) % 12, freeze=cls.freeze, thaw=cls.thaw, hot=n)
-
     def once(n: int) -> tuple[float, int]:
-        orders, customers = store(OrderState, n), store(CustomerState, n)
+        part = lambda k: len(k) % 12   # noqa: E731
+        orders, customers = order_store({}, part, n), customer_store({}, part, n)
         stage = OrderStage(settings, orders, customers=CustomerStage(settings, customers))
         gc.collect()
         t = time.process_time()

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import clock
 from yujing.i18n import t
-from detectors.fusion import display_value, evidence_label, evidence_number, evidence_value_zh, is_evidence_time
+from detectors.fusion import display_value, evidence_pairs, evidence_value_zh
 from yujing.masking import mask_pii
 from yujing.names import shown
 
@@ -174,23 +174,16 @@ def evidence_text(evidence: dict[str, Any] | None, limit: int = 6, lang: str = "
     >>> evidence_text({"deadline": 1783992760.0})   # a time: on the business's clock (UTC+8), not the server's
     'deadline: 07-14 09:32'
     """
+    if lang == "zh":   # an alert's timeline: its tier and reasons in the board's words
+        evidence = {k: _evidence_value_zh(str(k), v) if k in ("tier", "reason") else v
+                    for k, v in (evidence or {}).items()}
     parts = []
-    items = [(k, v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})]
-    for k, v in items[:limit]:
-        v = shown(str(k), v)   # a region's or department's display name
-        if lang == "zh":
-            v = _evidence_value_zh(str(k), v)
-        else:
-            v = display_value(str(k), v, lang)   # codes as words
-        if is_evidence_time(str(k), v):
-            v = clock.show(v, "%m-%d %H:%M")  # an epoch time, not a quantity
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            v = evidence_number(str(k), v, kind, lang)
-        elif isinstance(v, (list, tuple)):
+    for k, v in evidence_pairs(evidence, lang, kind, lambda t: clock.show(t, "%m-%d %H:%M"), limit):
+        if isinstance(v, (list, tuple)):
             v = ", ".join(str(x) for x in v[:4])
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in list(v.items())[:4])
-        parts.append(f"{evidence_label(str(k), lang)}: {v}")
+        parts.append(f"{k}: {v}")
     return " · ".join(parts)
 
 

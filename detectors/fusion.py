@@ -277,6 +277,30 @@ def display_value(key: str, v: Any, lang: str) -> Any:
     return v
 
 
+def evidence_pairs(evidence: dict[str, Any] | None, lang: str, kind: str | None = None,
+                   when: Any = None, limit: int = 8) -> list[tuple[str, Any]]:
+    """The first ``limit`` non-empty items of an alert's evidence as (label, value) people read: the one
+    formatting of the board (``dashboard.components.evidence_text``) and the push messages
+    (``alerts.templates``), which only join them their own way. A time goes through ``when`` (epoch → text, on
+    the caller's clock), a number through :func:`evidence_number`, anything else through :func:`display_value`
+    (a list stays a list).
+
+    >>> evidence_pairs({"deadline": 1.8e9, "share_used": 0.9, "department": None, "category": "complaint"},
+    ...                "zh", "feedback_lag", when=lambda t: "T")
+    [('时限', 'T'), ('时限已用', '90%'), ('分类', '投诉')]
+    """
+    out = []
+    for k, v in [(str(k), v) for k, v in (evidence or {}).items() if v not in (None, "", [], {})][:limit]:
+        if is_evidence_time(k, v) and when is not None:
+            v = when(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = evidence_number(k, v, kind, lang)
+        else:
+            v = display_value(k, v, lang)
+        out.append((evidence_label(k, lang), v))
+    return out
+
+
 CODE_KEYS = frozenset({"category", "channel", "check", "customer_tier", "top_factors", "topic", "topics", "reason"})
 """Evidence and scope keys whose values are codes (``fault_repair``), read as words in English."""
 

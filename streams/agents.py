@@ -40,7 +40,7 @@ from streams.live import Checkpoint, DeadMansSwitch, LiveClock
 from streams.outbox import ChangelogWriter, Outbox
 from streams.metrics import Metrics
 from streams.retrying import Outage, Retry
-from streams.table_store import TableStore
+from streams.table_store import customer_store, order_store
 from streams.wire import (dead_letter, decode_condition, decode_signals, encode_condition, encode_signals, murmur2,
                           unpack)
 from yujing.config import Settings
@@ -249,9 +249,8 @@ class Live:
 
     def _order_stages(self, app: faust.App, settings: Settings) -> None:
         """The order and customer stages over their changelogged tables (``orders`` and ``customers``)."""
-        from streams.customer_stage import CustomerStage, CustomerState
+        from streams.customer_stage import CustomerStage
         from streams.order_stage import OrderStage
-        from streams.orders import OrderState
 
         n = settings.kafka.partitions
         self.table = app.Table(ORDERS_TABLE, default=None, partitions=n, key_type=str, value_type=bytes)
@@ -267,14 +266,8 @@ class Live:
             return partition_for
 
         hot = settings.worker.hot_orders
-        self.store = TableStore(
-            _LocalStore(self.table), encode=lambda o: kept_dumps(o.to_record()),
-            decode=lambda b: OrderState.from_record(orjson.loads(b)), partition_for=partitioner(self.table),
-            freeze=OrderState.freeze, thaw=OrderState.thaw, hot=hot)
-        self.customer_store = TableStore(
-            _LocalStore(self.customers_table), encode=lambda c: kept_dumps(c.to_dict()),
-            decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partitioner(self.customers_table),
-            freeze=CustomerState.freeze, thaw=CustomerState.thaw, hot=hot)
+        self.store = order_store(_LocalStore(self.table), partitioner(self.table), hot)
+        self.customer_store = customer_store(_LocalStore(self.customers_table), partitioner(self.customers_table), hot)
         self.order_stage = OrderStage(settings, self.store, customers=self.customer_requests)
         self.customer_stage = CustomerStage(settings, self.customer_store)
 

@@ -310,3 +310,28 @@ class TableStore(MutableMapping[str, V], Generic[V]):
         self.touched.clear()
         self.deleted.clear()
         self.noted.clear()
+
+
+def order_store(local: MutableMapping, partition_for: Callable[[str], int], hot: int = 0) -> "TableStore":
+    """The order worker's store of orders: changelog values ``OrderState.to_record`` as JSON, the others kept
+    encoded by ``OrderState.freeze`` beyond the ``hot`` most recent (``[worker] hot_orders``; 0: all decoded)."""
+    import orjson
+
+    from streams.orders import OrderState
+    from yujing.heap import kept_dumps
+
+    return TableStore(local, encode=lambda o: kept_dumps(o.to_record()),
+                      decode=lambda b: OrderState.from_record(orjson.loads(b)), partition_for=partition_for,
+                      freeze=OrderState.freeze, thaw=OrderState.thaw, hot=hot)
+
+
+def customer_store(local: MutableMapping, partition_for: Callable[[str], int], hot: int = 0) -> "TableStore":
+    """The order worker's store of customers (``CustomerState``), as :func:`order_store` keeps orders."""
+    import orjson
+
+    from streams.customer_stage import CustomerState
+    from yujing.heap import kept_dumps
+
+    return TableStore(local, encode=lambda c: kept_dumps(c.to_dict()),
+                      decode=lambda b: CustomerState.from_dict(orjson.loads(b)), partition_for=partition_for,
+                      freeze=CustomerState.freeze, thaw=CustomerState.thaw, hot=hot)

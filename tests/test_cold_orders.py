@@ -7,17 +7,15 @@ import orjson
 from streams.customer_stage import CustomerStage, CustomerState
 from streams.order_stage import OrderStage
 from streams.orders import OrderState
-from streams.table_store import Frozen, TableStore
+from streams.table_store import Frozen, TableStore, customer_store, order_store
 from yujing.config import load_config
 from yujing.events import InvalidEvent, parse_event
 from yujing.simulator.engine import SimOptions, iter_events
 
 
 def _store(cls: type, hot: int) -> TableStore:
-    to = cls.to_record if cls is OrderState else cls.to_dict
-    read = cls.from_record if cls is OrderState else cls.from_dict
-    return TableStore({}, encode=lambda v: orjson.dumps(to(v)), decode=lambda b: read(orjson.loads(b)),
-                      partition_for=lambda k: len(k) % 4, freeze=cls.freeze, thaw=cls.thaw, hot=hot)
+    """The live worker's own store of orders or customers (``streams.table_store``), over a dict."""
+    return (order_store if cls is OrderState else customer_store)({}, lambda k: len(k) % 4, hot)
 
 
 def _run(stage: OrderStage, events: list, flush: list[TableStore]) -> tuple[list, list[int]]:
