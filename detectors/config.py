@@ -172,6 +172,15 @@ class ScopeRulesConfig(BaseModel):
                                       "category the department mostly sends back (more than this share of its "
                                       "recent ones left for another department) do not count: under review for "
                                       "return (1 = all count)")
+    stall_category_min: int = Field(20, ge=0, description="on a crew's arrival (a check whose completion "
+                                    "needs what the desk has), a department with stall_min_habit completions (all "
+                                    "checks) is judged on a category only with this many completions of its own, "
+                                    "moves back not counted (a fault repair misrouted to a marketing desk is a "
+                                    "stray there, not a sign that the desk stopped; 0 = off)")
+    stall_active_within_min: float = Field(240.0, ge=0.0, description="a stall needs a completion of the check "
+                                           "this many minutes before the oldest waiting order came, unless the "
+                                           "department is young on it (a desk that finishes a stray now and then "
+                                           "has not stopped; 0 = off)")
     receive_wait_threshold: float = Field(6.0, description="evidence (Gaussian CUSUM log-likelihood ratio) that "
                                           "the orders a region accepts have waited longer than its habit, one "
                                           "after another (detectors/receive_wait.py), from which a region's "

@@ -173,7 +173,9 @@ class ScopeDetectors:
         self.stall = StallWatch(c.stall_quantile, c.stall_factor, c.stall_margin_min * 60.0, c.stall_min_orders,
                                 min_habit=c.stall_min_habit, take_min_orders=c.stall_take_min_orders,
                                 take_own_min_orders=c.stall_take_own_min_orders,
-                                return_share=c.stall_return_share
+                                return_share=c.stall_return_share, category_min=c.stall_category_min,
+                                active_within_s=c.stall_active_within_min * 60.0,
+                                stray_checks=frozenset({"feedback"})   # a take needs no crews; an arrival does
                                 ) if max(c.stall_min_orders, c.stall_take_min_orders,
                                          c.stall_take_own_min_orders) > 0 else None
         """Departments' open checks and habits (fed by the scope stage): :meth:`_stalls`."""

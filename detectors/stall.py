@@ -25,6 +25,15 @@ under review, not waiting: it does not count in this test. Three orders suffice 
 they are overdue by the department's *own* habit of takes: a habit borrowed from the province while the desk is
 young mixes desks of other paces (20 min for public-2's quiet morning desk that takes in 3).
 
+At a large province's volume two kinds of strays would read as stalls every day (a simulated province at ten
+times the public streams' volume: 3–5 such false alarms in two days). Fault repairs misrouted to a marketing or
+metering desk wait there for hours: the desk never sends crews, its habit for them is that of sending some back,
+and the province's habit of repair desks is no measure of it. Hence, on such checks (``stray_checks``: the crew's arrival, not the take, which
+any desk can do for any category), once a department is no longer young (``min_habit`` completions, all checks
+and categories), a category counts only with ``category_min`` completions of its own. And a desk that last completed the check many hours before its waiting orders came (a desk that only
+now and then finishes a stray, overnight and into the morning) has not *stopped*: a stall needs a completion
+within ``active_within_s`` before the oldest waiting order started (a young department is judged without it).
+
 >>> w = StallWatch(min_orders=2, min_habit=5)
 >>> for i in range(20):                                  # the department accepts within 2-4 minutes
 ...     w.opened("north-repair", "dept_accept", f"WO-{i}", 600.0 * i, 600.0 * i + 7200, "complaint")
@@ -75,12 +84,17 @@ class StallWatch:
     overdue by the habit of takes alone (checks that left for another department not learned) that make a stall
     too (0 = off); ``take_own_min_orders``: as many overdue by the department's *own* habit of takes (not the
     province's, borrowed while it is young) make a stall too (0 = off); ``return_share``: in that test, checks of a
-    category whose recent share of moves in this department is above this do not count.
+    category whose recent share of moves in this department is above this do not count; ``category_min``: on the
+    ``stray_checks`` (whose completion needs what the desk has, such as crews), a department no longer young
+    (``min_habit`` completions in all) judges a category only with this many completions of its own (0 =
+    off); ``active_within_s``: a stall needs a completion of the check this long before the oldest waiting order
+    started, or the department young (0 = off).
     """
 
     def __init__(self, quantile: float = 0.99, factor: float = 1.5, margin_s: float = 3 * MIN, min_orders: int = 3,
                  window_s: float = 90 * MIN, memory: int = 200, min_habit: int = 20, take_min_orders: int = 0,
-                 take_own_min_orders: int = 0, return_share: float = 0.5) -> None:
+                 take_own_min_orders: int = 0, return_share: float = 0.5, category_min: int = 0,
+                 active_within_s: float = 0.0, stray_checks: frozenset[str] = frozenset()) -> None:
         self.quantile = quantile
         self.factor = factor
         self.margin_s = margin_s
@@ -91,6 +105,9 @@ class StallWatch:
         self.take_min_orders = take_min_orders
         self.take_own_min_orders = take_own_min_orders
         self.return_share = return_share
+        self.category_min = category_min
+        self.active_within_s = active_within_s
+        self.stray_checks = stray_checks
         self._take_need = min((n for n in (take_min_orders, take_own_min_orders) if n > 0), default=0)
         self._need = min((n for n in (min_orders, self._take_need) if n > 0), default=0)
         self.outcomes: dict[tuple[str, ...], tuple[deque[bool], list[int]]] = {}
@@ -101,6 +118,8 @@ class StallWatch:
         """(department, check, category) and ("", check, category) -> recent completion times (s); the same keys
         plus ``TAKE``: those of takes alone."""
         self.last_done: dict[tuple[str, str], float] = {}
+        self.done: dict[tuple[str, ...], int] = {}
+        """(department,) and (department, check, category) -> completions (not moves) seen."""
         self._habits: dict[tuple[str, ...], tuple[int, float | None]] = {}   # habit key -> (durations seen, habit)
         self._seen: dict[tuple[str, ...], int] = {}
 
@@ -119,6 +138,9 @@ class StallWatch:
         start, _, category = entry
         if not moved:
             self.last_done[(dept, check)] = t
+            done = self.done
+            done[(dept,)] = done.get((dept,), 0) + 1
+            done[(dept, check, category)] = done.get((dept, check, category), 0) + 1
         waited = max(0.0, t - start)
         keys: tuple[tuple[str, ...], ...] = ((dept, check, category), ("", check, category))
         if self._take_need:
@@ -170,8 +192,17 @@ class StallWatch:
         """The wait past which a check with habit ``q`` is overdue by habit."""
         return max(self.factor * q, q + self.margin_s)
 
+    def _young(self, dept: str) -> bool:
+        """Too few completions yet (all checks and categories) for the department's own habits to say much."""
+        return self.done.get((dept,), 0) < self.min_habit
+
     def _habit_for(self, dept: str, check: str, category: str, take: bool = False) -> float | None:
         tail = (TAKE,) if take else ()
+        if check in self.stray_checks and self.done.get((dept, check, category), 0) < self.category_min \
+                and not self._young(dept):
+            # a stray here (a fault repair at a marketing desk): neither the province's habit nor the desk's own
+            # (of sending such orders back) says when it would finish one
+            return None
         own = self.habit((dept, check, category, *tail))
         return own if own is not None else self.habit(("", check, category, *tail))
 
@@ -200,6 +231,7 @@ class StallWatch:
         need_own = self.take_own_min_orders if take and self.take_own_min_orders else len(checks) + 1
         waiting = own_waiting = 0
         oldest = habit = worst = 0.0
+        oldest_start = float("inf")
         owns: dict[str, bool] = {}
         first_breach = float("inf")
         margin = self.margin_s
@@ -225,11 +257,13 @@ class StallWatch:
             waiting += 1
             own_waiting += owns[category]
             if waited > oldest:
-                oldest, habit = waited, q
+                oldest, habit, oldest_start = waited, q, start
             first_breach = min(first_breach, deadline - now)
             worst = max(worst, waited / max(MIN, deadline - start))
         if waiting < need and own_waiting < need_own:
             return None
+        if self.active_within_s and last < oldest_start - self.active_within_s and not self._young(dept):
+            return None   # it completed none for hours before these came: not a desk that stopped just now
         quiet = now - last if last > float("-inf") else oldest
         return Stall(waiting, len(checks), habit / MIN, oldest / MIN, quiet / MIN, first_breach / MIN, worst)
 
@@ -240,6 +274,7 @@ class StallWatch:
                 "durations": [[sep.join(k), list(v)] for k, v in self.durations.items()],
                 "seen": [[sep.join(k), n] for k, n in self._seen.items()],
                 "last_done": [[d, c, t] for (d, c), t in self.last_done.items()],
+                "done": [[sep.join(k), n] for k, n in self.done.items()],
                 "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()],
                 "outcomes": [[sep.join(k), [int(x) for x in d]] for k, (d, _) in self.outcomes.items()]}
 
@@ -249,6 +284,7 @@ class StallWatch:
         self.durations = {tuple(k.split(sep)): deque(v, maxlen=self.memory) for k, v in state.get("durations", [])}
         self._seen = {tuple(k.split(sep)): n for k, n in state.get("seen", [])}
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
+        self.done = {tuple(k.split(sep)): n for k, n in state.get("done", [])}
         # the cached habits too: recomputed from the durations now, they could differ from the ones in use
         self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}
         self.outcomes = {}

@@ -178,3 +178,81 @@ def test_three_orders_past_the_desks_own_habit_of_takes_are_a_stall_three_past_a
         s = w.stalled(DEPT, "dept_accept", t0 + 20 * 60)
         assert (s is not None) is stalled, own
     assert s is None and desk(True).habit((DEPT, "dept_accept", "service_request")) > 30 * 60   # returns' tail
+
+
+# --------------------------------------------------------------------------- strays at a large province's volume
+def _mature_marketing_desk(**kw):
+    """A marketing desk that has taken 40 orders (so it is no longer young) and a province whose repair desks'
+    crews arrive within 20-30 minutes (the habit a desk without its own would borrow)."""
+    from detectors.stall import StallWatch
+
+    w = StallWatch(min_orders=3, min_habit=20, **kw)
+    for i in range(40):
+        t = T0 + 300.0 * i
+        w.opened(DEPT, "dept_accept", f"take-{i}", t, t + DEADLINE_S, "service_request")
+        w.closed(DEPT, "dept_accept", f"take-{i}", t + 120.0)
+        w.opened("north-repair", "feedback", f"rep-{i}", t, t + 45 * 60.0, "fault_repair")
+        w.closed("north-repair", "feedback", f"rep-{i}", t + 60.0 * (20 + i % 10))
+        w.opened("north-repair", "dept_accept", f"rep-{i}", t, t + DEADLINE_S, "fault_repair")
+        w.closed("north-repair", "dept_accept", f"rep-{i}", t + 90.0)
+    return w, T0 + 300.0 * 40
+
+
+def test_fault_repairs_misrouted_to_a_marketing_desk_are_strays_not_a_stall():
+    """A marketing desk sends no crews: three fault repairs waiting there past the province's repair habit say
+    nothing about whether the desk stopped (at ten times the public volume such strays met three times a day).
+    Without the rule (category_min 0) the same orders read as a stall, which is what the test guards against."""
+    for category_min, stalled in ((20, False), (0, True)):
+        w, t = _mature_marketing_desk(category_min=category_min, stray_checks=frozenset({"feedback"}))
+        w.opened(DEPT, "feedback", "done-long-ago", t - 7200.0, t, "consultation")
+        w.closed(DEPT, "feedback", "done-long-ago", t - 3600.0)   # the desk does finish its own work
+        for j in range(3):
+            w.opened(DEPT, "feedback", f"stray-{j}", t + 60.0 * j, t - 60.0, "fault_repair")   # overdue already
+        s = w.stalled(DEPT, "feedback", t + 3600.0)
+        assert (s is not None) is stalled, (category_min, s)
+
+
+def test_a_stray_category_still_counts_when_the_desk_stops_taking_orders():
+    """Taking an order needs no crews: on ``dept_accept`` every category counts, also rare ones."""
+    w, t = _mature_marketing_desk(category_min=20, stray_checks=frozenset({"feedback"}))
+    for j in range(3):
+        w.opened(DEPT, "dept_accept", f"rare-{j}", t + 60.0 * j, t + DEADLINE_S, "fault_repair")
+    assert w.stalled(DEPT, "dept_accept", t + 1800.0) is not None
+
+
+def test_a_young_desk_is_judged_with_the_provinces_habit():
+    """Before a desk has min_habit completions of anything, the province's habit stands in (as before)."""
+    from detectors.stall import StallWatch
+
+    w = StallWatch(min_orders=3, min_habit=20, category_min=20, stray_checks=frozenset({"feedback"}),
+                   active_within_s=4 * 3600.0)
+    for i in range(30):
+        t = T0 + 300.0 * i
+        w.opened("north-repair", "feedback", f"rep-{i}", t, t + 45 * 60.0, "fault_repair")
+        w.closed("north-repair", "feedback", f"rep-{i}", t + 60.0 * (20 + i % 10))
+    t = T0 + 300.0 * 30
+    for j in range(3):
+        w.opened("new-repair", "feedback", f"new-{j}", t + 60.0 * j, t + 45 * 60.0, "fault_repair")
+    s = w.stalled("new-repair", "feedback", t + 3600.0)
+    assert s is not None and s.waiting == 3
+
+
+def test_a_desk_that_last_finished_hours_before_its_orders_came_has_not_just_stopped():
+    """active_within_s: a stall is a desk that *stopped*; one whose last completion of the check was eight hours
+    before the waiting orders came (a stray finished now and then, overnight into the morning) is not news. The
+    same orders after a completion an hour before them are a stall."""
+    for last_before_h, stalled in ((8.0, False), (1.0, True)):
+        w, t = _mature_marketing_desk(active_within_s=4 * 3600.0)
+        for j in range(3):
+            w.opened(DEPT, "dept_accept", f"w-{j}", t + 60.0 * j, t + DEADLINE_S, "service_request")
+        w.last_done[(DEPT, "dept_accept")] = t - last_before_h * 3600.0
+        assert (w.stalled(DEPT, "dept_accept", t + 1800.0) is not None) is stalled, last_before_h
+
+
+def test_the_completion_counts_survive_a_checkpoint():
+    from detectors.stall import StallWatch
+
+    w, t = _mature_marketing_desk(category_min=20, stray_checks=frozenset({"feedback"}))
+    back = StallWatch(min_orders=3, min_habit=20, category_min=20, stray_checks=frozenset({"feedback"}))
+    back.restore(w.state())
+    assert back.done == w.done and back.done[(DEPT,)] == 40
