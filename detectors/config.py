@@ -97,6 +97,11 @@ class ScopeRulesConfig(BaseModel):
                                         "share watches' warm-up, 200)")
     reclass_min_count: int = Field(4, description="reclassified dispatches in the last hour a channel needs before "
                                                   "reclassification fires")
+    reclass_min_ratio: float = Field(2.0, ge=0.0, description="a reclassification test fires only while the "
+                                     "share it watches, over the last hour, is at least this many "
+                                     "times its usual share: at a large province's volume (400-1,600 dispatches "
+                                     "an hour on a channel) the CUSUMs also reach their thresholds on shares 1.1-1.5 "
+                                     "times the usual, which no duty manager can act on (0 = off)")
     min_share_at_risk: float = Field(0.15, description="share of a scope's open orders (short deadlines) past half "
                                                        "their deadline below which a busy scope is not lagging: "
                                                        "a morning peak raises counts, not the share")

@@ -828,6 +828,16 @@ class ScopeDetectors:
         c.prior = prior
         return c
 
+    def _share_up(self, sc: Any, hits: str, trials: str, usual: float) -> bool:
+        """The share of ``hits`` among ``trials`` over the last hour is at least ``reclass_min_ratio`` times
+        ``usual``: a CUSUM's false alarms come per observation, so on a channel with ten times the contacts its
+        threshold is reached ten times as often, on shares barely above the usual."""
+        ratio = self.cfg.reclass_min_ratio
+        if ratio <= 0:
+            return True
+        n = sc.window(hits, 60)
+        return n > 0 and n >= ratio * usual * sc.window(trials, 60)
+
     def _reclass(self, t: float, name: str, scope: dict[str, str], sc: Any, total: Any,
                  out: list[Condition]) -> None:
         """``reclassification``: the share of a channel's first dispatches that change the order's category has
@@ -843,7 +853,9 @@ class ScopeDetectors:
         firing = key in self.debounce and self.debounce[key].tier is not None
         n60, d60 = sc.window("reclass", 60), sc.window("dispatches", 60)
         evidence = moved.statistic / cfg.reclass_threshold   # 1 = enough to fire
-        hot = evidence >= 1.0 and n60 >= cfg.reclass_min_count
+        usual_moved = moved.usual(moved.prior)
+        moved_up = self._share_up(sc, "reclass", "dispatches", usual_moved)
+        hot = evidence >= 1.0 and n60 >= cfg.reclass_min_count and moved_up
         m60, c60 = sc.window("misfiled", 60), sc.window("judged", 60)
         misfiled = None
         if cfg.misfile_threshold > 0:
@@ -854,7 +866,8 @@ class ScopeDetectors:
             misfiled = self._share(name, "\x00misfile", "misfiled", "judged", sc, total,
                                    warm=cfg.misfile_prior_contacts or None)
             m_evidence = misfiled.statistic / cfg.misfile_threshold
-            hot = hot or (m_evidence >= 1.0 and m60 >= cfg.reclass_min_count)
+            misfiled_up = self._share_up(sc, "misfiled", "judged", misfiled.usual(misfiled.prior))
+            hot = hot or (m_evidence >= 1.0 and m60 >= cfg.reclass_min_count and misfiled_up)
             evidence = max(evidence, m_evidence)
             joint = cfg.reclass_joint_threshold
             if joint > 0:
@@ -864,13 +877,13 @@ class ScopeDetectors:
                 # that one test's evidence (or the tail of an earlier wave) does not carry the other
                 a, b = moved.statistic, misfiled.statistic
                 both = min(a, b) >= joint / 4 and min(n60, m60) >= cfg.reclass_min_count / 2
-                hot = hot or (both and a + b >= joint)
+                hot = hot or (both and a + b >= joint and (moved_up or misfiled_up))
                 evidence = max(evidence, (a + b) / joint if both else 0.0)
         held = firing and evidence >= 0.5
         want = "yellow" if hot or held else None
         if want is None and key not in self.debounce:
             return
-        usual = moved.usual(moved.prior)
+        usual = usual_moved
 
         def describe() -> tuple[str, dict[str, Any]]:
             # the test that carries the evidence leads the summary and the evidence (a message lists the first

@@ -135,3 +135,23 @@ def test_the_joint_test_and_the_province_prior_are_configuration(tmp_path):
     toml.write_text("[detectors.scope]\nmisfile_prior_contacts = -1\n")
     with pytest.raises(ValidationError):
         load_config(toml)
+
+
+def test_at_ten_times_the_volume_a_share_barely_above_usual_is_no_wave():
+    """A large province: ten times the contacts on every channel, and for 16 hours 13 % misfiled instead of 10 %
+    (a drift no duty manager can act on). A CUSUM's false alarms come per observation, so at this volume its
+    threshold is reached on such shares; the test fires only while the last hour's share is twice the usual
+    (``reclass_min_ratio``). A real wave (35 % on web) is still found within half an hour."""
+    big = {k: v * 10 for k, v in RATES.items()}
+    alerted = {}
+    for ratio in (0.0, 2.0):
+        alerted[ratio] = 0
+        for seed in range(4):
+            d = Desk(ScopeStage(settings(reclass_min_ratio=ratio)), seed)
+            d.run(0, 8, rates=big, misfiled=lambda ch, h: 0.10)
+            alerted[ratio] += bool(d.run(8, 16, rates=big, misfiled=lambda ch, h: 0.13))
+    assert alerted[0.0] >= 2 and alerted[2.0] <= 1 and alerted[2.0] < alerted[0.0], alerted
+    d = Desk(ScopeStage(settings()), 5)
+    d.run(0, 8, rates=big, misfiled=lambda ch, h: 0.10)
+    found = first_minutes(d.run(8, 3, rates=big, misfiled=lambda ch, h: 0.35 if ch == "web" else 0.10), 8, "web")
+    assert found is not None and found <= 30, found
