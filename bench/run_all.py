@@ -5,8 +5,9 @@
 Runs, each in its own subprocess (so one crash does not hide the others): bench_live, bench_broker, bench_replay,
 bench_memory, bench_sentiment, bench_nab, bench_models, the scenario comparison (``yujing replay`` vs the static-rule
 baseline ``../shared/scenarios/tools/baseline.py`` on public-1 and public-2, both scored by ``score.py --json``) and
-bench_generalize (the same comparison on simulator streams with other regions, parameters and overlapping incidents).
-Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 15 min on the 2-core
+bench_generalize (the same comparison on simulator streams with other regions, parameters and overlapping incidents)
+and bench_volume (false alarms on streams without incidents at 1, 5 and 10 times the volume).
+Writes ``bench/results.json`` and ``bench/out/table.md`` (also printed). Full run about 22 min on the 2-core
 machine; ``--quick`` (smaller inputs, no scenarios/sentiment/NAB) about 3 min.
 """
 from __future__ import annotations
@@ -176,6 +177,9 @@ def table(r: dict) -> str:
         if y and b and y[1] and b[1]:
             rows.append((f"generalize recall on incidents {k.replace('_', ' ')} ({y[0]}/{y[1]}, yujing)",
                          round(y[0] / y[1], 3), f"baseline ({b[0]}/{b[1]})", round(b[0] / b[1], 3)))
+    for scale, v in (r.get("volume_false_alarms_per_day") or {}).items():
+        rows.append((f"aggregate false alarms a day, {scale} x volume without incidents ({v.get('orders_per_day')} "
+                     f"orders a day, yujing)", v.get("yujing"), "baseline", v.get("baseline")))
     if "nab_standard" in r:
         rows.append(("NAB standard (18 files)", r["nab_standard"], "Numenta HTM (58 files)", 70.5))
     lines = ["| figure | value | reference | ref value | ratio |", "| --- | ---: | --- | ---: | ---: |"]
@@ -201,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if not q:
         steps += [("sentiment", ["-m", "bench.bench_sentiment", "--n", "0"], 600), ("nab", ["-m", "bench.bench_nab"], 300),
-                  ("models", ["-m", "bench.bench_models"], 400), ("generalize", ["-m", "bench.bench_generalize", "--k", "8"], 900)]
+                  ("models", ["-m", "bench.bench_models"], 400), ("generalize", ["-m", "bench.bench_generalize", "--k", "8"], 900),
+                  ("volume", ["-m", "bench.bench_volume"], 1800)]
     for name, args, timeout in steps:
         ok, secs, err = _run(args, timeout)
         runs[name] = {"ok": ok, "seconds": secs, **({} if ok else {"error": err})}
@@ -238,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         res["generalize"] = {k: gen.get(k) for k in ("k", "hours", "mean", "per_type", "false_alarms",
                                                          "recall_by_harm")} \
             if runs["generalize"]["ok"] else {}
+        vol = _load("volume.json")
+        res["volume_false_alarms_per_day"] = vol.get("mean_false_alarms_per_day") if runs["volume"]["ok"] else None
         t = time.monotonic()
         res["scenarios"] = scenarios()
         runs["scenarios"] = {"ok": True, "seconds": round(time.monotonic() - t, 1)}
