@@ -79,6 +79,11 @@ class ScopeRulesConfig(BaseModel):
     lag_cusum_province: bool = Field(True, description="the sequential lag test compares a scope with the "
                                                        "province's share in the last hour (a rise all regions "
                                                        "share, like the morning peak, is no evidence)")
+    bounce_per_volume: bool = Field(True, description="judge a department's reassignments at its usual dispatch "
+                                    "volume: with N times its usual dispatches in the last hour, its normal "
+                                    "count is taken as risen N times (mean x N, spread x sqrt N: a morning peak or "
+                                    "an outage's repairs bring more bounces with more orders; the normal is "
+                                    "learned from raw counts)")
     bounce_min_count: int = Field(6, description="reassignments (转派退单) in 60 min a department needs before "
                                   "reassignment_bounce fires, however low its normal (5, the old fixed floor, is "
                                   "what ordinary bounces of ~1 an hour reach by chance in a busy hour somewhere "
