@@ -189,7 +189,7 @@ class ScopeRulesConfig(BaseModel):
                                     "stray there, not a sign that the desk stopped; 0 = off)")
     stall_active_within_min: float = Field(240.0, ge=0.0, description="a stall needs a completion of the check "
                                            "this many minutes before the oldest waiting order came, unless the "
-                                           "department is young on it (a desk that finishes a stray now and then "
+                                           "department is young (a desk that finishes a stray now and then "
                                            "has not stopped; 0 = off)")
     receive_wait_threshold: float = Field(6.0, description="evidence (Gaussian CUSUM log-likelihood ratio) that "
                                           "the orders a region accepts have waited longer than its habit, one "

@@ -828,12 +828,11 @@ class ScopeDetectors:
 
     def _bounces(self, t: float, key: tuple[Any, ...], name: str, scope: dict[str, str], sc: Any,
                  out: list[Condition]) -> None:
-        """``reassignment_bounce``: a department's reassignments (转派退单) in 60 min against its normal — at its
-        usual dispatch volume: with more orders dispatched to it than usual (a morning peak, an outage's repairs)
-        the count's normal is taken as risen with it, its mean × f and spread × √f (``bounce_per_volume``; the
-        normal is still learned from the raw counts, so at the usual volume or below nothing changes). Judged raw, a large province's first morning
-        peak read as bounce surges (7 of 14 false alarms at 5-10 times the public streams' volume) against a
-        normal learned overnight."""
+        """``reassignment_bounce``: a department's reassignments (转派退单) in 60 min against its normal, at its
+        dispatch volume: with f times its usual dispatches (a morning peak, an outage's repairs) the count's normal
+        is taken as risen f times, mean × f and spread × √f (``bounce_per_volume``; learned from the raw counts, so
+        at the usual volume or below nothing changes). Judged raw, a large province's first morning peak read as
+        bounce surges (7 of 14 false alarms at 5-10 times the public streams' volume)."""
         cfg = self.cfg
         bounces = sc.window("bounces", 60)
         lift = 1.0
@@ -902,12 +901,11 @@ class ScopeDetectors:
         want = "yellow" if hot or held else None
         if want is None and key not in self.debounce:
             return
-        usual = usual_moved
 
         def describe() -> tuple[str, dict[str, Any]]:
             # the test that carries the evidence leads the summary and the evidence (a message lists the first
             # eight figures, the board the first six); shares are the evidence's, read as the evidence reads them
-            share, usual_r = (round(n60 / d60, 3) if d60 else 0.0), round(usual, 3)
+            share, usual_r = (round(n60 / d60, 3) if d60 else 0.0), round(usual_moved, 3)
             ev = {"value": n60, "dispatches_60min": d60, "share_60min": share, "usual_share": usual_r,
                   "cusum": round(moved.statistic, 2), "threshold": cfg.reclass_threshold,
                   "bounces_60min": sc.window("bounces", 60)}
@@ -1105,9 +1103,10 @@ class ScopeDetectors:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described;
         ``force``: at least this tier whatever the value (the caller has direct evidence; nothing is learned),
-        ``note`` then says why; ``scale``: a count's normal has risen this many times (more trials than usual):
-        its threshold is :meth:`Baseline.threshold_risen`'s. A ratio is shown in its kind's unit (a share in per cent, a multiple with 倍:
-        :func:`detectors.fusion.evidence_number`), as the board and the messages show its evidence."""
+        ``note`` then says why; ``scale``: a count's normal has risen this many times (more trials than usual),
+        its threshold is :meth:`Baseline.threshold_risen`'s. A ratio is shown in its kind's unit (a share in per
+        cent, a multiple with 倍: :func:`detectors.fusion.evidence_number`), as the board and the messages show
+        its evidence."""
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)

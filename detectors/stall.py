@@ -28,9 +28,10 @@ young mixes desks of other paces (20 min for public-2's quiet morning desk that 
 At a large province's volume two kinds of strays would read as stalls every day (a simulated province at ten
 times the public streams' volume: 3–5 such false alarms in two days). Fault repairs misrouted to a marketing or
 metering desk wait there for hours: the desk never sends crews, its habit for them is that of sending some back,
-and the province's habit of repair desks is no measure of it. Hence, on such checks (``stray_checks``: the crew's arrival, not the take, which
-any desk can do for any category), once a department is no longer young (``min_habit`` completions, all checks
-and categories), a category counts only with ``category_min`` completions of its own. And a desk that last completed the check many hours before its waiting orders came (a desk that only
+and the province's habit of repair desks is no measure of it. Hence, on such checks (``stray_checks``: the crew's
+arrival, not the take, which any desk can do for any category), once a department is no longer young
+(``min_habit`` completions, all checks and categories), a category counts only with ``category_min`` completions
+of its own. And a desk that last completed the check many hours before its waiting orders came (a desk that only
 now and then finishes a stray, overnight and into the morning) has not *stopped*: a stall needs a completion
 within ``active_within_s`` before the oldest waiting order started (a young department is judged without it).
 
@@ -118,8 +119,10 @@ class StallWatch:
         """(department, check, category) and ("", check, category) -> recent completion times (s); the same keys
         plus ``TAKE``: those of takes alone."""
         self.last_done: dict[tuple[str, str], float] = {}
-        self.done: dict[tuple[str, ...], int] = {}
-        """(department,) and (department, check, category) -> completions (not moves) seen."""
+        self.done: dict[str, int] = {}
+        """department -> completions (not moves) seen, all checks and categories: how young it is."""
+        self.done_of: dict[tuple[str, str, str], int] = {}
+        """(department, check, category) -> completions (not moves) seen: its own experience of a category."""
         self._habits: dict[tuple[str, ...], tuple[int, float | None]] = {}   # habit key -> (durations seen, habit)
         self._seen: dict[tuple[str, ...], int] = {}
 
@@ -138,9 +141,8 @@ class StallWatch:
         start, _, category = entry
         if not moved:
             self.last_done[(dept, check)] = t
-            done = self.done
-            done[(dept,)] = done.get((dept,), 0) + 1
-            done[(dept, check, category)] = done.get((dept, check, category), 0) + 1
+            self.done[dept] = self.done.get(dept, 0) + 1
+            self.done_of[(dept, check, category)] = self.done_of.get((dept, check, category), 0) + 1
         waited = max(0.0, t - start)
         keys: tuple[tuple[str, ...], ...] = ((dept, check, category), ("", check, category))
         if self._take_need:
@@ -194,11 +196,11 @@ class StallWatch:
 
     def _young(self, dept: str) -> bool:
         """Too few completions yet (all checks and categories) for the department's own habits to say much."""
-        return self.done.get((dept,), 0) < self.min_habit
+        return self.done.get(dept, 0) < self.min_habit
 
     def _habit_for(self, dept: str, check: str, category: str, take: bool = False) -> float | None:
         tail = (TAKE,) if take else ()
-        if check in self.stray_checks and self.done.get((dept, check, category), 0) < self.category_min \
+        if check in self.stray_checks and self.done_of.get((dept, check, category), 0) < self.category_min \
                 and not self._young(dept):
             # a stray here (a fault repair at a marketing desk): neither the province's habit nor the desk's own
             # (of sending such orders back) says when it would finish one
@@ -274,7 +276,8 @@ class StallWatch:
                 "durations": [[sep.join(k), list(v)] for k, v in self.durations.items()],
                 "seen": [[sep.join(k), n] for k, n in self._seen.items()],
                 "last_done": [[d, c, t] for (d, c), t in self.last_done.items()],
-                "done": [[sep.join(k), n] for k, n in self.done.items()],
+                "done": [[d, n] for d, n in self.done.items()],
+                "done_of": [[d, c, k, n] for (d, c, k), n in self.done_of.items()],
                 "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()],
                 "outcomes": [[sep.join(k), [int(x) for x in d]] for k, (d, _) in self.outcomes.items()]}
 
@@ -284,7 +287,8 @@ class StallWatch:
         self.durations = {tuple(k.split(sep)): deque(v, maxlen=self.memory) for k, v in state.get("durations", [])}
         self._seen = {tuple(k.split(sep)): n for k, n in state.get("seen", [])}
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
-        self.done = {tuple(k.split(sep)): n for k, n in state.get("done", [])}
+        self.done = {d: n for d, n in state.get("done", [])}
+        self.done_of = {(d, c, k): n for d, c, k, n in state.get("done_of", [])}
         # the cached habits too: recomputed from the durations now, they could differ from the ones in use
         self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}
         self.outcomes = {}

@@ -255,4 +255,5 @@ def test_the_completion_counts_survive_a_checkpoint():
     w, t = _mature_marketing_desk(category_min=20, stray_checks=frozenset({"feedback"}))
     back = StallWatch(min_orders=3, min_habit=20, category_min=20, stray_checks=frozenset({"feedback"}))
     back.restore(w.state())
-    assert back.done == w.done and back.done[(DEPT,)] == 40
+    assert back.done == w.done and back.done[DEPT] == 40 and back.done_of == w.done_of
+    assert back.done_of[("north-repair", "feedback", "fault_repair")] == 40
