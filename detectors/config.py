@@ -52,6 +52,10 @@ class ScopeRulesConfig(BaseModel):
                                                      "sentiment is judged")
     surge_z: float = Field(6.0, description="deviations above its normal share of the province's fault reports at "
                                             "which a region's arrival-surge alert fires")
+    surge_sampling_z: float = Field(4.0, ge=0.0, description="a region's share of the province's fault reports "
+                                    "must also be this many binomial deviations above its normal at the province's "
+                                    "current count: a night's 30 reports move a share by chance more than the spread "
+                                    "learned over busy hours allows (0 = off)")
     surge_min_faults: int = Field(8, description="fault reports in 30 min a region needs before a surge is judged")
     topic_threshold: float = Field(10.0, description="evidence (CUSUM log-likelihood ratio) that the share of a "
                                                       "region's new contacts angry about one topic has risen, at which topic_surge "
@@ -95,6 +99,14 @@ class ScopeRulesConfig(BaseModel):
                                            "CUSUMs, each at least a quarter of it, and each with half "
                                            "reclass_min_count in the last hour) at which reclassification fires "
                                            "although neither has reached its own threshold (0 = off)")
+    misfile_rest_floor: bool = Field(True, description="a channel's misfiled share is tested against at least the "
+                                     "rest of the province's over the last 15 minutes: the text model keeps learning, and "
+                                     "its verdicts rise and fall on every channel at once (2 % to 5 % in one evening "
+                                     "hour at ten times the public streams' volume), where a misclassification wave "
+                                     "is one channel's")
+    misfile_rest_min: int = Field(100, ge=1, description="judged contacts the rest of the province needs in the last "
+                                  "15 minutes before its share is that floor (at the public streams' volume the "
+                                  "whole province judges about 60 in 15 minutes: the floor is for a large province)")
     misfile_prior_contacts: int = Field(50, ge=0, description="new contacts the province's text → category "
                                         "verdicts need before their misfiled share is every channel's usual share "
                                         "to start from (the text model starts judging all channels at once: "
@@ -118,6 +130,12 @@ class ScopeRulesConfig(BaseModel):
                                   "(their queue grows). A firing alert stays; orange_orders past 90 % are news whatever "
                                   "the pace; a region is not gated, but stays quiet when such a department holds 80 % of "
                                   "its late orders (as for the department's own alert); 0 = off")
+    lag_stray_share: float = Field(0.05, ge=0.0, lt=1.0, description="a department's feedback lag is judged on "
+                                   "its own work: crews' arrivals of a category below this share of the orders it "
+                                   "has taken (fault repairs misrouted to a marketing or metering desk: 0.1-0.5 % of "
+                                   "its takes, 99 % of a repair desk's) do not count toward its tier; each has its "
+                                   "own order alert, and the alert names them when it fires. Needs the stall watch "
+                                   "(0 = off)")
     lag_pace_min_closed: int = Field(3, ge=1, description="orders the stage must have cleared in lag_pace_minutes for "
                                      "its pace to count as kept")
     forecast_enabled: bool = Field(False, description="raise breach_forecast from the queueing view "

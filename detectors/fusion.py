@@ -85,6 +85,8 @@ EVIDENCE_ZH = {
     "usual_share": "平时占比", "cusum": "累积证据", "dispatches_60min": "近 1 小时派单",
     "misfiled_60min": "描述与分类不符", "judged_contacts_60min": "近 1 小时新受理", "faults_30min": "30 分钟报修",
     "province_faults_30min": "全省 30 分钟报修", "bounces_60min": "近 1 小时退单", "dispatch_lift": "派单量（平时的倍数）",
+    "strays_open": "误派在途（不计入）", "strays_past_50pct": "误派过半（不计入）",
+    "misfiled_rest_share_15min": "其余渠道近 15 分钟不符占比",
     "affected_customers_30min": "30 分钟受影响户数", "large_outage_reports_30min": "大面积停电报修",
     "department": "部门", "waiting_past_habit": "超惯常用时", "habit_min": "惯常用时（分）",
     "onsite": "在场作业", "onsite_past_habit": "超惯常用时在场", "oldest_onsite_min": "最久在场（分）",
@@ -109,7 +111,9 @@ EVIDENCE_ZH = {
 }
 """Evidence keys in Chinese, for the board and the notifications (keys not listed stay as they are). The
 detectors write the keys, so their names live here; tests/test_dashboard_live.py checks every key is listed."""
-EVIDENCE_EN = {"dispatch_lift": "dispatches (times usual)", "cusum": "evidence (CUSUM)", "share_used": "deadline used", "max_share_used": "deadline used (max)",
+EVIDENCE_EN = {"dispatch_lift": "dispatches (times usual)", "strays_open": "misrouted, open (not counted)",
+               "strays_past_50pct": "misrouted, past half (not counted)",
+               "misfiled_rest_share_15min": "other channels' misfiled share (15 min)", "cusum": "evidence (CUSUM)", "share_used": "deadline used", "max_share_used": "deadline used (max)",
                "share_max": "deadline used (max)", "top_factors": "risk factors", "check": "deadline step",
                "negativity_max": "strongest negativity", "open_short": "open (short deadlines)",
                "overdue_all": "overdue (all)", "share_at_risk": "share past half", "usual_share": "usual share",

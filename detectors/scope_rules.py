@@ -301,9 +301,16 @@ class ScopeDetectors:
             # reports of one large outage (hundreds of customers) are the surge itself, at night too, when the
             # province has too few reports for a share to say anything
             large = sc.window("outages", 30) if cfg.outage_reports > 0 else 0.0
+            # a share of 33 night reports moves by chance more than its spread learned over busy hours allows: at
+            # ten times the public streams' volume 9 of 33 for a 14 % region read as a surge. The binomial spread
+            # at the province's count, scaled so that the bar stands surge_sampling_z of them above normal
+            usual_b = self.baselines.get(plan.rate_keys["surge"])
+            usual = usual_b.mean if usual_b is not None else 0.0
+            sampling = (math.sqrt(usual * (1.0 - usual) / total_faults) * cfg.surge_sampling_z / cfg.surge_z
+                        if cfg.surge_sampling_z > 0 and fshare is not None and 0.0 < usual < 1.0 else 0.0)
             self._rate(t, plan.rate_keys["surge"], fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
                        z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
-                       judge=faults >= cfg.surge_min_faults,
+                       judge=faults >= cfg.surge_min_faults, spread=sampling,
                        force="yellow" if large >= cfg.outage_reports > 0 else None,
                        note=(f"；30 分钟内 {large:.0f} 起报修称大面积停电（≥ {cfg.outage_customers:.0f} 户）"
                              if large else ""),
@@ -694,8 +701,20 @@ class ScopeDetectors:
         cfg = self.cfg
         skind, name, scope = plan.skind, plan.name, plan.scope
         at50, at75, at90, at100 = st.short
+        short_open = st.short_open
+        strays, stray_at = 0, (0, 0, 0, 0)
+        if (stage == "feedback" and skind == "department" and cfg.lag_stray_share > 0 and self.stall is not None
+                and at50):
+            # its own orders: misrouted repairs waiting at a marketing desk are late for being in the wrong place
+            # (each has its own order alert), not for the desk's pace. At ten times the public streams' volume
+            # 3-4 of them at once made marketing and metering desks "lag" (4 of 11 false alarms)
+            strays, levels = self.stall.strays(name, "feedback", t, cfg.lag_stray_share)
+            if strays:
+                stray_at = tuple(min(a, s) for a, s in zip(st.short, levels))
+                at50, at75, at90, at100 = (a - s for a, s in zip(st.short, stray_at))
+                short_open = max(0, short_open - strays)
         want: str | None = None
-        frac = at50 / st.short_open if st.short_open else 0.0
+        frac = at50 / short_open if short_open else 0.0
         if not calm and b.n >= cfg.warmup_ticks and risk >= thr and at50 >= 1 and frac >= cfg.min_share_at_risk:
             want = "blue"
             if at75 >= cfg.yellow_orders:
@@ -706,8 +725,10 @@ class ScopeDetectors:
                 want = "red"
             if TIER_RANK[want] < TIER_RANK[cfg.lag_min_tier]:
                 want = None
-        if hot and not calm and TIER_RANK[want] < TIER_RANK["yellow"]:
-            want = "yellow"   # the share of checks reaching half their deadline has risen (sequential evidence)
+        if hot and not calm and TIER_RANK[want] < TIER_RANK["yellow"] and not (stray_at[0] and at50 < 1):
+            # the share of checks reaching half their deadline has risen (sequential evidence) — unless every one
+            # of them is a stray (the rise is theirs)
+            want = "yellow"
         if (want == "yellow" and skind == "department" and stage != "receive" and cfg.lag_pace_minutes > 0
                 and at90 < cfg.orange_orders):
             # the stage's queue is not growing while it clears orders: a burst working off at a desk or crews
@@ -739,14 +760,19 @@ class ScopeDetectors:
             return
 
         def describe() -> tuple[str, dict[str, Any]]:
+            apart = (f"；另有 {stray_at[0]} 单非本部门常办类别（误派）已过半，不计入" if stray_at[0] else "")
+            ev: dict[str, Any] = {"open": st.open, "open_short": short_open, "share_at_risk": round(frac, 3),
+                                  "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
+                                  "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
+                                  "baseline": round(b.mean, 2), "threshold": round(thr, 2),
+                                  "time_in_stage_min": round(st.time_in_stage_min(), 1),
+                                  "mean_deadline_min": round(st.mean_span() / 60.0, 1),
+                                  **self._wait_evidence(skind, name, stage, t)}
+            if strays:
+                ev["strays_open"], ev["strays_past_50pct"] = strays, stray_at[0]
             return (f"{scope_zh(scope)} {STAGE_ZH[stage]}环节 {at50} 单已用时限过半"
-                    f"（{at75} 单过 75%，{at100} 单超时；近 10 分钟风险单·分钟 {risk:.0f}，正常约 {b.mean:.1f}）",
-                    {"open": st.open, "open_short": st.short_open, "share_at_risk": round(frac, 3),
-                     "past_50pct": at50, "past_75pct": at75, "past_90pct": at90,
-                     "overdue": at100, "overdue_all": st.at[3], "order_minutes_at_risk_10min": risk,
-                     "baseline": round(b.mean, 2), "threshold": round(thr, 2),
-                     "time_in_stage_min": round(st.time_in_stage_min(), 1),
-                     "mean_deadline_min": round(st.mean_span() / 60.0, 1), **self._wait_evidence(skind, name, stage, t)})
+                    f"（{at75} 单过 75%，{at100} 单超时；近 10 分钟风险单·分钟 {risk:.0f}，正常约 {b.mean:.1f}{apart}）",
+                    ev)
         self._verdict(t, key, want, out, kind=LAG_KIND[stage], scope=scope, stage=stage, score=risk,
                       describe=describe, sequential=hot and 0 < cfg.lag_cusum_fast_orders <= at75)
 
@@ -808,10 +834,11 @@ class ScopeDetectors:
                                          "scores": dict(scores)}))
 
     def _share(self, name: str, watch: str, hits_metric: str, trials_metric: str, sc: Any,
-               total: Any, warm: int | None = None) -> ShareCusum:
+               total: Any, warm: int | None = None, floor: float | None = None) -> ShareCusum:
         """Feed the last closed minute of ``sc`` (and once of the province, the prior) to the ShareCusum
         watching ``hits_metric`` among ``trials_metric``; return the scope's CUSUM. ``warm``: trials the
-        province's share needs before it is the prior (default: its CUSUM's warm-up)."""
+        province's share needs before it is the prior (default: its CUSUM's warm-up); ``floor``: the share to
+        test against is at least this (:meth:`ShareCusum.update`)."""
         prior = self._province_share(total, watch, hits_metric, trials_metric, warm=warm) \
             if total is not None else None
         c = self.topic_cusum.get((name, watch))
@@ -822,7 +849,7 @@ class ScopeDetectors:
             last = dict(closed)
             trials = last.get(trials_metric, 0.0)
             if trials > 0:
-                c.update(last.get(hits_metric, 0.0), trials, prior=prior)
+                c.update(last.get(hits_metric, 0.0), trials, prior=prior, floor=floor)
         c.prior = prior
         return c
 
@@ -856,6 +883,17 @@ class ScopeDetectors:
         n = sc.window(hits, 60)
         return n > 0 and n >= ratio * usual * sc.window(trials, 60)
 
+    def _rest_share(self, sc: Any, total: Any, hits: str, trials: str) -> float | None:
+        """The share of ``hits`` among ``trials`` over the last 15 minutes in the rest of the province (the
+        province without ``sc``: a step every channel shares is in it at once, as in the CUSUM's minutes); None
+        with fewer than ``misfile_rest_min`` trials there."""
+        if total is None:
+            return None
+        n = total.window(trials, 15) - sc.window(trials, 15)
+        if n < self.cfg.misfile_rest_min:
+            return None
+        return max(0.0, total.window(hits, 15) - sc.window(hits, 15)) / n
+
     def _reclass(self, t: float, name: str, scope: dict[str, str], sc: Any, total: Any,
                  out: list[Condition]) -> None:
         """``reclassification``: the share of a channel's first dispatches that change the order's category has
@@ -875,16 +913,17 @@ class ScopeDetectors:
         moved_up = self._share_up(sc, "reclass", "dispatches", usual_moved)
         hot = evidence >= 1.0 and n60 >= cfg.reclass_min_count and moved_up
         m60, c60 = sc.window("misfiled", 60), sc.window("judged", 60)
-        misfiled = None
+        misfiled = rest = None
         if cfg.misfile_threshold > 0:
             # the text model starts judging (300 labels) hours into a stream, every channel at once: a channel
             # without the province's share as its prior learns its own from its first verdicts, and a wave
             # under way then becomes its normal. The province judges several times as many contacts, so it
             # knows its share (a young model's higher one, too) within minutes
+            rest = self._rest_share(sc, total, "misfiled", "judged") if cfg.misfile_rest_floor else None
             misfiled = self._share(name, "\x00misfile", "misfiled", "judged", sc, total,
-                                   warm=cfg.misfile_prior_contacts or None)
+                                   warm=cfg.misfile_prior_contacts or None, floor=rest)
             m_evidence = misfiled.statistic / cfg.misfile_threshold
-            misfiled_up = self._share_up(sc, "misfiled", "judged", misfiled.usual(misfiled.prior))
+            misfiled_up = self._share_up(sc, "misfiled", "judged", max(misfiled.usual(misfiled.prior), rest or 0.0))
             hot = hot or (m_evidence >= 1.0 and m60 >= cfg.reclass_min_count and misfiled_up)
             evidence = max(evidence, m_evidence)
             joint = cfg.reclass_joint_threshold
@@ -918,6 +957,8 @@ class ScopeDetectors:
                         "misfiled_threshold": cfg.misfile_threshold}
                 if cfg.reclass_joint_threshold > 0:
                     text["joint_threshold"] = cfg.reclass_joint_threshold
+                if rest is not None:   # the floor it was tested against: the other channels' share right now
+                    text["misfiled_rest_share_15min"] = round(rest, 3)
                 said = (f"新受理 {c60:.0f} 件中 {m60:.0f} 件的客户描述与所填分类不符"
                         f"（{evidence_number('misfiled_share_60min', m_share)}，"
                         f"平时约 {evidence_number('misfiled_usual_share', m_usual)}）") if m60 else ""
@@ -1099,19 +1140,23 @@ class ScopeDetectors:
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
               extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True, force: str | None = None,
-              note: str = "", scale: float = 1.0) -> None:
+              note: str = "", scale: float = 1.0, spread: float = 0.0) -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described;
         ``force``: at least this tier whatever the value (the caller has direct evidence; nothing is learned),
         ``note`` then says why; ``scale``: a count's normal has risen this many times (more trials than usual),
-        its threshold is :meth:`Baseline.threshold_risen`'s. A ratio is shown in its kind's unit (a share in per
+        its threshold is :meth:`Baseline.threshold_risen`'s; ``spread``: a ratio's deviation is taken as at least
+        this (its sampling spread at the current count). A ratio is shown in its kind's unit (a share in per
         cent, a multiple with 倍: :func:`detectors.fusion.evidence_number`), as the board and the messages show
         its evidence."""
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)
-        thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor) if scale == 1.0 \
+        # a ratio's own normal band (learned below it) and, with a wider sampling ``spread``, the bar it is judged by
+        band = thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor) if scale == 1.0 \
             else b.threshold_risen(z, floor, scale)
+        if ratio and b.dev < spread:
+            thr = max(floor, b.mean + z * spread)
         if value is None and force is None:  # too little data to judge: neither learn nor judge, but let it clear
             value = 0.0
             if key not in self.debounce:
@@ -1133,7 +1178,7 @@ class ScopeDetectors:
         measured = want is not None   # the value itself is unusual (not only the caller's direct evidence)
         if force is not None and TIER_RANK[force] > TIER_RANK[want]:
             want = force
-        elif known and (b.n < self.cfg.warmup_ticks or value < thr):  # the unusual is not learned as normal
+        elif known and (b.n < self.cfg.warmup_ticks or value < band):  # the unusual is not learned as normal
             b.learn(value)
         if want is None and key not in self.debounce:
             return

@@ -123,6 +123,8 @@ class StallWatch:
         """department -> completions (not moves) seen, all checks and categories: how young it is."""
         self.done_of: dict[tuple[str, str, str], int] = {}
         """(department, check, category) -> completions (not moves) seen: its own experience of a category."""
+        self.done_check: dict[tuple[str, str], int] = {}
+        """(department, check) -> completions (not moves) seen: the sums of ``done_of`` over categories."""
         self._habits: dict[tuple[str, ...], tuple[int, float | None]] = {}   # habit key -> (durations seen, habit)
         self._seen: dict[tuple[str, ...], int] = {}
 
@@ -143,6 +145,7 @@ class StallWatch:
             self.last_done[(dept, check)] = t
             self.done[dept] = self.done.get(dept, 0) + 1
             self.done_of[(dept, check, category)] = self.done_of.get((dept, check, category), 0) + 1
+            self.done_check[(dept, check)] = self.done_check.get((dept, check), 0) + 1
         waited = max(0.0, t - start)
         keys: tuple[tuple[str, ...], ...] = ((dept, check, category), ("", check, category))
         if self._take_need:
@@ -198,10 +201,57 @@ class StallWatch:
         """Too few completions yet (all checks and categories) for the department's own habits to say much."""
         return self.done.get(dept, 0) < self.min_habit
 
+    def is_stray(self, dept: str, check: str, category: str) -> bool:
+        """On ``stray_checks``, ``category`` is a stray in ``dept`` (no longer young) with fewer than
+        ``category_min`` completions of its own: the stall watch judges the department on it no more."""
+        return (check in self.stray_checks and self.done_of.get((dept, check, category), 0) < self.category_min
+                and not self._young(dept))
+
+    def seldom_taken(self, dept: str, category: str, share: float, take_check: str = "dept_accept") -> bool:
+        """``category`` is below ``share`` of the orders ``dept`` has taken (``take_check`` completed), once it
+        has taken ``min_habit``: not its work (a fault repair at a marketing desk, 0.1-0.5 % of its takes where
+        it is 99 % of a repair desk's)."""
+        total = self.done_check.get((dept, take_check), 0)
+        return total >= self.min_habit and self.done_of.get((dept, take_check, category), 0) < share * total
+
+    def strays(self, dept: str, check: str, now: float, share: float) -> tuple[int, list[int]]:
+        """The department's open ``check``\ s of categories it seldom takes (:meth:`seldom_taken` at ``share``)
+        at ``now``: how many, and how many of them have used 50 / 75 / 90 / 100 % of their deadline (counted
+        from when they came to it).
+
+        >>> w = StallWatch(min_habit=20)
+        >>> for i in range(40):                                  # a marketing desk: 39 complaints, 1 repair
+        ...     w.opened("east-marketing", "dept_accept", f"C{i}", 0.0, 3600.0, "complaint" if i else "fault_repair")
+        ...     w.closed("east-marketing", "dept_accept", f"C{i}", 60.0)
+        >>> w.opened("east-marketing", "feedback", "F1", 0.0, 3600.0, "fault_repair")    # misrouted repairs
+        >>> w.opened("east-marketing", "feedback", "F2", 3000.0, 6600.0, "fault_repair")
+        >>> w.strays("east-marketing", "feedback", 3300.0, share=0.05)
+        (2, [1, 1, 1, 0])
+        >>> w.strays("east-marketing", "feedback", 3300.0, share=0.01)   # 1 of 40 is 2.5 %: its work
+        (0, [0, 0, 0, 0])
+        """
+        checks = self.open.get((dept, check))
+        levels = [0, 0, 0, 0]
+        n = 0
+        if not checks or share <= 0:
+            return n, levels
+        stray: dict[str, bool] = {}
+        for start, deadline, category in checks.values():
+            s = stray.get(category)
+            if s is None:
+                s = stray[category] = self.seldom_taken(dept, category, share)
+            if not s:
+                continue
+            n += 1
+            used = (now - start) / max(1.0, deadline - start)
+            for i, level in enumerate((0.5, 0.75, 0.9, 1.0)):
+                if used >= level:
+                    levels[i] += 1
+        return n, levels
+
     def _habit_for(self, dept: str, check: str, category: str, take: bool = False) -> float | None:
         tail = (TAKE,) if take else ()
-        if check in self.stray_checks and self.done_of.get((dept, check, category), 0) < self.category_min \
-                and not self._young(dept):
+        if self.is_stray(dept, check, category):
             # a stray here (a fault repair at a marketing desk): neither the province's habit nor the desk's own
             # (of sending such orders back) says when it would finish one
             return None
@@ -289,6 +339,9 @@ class StallWatch:
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
         self.done = {d: n for d, n in state.get("done", [])}
         self.done_of = {(d, c, k): n for d, c, k, n in state.get("done_of", [])}
+        self.done_check = {}
+        for (d, c, _), n in self.done_of.items():
+            self.done_check[(d, c)] = self.done_check.get((d, c), 0) + n
         # the cached habits too: recomputed from the durations now, they could differ from the ones in use
         self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}
         self.outcomes = {}

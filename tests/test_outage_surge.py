@@ -54,3 +54,47 @@ def test_small_faults_and_too_few_large_reports_stay_quiet():
     quiet_night(stage, 0, 4)
     assert surges(quiet_night(stage, 4, 1, big_at={5: 80.0, 9: 90.0, 14: 99.0, 20: 60.0})) == []   # under 100 each
     assert surges(quiet_night(stage, 5, 1, big_at={5: 650.0, 40: 650.0})) == []                   # 2 in 30 min
+
+
+REGIONS = ("north", "south", "east", "west", "valley")
+
+
+def large_province(stage: ScopeStage, seed: int, surge: float = 1.0) -> list:
+    """Five equal regions of a large province: 20 fault reports a minute from 08:00 to 20:00, then 1.3 a minute
+    all night (about 40 in 30 minutes); ``surge``: north reports that many times its share from hour 18."""
+    import random
+    rng = random.Random(seed)
+    out: list = []
+    n = 0
+    for minute in range(22 * 60):
+        t = T0 + minute * 60.0
+        rate = 20.0 if minute < 12 * 60 else 1.3
+        weights = [surge if (r == "north" and minute >= 18 * 60) else 1.0 for r in REGIONS]
+        k = sum(1 for _ in range(int(rate * 3)) if rng.random() < 1 / 3)   # binomial, mean = rate
+        for region in rng.choices(REGIONS, weights, k=k):
+            n += 1
+            out += stage.apply(ScopeSignal(S.ARRIVAL, t, f"WO-{n}", None, region, None, "fault_repair", "hotline",
+                                           value=3.0))
+        out += stage.advance(t)
+    return [c for c in surges(out) if c.tier is not None]
+
+
+def _settings(sampling: bool):
+    s = load_config(None)
+    if not sampling:
+        s.detectors.scope.surge_sampling_z = 0.0
+    return s
+
+
+def test_a_nights_chance_share_is_no_surge_at_a_large_provinces_volume():
+    """The spread learned over busy hours (600 reports in 30 minutes) is too narrow for a night's 40: a region's
+    share moves by chance past it. Judged with the share's sampling spread (``surge_sampling_z``) it does not."""
+    raw = sum(bool(large_province(ScopeStage(_settings(False)), seed)) for seed in range(4))
+    judged = sum(bool(large_province(ScopeStage(_settings(True)), seed)) for seed in range(4))
+    assert raw >= 2 and judged == 0, (raw, judged)
+
+
+def test_a_real_night_surge_still_alerts_with_the_sampling_spread():
+    fired = large_province(ScopeStage(_settings(True)), 0, surge=8.0)
+    assert fired and fired[0].scope == {"region": "north"}
+    assert fired[0].ts <= T0 + (18 * 60 + 60) * 60.0   # within the surge's first hour
