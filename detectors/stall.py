@@ -57,6 +57,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from streams.deadlines import LEVELS
+
 MIN = 60.0
 TAKE = "take"
 """The last element of the habit keys of takes alone."""
@@ -119,12 +121,13 @@ class StallWatch:
         """(department, check, category) and ("", check, category) -> recent completion times (s); the same keys
         plus ``TAKE``: those of takes alone."""
         self.last_done: dict[tuple[str, str], float] = {}
-        self.done: dict[str, int] = {}
-        """department -> completions (not moves) seen, all checks and categories: how young it is."""
         self.done_of: dict[tuple[str, str, str], int] = {}
-        """(department, check, category) -> completions (not moves) seen: its own experience of a category."""
+        """(department, check, category) -> completions (not moves) seen: its own experience of a category. The
+        two sums below are kept with it for lookups (and derived from it on restore)."""
+        self.done: dict[str, int] = {}
+        """department -> completions, all checks and categories: how young it is."""
         self.done_check: dict[tuple[str, str], int] = {}
-        """(department, check) -> completions (not moves) seen: the sums of ``done_of`` over categories."""
+        """(department, check) -> completions, all categories: what it takes."""
         self._habits: dict[tuple[str, ...], tuple[int, float | None]] = {}   # habit key -> (durations seen, habit)
         self._seen: dict[tuple[str, ...], int] = {}
 
@@ -201,9 +204,10 @@ class StallWatch:
         """Too few completions yet (all checks and categories) for the department's own habits to say much."""
         return self.done.get(dept, 0) < self.min_habit
 
-    def is_stray(self, dept: str, check: str, category: str) -> bool:
-        """On ``stray_checks``, ``category`` is a stray in ``dept`` (no longer young) with fewer than
-        ``category_min`` completions of its own: the stall watch judges the department on it no more."""
+    def _unpracticed(self, dept: str, check: str, category: str) -> bool:
+        """On ``stray_checks``, ``dept`` (no longer young) has fewer than ``category_min`` completions of
+        ``category`` of its own: the stall watch does not judge it on them (no habit says when it would finish one).
+        Not :meth:`strays`, the lag rule's view: categories it seldom *takes*."""
         return (check in self.stray_checks and self.done_of.get((dept, check, category), 0) < self.category_min
                 and not self._young(dept))
 
@@ -244,14 +248,14 @@ class StallWatch:
                 continue
             n += 1
             used = (now - start) / max(1.0, deadline - start)
-            for i, level in enumerate((0.5, 0.75, 0.9, 1.0)):
+            for i, level in enumerate(LEVELS):
                 if used >= level:
                     levels[i] += 1
         return n, levels
 
     def _habit_for(self, dept: str, check: str, category: str, take: bool = False) -> float | None:
         tail = (TAKE,) if take else ()
-        if self.is_stray(dept, check, category):
+        if self._unpracticed(dept, check, category):
             # a stray here (a fault repair at a marketing desk): neither the province's habit nor the desk's own
             # (of sending such orders back) says when it would finish one
             return None
@@ -326,7 +330,6 @@ class StallWatch:
                 "durations": [[sep.join(k), list(v)] for k, v in self.durations.items()],
                 "seen": [[sep.join(k), n] for k, n in self._seen.items()],
                 "last_done": [[d, c, t] for (d, c), t in self.last_done.items()],
-                "done": [[d, n] for d, n in self.done.items()],
                 "done_of": [[d, c, k, n] for (d, c, k), n in self.done_of.items()],
                 "habits": [[sep.join(k), n, q] for k, (n, q) in self._habits.items()],
                 "outcomes": [[sep.join(k), [int(x) for x in d]] for k, (d, _) in self.outcomes.items()]}
@@ -337,10 +340,10 @@ class StallWatch:
         self.durations = {tuple(k.split(sep)): deque(v, maxlen=self.memory) for k, v in state.get("durations", [])}
         self._seen = {tuple(k.split(sep)): n for k, n in state.get("seen", [])}
         self.last_done = {(d, c): t for d, c, t in state.get("last_done", [])}
-        self.done = {d: n for d, n in state.get("done", [])}
         self.done_of = {(d, c, k): n for d, c, k, n in state.get("done_of", [])}
-        self.done_check = {}
+        self.done, self.done_check = {}, {}
         for (d, c, _), n in self.done_of.items():
+            self.done[d] = self.done.get(d, 0) + n
             self.done_check[(d, c)] = self.done_check.get((d, c), 0) + n
         # the cached habits too: recomputed from the durations now, they could differ from the ones in use
         self._habits = {tuple(k.split(sep)): (n, q) for k, n, q in state.get("habits", [])}

@@ -28,6 +28,8 @@ from datetime import date, datetime, timedelta, timezone
 from yujing.config import SlaConfig
 
 MIN = 60.0
+LEVELS: tuple[float, ...] = (0.5, 0.75, 0.9, 1.0)
+"""The shares of a check's deadline at which it is reported (and the tiers of lag alerts counted)."""
 HOUR = 3600.0
 DAY = 86400.0
 

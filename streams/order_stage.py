@@ -38,7 +38,7 @@ from streams.intent import intent_phrases
 from detectors.risk import ComplaintRiskModel, note_late, order_features, press
 from streams import signals as S
 from streams.customer_stage import CustomerContext, Customers, CustomerStage
-from streams.deadlines import CHECK_STAGE, Sla
+from streams.deadlines import CHECK_STAGE, LEVELS, Sla
 from streams.orders import CROSSED, DEADLINE, DEPT, SEQ, STAGE_ORDER, START, Checks, OrderState
 from streams.signals import ScopeSignal
 from streams.topics import TopicTagger
@@ -46,7 +46,6 @@ from yujing.config import Settings
 from yujing.events import Event
 from yujing.records import Condition, RiskRecord
 
-LEVELS: tuple[float, ...] = (0.5, 0.75, 0.9, 1.0)
 LAG_KIND = {"receive": "receive_lag", "decompose": "dispatch_lag", "feedback": "feedback_lag"}
 MAX_SEEN_IDS = 64
 HOUR = 3600.0

@@ -15,11 +15,11 @@ from typing import Any, Callable, Sequence
 
 from detectors.scope_rules import ScopeDetectors
 from streams import signals as S
+from streams.deadlines import LEVELS
 from streams.signals import ScopeSignal
 from yujing.config import Settings
 from yujing.records import Condition, STAGES
 
-LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVENT_METRICS = ("arrivals", "faults", "affected", "outages", "reclass", "bounces", "urges", "repeats", "escalations",
                  "texts", "neg_sum", "neg_hi", "threats", "closes", "ctexts", "dispatches", "judged",
                  "misfiled")

@@ -13,6 +13,7 @@ import heapq
 
 from detectors.scope_rules import keeps_pace
 from streams import signals as S
+from streams.deadlines import LEVELS
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
 from tests.test_lag_hourly import T0
@@ -20,7 +21,6 @@ from yujing.config import load_config
 
 SPAN = 20 * 60.0
 DEPT = "north-repair-2"
-LEVELS = (0.5, 0.75, 0.9, 1.0)
 
 
 def settings(pace: int = 15):

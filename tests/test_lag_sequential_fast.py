@@ -7,12 +7,12 @@ south desk lost 3 % of its capacity an hour: six hotline calls overdue in 12 min
 from __future__ import annotations
 
 from streams import signals as S
+from streams.deadlines import LEVELS
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
 from tests.test_lag_hourly import SPAN, T0
 from yujing.config import load_config
 
-LEVELS = (0.5, 0.75, 0.9, 1.0)
 EVERY = 6
 
 

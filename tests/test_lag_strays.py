@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 
 from streams import signals as S
+from streams.deadlines import LEVELS
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
 from tests.test_lag_hourly import T0
@@ -44,7 +45,7 @@ class Department:
         self.n += 1
         oid, w = f"WO-{self.n}", wait_min * 60.0
         self.sig(S.OPEN, t, stage, check, oid, category, t + span, t)
-        levels = [lv for lv in (0.5, 0.75, 0.9, 1.0) if w > lv * span]
+        levels = [lv for lv in LEVELS if w > lv * span]
         for lv in levels:
             heapq.heappush(self.pending, (t + lv * span, self.n, S.CROSS, stage, check, oid, category, lv, span))
         heapq.heappush(self.pending, (t + w, self.n, S.CLOSE, stage, check, oid, category, max(levels, default=0.0),

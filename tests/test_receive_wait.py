@@ -9,6 +9,7 @@ import pytest
 
 from detectors.receive_wait import ReceiveWaitWatch, channel_class
 from streams import signals as S
+from streams.deadlines import LEVELS
 from streams.scope_stage import ScopeStage, scope_from_state, scope_state_dict
 from streams.signals import ScopeSignal
 from yujing.config import load_config
@@ -158,7 +159,6 @@ class Desks:
     """Two regions' receive desks driven through the scope stage as the order stage would: each hotline order
     arrives, crosses 50/75/90/100 % of its five-minute deadline while it waits, and is accepted."""
 
-    LEVELS = (0.5, 0.75, 0.9, 1.0)
 
     def __init__(self, settings) -> None:
         self.stage = ScopeStage(settings)
@@ -176,7 +176,7 @@ class Desks:
         self.pending.append((t, self.n, ScopeSignal(S.ARRIVAL, t, oid, None, region, None, "complaint", "hotline")))
         self.pending.append((t, self.n, sig(S.OPEN, t, value=t + HOTLINE_S, value2=t)))
         crossed = 0.0
-        for lv in self.LEVELS:
+        for lv in LEVELS:
             if wait_s > lv * HOTLINE_S:
                 self.pending.append((t + lv * HOTLINE_S, self.n, sig(S.CROSS, t + lv * HOTLINE_S, value=lv,
                                                                      value2=HOTLINE_S)))
