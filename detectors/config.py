@@ -13,6 +13,9 @@ class RiskConfig(BaseModel):
     l2: float = Field(1e-4, description="L2 regularisation of the online model")
     prior_weight_labels: int = Field(60, description="positive labels after which the learned model fully "
                                                      "replaces the rule prior (linear blend before that)")
+    positive_delay_h: float | None = Field(None, ge=0, description="hours after an escalation before it is learned "
+                                           "as a positive label (None: tracking.closed_label_after_h, the wait of "
+                                           "a negative; 0: at once)")
     min_change: float = Field(0.005, description="emit a new risk record when risk moves at least this much")
     pressure_tau_min: float = Field(120.0, gt=0, description="time constant of the risk feature `pressure` (how "
                                     "hard the customer is chasing now): an urge, message or reopening weighs "

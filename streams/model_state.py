@@ -25,8 +25,9 @@ LABELS_KEY = "ckpt:models:labels"
 
 
 def label_counts(stage: Any) -> dict[str, int]:
-    """What a checkpoint of ``stage`` (an ``OrderStage``) has learned from: the basis of the choice."""
-    return {"risk": stage.risk_model.labels, "category": stage.misfile.n}
+    """What a checkpoint of ``stage`` (an ``OrderStage``) has learned from, the risk model's held positives
+    included (they are in the checkpoint): the basis of the choice."""
+    return {"risk": stage.risk_model.labels + len(stage.risk_model.held), "category": stage.misfile.n}
 
 
 def models_state(stage: Any, worker: str, wall: float) -> dict[str, Any]:
@@ -37,7 +38,8 @@ def models_state(stage: Any, worker: str, wall: float) -> dict[str, Any]:
 
 def is_empty(stage: Any) -> bool:
     """Nothing learned yet: only then may a checkpoint replace the models."""
-    return not stage.risk_model.labels and not stage.misfile.n and not stage.quality.labels
+    return (not stage.risk_model.labels and not stage.risk_model.held and not stage.misfile.n
+            and not stage.quality.labels)
 
 
 def choose_checkpoint(counts: dict[str, dict[str, int]], me: str) -> str | None:
@@ -73,6 +75,8 @@ def model_report(stage: Any) -> dict[str, Any]:
     prior/learned blend, and how far the text → category model has come."""
     rep = dict(stage.quality.report())
     rep["blend"] = stage.risk_model.blend
+    rep["held_positives"] = len(stage.risk_model.held)
+    rep["label_delay_h"] = stage.positive_delay_h
     rep["category_labels"] = stage.misfile.n
     rep["category_mature"] = stage.misfile.mature
     return rep
@@ -89,6 +93,8 @@ def pool_model_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     out["blend"] = (sum(r.get("blend", 0.0) * r.get("labels", 0) for r in reports) / labels if labels
                     else sum(r.get("blend", 0.0) for r in reports) / len(reports))
     out["category_labels"] = sum(r.get("category_labels", 0) for r in reports)
+    out["held_positives"] = sum(r.get("held_positives", 0) for r in reports)
+    out["label_delay_h"] = max((r.get("label_delay_h") or 0.0 for r in reports), default=0.0)
     out["category_mature"] = all(r.get("category_mature") for r in reports)
     out["workers"] = len(reports)
     return out

@@ -94,6 +94,9 @@ class OrderStage:
         self.risk_model = risk_model or ComplaintRiskModel(settings.detectors.risk)
         self._min_change = settings.detectors.risk.min_change
         """A risk record is emitted when the risk moves at least this much (or its tier changes)."""
+        delay = settings.detectors.risk.positive_delay_h
+        self._positive_delay = (settings.tracking.closed_label_after_h if delay is None else delay) * HOUR
+        """An escalation is learned this long after it arrives, as a negative waits this long after its close."""
         scope = settings.detectors.scope
         self._work_signals = scope.work_threshold > 0 or scope.work_rise_exempt > 0
         self._agent_signals = scope.staffing_evidence > 0 or scope.desk_share_alone > 0
@@ -131,6 +134,11 @@ class OrderStage:
         self._text_gen: Any = None
 
     # ------------------------------------------------------------------------------------------ public
+    @property
+    def positive_delay_h(self) -> float:
+        """Hours an escalation waits before the risk model learns it (``detectors.risk.positive_delay_h``)."""
+        return self._positive_delay / HOUR
+
     @property
     def scorer(self) -> Any:
         if self._scorer is None:
@@ -386,7 +394,11 @@ class OrderStage:
                 if o.customer_id:
                     self.customers.escalated(o.customer_id, t, o.order_id)
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
-                if before is not None:
+                if before is None:
+                    pass
+                elif self._positive_delay > 0:   # learned when a negative would be: see ComplaintRiskModel.hold
+                    self.risk_model.hold(before, t + self._positive_delay)
+                else:
                     self._learn_risk(before, True)
                     self.stats["labels_pos"] += 1
             return
@@ -652,6 +664,9 @@ class OrderStage:
 
     def _housekeeping(self, now: float, out: StageOut) -> None:
         """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
+        for x in self.risk_model.due(now):   # escalations held as long as negatives wait (positive_delay_h)
+            self._learn_risk(x, True)
+            self.stats["labels_pos"] += 1
         q = self._label_queue
         while q and q[0][0] <= now:
             _, oid, closed_at = heapq.heappop(q)

@@ -99,6 +99,8 @@ def test_positive_label_holds_the_rate_from_before_its_own_escalation():
     st.risk_model.learn_one = lambda x, y: learned.append((dict(x), y)) or st.risk_model   # note, don't learn
     before = order_features(st.orders["WO-north-3"], T0 + 3 * H, ctx=st.risk_model)["dept_esc"]
     feed(st, [ev("WO-north-3", 9, "escalated", T0 + 3 * H, to="12398")])
+    assert learned == [] and len(st.risk_model.held) == 1          # learned a day later (positive_delay_h)
+    st.advance(T0 + 28 * H)
     (x, y), = learned
     assert y is True and x["dept_esc"] == before
     after = order_features(st.orders["WO-north-4"], T0 + 3 * H + 1, ctx=st.risk_model)["dept_esc"]

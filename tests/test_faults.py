@@ -129,7 +129,8 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     w = rig["start"]()
     asyncio.run(produce(rig["bootstrap"], rig["topic"], lines[:half]))
     wait_until(lambda: _stats(rig).get("events", 0) >= half, 60, "first half processed")
-    # the learned models are checkpointed (every 10 s) before the crash: 6 positives, texts → categories
+    # the learned models are checkpointed (every 10 s) before the crash: 6 positives (held, as escalations are
+    # for a day: detectors.risk.positive_delay_h), texts → categories
     wait_until(lambda: _model_ckpt(rig)["risk"] >= 6, 25, "models checkpointed")
     before = _model_ckpt(rig)
 
@@ -164,10 +165,11 @@ def test_kill_9_worker_mid_run_loses_no_alert_and_duplicates_no_record(rig: dict
     # the replaced worker resumed the learned models from the checkpoint instead of starting from the prior
     beat = orjson.loads(rig["r"].hget(rig["prefix"] + "workers", "w1"))
     assert beat["pid"] != w.pid and beat["model_origin"] == {"worker": "w1", **at_kill}
-    assert beat["model"]["positives"] >= 6 and beat["model"]["labels"] >= before["risk"]
+    assert beat["model"]["held_positives"] >= 6
+    assert beat["model"]["labels"] + beat["model"]["held_positives"] >= before["risk"]
     assert beat["model"]["category_labels"] >= at_kill["category"] >= before["category"] > 0
     snap = orjson.loads(rig["r"].get(rig["prefix"] + "board:snapshot"))
-    assert snap["model"]["positives"] >= 6 and snap["model"]["calibration"]
+    assert snap["model"]["held_positives"] >= 6 and snap["model"]["label_delay_h"] == 24
 
     wait_until(caught_up, 30, "the replaced worker holds the clean run's open orders, nothing left to read",
                show=lambda: (_beat(rig), len(clean.orders)))

@@ -153,7 +153,9 @@ def test_events_after_close_are_legal(stage):
         ev("escalated", 400, to="12398"))
     o = stage.orders["WO-1"]
     assert o.satisfaction == "dissatisfied" and o.escalated_at is not None
-    assert stage.stats["labels_pos"] == 1
+    assert len(stage.risk_model.held) == 1              # a positive label, learned a day later (positive_delay_h)
+    stage.advance(T0.timestamp() + 32 * 3600)            # the escalation came at 400 min
+    assert stage.stats["labels_pos"] == 1 and not stage.risk_model.held
 
 
 def test_orders_that_never_close_are_evicted():

@@ -42,7 +42,7 @@ def test_a_late_delivered_contact_counts_as_much_as_it_weighs_now():
 
 
 def test_the_feature_knows_nothing_of_contacts_after_its_time():
-    st, model = stage_with_recorder()
+    st, model = stage_with_recorder(positive_delay_h=0)   # the positive learned at once, as the escalation comes
     t_esc = T0 + 5 * H
     risks = feed(st, [created("WO-1", T0), ev(1, "WO-1", "accepted", T0 + 60),
                       ev(2, "WO-1", "urged", T0 + 4 * H), ev(3, "WO-1", "escalated", t_esc, to="12398"),

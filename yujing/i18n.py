@@ -185,6 +185,9 @@ TEXT: dict[str, tuple[str, str]] = {
                      "last {window} labels · {labels} in all ({positives} escalated) · Brier {brier:.3f}"),
     "model.blend": ("风险 = {learned:.0%} 学习模型 + {prior:.0%} 专家规则",
                     "risk = {learned:.0%} learned model + {prior:.0%} expert rules"),
+    "model.held": ("另有 {n} 个升级标签将在到达 {hours:g} 小时后学习（与未升级标签等待同样久，模型不会因先到的升级而高估风险）",
+                   "{n} escalations will be learned {hours:g} h after they arrived (as long as non-escalations wait, "
+                   "so the model does not overstate risk from the labels that come first)"),
     "model.category": ("工单分类模型：已学 {n} 条文本，{state}", "Text → category model: {n} texts learned, {state}"),
     "model.category_on": ("已启用误分类提示", "misfiling hints on"),
     "model.category_off": ("学习中，暂不提示", "still learning, no hints yet"),

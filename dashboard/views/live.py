@@ -199,6 +199,8 @@ def _model_quality(snap: dict[str, Any], lang: str) -> None:
     if model.get("blend") is not None:
         learned = float(model["blend"])
         st.caption(t("model.blend", lang, learned=learned, prior=1.0 - learned))
+    if model.get("held_positives"):
+        st.caption(t("model.held", lang, n=int(model["held_positives"]), hours=model.get("label_delay_h") or 24))
     if model.get("category_labels") is not None:
         state = t("model.category_on" if model.get("category_mature") else "model.category_off", lang)
         st.caption(t("model.category", lang, n=int(model["category_labels"]), state=state))
