@@ -133,12 +133,12 @@ class ScopeRulesConfig(BaseModel):
                                   "(their queue grows). A firing alert stays; orange_orders past 90 % are news whatever "
                                   "the pace; a region is not gated, but stays quiet when such a department holds 80 % of "
                                   "its late orders (as for the department's own alert); 0 = off")
-    lag_stray_share: float = Field(0.05, ge=0.0, lt=1.0, description="a department's feedback lag is judged on "
-                                   "its own work: crews' arrivals of a category below this share of the orders it "
+    lag_stray_share: float = Field(0.05, ge=0.0, lt=1.0, description="a department's take and feedback lag are "
+                                   "judged on its own work: orders of a category below this share of the orders it "
                                    "has taken (fault repairs misrouted to a marketing or metering desk: 0.1-0.5 % of "
-                                   "its takes, 99 % of a repair desk's) do not count toward its tier; each has its "
-                                   "own order alert, and the alert names them when it fires. Needs the stall watch "
-                                   "(0 = off)")
+                                   "its takes, 99 % of a repair desk's; consultations at a repair desk) do not count "
+                                   "toward its tier; each has its own order alert, and the alert names them when it "
+                                   "fires. Needs the stall watch (0 = off)")
     lag_pace_min_closed: int = Field(3, ge=1, description="orders the stage must have cleared in lag_pace_minutes for "
                                      "its pace to count as kept")
     forecast_enabled: bool = Field(False, description="raise breach_forecast from the queueing view "

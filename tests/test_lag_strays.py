@@ -1,6 +1,7 @@
-"""A department's feedback lag is judged on its own work (``lag_stray_share``): fault repairs misrouted to a marketing
-desk wait there for crews it does not have, and at a large province's volume three or four of them at once made the
-desk "lag" (detectors/stall.py: :meth:`StallWatch.strays`)."""
+"""A department's take and feedback lag are judged on its own work (``lag_stray_share``): fault repairs misrouted to a
+marketing desk wait there for crews it does not have, consultations misrouted to a repair desk wait to be taken (18-25
+minutes where its repairs wait 2), and at a large province's volume three or four of them at once made the desk "lag"
+(detectors/stall.py: :meth:`StallWatch.strays`)."""
 from __future__ import annotations
 
 import heapq
@@ -63,8 +64,8 @@ class Department:
                 self.check(t, "feedback", "feedback", "fault_repair", ARRIVAL, wait)
             self.out += self.stage.advance(t)
 
-    def lag(self) -> list:
-        return [c for c in self.out if c.kind == "feedback_lag" and c.tier and "department" in c.scope]
+    def lag(self, kind: str = "feedback_lag") -> list:
+        return [c for c in self.out if c.kind == kind and c.tier and "department" in c.scope]
 
 
 def four_late_at_once(m: int) -> list[float]:
@@ -108,3 +109,24 @@ def test_its_own_late_orders_still_alert_and_the_strays_are_named_apart():
     last = alerts[-1].evidence
     assert last["past_50pct"] == 4 and last["strays_open"] == 2 and last["strays_past_50pct"] == 2
     assert "误派" in alerts[-1].summary
+
+
+def four_taken_late(category: str, share: float | None = None) -> Department:
+    """A repair desk takes a fault repair every minute within 2 minutes; at minute 240 four orders of ``category``
+    come to it with 30 minutes to be taken and wait 40."""
+    d = Department(settings(share), "north-repair-1", "fault_repair")
+    d.run(T0, 240, lambda m: [])
+    for _ in range(4):
+        d.check(T0 + 240 * 60.0, "decompose", "dept_accept", category, 30 * 60.0, 40.0)
+    d.run(T0 + 241 * 60.0, 90, lambda m: [])
+    return d
+
+
+def test_misrouted_consultations_taken_late_at_a_repair_desk_are_not_its_take_lag():
+    assert four_taken_late("consultation", share=0.0).lag("dispatch_lag")          # counted: the desk "lags"
+    assert four_taken_late("consultation").lag("dispatch_lag") == []               # strays: its repairs are taken
+
+
+def test_its_own_repairs_taken_late_are_its_take_lag():
+    alerts = four_taken_late("fault_repair").lag("dispatch_lag")
+    assert alerts and all("strays_open" not in a.evidence for a in alerts)
