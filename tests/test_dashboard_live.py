@@ -163,8 +163,20 @@ def test_model_quality_says_learning_in_plain_words_when_labels_are_few(board_en
     text = all_text(at)
     assert "模型质量" in text and "模型学习中：已有 12 个标签（其中升级 2 个）" in text
     assert "风险 = 3% 学习模型 + 97% 专家规则" in text and "学习中，暂不提示" in text
+    assert "升级标签" not in text                     # none waiting: nothing said
     assert {m.label: m.value for m in at.metric}["风险模型 AUC"] == "—"
     assert not [c for c in at.get("vega_lite_chart") if "实际升级比例" in c.proto.spec]
+
+
+def test_model_quality_says_how_many_escalations_wait_to_be_learned(board_env):
+    first_day = _model(risk_auc=None, labels=0, positives=0, window=0, blend=0.0, held_positives=37,
+                       label_delay_h=24)
+    put_snapshot(board_env["redis_url"], snapshot(model=first_day))
+    for user, words in (("root", "另有 37 个升级标签将在到达 24 小时后学习"),
+                        ("duty", "37 escalations will be learned 24 h after they arrived")):
+        at = app_test(user).run()
+        assert not at.exception, at.exception
+        assert words in all_text(at)
 
 
 def test_every_evidence_key_the_detectors_write_reads_in_chinese_and_in_english_words():

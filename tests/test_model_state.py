@@ -138,3 +138,28 @@ def test_checkpoint_rule_and_pooled_board_figures() -> None:
     assert two["risk_auc"] == one["risk_auc"] and two["category_labels"] == 24 and two["workers"] == 2
     assert [b["n"] for b in two["calibration"]] == [2 * b["n"] for b in one["calibration"]]
     assert pool_reports([one]) == one and pool_model_reports([]) == {}
+
+
+def test_held_escalations_survive_a_checkpoint_and_are_learned_when_due() -> None:
+    """Escalations wait a day before they are learned (``detectors.risk.positive_delay_h``): a worker replaced in
+    that day resumes them from the checkpoint, learns them on time, and the board counts them meanwhile."""
+    st = OrderStage(load_config(None))
+    for i in range(3):
+        oid = f"WO-{i}"
+        for e in (_ev("created", i, oid, category="complaint", channel="hotline", customer_id=f"C-{i}",
+                      customer_tier="regular", region="north", area="urban", text="再不处理我就打12398"),
+                  _ev("escalated", i + 30, oid, to="12398")):
+            st.advance(e.t)
+            st.ingest(e)
+    st.advance(st.now + 3600)
+    assert st.risk_model.labels == 0 and len(st.risk_model.held) == 3 and not is_empty(st)
+    rep = model_report(st)
+    assert rep["held_positives"] == 3 and rep["label_delay_h"] == 24
+    assert pool_model_reports([rep, rep])["held_positives"] == 6
+    fresh = OrderStage(load_config(None))
+    restore_models(fresh, orjson.loads(orjson.dumps(models_state(st, "w1", 1.0))))
+    assert fresh.risk_model.held == st.risk_model.held and model_report(fresh) == rep
+    fresh.advance(st.now)
+    fresh.advance(st.now + 24 * 3600)
+    assert fresh.stats["labels_pos"] == 3 and fresh.risk_model.n_pos == 3 and not fresh.risk_model.held
+    assert fresh.quality.positives == 3     # each judged before it was learned
