@@ -101,6 +101,24 @@ def test_unsorted_input_gives_the_same_result(calm_day, tmp_path):
     assert len(a) == pytest.approx(len(b), rel=0.02)
 
 
+def test_a_stream_longer_than_memory_holds_gives_the_same_files(calm_day, tmp_path):
+    """Past ``hold`` events (and records of a kind), sorted runs spill to temporary files and are merged back:
+    the same files byte for byte, for a shuffled stream with bad lines and a timestamp centuries off too."""
+    lines = calm_day.read_bytes().splitlines(keepends=True)
+    far = orjson.loads(lines[10])
+    far.update(event_id="far-1", ts="2999-01-01T00:00:00+08:00")
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(b"".join(lines[i] for i in range(len(lines) - 1, -1, -7))   # every 7th line, backwards ...
+                      + b"{broken\n" + orjson.dumps(far) + b"\n\n"
+                      + b"".join(l for i, l in enumerate(lines) if i % 7))        # ... then the rest in order
+    held = run_replay(str(mixed), tmp_path / "held")
+    spilled = run_replay(str(mixed), tmp_path / "spilled", hold=97)
+    assert held["events_read"] > 50 * 97 and held["risk_records"] > 50 * 97 and held["alert_records"] > 97
+    assert held["rejected"] == 2
+    for name in ("alerts.jsonl", "risk.jsonl", "dead_letter.jsonl", "summary.json"):
+        assert (tmp_path / "held" / name).read_bytes() == (tmp_path / "spilled" / name).read_bytes(), name
+
+
 def test_malformed_lines_go_to_dead_letters_with_reasons(tmp_path):
     good = {"event_id": "e1", "order_id": "WO-1", "type": "created", "ts": "2026-07-14T09:00:00+08:00",
             "category": "complaint", "channel": "web", "customer_id": "C-1", "customer_tier": "regular",

@@ -4,14 +4,22 @@ Input may be unsorted: valid events are stably sorted by ``ts`` (ties keep file 
 and the replayed clock advances with them, running every timer due in between at its due time. Output is
 deterministic: the same input and configuration give the same files, byte for byte (wall-clock timing goes to
 standard error, not into the files).
+
+Memory stays bounded on long streams (a month of a large province is tens of millions of events): up to
+``hold`` events are sorted in memory; beyond that, sorted runs of events and of output records spill to temporary
+files and are merged back in order (:func:`heapq.merge`, keys ``(time, position)``, so ties keep their order),
+giving the same files byte for byte.
 """
 from __future__ import annotations
 
 import gc
+import heapq
 import sys
+import tempfile
 import time
+from array import array
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
@@ -24,6 +32,8 @@ from yujing.records import fmt_ts
 DUMP = orjson.OPT_APPEND_NEWLINE
 PLAUSIBLE_SPAN_S = 400 * 86400.0
 """Events further than this from the stream's median time are rejected as implausible."""
+HOLD = 250_000
+"""Events (and output records of each kind) held in memory before sorted runs spill to temporary files."""
 
 
 def _lines(source: str) -> Iterator[bytes]:
@@ -43,83 +53,201 @@ def _lines(source: str) -> Iterator[bytes]:
         yield from fh
 
 
-def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], int]:
-    """Parse every line; rejected lines go to ``dead`` with the reason. Returns (events sorted by ts, lines)."""
-    parsed: list[tuple[Event, int]] = []
-    n = 0
+def _parsed(source: str, dead: list[dict[str, Any]], count: list[int]) -> Iterator[tuple[Event, int, bytes]]:
+    """(event, line number, line) of every valid line; rejected lines go to ``dead`` with the reason, and every
+    non-empty line is counted in ``count[0]``."""
     for i, raw in enumerate(_lines(source), 1):
         line = raw.strip()
         if not line:
             continue
-        n += 1
+        count[0] += 1
         try:
-            parsed.append((parse_event(line), i))
+            yield parse_event(line), i, line
         except InvalidEvent as exc:
             dead.append({"line": i, "reason": str(exc), "raw": line[:2000].decode("utf-8", "replace")})
-    parsed.sort(key=lambda p: p[0].t)
-    events = [e for e, _ in parsed]
-    if events:
-        # a bogus year (2999, 1970) would drag the replayed clock through centuries of empty minutes:
-        # timestamps implausibly far from the rest of the stream are dead-lettered like any bad input
-        mid = events[len(events) // 2].t
-        far = [(e, i) for e, i in parsed if abs(e.t - mid) > PLAUSIBLE_SPAN_S]
+
+
+def _far(e: Event, i: int) -> dict[str, Any]:
+    return {"line": i, "reason": f"ts: {e.ts} is more than {PLAUSIBLE_SPAN_S / 86400:.0f} days from the middle of "
+            "the stream", "raw": e.to_json().decode()[:2000]}
+
+
+class _Runs:
+    """Sorted runs of ``(time, position, line)`` spilled to temporary files, merged back in that order."""
+
+    def __init__(self, tmp: Path, name: str) -> None:
+        self.tmp, self.name, self.paths = tmp, name, []
+
+    def spill(self, items: Iterable[tuple[float, int, bytes]]) -> None:
+        """Write one run (``items`` already in order; a line holds no newline)."""
+        path = self.tmp / f"{self.name}-{len(self.paths)}"
+        with open(path, "wb") as fh:
+            fh.writelines(b"%r\t%d\t%s\n" % item for item in items)   # repr of a float reads back exactly
+        self.paths.append(path)
+
+    @staticmethod
+    def _read(path: Path) -> Iterator[tuple[float, int, bytes]]:
+        with open(path, "rb") as fh:
+            for row in fh:
+                t, i, line = row.split(b"\t", 2)   # a line's own tabs (JSON whitespace) stay in it
+                yield float(t), int(i), line[:-1]
+
+    def merged(self, rest: list[tuple[float, int, bytes]]) -> Iterator[tuple[float, int, bytes]]:
+        """Every run and ``rest`` (sorted here) in ``(time, position)`` order."""
+        rest.sort(key=_KEY)
+        return heapq.merge(*(self._read(p) for p in self.paths), rest, key=_KEY)
+
+
+def _key(item: tuple[Any, int, Any]) -> tuple[Any, int]:
+    return item[0], item[1]
+
+
+_KEY = _key
+
+
+class SortedEvents:
+    """The valid events of ``source`` in ``ts`` order (ties in file order), implausible timestamps taken out
+    (dead-lettered): held in memory up to ``hold`` events, in sorted runs on disk beyond that (re-parsed from
+    their lines when merged: the same function makes the same event)."""
+
+    def __init__(self, source: str, dead: list[dict[str, Any]], hold: int = HOLD,
+                 tmp: Callable[[], Path] | None = None) -> None:
+        self.dead = dead
+        count = [0]
+        times = array("d")
+        held: list[tuple[Event, int, bytes]] = []
+        self.runs: _Runs | None = None
+        for item in _parsed(source, dead, count):
+            times.append(item[0].t)
+            held.append(item)
+            if len(held) >= hold:
+                if self.runs is None:
+                    self.runs = _Runs(tmp() if tmp is not None else Path(tempfile.mkdtemp()), "events")
+                held.sort(key=lambda p: (p[0].t, p[1]))
+                self.runs.spill((e.t, i, line) for e, i, line in held)
+                held = []
+        held.sort(key=lambda p: (p[0].t, p[1]))
+        self._held = held
+        self.lines = count[0]
+        self.mid = sorted(times)[len(times) // 2] if times else 0.0
+        self.far = sum(1 for t in times if abs(t - self.mid) > PLAUSIBLE_SPAN_S)
+        self.count = len(times) - self.far
+        """Events that will be applied (valid and plausible)."""
+
+    def __iter__(self) -> Iterator[Event]:
+        mid, far = self.mid, []
+        if self.runs is None:
+            items: Iterable[tuple[Event, int]] = ((e, i) for e, i, _ in self._held)
+        else:
+            merged = self.runs.merged([(e.t, i, line) for e, i, line in self._held])
+            self._held = []
+            items = ((parse_event(line), i) for _, i, line in merged)
+        for e, i in items:
+            if abs(e.t - mid) > PLAUSIBLE_SPAN_S:
+                # a bogus year (2999, 1970) would drag the replayed clock through centuries of empty minutes:
+                # timestamps implausibly far from the rest of the stream are dead-lettered like any bad input
+                far.append(_far(e, i))
+                continue
+            yield e
         if far:
-            for e, i in sorted(far, key=lambda p: p[1]):
-                dead.append({"line": i, "reason": f"ts: {e.ts} is more than {PLAUSIBLE_SPAN_S / 86400:.0f} days "
-                             "from the middle of the stream", "raw": e.to_json().decode()[:2000]})
-            dead.sort(key=lambda d: d["line"])
-            events = [e for e in events if abs(e.t - mid) <= PLAUSIBLE_SPAN_S]
-    return events, n
+            self.dead.extend(far)
+            self.dead.sort(key=lambda d: d["line"])
 
 
-def run_replay(source: str, out_dir: Path, config: Path | None = None, progress: bool = False) -> dict[str, Any]:
-    with long_lived_heap():
-        return _run_replay(source, out_dir, config, progress)
+def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], int]:
+    """Parse every line; rejected lines go to ``dead`` with the reason. Returns (events sorted by ts, lines)."""
+    stream = SortedEvents(source, dead, hold=sys.maxsize)
+    return list(stream), stream.lines
 
 
-def _run_replay(source: str, out_dir: Path, config: Path | None, progress: bool) -> dict[str, Any]:
+class _Records:
+    """Output records of one kind in ``ts`` order (ties in the order they were made), written as JSON Lines:
+    held in memory up to ``hold``, in sorted runs on disk beyond that."""
+
+    def __init__(self, name: str, offset: float, hold: int, tmp: Callable[[], Path]) -> None:
+        self.name, self.offset, self.hold, self.tmp = name, offset, hold, tmp
+        self.held: list[tuple[float, int, Any]] = []
+        self.runs: _Runs | None = None
+        self.n = 0
+
+    def extend(self, records: Iterable[Any]) -> None:
+        held = self.held
+        for r in records:
+            held.append((r.ts, self.n, r))
+            self.n += 1
+        if len(held) >= self.hold:
+            if self.runs is None:
+                self.runs = _Runs(self.tmp(), self.name)
+            held.sort(key=_KEY)
+            self.runs.spill((t, n, orjson.dumps(r.to_dict(self.offset))) for t, n, r in held)
+            self.held = []
+
+    def write(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            if self.runs is None:
+                self.held.sort(key=_KEY)
+                for _, _, r in self.held:
+                    fh.write(orjson.dumps(r.to_dict(self.offset), option=DUMP))
+                return
+            rest = [(t, n, orjson.dumps(r.to_dict(self.offset))) for t, n, r in self.held]
+            self.held = []
+            for _, _, line in self.runs.merged(rest):
+                fh.write(line + b"\n")
+
+
+def run_replay(source: str, out_dir: Path, config: Path | None = None, progress: bool = False,
+               hold: int = HOLD) -> dict[str, Any]:
+    """Replay ``source`` into ``out_dir`` (see the module's docstring); ``hold``: events and records of each kind
+    kept in memory before sorted runs spill to temporary files (the output is the same whatever it is)."""
+    with long_lived_heap(), tempfile.TemporaryDirectory(prefix="yujing-replay-") as tmp:
+        return _run_replay(source, out_dir, config, progress, hold, Path(tmp))
+
+
+def _run_replay(source: str, out_dir: Path, config: Path | None, progress: bool, hold: int,
+                tmp: Path) -> dict[str, Any]:
     settings = load_config(config)
     offset = settings.clock.utc_offset_h
     wall0 = time.perf_counter()
     dead: list[dict[str, Any]] = []
-    events, n_lines = read_events(source, dead)
+    events = SortedEvents(source, dead, hold=hold, tmp=lambda: tmp)
+    n_lines = events.lines
     gc.freeze()   # the events (and the loaded model) live to the end: collections need not scan them
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     mon = Monitor(settings)
-    alerts: list[Any] = []
-    risks: list[Any] = []
+    alerts = _Records("alerts", offset, hold, lambda: tmp)
+    risks = _Records("risks", offset, hold, lambda: tmp)
+    by_kind: dict[str, int] = {}
+    by_tier: dict[str, int] = {}
+    first_t = last_t = None
     bar = None
-    if progress and events:
+    if progress and events.count:
         from rich.progress import Progress
         bar = Progress(transient=True)
         bar.start()
-        task = bar.add_task("replay", total=len(events))
+        task = bar.add_task("replay", total=events.count)
     for i, ev in enumerate(events):
+        if first_t is None:
+            first_t = ev.t
+        last_t = ev.t
         o = mon.ingest(ev)
-        alerts.extend(o.alerts)
-        risks.extend(o.risks)
+        if o.alerts:
+            alerts.extend(o.alerts)
+            for a in o.alerts:
+                if a.status == "firing":
+                    by_kind[a.kind] = by_kind.get(a.kind, 0) + 1
+                    by_tier[a.tier] = by_tier.get(a.tier, 0) + 1
+        if o.risks:
+            risks.extend(o.risks)
         if bar is not None and i % 5000 == 0:
             bar.update(task, completed=i)
     if bar is not None:
         bar.stop()
-    alerts.sort(key=lambda a: a.ts)
-    risks.sort(key=lambda r: r.ts)
-    with open(out_dir / "alerts.jsonl", "wb") as fh:
-        for a in alerts:
-            fh.write(orjson.dumps(a.to_dict(offset), option=DUMP))
-    with open(out_dir / "risk.jsonl", "wb") as fh:
-        for r in risks:
-            fh.write(orjson.dumps(r.to_dict(offset), option=DUMP))
+    alerts.write(out_dir / "alerts.jsonl")
+    risks.write(out_dir / "risk.jsonl")
     with open(out_dir / "dead_letter.jsonl", "wb") as fh:
         for d in dead:
             fh.write(orjson.dumps(d, option=DUMP))
-    by_kind: dict[str, int] = {}
-    by_tier: dict[str, int] = {}
-    for a in alerts:
-        if a.status == "firing":
-            by_kind[a.kind] = by_kind.get(a.kind, 0) + 1
-            by_tier[a.tier] = by_tier.get(a.tier, 0) + 1
     st = mon.orders.stats
     summary = {
         "events_read": n_lines, "rejected": len(dead), "duplicates": st["duplicates"],
@@ -128,15 +256,15 @@ def _run_replay(source: str, out_dir: Path, config: Path | None, progress: bool)
             1 for o in mon.orders.orders.values() if o.created is None),
         "late_events": st["late"], "evicted_orders": st["evicted"],
         "labels": {"positive": st["labels_pos"], "negative": st["labels_neg"]},
-        "alert_records": len(alerts), "risk_records": len(risks),
+        "alert_records": alerts.n, "risk_records": risks.n,
         "alerts_by_kind": dict(sorted(by_kind.items())), "alerts_by_tier": dict(sorted(by_tier.items())),
-        "timing": {"first_event_ts": fmt_ts(events[0].t, offset) if events else None,
-                   "last_event_ts": fmt_ts(events[-1].t, offset) if events else None,
-                   "event_time_span_s": round(events[-1].t - events[0].t, 3) if events else 0.0},
+        "timing": {"first_event_ts": fmt_ts(first_t, offset) if first_t is not None else None,
+                   "last_event_ts": fmt_ts(last_t, offset) if last_t is not None else None,
+                   "event_time_span_s": round(last_t - first_t, 3) if first_t is not None else 0.0},
     }
     (out_dir / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2 | DUMP))
     wall = time.perf_counter() - wall0
     print(f"replay: {n_lines} events ({len(dead)} rejected, {st['duplicates']} duplicates), "
-          f"{len(alerts)} alert records, {len(risks)} risk records in {wall:.1f}s "
+          f"{alerts.n} alert records, {risks.n} risk records in {wall:.1f}s "
           f"({n_lines / max(wall, 1e-9):,.0f} events/s)", file=sys.stderr)
     return summary
