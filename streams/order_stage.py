@@ -394,11 +394,10 @@ class OrderStage:
                 if o.customer_id:
                     self.customers.escalated(o.customer_id, t, o.order_id)
                 out.signals.append(self._sig(S.ESCALATED, o, t, o.stage if o.stage != "closed" else None))
-                if before is None:
-                    pass
-                elif self._positive_delay > 0:   # learned when a negative would be: see ComplaintRiskModel.hold
+                if before is not None and self._positive_delay > 0:
+                    # learned as long after it came as a negative waits: see ComplaintRiskModel.hold
                     self.risk_model.hold(before, t + self._positive_delay)
-                else:
+                elif before is not None:
                     self._learn_risk(before, True)
                     self.stats["labels_pos"] += 1
             return
@@ -663,7 +662,8 @@ class OrderStage:
         self.risk_model.learn_one(x, y)
 
     def _housekeeping(self, now: float, out: StageOut) -> None:
-        """Learn negatives for orders closed and quiet past the label horizon; evict stale orders."""
+        """Learn the escalations now due (``positive_delay_h``) and negatives for orders closed and quiet past the
+        label horizon; evict stale orders."""
         for x in self.risk_model.due(now):   # escalations held as long as negatives wait (positive_delay_h)
             self._learn_risk(x, True)
             self.stats["labels_pos"] += 1

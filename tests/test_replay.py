@@ -119,6 +119,18 @@ def test_a_stream_longer_than_memory_holds_gives_the_same_files(calm_day, tmp_pa
         assert (tmp_path / "held" / name).read_bytes() == (tmp_path / "spilled" / name).read_bytes(), name
 
 
+def test_standard_input_is_sorted_as_a_file_is_even_past_what_memory_holds(calm_day, tmp_path, monkeypatch):
+    import io
+
+    from yujing.replay import SortedEvents
+    data = b"".join(reversed(calm_day.read_bytes().splitlines(keepends=True)))
+    (tmp_path / "rev.jsonl").write_bytes(data)
+    from_file = [e.event_id for e in SortedEvents(str(tmp_path / "rev.jsonl"), [], lambda: tmp_path, hold=10**9)]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    from_stdin = [e.event_id for e in SortedEvents("-", [], lambda: tmp_path, hold=500)]
+    assert from_stdin == from_file and len(from_file) > 10 * 500
+
+
 def test_malformed_lines_go_to_dead_letters_with_reasons(tmp_path):
     good = {"event_id": "e1", "order_id": "WO-1", "type": "created", "ts": "2026-07-14T09:00:00+08:00",
             "category": "complaint", "channel": "web", "customer_id": "C-1", "customer_tier": "regular",

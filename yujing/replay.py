@@ -6,9 +6,9 @@ deterministic: the same input and configuration give the same files, byte for by
 standard error, not into the files).
 
 Memory stays bounded on long streams (a month of a large province is tens of millions of events): up to
-``hold`` events are sorted in memory; beyond that, sorted runs of events and of output records spill to temporary
-files and are merged back in order (:func:`heapq.merge`, keys ``(time, position)``, so ties keep their order),
-giving the same files byte for byte.
+``hold`` events are sorted in memory; beyond that, sorted runs of events (their lines) and of output records spill
+to temporary files and are merged back in order (:func:`heapq.merge`, keys ``(time, position)``, so ties keep their
+order), giving the same files byte for byte.
 """
 from __future__ import annotations
 
@@ -107,28 +107,57 @@ _KEY = _key
 
 class SortedEvents:
     """The valid events of ``source`` in ``ts`` order (ties in file order), implausible timestamps taken out
-    (dead-lettered): held in memory up to ``hold`` events, in sorted runs on disk beyond that (re-parsed from
-    their lines when merged: the same function makes the same event)."""
+    (dead-lettered). Up to ``hold`` events are parsed and sorted in memory. A longer source is read again from
+    the start keeping only each event's time, position and line, in sorted runs on disk, and each line is parsed
+    again as the runs are merged (the same function on the same bytes makes the same event). Standard input is
+    copied to a temporary file first, so that it can be read again."""
 
-    def __init__(self, source: str, dead: list[dict[str, Any]], hold: int = HOLD,
-                 tmp: Callable[[], Path] | None = None) -> None:
+    def __init__(self, source: str, dead: list[dict[str, Any]], tmp: Callable[[], Path], hold: int = HOLD) -> None:
         self.dead = dead
+        self.runs: _Runs | None = None
+        self._tmp = tmp
+        if source == "-":
+            source = str(self._spool_stdin())
         count = [0]
         times = array("d")
-        held: list[tuple[Event, int, bytes]] = []
-        self.runs: _Runs | None = None
-        for item in _parsed(source, dead, count):
-            times.append(item[0].t)
-            held.append(item)
-            if len(held) >= hold:
-                if self.runs is None:
-                    self.runs = _Runs(tmp() if tmp is not None else Path(tempfile.mkdtemp()), "events")
-                held.sort(key=lambda p: (p[0].t, p[1]))
-                self.runs.spill((e.t, i, line) for e, i, line in held)
-                held = []
-        held.sort(key=lambda p: (p[0].t, p[1]))
-        self._held = held
-        self.lines = count[0]
+        held: list[tuple[Event, int]] = []
+        for e, i, _ in _parsed(source, dead, count):
+            times.append(e.t)
+            held.append((e, i))
+            if len(held) > hold:
+                break
+        else:   # it all fits: the events stay parsed, in the layout the core reads them fastest
+            held.sort(key=lambda p: p[0].t)   # stable: ties keep file order
+            self._set(times, count[0])
+            self._held = held
+            return
+        held.clear()
+        dead.clear()
+        count[0] = 0
+        times = array("d")
+        self._held = []
+        self.runs = _Runs(self._tmp(), "events")
+        lines: list[tuple[float, int, bytes]] = []
+        for e, i, line in _parsed(source, dead, count):
+            times.append(e.t)
+            lines.append((e.t, i, line))
+            if len(lines) >= hold:
+                lines.sort(key=_KEY)
+                self.runs.spill(lines)
+                lines = []
+        self._lines = lines
+        self._set(times, count[0])
+
+    def _spool_stdin(self) -> Path:
+        path = self._tmp() / "stdin.jsonl"
+        with open(path, "wb") as fh:
+            for chunk in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+                fh.write(chunk)
+        return path
+
+    def _set(self, times: array, lines: int) -> None:
+        self.lines = lines
+        """Non-empty lines read."""
         self.mid = sorted(times)[len(times) // 2] if times else 0.0
         self.far = sum(1 for t in times if abs(t - self.mid) > PLAUSIBLE_SPAN_S)
         self.count = len(times) - self.far
@@ -137,10 +166,10 @@ class SortedEvents:
     def __iter__(self) -> Iterator[Event]:
         mid, far = self.mid, []
         if self.runs is None:
-            items: Iterable[tuple[Event, int]] = ((e, i) for e, i, _ in self._held)
+            items: Iterable[tuple[Event, int]] = iter(self._held)
         else:
-            merged = self.runs.merged([(e.t, i, line) for e, i, line in self._held])
-            self._held = []
+            merged = self.runs.merged(self._lines)
+            self._lines = []
             items = ((parse_event(line), i) for _, i, line in merged)
         for e, i in items:
             if abs(e.t - mid) > PLAUSIBLE_SPAN_S:
@@ -156,8 +185,9 @@ class SortedEvents:
 
 def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], int]:
     """Parse every line; rejected lines go to ``dead`` with the reason. Returns (events sorted by ts, lines)."""
-    stream = SortedEvents(source, dead, hold=sys.maxsize)
-    return list(stream), stream.lines
+    with tempfile.TemporaryDirectory(prefix="yujing-replay-") as tmp:
+        stream = SortedEvents(source, dead, hold=sys.maxsize, tmp=lambda: Path(tmp))
+        return list(stream), stream.lines
 
 
 class _Records:
@@ -209,7 +239,7 @@ def _run_replay(source: str, out_dir: Path, config: Path | None, progress: bool,
     offset = settings.clock.utc_offset_h
     wall0 = time.perf_counter()
     dead: list[dict[str, Any]] = []
-    events = SortedEvents(source, dead, hold=hold, tmp=lambda: tmp)
+    events = SortedEvents(source, dead, lambda: tmp, hold=hold)
     n_lines = events.lines
     gc.freeze()   # the events (and the loaded model) live to the end: collections need not scan them
     out_dir = Path(out_dir)
