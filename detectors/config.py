@@ -53,6 +53,10 @@ class ScopeRulesConfig(BaseModel):
     sentiment_min_lift: float = Field(1.6, description="lowest lift that can fire a sentiment alert")
     sentiment_min_texts: int = Field(25, description="customer texts in an hour a region needs before its "
                                                      "sentiment is judged")
+    sentiment_sampling_z: float = Field(4.0, ge=0.0, description="a region's lift must also be this many binomial "
+                                        "deviations above its normal at its current count of texts: a night's 80 "
+                                        "texts move a share by chance more than the spread learned over busy hours "
+                                        "allows (0 = off)")
     surge_z: float = Field(6.0, description="deviations above its normal share of the province's fault reports at "
                                             "which a region's arrival-surge alert fires")
     surge_sampling_z: float = Field(4.0, ge=0.0, description="a region's share of the province's fault reports "

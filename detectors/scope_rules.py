@@ -325,8 +325,18 @@ class ScopeDetectors:
             # texts in the region ÷ the same share province-wide (1 = as usual; the daily rhythm cancels out)
             neg, texts = sc.window("neg_hi", 60), sc.window("texts", 60)
             lift = (neg / texts) / province_frac if (province_frac and texts >= cfg.sentiment_min_texts) else None
+            # the same for the share of angry texts: at night 18 of 82 in a region (1.7 times the province's share,
+            # 2.6 binomial deviations) crossed a spread learned over busy hours (a false alarm at 20 times the
+            # public volume). The bar stands sentiment_sampling_z binomial deviations of the lift above its normal
+            sampling = 0.0
+            if cfg.sentiment_sampling_z > 0 and lift is not None:
+                usual_b = self.baselines.get(plan.rate_keys["sentiment"])
+                p0 = (usual_b.mean if usual_b is not None else 1.0) * province_frac
+                if 0.0 < p0 < 1.0:
+                    sampling = (math.sqrt(p0 * (1.0 - p0) / texts) / province_frac
+                                * cfg.sentiment_sampling_z / cfg.sentiment_z)
             self._rate(t, plan.rate_keys["sentiment"], lift, out, kind="sentiment_drop", scope=scope,
-                       stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True,
+                       stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True, spread=sampling,
                        what="强烈负面客户文本占比为全省的",
                        extra=lambda sc=sc, neg=neg: {
                            "negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
