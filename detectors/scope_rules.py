@@ -61,6 +61,17 @@ HOURLY_MIN = 45
 """Minutes of an hour of the day a scope must have seen before that hour's baseline counts."""
 
 
+def binomial_margin(p: float, n: float, z: float) -> float:
+    """``z`` binomial deviations of a share ``p`` among ``n`` trials: how far chance moves it (0 when ``z`` is 0
+    or ``p`` and ``n`` say nothing). At night a region's share of 33 fault reports, or of 82 texts, moves further
+    than the spread learned over busy hours allows.
+
+    >>> round(binomial_margin(0.14, 33, 4.0), 3), binomial_margin(0.14, 33, 0.0), binomial_margin(0.0, 33, 4.0)
+    (0.242, 0.0, 0.0)
+    """
+    return z * math.sqrt(p * (1.0 - p) / n) if z > 0 and n > 0 and 0.0 < p < 1.0 else 0.0
+
+
 def keeps_pace(backlog: Any, closed: Any, minutes: int, min_closed: int, routed: Any = None) -> bool:
     """The stage's open checks did not grow over the last ``minutes`` (``backlog``: open checks at the end of each
     minute, newest last) while it cleared at least ``min_closed`` (``closed``: closes per minute): its queue is not
@@ -214,6 +225,11 @@ class ScopeDetectors:
         self._plans: dict[tuple[str, str], _ScopePlan] = {}
         self._plan_list: tuple[dict[Any, Any], int, list[_ScopePlan]] | None = None
 
+    def _normal(self, key: tuple[Any, ...], default: float) -> float:
+        """The learned normal of ``key``'s baseline (``default`` before it has one)."""
+        b = self.baselines.get(key)
+        return b.mean if b is not None else default
+
     def _b(self, key: tuple[Any, ...]) -> Baseline:
         b = self.baselines.get(key)
         if b is None:
@@ -305,15 +321,13 @@ class ScopeDetectors:
             # province has too few reports for a share to say anything
             large = sc.window("outages", 30) if cfg.outage_reports > 0 else 0.0
             # a share of 33 night reports moves by chance more than its spread learned over busy hours allows: at
-            # ten times the public streams' volume 9 of 33 for a 14 % region read as a surge. The binomial spread
-            # at the province's count, scaled so that the bar stands surge_sampling_z of them above normal
-            usual_b = self.baselines.get(plan.rate_keys["surge"])
-            usual = usual_b.mean if usual_b is not None else 0.0
-            sampling = (math.sqrt(usual * (1.0 - usual) / total_faults) * cfg.surge_sampling_z / cfg.surge_z
-                        if cfg.surge_sampling_z > 0 and fshare is not None and 0.0 < usual < 1.0 else 0.0)
+            # ten times the public streams' volume 9 of 33 for a 14 % region read as a surge. The bar stands
+            # surge_sampling_z binomial deviations at the province's count above normal
+            usual = self._normal(plan.rate_keys["surge"], 0.0)
+            margin = binomial_margin(usual, total_faults, cfg.surge_sampling_z) if fshare is not None else 0.0
             self._rate(t, plan.rate_keys["surge"], fshare, out, kind="arrival_surge", scope=scope, stage="feedback",
                        z=cfg.surge_z, floor=0.05, ratio=True, what="在全省 30 分钟故障报修中的占比",
-                       judge=faults >= cfg.surge_min_faults, spread=sampling,
+                       judge=faults >= cfg.surge_min_faults, margin=margin,
                        force="yellow" if large >= cfg.outage_reports > 0 else None,
                        note=(f"；30 分钟内 {large:.0f} 起报修称大面积停电（≥ {cfg.outage_customers:.0f} 户）"
                              if large else ""),
@@ -328,15 +342,11 @@ class ScopeDetectors:
             # the same for the share of angry texts: at night 18 of 82 in a region (1.7 times the province's share,
             # 2.6 binomial deviations) crossed a spread learned over busy hours (a false alarm at 20 times the
             # public volume). The bar stands sentiment_sampling_z binomial deviations of the lift above its normal
-            sampling = 0.0
-            if cfg.sentiment_sampling_z > 0 and lift is not None:
-                usual_b = self.baselines.get(plan.rate_keys["sentiment"])
-                p0 = (usual_b.mean if usual_b is not None else 1.0) * province_frac
-                if 0.0 < p0 < 1.0:
-                    sampling = (math.sqrt(p0 * (1.0 - p0) / texts) / province_frac
-                                * cfg.sentiment_sampling_z / cfg.sentiment_z)
+            # (the share's margin at the normal lift, in units of the province's share)
+            margin = (binomial_margin(self._normal(plan.rate_keys["sentiment"], 1.0) * province_frac, texts,
+                                      cfg.sentiment_sampling_z) / province_frac if lift is not None else 0.0)
             self._rate(t, plan.rate_keys["sentiment"], lift, out, kind="sentiment_drop", scope=scope,
-                       stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True, spread=sampling,
+                       stage="receive", z=cfg.sentiment_z, floor=cfg.sentiment_min_lift, ratio=True, margin=margin,
                        what="强烈负面客户文本占比为全省的",
                        extra=lambda sc=sc, neg=neg: {
                            "negative_texts_60min": neg, "province_negative_texts_60min": total_neg,
@@ -1156,23 +1166,23 @@ class ScopeDetectors:
     def _rate(self, t: float, key: tuple[Any, ...], value: float | None, out: list[Condition], *, kind: str,
               scope: dict[str, str], stage: str, z: float, floor: float, what: str, ratio: bool = False,
               extra: Callable[[], dict[str, Any]] | None = None, judge: bool = True, force: str | None = None,
-              note: str = "", scale: float = 1.0, spread: float = 0.0) -> None:
+              note: str = "", scale: float = 1.0, margin: float = 0.0) -> None:
         """A count or ratio against the scope's own normal (learned while below its threshold); ``judge=False``
         learns without judging (too little data for a verdict); ``extra`` gives more evidence when described;
         ``force``: at least this tier whatever the value (the caller has direct evidence; nothing is learned),
         ``note`` then says why; ``scale``: a count's normal has risen this many times (more trials than usual),
-        its threshold is :meth:`Baseline.threshold_risen`'s; ``spread``: a ratio's deviation is taken as at least
-        this (its sampling spread at the current count). A ratio is shown in its kind's unit (a share in per
-        cent, a multiple with 倍: :func:`detectors.fusion.evidence_number`), as the board and the messages show
-        its evidence."""
+        its threshold is :meth:`Baseline.threshold_risen`'s; ``margin``: a ratio's bar stands at least this far
+        above its normal (its sampling spread at the current count, :func:`binomial_margin`). A ratio is shown in
+        its kind's unit (a share in per cent, a multiple with 倍: :func:`detectors.fusion.evidence_number`), as the
+        board and the messages show its evidence."""
         b = self.baselines.get(key)
         if b is None:
             b = self._b(key)
-        # a ratio's own normal band (learned below it) and, with a wider sampling ``spread``, the bar it is judged by
+        # a ratio's own normal band (learned below it) and, with a wider sampling ``margin``, the bar it is judged by
         band = thr = max(floor, b.mean + z * b.dev) if ratio else b.threshold(z=z, floor=floor) if scale == 1.0 \
             else b.threshold_risen(z, floor, scale)
-        if ratio and b.dev < spread:
-            thr = max(floor, b.mean + z * spread)
+        if ratio and margin > z * b.dev:
+            thr = max(floor, b.mean + margin)
         if value is None and force is None:  # too little data to judge: neither learn nor judge, but let it clear
             value = 0.0
             if key not in self.debounce:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streams import signals as S
 from streams.scope_stage import ScopeStage
 from streams.signals import ScopeSignal
+from tests.province_day import province_day, scope_settings
 from yujing.config import load_config
 
 T0 = 1_784_000_000.0
@@ -56,34 +57,19 @@ def test_small_faults_and_too_few_large_reports_stay_quiet():
     assert surges(quiet_night(stage, 5, 1, big_at={5: 650.0, 40: 650.0})) == []                   # 2 in 30 min
 
 
-REGIONS = ("north", "south", "east", "west", "valley")
-
-
 def large_province(stage: ScopeStage, seed: int, surge: float = 1.0) -> list:
     """Five equal regions of a large province: 20 fault reports a minute from 08:00 to 20:00, then 1.3 a minute
     all night (about 40 in 30 minutes); ``surge``: north reports that many times its share from hour 18."""
-    import random
-    rng = random.Random(seed)
-    out: list = []
-    n = 0
-    for minute in range(22 * 60):
-        t = T0 + minute * 60.0
-        rate = 20.0 if minute < 12 * 60 else 1.3
-        weights = [surge if (r == "north" and minute >= 18 * 60) else 1.0 for r in REGIONS]
-        k = sum(1 for _ in range(int(rate * 3)) if rng.random() < 1 / 3)   # binomial, mean = rate
-        for region in rng.choices(REGIONS, weights, k=k):
-            n += 1
-            out += stage.apply(ScopeSignal(S.ARRIVAL, t, f"WO-{n}", None, region, None, "fault_repair", "hotline",
-                                           value=3.0))
-        out += stage.advance(t)
+    def report(rng, t: float, n: int, region: str, minute: int) -> ScopeSignal:
+        return ScopeSignal(S.ARRIVAL, t, f"WO-{n}", None, region, None, "fault_repair", "hotline", value=3.0)
+
+    out = province_day(stage, seed, report, day_rate=20.0, night_rate=1.3,
+                       north_weight=lambda minute: surge if minute >= 18 * 60 else 1.0)
     return [c for c in surges(out) if c.tier is not None]
 
 
 def _settings(sampling: bool):
-    s = load_config(None)
-    if not sampling:
-        s.detectors.scope.surge_sampling_z = 0.0
-    return s
+    return scope_settings() if sampling else scope_settings(surge_sampling_z=0.0)
 
 
 def test_a_nights_chance_share_is_no_surge_at_a_large_provinces_volume():

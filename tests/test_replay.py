@@ -114,7 +114,7 @@ def test_a_stream_longer_than_memory_holds_gives_the_same_files(calm_day, tmp_pa
     held = run_replay(str(mixed), tmp_path / "held")
     spilled = run_replay(str(mixed), tmp_path / "spilled", hold=97)
     assert held["events_read"] > 50 * 97 and held["risk_records"] > 50 * 97 and held["alert_records"] > 97
-    assert held["rejected"] == 2
+    assert held["rejected"] == 2 and spilled == held
     for name in ("alerts.jsonl", "risk.jsonl", "dead_letter.jsonl", "summary.json"):
         assert (tmp_path / "held" / name).read_bytes() == (tmp_path / "spilled" / name).read_bytes(), name
 
@@ -125,9 +125,9 @@ def test_standard_input_is_sorted_as_a_file_is_even_past_what_memory_holds(calm_
     from yujing.replay import SortedEvents
     data = b"".join(reversed(calm_day.read_bytes().splitlines(keepends=True)))
     (tmp_path / "rev.jsonl").write_bytes(data)
-    from_file = [e.event_id for e in SortedEvents(str(tmp_path / "rev.jsonl"), [], lambda: tmp_path, hold=10**9)]
+    from_file = [e.event_id for e in SortedEvents(str(tmp_path / "rev.jsonl"), [], tmp_path, hold=10**9)]
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
-    from_stdin = [e.event_id for e in SortedEvents("-", [], lambda: tmp_path, hold=500)]
+    from_stdin = [e.event_id for e in SortedEvents("-", [], tmp_path, hold=500)]
     assert from_stdin == from_file and len(from_file) > 10 * 500
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import gc
 import heapq
+import shutil
 import sys
 import tempfile
 import time
 from array import array
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -98,11 +100,8 @@ class _Runs:
         return heapq.merge(*(self._read(p) for p in self.paths), rest, key=_KEY)
 
 
-def _key(item: tuple[Any, int, Any]) -> tuple[Any, int]:
-    return item[0], item[1]
-
-
-_KEY = _key
+_KEY = itemgetter(0, 1)
+"""Runs are ordered by (time, position): ties keep file order (events) or the order they were made (records)."""
 
 
 class SortedEvents:
@@ -112,10 +111,11 @@ class SortedEvents:
     again as the runs are merged (the same function on the same bytes makes the same event). Standard input is
     copied to a temporary file first, so that it can be read again."""
 
-    def __init__(self, source: str, dead: list[dict[str, Any]], tmp: Callable[[], Path], hold: int = HOLD) -> None:
+    def __init__(self, source: str, dead: list[dict[str, Any]], tmp: Path, hold: int = HOLD) -> None:
         self.dead = dead
         self.runs: _Runs | None = None
         self._tmp = tmp
+        """A private temporary directory for the runs (and standard input)."""
         if source == "-":
             source = str(self._spool_stdin())
         count = [0]
@@ -136,7 +136,7 @@ class SortedEvents:
         count[0] = 0
         times = array("d")
         self._held = []
-        self.runs = _Runs(self._tmp(), "events")
+        self.runs = _Runs(self._tmp, "events")
         lines: list[tuple[float, int, bytes]] = []
         for e, i, line in _parsed(source, dead, count):
             times.append(e.t)
@@ -149,18 +149,16 @@ class SortedEvents:
         self._set(times, count[0])
 
     def _spool_stdin(self) -> Path:
-        path = self._tmp() / "stdin.jsonl"
+        path = self._tmp / "stdin.jsonl"
         with open(path, "wb") as fh:
-            for chunk in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
-                fh.write(chunk)
+            shutil.copyfileobj(sys.stdin.buffer, fh, 1 << 20)
         return path
 
     def _set(self, times: array, lines: int) -> None:
         self.lines = lines
         """Non-empty lines read."""
         self.mid = sorted(times)[len(times) // 2] if times else 0.0
-        self.far = sum(1 for t in times if abs(t - self.mid) > PLAUSIBLE_SPAN_S)
-        self.count = len(times) - self.far
+        self.count = len(times) - sum(1 for t in times if abs(t - self.mid) > PLAUSIBLE_SPAN_S)
         """Events that will be applied (valid and plausible)."""
 
     def __iter__(self) -> Iterator[Event]:
@@ -186,7 +184,7 @@ class SortedEvents:
 def read_events(source: str, dead: list[dict[str, Any]]) -> tuple[list[Event], int]:
     """Parse every line; rejected lines go to ``dead`` with the reason. Returns (events sorted by ts, lines)."""
     with tempfile.TemporaryDirectory(prefix="yujing-replay-") as tmp:
-        stream = SortedEvents(source, dead, hold=sys.maxsize, tmp=lambda: Path(tmp))
+        stream = SortedEvents(source, dead, Path(tmp), hold=sys.maxsize)
         return list(stream), stream.lines
 
 
@@ -194,7 +192,7 @@ class _Records:
     """Output records of one kind in ``ts`` order (ties in the order they were made), written as JSON Lines:
     held in memory up to ``hold``, in sorted runs on disk beyond that."""
 
-    def __init__(self, name: str, offset: float, hold: int, tmp: Callable[[], Path]) -> None:
+    def __init__(self, name: str, offset: float, hold: int, tmp: Path) -> None:
         self.name, self.offset, self.hold, self.tmp = name, offset, hold, tmp
         self.held: list[tuple[float, int, Any]] = []
         self.runs: _Runs | None = None
@@ -207,7 +205,7 @@ class _Records:
             self.n += 1
         if len(held) >= self.hold:
             if self.runs is None:
-                self.runs = _Runs(self.tmp(), self.name)
+                self.runs = _Runs(self.tmp, self.name)
             held.sort(key=_KEY)
             self.runs.spill((t, n, orjson.dumps(r.to_dict(self.offset))) for t, n, r in held)
             self.held = []
@@ -239,14 +237,14 @@ def _run_replay(source: str, out_dir: Path, config: Path | None, progress: bool,
     offset = settings.clock.utc_offset_h
     wall0 = time.perf_counter()
     dead: list[dict[str, Any]] = []
-    events = SortedEvents(source, dead, lambda: tmp, hold=hold)
+    events = SortedEvents(source, dead, tmp, hold=hold)
     n_lines = events.lines
     gc.freeze()   # the events (and the loaded model) live to the end: collections need not scan them
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     mon = Monitor(settings)
-    alerts = _Records("alerts", offset, hold, lambda: tmp)
-    risks = _Records("risks", offset, hold, lambda: tmp)
+    alerts = _Records("alerts", offset, hold, tmp)
+    risks = _Records("risks", offset, hold, tmp)
     by_kind: dict[str, int] = {}
     by_tier: dict[str, int] = {}
     first_t = last_t = None
